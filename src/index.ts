@@ -6,6 +6,14 @@
 export { Rng } from './util/random.js';
 
 // data
+export { type Image, type DecodeLimits, decodeImage, detectImageFormat, toGrayscale, toRgb, encodePng } from './data/image.js';
+export { type FileSource, openSource, DirectorySource, ZipSource } from './data/source.js';
+export { type LayoutName, resolveLayout, isImagePath } from './data/layout.js';
+export { type PreprocessConfig, preprocess, resize, cropToInk, invertImage } from './data/preprocess.js';
+export { ImageDataset, loadImageDataset, loadImageDatasetFromSource, type LoadImageDatasetOptions } from './data/dataset.js';
+export { splitByGroup, splitByClass, omniglotValidationAlphabets, OMNIGLOT_BACKGROUND_ALPHABETS, OMNIGLOT_VALIDATION_SEED } from './data/split.js';
+export { type AffineRange, KOCH_AFFINE_RANGE, NO_AFFINE_RANGE, randomAffine, sampleAffine, applyAffine } from './data/augment.js';
+export { toBatchTensor, toBatchArray, type BatchOptions } from './data/batch.js';
 
 // samplers
 
