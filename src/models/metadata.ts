@@ -1,0 +1,73 @@
+/**
+ * fewshot.json: what a saved model needs besides its weights to be used correctly — the encoder and
+ * input size, the preprocessing its training data went through, how to score (pair probability or
+ * negative distance, with which distance), and an optional decision threshold.
+ */
+import type { PreprocessConfig } from '../data/preprocess.js';
+
+export const METADATA_FORMAT = 'fewshot-model/1';
+export const METADATA_FILE = 'fewshot.json';
+
+export interface ModelMetadata {
+  format: 'fewshot-model/1';
+  method: 'pair' | 'contrastive' | 'triplet' | 'protonet' | string;
+  encoder: string;
+  inputShape: [number, number, number];
+  embeddingDim: number;
+  preprocess: PreprocessConfig;
+  score: 'pair-probability' | 'negative-distance';
+  distance?: 'euclidean' | 'sqeuclidean' | 'cosine';
+  threshold?: { value: number; source: string; far?: number };
+  training?: Record<string, unknown>;
+  createdAt: string;
+}
+
+const DISTANCES = ['euclidean', 'sqeuclidean', 'cosine'];
+
+/** Checks an object read from fewshot.json; `source` (a path) names it in the error. */
+export function validateMetadata(value: unknown, source: string): ModelMetadata {
+  const fail = (what: string): never => {
+    throw new Error(`invalid model metadata in ${source}: ${what}`);
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('not a JSON object');
+  const m = value as Record<string, unknown>;
+  if (m.format !== METADATA_FORMAT) fail(`format must be '${METADATA_FORMAT}', got ${JSON.stringify(m.format)}`);
+  for (const k of ['method', 'encoder', 'createdAt'] as const) {
+    if (typeof m[k] !== 'string' || m[k] === '') fail(`'${k}' must be a non-empty string`);
+  }
+  const shape = m.inputShape;
+  if (!Array.isArray(shape) || shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    fail(`'inputShape' must be [height, width, channels] of positive integers, got ${JSON.stringify(shape)}`);
+  }
+  if (!Number.isInteger(m.embeddingDim) || (m.embeddingDim as number) < 1) fail(`'embeddingDim' must be a positive integer`);
+  const p = m.preprocess as Record<string, unknown> | undefined;
+  if (typeof p !== 'object' || p === null) fail(`'preprocess' is missing`);
+  if (p!.height !== (shape as number[])[0] || p!.width !== (shape as number[])[1] || p!.channels !== (shape as number[])[2]) {
+    fail(`'preprocess' size ${p!.height}x${p!.width}x${p!.channels} does not match inputShape ${(shape as number[]).join('x')}`);
+  }
+  if (typeof p!.invert !== 'boolean') fail(`'preprocess.invert' must be true or false`);
+  if (m.score !== 'pair-probability' && m.score !== 'negative-distance') {
+    fail(`'score' must be 'pair-probability' or 'negative-distance', got ${JSON.stringify(m.score)}`);
+  }
+  if (m.distance !== undefined && !DISTANCES.includes(m.distance as string)) {
+    fail(`'distance' must be one of ${DISTANCES.join(', ')}, got ${JSON.stringify(m.distance)}`);
+  }
+  if (m.score === 'negative-distance' && m.distance === undefined) fail(`'distance' is required when score is 'negative-distance'`);
+  if (m.threshold !== undefined) {
+    const t = m.threshold as Record<string, unknown>;
+    if (typeof t !== 'object' || t === null || typeof t.value !== 'number' || !Number.isFinite(t.value) || typeof t.source !== 'string') {
+      fail(`'threshold' must be { value: number, source: string, far?: number }`);
+    }
+    if (t.far !== undefined && typeof t.far !== 'number') fail(`'threshold.far' must be a number`);
+  }
+  if (m.training !== undefined && (typeof m.training !== 'object' || m.training === null || Array.isArray(m.training))) {
+    fail(`'training' must be an object`);
+  }
+  return m as unknown as ModelMetadata;
+}
+
+/** Metadata with `format` and `createdAt` filled in, validated. */
+export function createMetadata(fields: Omit<ModelMetadata, 'format' | 'createdAt'> & { createdAt?: string }): ModelMetadata {
+  const meta = { format: METADATA_FORMAT, createdAt: new Date().toISOString(), ...fields } as ModelMetadata;
+  return validateMetadata(meta, 'createMetadata');
+}
