@@ -16,10 +16,39 @@ export { type AffineRange, KOCH_AFFINE_RANGE, NO_AFFINE_RANGE, randomAffine, sam
 export { toBatchTensor, toBatchArray, type BatchOptions } from './data/batch.js';
 
 // samplers
+export { type ClassIndices } from './samplers/class_indices.js';
+export { PairSampler, type PairBatch } from './samplers/pair_sampler.js';
+export { TripletSampler, type TripletBatch } from './samplers/triplet_sampler.js';
+export { EpisodeSampler, type Episode, type EpisodeOptions } from './samplers/episode_sampler.js';
+export { MPerClassSampler, type LabelledBatch, type MPerClassOptions } from './samplers/m_per_class_sampler.js';
 
 // distances, miners, losses
+export { type Distance, type DistanceName } from './distances/distance.js';
+export { EuclideanDistance } from './distances/euclidean_distance.js';
+export { SqEuclideanDistance } from './distances/sq_euclidean_distance.js';
+export { CosineDistance, l2Normalize } from './distances/cosine_distance.js';
+export { createDistance, DISTANCE_NAMES } from './distances/create_distance.js';
+export { type Reducer } from './reducers/reducer.js';
+export { MeanReducer } from './reducers/mean_reducer.js';
+export { AvgNonZeroReducer } from './reducers/avg_non_zero_reducer.js';
+export { type TripletMiner, type MinedTriplets } from './miners/triplet_miner.js';
+export { BatchAllMiner } from './miners/batch_all_miner.js';
+export { BatchHardMiner } from './miners/batch_hard_miner.js';
+export { SemiHardMiner } from './miners/semi_hard_miner.js';
+export { type LabelsLike } from './miners/label_masks.js';
+export { PairBinaryCrossEntropyLoss } from './losses/pair_binary_cross_entropy_loss.js';
+export { ContrastiveLoss, type ContrastiveLossOptions } from './losses/contrastive_loss.js';
+export { TripletMarginLoss, type TripletMarginLossOptions } from './losses/triplet_margin_loss.js';
+export { PrototypicalLoss, classPrototypes, type PrototypicalResult } from './losses/prototypical_loss.js';
 
 // models
+export { type EncoderOptions } from './models/encoders/encoder_options.js';
+export { createEncoder, registerEncoder, encoderNames, defaultInputShape, embeddingDimOf, type EncoderFactory } from './models/encoders/registry.js';
+export { AbsDifference } from './models/layers/abs_difference.js';
+export { buildPairModel, splitPairModel, pairLogitModel, type PairModelOptions, type SplitPairModel } from './models/siamese.js';
+export { type ModelMetadata, validateMetadata, createMetadata, METADATA_FORMAT } from './models/metadata.js';
+export { saveModel, loadModel, readMetadata, serializeModel } from './models/io.js';
+export { saveOptimizerState, loadOptimizerState } from './models/optimizer_state.js';
 
 // training
 
