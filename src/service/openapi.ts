@@ -1,0 +1,133 @@
+/** The OpenAPI 3.1 description of the HTTP API (served at GET /openapi.json). */
+
+const error = { $ref: '#/components/responses/Error' };
+const imageBody = {
+  required: true,
+  description: 'The image as the raw body (image/png or image/jpeg) or as a multipart file.',
+  content: {
+    'image/png': { schema: { type: 'string', format: 'binary' } },
+    'image/jpeg': { schema: { type: 'string', format: 'binary' } },
+    'multipart/form-data': { schema: { type: 'object', properties: { image: { type: 'string', format: 'binary' } } } },
+  },
+};
+const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const className = { name: 'name', in: 'path', required: true, schema: { type: 'string', maxLength: 64 } };
+const exampleId = { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
+const bearer = [{ bearer: [] }];
+
+export function openApiDocument(version: string): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'fewshot recognition service',
+      version,
+      description:
+        'Enrol classes from a few example images and recognise new images against them. Writes need `Authorization: Bearer <FEWSHOT_TOKEN>` when the server has a token. Errors answer `{"error", "message"}` with a 4xx status.',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      responses: {
+        Error: json({ type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } }, required: ['error', 'message'] }, 'Error'),
+      },
+      schemas: {
+        Prediction: { type: 'object', properties: { class: { type: 'string' }, score: { type: 'number' } }, required: ['class', 'score'] },
+        Example: {
+          type: 'object',
+          properties: { id: { type: 'integer' }, class: { type: 'string' }, sha256: { type: 'string' }, source: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
+        },
+      },
+    },
+    paths: {
+      '/healthz': { get: { summary: 'Liveness: 200 once the model is loaded', responses: { 200: json({ type: 'object' }) } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text/plain metrics' } } } },
+      '/openapi.json': { get: { summary: 'This document', responses: { 200: json({ type: 'object' }) } } },
+      '/model/{file}': {
+        get: {
+          summary: 'The served model files (model.json, weights, fewshot.json) for in-browser inference',
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'file' }, 404: error },
+        },
+      },
+      '/api/model': { get: { summary: 'Model metadata, threshold and gallery search mode', responses: { 200: json({ type: 'object' }) } } },
+      '/api/classes': {
+        get: {
+          summary: 'List classes',
+          responses: { 200: json({ type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, examples: { type: 'integer' } } } }) },
+        },
+      },
+      '/api/classes/{name}': {
+        get: { summary: 'Examples of a class', parameters: [className], responses: { 200: json({ type: 'object' }), 404: error } },
+        delete: { summary: 'Delete a class and its examples', security: bearer, parameters: [className], responses: { 200: json({ type: 'object' }), 401: error, 404: error } },
+      },
+      '/api/classes/{name}/examples': {
+        post: {
+          summary: 'Enrol one image (raw body) or up to maxBatch images (multipart files) into a class, created if new',
+          security: bearer,
+          parameters: [className],
+          requestBody: imageBody,
+          responses: {
+            201: json({ type: 'object', properties: { class: { type: 'string' }, id: { type: 'integer' }, ids: { type: 'array', items: { type: 'integer' } } }, required: ['class', 'id'] }, 'Enrolled'),
+            400: error,
+            401: error,
+            413: error,
+            415: error,
+          },
+        },
+      },
+      '/api/classes/{name}/examples/{id}': {
+        delete: { summary: 'Delete one example of a class', security: bearer, parameters: [className, exampleId], responses: { 200: json({ type: 'object' }), 404: error } },
+      },
+      '/api/examples/{id}': {
+        delete: { summary: 'Delete one example', security: bearer, parameters: [exampleId], responses: { 200: json({ type: 'object' }), 404: error } },
+      },
+      '/api/predict': {
+        post: {
+          summary: 'Recognise an image: ranked classes and unknown',
+          parameters: [{ name: 'top', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } }],
+          requestBody: imageBody,
+          responses: {
+            200: json({
+              type: 'object',
+              properties: {
+                predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } },
+                unknown: { type: 'boolean' },
+                threshold: { type: ['number', 'null'] },
+                search: { enum: ['exact', 'hnsw'] },
+              },
+              required: ['predictions', 'unknown'],
+            }),
+            400: error,
+            413: error,
+            415: error,
+          },
+        },
+      },
+      '/api/verify': {
+        post: {
+          summary: 'Are two images (multipart fields a and b) of the same class?',
+          requestBody: {
+            required: true,
+            content: { 'multipart/form-data': { schema: { type: 'object', properties: { a: { type: 'string', format: 'binary' }, b: { type: 'string', format: 'binary' } }, required: ['a', 'b'] } } },
+          },
+          responses: { 200: json({ type: 'object', properties: { score: { type: 'number' }, same: { type: 'boolean' }, threshold: { type: ['number', 'null'] } } }), 400: error },
+        },
+      },
+      '/api/embed': {
+        post: { summary: 'Embeddings of one or more images', requestBody: imageBody, responses: { 200: json({ type: 'object', properties: { embeddings: { type: 'array', items: { type: 'array', items: { type: 'number' } } } } }), 400: error } },
+      },
+      '/api/gallery/snapshot': {
+        get: { summary: 'All embeddings with their classes (small galleries only), for in-browser search', responses: { 200: json({ type: 'object' }) } },
+      },
+      '/api/gallery/export': { get: { summary: 'The gallery as JSON (fewshot-gallery/1)', responses: { 200: json({ type: 'object' }) } } },
+      '/api/gallery/import': {
+        post: {
+          summary: 'Import a gallery export (merge, or replace with ?replace=true)',
+          security: bearer,
+          parameters: [{ name: 'replace', in: 'query', schema: { type: 'boolean' } }],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: { 200: json({ type: 'object', properties: { classes: { type: 'integer' }, examples: { type: 'integer' } } }), 400: error, 401: error },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * The HTTP API (fastify) over one model and its gallery, plus the browser app's static files.
+ * Routes answer JSON; every error answers `{error, message}` with a 4xx/5xx status. Requests are
+ * validated completely (auth, size, decoding, names) before anything is written.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import { authorizeWrite } from './auth.js';
+import type { Gallery } from './gallery.js';
+import { DEFAULT_LIMITS, HttpError, positiveInt, validateClassName, type ServiceLimits } from './limits.js';
+import { ServiceMetrics } from './metrics.js';
+import { decisionThreshold, retrievalMetric, type ServedModel } from './model.js';
+import { openApiDocument } from './openapi.js';
+import { recognize } from './recognizer.js';
+import { decodeUploads, IMAGE_TYPES, readUploads, type DecodedUpload } from './uploads.js';
+import { packageVersion } from './paths.js';
+
+export interface ServerOptions {
+  model: ServedModel;
+  gallery: Gallery;
+  /** Bearer token required for writes (FEWSHOT_TOKEN); none: writes open (loopback only). */
+  token?: string;
+  limits?: Partial<ServiceLimits>;
+  /** Overrides the model's decision threshold for `unknown` / `same`. */
+  threshold?: number;
+  /** Examples re-scored with the model per prediction (default 64). */
+  candidates?: number;
+  /** Built browser app (index.html, app.js...); omitted: no app routes. */
+  appDir?: string;
+  logger?: boolean;
+}
+
+const STATUS_NAMES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'unprocessable',
+  429: 'too_many_requests',
+  500: 'internal_error',
+  503: 'unavailable',
+};
+
+function errorBody(status: number, message: string): { error: string; message: string } {
+  return { error: STATUS_NAMES[status] ?? (status < 500 ? 'bad_request' : 'internal_error'), message };
+}
+
+export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const limits: ServiceLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const { model, gallery } = opts;
+  const threshold = decisionThreshold(model.scorer.meta, opts.threshold);
+  const metrics = new ServiceMetrics();
+  const version = packageVersion();
+
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: limits.maxUploadBytes, forceCloseConnections: true });
+
+  // Raw image bodies arrive as Buffers; the route decodes them (by magic bytes, not by header).
+  app.addContentTypeParser(IMAGE_TYPES, { parseAs: 'buffer', bodyLimit: limits.maxUploadBytes }, (_req, body, done) => done(null, body));
+  await app.register(multipart, {
+    limits: { fileSize: limits.maxUploadBytes, files: limits.maxBatch + 1, fields: 8, parts: limits.maxBatch + 9 },
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
+    let status = err instanceof HttpError ? err.statusCode : (err.statusCode ?? 500);
+    let message = err.message;
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.code === 'FST_REQ_FILE_TOO_LARGE') {
+      status = 413;
+      message = `upload too large: the limit is ${limits.maxUploadBytes} bytes per image`;
+    } else if (err.code === 'FST_FILES_LIMIT' || err.code === 'FST_PARTS_LIMIT') {
+      status = 413;
+      message = `too many images: at most ${limits.maxBatch} per request`;
+    } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      status = 415;
+      message = `unsupported Content-Type '${req.headers['content-type'] ?? '(none)'}'`;
+    } else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
+      status = 400;
+    }
+    if (status >= 500) req.log.error(err);
+    reply.status(status).send(errorBody(status, message));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).send(errorBody(404, `no route ${req.method} ${req.url.split('?')[0]}`));
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.observe(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  const write = async (req: FastifyRequest) => authorizeWrite(req, opts.token);
+
+  const embed = (uploads: DecodedUpload[]): Float32Array[] => {
+    const t0 = performance.now();
+    let out: Float32Array[];
+    try {
+      out = model.scorer.embedImages(uploads.map((u) => u.image));
+    } catch (e) {
+      // Model-side refusals (e.g. a non-finite embedding) are the input's fault, not the server's.
+      throw new HttpError(422, `cannot embed ${uploads.length === 1 ? `image '${uploads[0]!.name}'` : 'images'}: ${(e as Error).message}`);
+    }
+    metrics.observeEmbedding(uploads.length, (performance.now() - t0) / 1000);
+    return out;
+  };
+
+  const oneImage = async (req: FastifyRequest): Promise<DecodedUpload> => {
+    const uploads = await readUploads(req, limits);
+    if (uploads.length !== 1) throw new HttpError(400, `send exactly one image, got ${uploads.length}`);
+    return decodeUploads(uploads, limits)[0]!;
+  };
+
+  // --- health, metrics, documentation -------------------------------------------------------
+  app.get('/healthz', async () => ({
+    status: 'ok',
+    model: { id: model.id, name: model.name },
+    gallery: { classes: gallery.classes().length, examples: gallery.size, search: gallery.searchKind },
+  }));
+  app.get('/metrics', async (_req, reply) => {
+    reply.type('text/plain; version=0.0.4');
+    return metrics.render({ gallery_examples: gallery.size, gallery_classes: gallery.classes().length, gallery_hnsw: gallery.searchKind === 'hnsw' ? 1 : 0 });
+  });
+  app.get('/openapi.json', async () => openApiDocument(version));
+
+  // --- the model, for the browser app ---------------------------------------------------------
+  app.get('/api/model', async () => ({
+    id: model.id,
+    name: model.name,
+    meta: model.scorer.meta,
+    threshold,
+    metric: retrievalMetric(model.scorer.meta),
+    modelUrl: '/model/model.json',
+    search: gallery.searchKind,
+    limits,
+    writeNeedsToken: Boolean(opts.token),
+  }));
+  app.get<{ Params: { file: string } }>('/model/:file', async (req, reply) => {
+    const file = req.params.file;
+    if (!model.files.includes(file)) throw new HttpError(404, `no model file '${file}'`);
+    reply.type(file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+    reply.header('cache-control', 'no-cache');
+    return readFileSync(join(model.dir, file));
+  });
+
+  // --- classes and examples -------------------------------------------------------------------
+  app.get('/api/classes', async () => gallery.classes());
+  app.get<{ Params: { name: string } }>('/api/classes/:name', async (req) => {
+    const examples = gallery.examples(req.params.name);
+    if (!examples) throw new HttpError(404, `no class '${req.params.name}'`);
+    return { name: req.params.name, examples };
+  });
+  app.post<{ Params: { name: string } }>('/api/classes/:name/examples', { preHandler: write }, async (req, reply) => {
+    const name = req.params.name;
+    validateClassName(name);
+    const uploads = decodeUploads(await readUploads(req, limits), limits);
+    const embeddings = embed(uploads);
+    const ids = gallery.enrol(
+      name,
+      uploads.map((u, i) => ({ embedding: embeddings[i]!, sha256: u.sha256, source: u.field === 'body' ? 'upload' : `upload:${u.name}`.slice(0, 200) })),
+    );
+    reply.status(201);
+    return ids.length === 1 ? { class: name, id: ids[0]! } : { class: name, id: ids[0]!, ids };
+  });
+  app.delete<{ Params: { name: string } }>('/api/classes/:name', { preHandler: write }, async (req) => {
+    const examples = gallery.examples(req.params.name);
+    if (!examples || !gallery.deleteClass(req.params.name)) throw new HttpError(404, `no class '${req.params.name}'`);
+    return { class: req.params.name, deleted: true, examples: examples.length };
+  });
+  app.delete<{ Params: { name: string; id: string } }>('/api/classes/:name/examples/:id', { preHandler: write }, async (req) => {
+    const id = positiveInt(req.params.id, 'example id');
+    const ex = gallery.example(id);
+    if (!ex || ex.class !== req.params.name) throw new HttpError(404, `class '${req.params.name}' has no example ${id}`);
+    gallery.deleteExample(id);
+    return { class: ex.class, id, deleted: true };
+  });
+  app.delete<{ Params: { id: string } }>('/api/examples/:id', { preHandler: write }, async (req) => {
+    const id = positiveInt(req.params.id, 'example id');
+    const ex = gallery.example(id);
+    if (!ex) throw new HttpError(404, `no example ${id}`);
+    gallery.deleteExample(id);
+    return { class: ex.class, id, deleted: true };
+  });
+
+  // --- recognition ------------------------------------------------------------------------------
+  app.post<{ Querystring: { top?: string } }>('/api/predict', async (req) => {
+    const top = req.query.top === undefined ? 5 : positiveInt(req.query.top, 'top', 100);
+    const upload = await oneImage(req);
+    const [query] = embed([upload]);
+    const r = recognize(model.scorer, gallery, query!, { threshold, top, candidates: opts.candidates });
+    return { predictions: r.predictions, unknown: r.unknown, threshold: r.threshold, nearest: r.nearest, search: r.search };
+  });
+  app.post('/api/verify', async (req) => {
+    const uploads = await readUploads(req, limits);
+    const a = uploads.filter((u) => u.field === 'a');
+    const b = uploads.filter((u) => u.field === 'b');
+    if (a.length !== 1 || b.length !== 1 || uploads.length !== 2) {
+      throw new HttpError(400, `send two multipart files named 'a' and 'b' (got fields: ${uploads.map((u) => u.field).join(', ') || 'none'})`);
+    }
+    const decoded = decodeUploads([a[0]!, b[0]!], limits);
+    const [ea, eb] = embed(decoded);
+    const score = model.scorer.similarity(ea!, [eb!])[0]!;
+    return { score, same: threshold === null ? null : score >= threshold, threshold };
+  });
+  app.post('/api/embed', async (req) => {
+    const uploads = decodeUploads(await readUploads(req, limits), limits);
+    return { embeddings: embed(uploads).map((e) => Array.from(e)) };
+  });
+
+  // --- the gallery as a whole ----------------------------------------------------------------
+  app.get('/api/gallery/snapshot', async () => {
+    if (gallery.size > limits.maxSnapshot) return { available: false, size: gallery.size, examples: [] };
+    const rows = gallery.snapshot(limits.maxSnapshot);
+    return { available: true, size: rows.length, examples: rows.map((r) => ({ id: r.id, class: r.className, embedding: Array.from(r.embedding) })) };
+  });
+  app.get('/api/gallery/export', async (_req, reply) => {
+    reply.header('content-disposition', `attachment; filename="gallery-${model.id}.json"`);
+    return gallery.exportJson();
+  });
+  app.post<{ Querystring: { replace?: string } }>(
+    '/api/gallery/import',
+    { preHandler: write, bodyLimit: limits.maxImportBytes },
+    async (req) => {
+      if (req.body === undefined || req.body === null || typeof req.body !== 'object') throw new HttpError(400, 'send the gallery export as a JSON body');
+      try {
+        return gallery.importJson(req.body, { replace: req.query.replace === 'true', validateName: validateClassName });
+      } catch (e) {
+        if (e instanceof HttpError) throw e;
+        throw new HttpError(400, `cannot import: ${(e as Error).message}`);
+      }
+    },
+  );
+
+  // --- the browser app ------------------------------------------------------------------------
+  if (opts.appDir && existsSync(join(opts.appDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: opts.appDir, prefix: '/', index: 'index.html', wildcard: false, cacheControl: false });
+  } else {
+    app.get('/', async (_req, reply) => {
+      reply.type('text/html');
+      return '<!doctype html><title>fewshot</title><p>The browser app is not built. Run <code>npm run build</code> (or <code>node app/build.mjs</code>) and restart; the API is at <a href="/openapi.json">/openapi.json</a>.</p>';
+    });
+  }
+  return app;
+}
