@@ -98,6 +98,14 @@ export function applyAffine(pixels: Uint8Array, height: number, width: number, c
         continue;
       }
       const fx = sx - x0, fy = sy - y0;
+      if (channels === 1 && x0 >= 0 && y0 >= 0 && x0 < w1 && y0 < h1) {
+        // Interior, single channel: the common case, without bounds checks.
+        const p = y0 * width + x0;
+        const top = pixels[p]! + fx * (pixels[p + 1]! - pixels[p]!);
+        const bottom = pixels[p + width]! + fx * (pixels[p + width + 1]! - pixels[p + width]!);
+        dst[o++] = top + fy * (bottom - top) + 0.5;
+        continue;
+      }
       const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
       const in00 = x0 >= 0 && y0 >= 0, in01 = x0 < w1 && y0 >= 0, in10 = x0 >= 0 && y0 < h1, in11 = x0 < w1 && y0 < h1;
       const base = y0 * rowStride + x0 * channels;

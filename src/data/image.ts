@@ -62,7 +62,9 @@ export function decodeImage(bytes: Uint8Array, name: string, limits: DecodeLimit
         return decodePnm(bytes, maxPixels);
     }
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
+    let msg = err instanceof Error ? err.message : String(err);
+    // Decoders reading past the end of the bytes report it as a bounds error: say what it means.
+    if (err instanceof RangeError || /out of bounds|outside the bounds|end of (data|buffer)/i.test(msg)) msg = `file is truncated or corrupt (${msg})`;
     throw new Error(`${name}: cannot decode ${format.toUpperCase()} image: ${msg}`, { cause: err });
   }
 }
