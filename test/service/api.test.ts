@@ -1,13 +1,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import jpeg from 'jpeg-js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../src/backend/select.js';
 import { encodePng } from '../../src/data/image.js';
 import { checkBindPolicy } from '../../src/service/auth.js';
 import { startService, type RunningService } from '../../src/service/service.js';
-import { multipartBody, saveTestModel, shapePng } from './helpers.js';
+import { bytes, multipartBody, saveTestModel, shapePng } from './helpers.js';
 
 let root: string;
 let modelDir: string;
@@ -28,7 +29,7 @@ async function start(home: string, extra: Partial<Parameters<typeof startService
   return startService({ modelDir, home: join(root, home), port: 0, buildApp: false, log: () => {}, ...extra });
 }
 
-function png(body: Buffer, headers: Record<string, string> = {}): RequestInit {
+function png(body: Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}): RequestInit {
   return { method: 'POST', body, headers: { 'content-type': 'image/png', ...headers } };
 }
 
@@ -140,12 +141,11 @@ test('enrol, list, predict, verify, delete', async () => {
   }
 });
 
-function encodeJpegGray(): Buffer {
+function encodeJpegGray(): Uint8Array<ArrayBuffer> {
   // jpeg-js encodes RGBA; a plain drawing in colour is still a valid input.
-  return Buffer.from(jpegEncode());
+  return bytes(jpegEncode());
 }
 
-import jpeg from 'jpeg-js';
 function jpegEncode(): Uint8Array {
   const w = 40;
   const data = Buffer.alloc(w * w * 4, 255);
@@ -159,12 +159,12 @@ test('bad input answers 4xx with a clear JSON message and changes nothing', asyn
     await fetch(`${s.url}/api/classes/keep/examples`, png(shapePng('circle')));
     const before = await json(await fetch(`${s.url}/api/gallery/export`));
     const bad: [string, RequestInit, number, RegExp][] = [
-      ['corrupt png', png(Buffer.concat([shapePng('cross').subarray(0, 60), Buffer.alloc(40)])), 400, /cannot use image 'body'/],
-      ['not an image', png(Buffer.from('hello world, not a png')), 400, /not a PNG, JPEG or PGM/],
-      ['empty body', png(Buffer.alloc(0)), 400, /empty/],
+      ['corrupt png', png(bytes(Buffer.concat([shapePng('cross').subarray(0, 60), Buffer.alloc(40)]))), 400, /cannot use image 'body'/],
+      ['not an image', png(bytes(Buffer.from('hello world, not a png'))), 400, /not a PNG, JPEG or PGM/],
+      ['empty body', png(bytes(Buffer.alloc(0))), 400, /empty/],
       ['text body', { method: 'POST', body: 'abc', headers: { 'content-type': 'text/plain' } }, 415, /Content-Type/],
-      ['oversized body', png(Buffer.alloc(30_000, 1)), 413, /too large/],
-      ['too many pixels per side', png(Buffer.from(encodePng({ width: 100, height: 10, channels: 1, data: new Uint8Array(1000).fill(255) }))), 413, /100x10.*64 pixels per side/],
+      ['oversized body', png(bytes(Buffer.alloc(30_000, 1))), 413, /too large/],
+      ['too many pixels per side', png(bytes(encodePng({ width: 100, height: 10, channels: 1, data: new Uint8Array(1000).fill(255) }))), 413, /100x10.*64 pixels per side/],
     ];
     for (const [what, init, status, message] of bad) {
       const r = await fetch(`${s.url}/api/classes/keep/examples`, init);

@@ -66,18 +66,23 @@ export function drawShape(shape: Shape, size = 56, seed?: number): Image {
   return { width: size, height: size, channels: 1, data };
 }
 
-export function shapePng(shape: Shape, size = 56, seed?: number): Buffer {
-  return Buffer.from(encodePng(drawShape(shape, size, seed)));
+/** Bytes typed for fetch() bodies (a fresh ArrayBuffer-backed copy). */
+export function bytes(b: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(b);
+}
+
+export function shapePng(shape: Shape, size = 56, seed?: number): Uint8Array<ArrayBuffer> {
+  return bytes(encodePng(drawShape(shape, size, seed)));
 }
 
 /** A multipart/form-data body with the given files (no dependency on a form library). */
-export function multipartBody(files: { field: string; filename: string; type: string; data: Buffer }[]): { body: Buffer; contentType: string } {
+export function multipartBody(files: { field: string; filename: string; type: string; data: Uint8Array }[]): { body: Uint8Array<ArrayBuffer>; contentType: string } {
   const boundary = '----fewshot' + files.length + 'x7MA4YWxkTrZu0gW';
-  const parts: Buffer[] = [];
+  const parts: Uint8Array[] = [];
   for (const f of files) {
     parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${f.field}"; filename="${f.filename}"\r\nContent-Type: ${f.type}\r\n\r\n`));
     parts.push(f.data, Buffer.from('\r\n'));
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
+  return { body: bytes(Buffer.concat(parts)), contentType: `multipart/form-data; boundary=${boundary}` };
 }
