@@ -1,0 +1,82 @@
+/**
+ * `fewshot serve` (what `npm start` runs): the recognition service and its browser app on
+ * 127.0.0.1:PORT, with the gallery of the chosen model under FEWSHOT_HOME.
+ */
+import type { Command } from 'commander';
+import { serviceHome } from '../../service/paths.js';
+import { startService } from '../../service/service.js';
+import { addBackendOption, parseInteger, parseNumber, resolveModelDir, useBackend } from '../options.js';
+
+interface ServeOptions {
+  model?: string;
+  host: string;
+  port?: number;
+  home?: string;
+  threshold?: number;
+  annThreshold?: number;
+  maxUploadBytes?: number;
+  maxImageSide?: number;
+  maxBatch?: number;
+  backend: string;
+  log?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('serve')
+    .description('recognition service + browser app: enrol classes from a few images, recognise new ones (HTTP API, see /openapi.json)')
+    .option('--model <dir>', 'model directory (default: the shipped Omniglot model)')
+    .option('--host <address>', 'address to listen on (non-loopback needs FEWSHOT_TOKEN)', '127.0.0.1')
+    .option('--port <n>', 'port (default: $PORT or 3000)', parseInteger(0))
+    .option('--home <dir>', 'data folder for galleries (default: $FEWSHOT_HOME or ./.fewshot)')
+    .option('--threshold <score>', "score below which a prediction is 'unknown' (default: the model's)", parseNumber())
+    .option('--ann-threshold <n>', 'galleries larger than this use HNSW instead of exact search', parseInteger(1), 20_000)
+    .option('--max-upload-bytes <n>', 'largest upload', parseInteger(1024))
+    .option('--max-image-side <n>', 'largest image width/height', parseInteger(8))
+    .option('--max-batch <n>', 'most images per request', parseInteger(1))
+    .option('--log', 'log every request (fastify logger)');
+  addBackendOption(cmd).action(async (opts: ServeOptions) => {
+    const modelDir = resolveModelDir(opts.model);
+    await useBackend(opts.backend);
+    const envPort = process.env['PORT'];
+    const port = opts.port ?? (envPort ? parseInteger(0)(envPort) : 3000);
+    const token = process.env['FEWSHOT_TOKEN'] || undefined;
+    const home = opts.home ?? serviceHome();
+    const limits = {
+      ...(opts.maxUploadBytes ? { maxUploadBytes: opts.maxUploadBytes } : {}),
+      ...(opts.maxImageSide ? { maxImageSide: opts.maxImageSide } : {}),
+      ...(opts.maxBatch ? { maxBatch: opts.maxBatch } : {}),
+    };
+    const service = await startService({
+      modelDir,
+      home,
+      host: opts.host,
+      port,
+      token,
+      limits,
+      threshold: opts.threshold,
+      annThreshold: opts.annThreshold,
+      logger: opts.log,
+    });
+    const g = service.gallery;
+    console.error(
+      `fewshot serve: model ${service.model.name} (${service.model.id}), gallery ${g.classes().length} classes / ${g.size} examples (${g.searchKind} search) in ${home}`,
+    );
+    console.log(`fewshot serve: open ${service.url}/  (API: ${service.url}/openapi.json)`);
+    let closing = false;
+    const stop = (signal: string) => {
+      if (closing) return;
+      closing = true;
+      console.error(`fewshot serve: ${signal}, closing`);
+      service.close().then(
+        () => process.exit(0),
+        (e: Error) => {
+          console.error(`fewshot serve: error while closing: ${e.message}`);
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
