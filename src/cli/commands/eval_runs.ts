@@ -1,0 +1,35 @@
+/** `fewshot eval-runs`: Lake et al.'s 20-run one-shot protocol. */
+import type { Command } from 'commander';
+import { openSource } from '../../data/source.js';
+import { evaluateLakeRuns } from '../../evaluation/lake_runs.js';
+import { SiameseScorer } from '../../inference/embedder.js';
+import { addBackendOption, pct, printJson, resolveModelDir, useBackend } from '../options.js';
+
+interface EvalRunsOptions {
+  runs: string;
+  model?: string;
+  json?: boolean;
+  backend: string;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('eval-runs')
+    .description("one-shot classification on Lake et al. (2015)'s runs: run01..run20 with class_labels.txt")
+    .requiredOption('--runs <path>', 'directory or .zip holding run01 ... run20')
+    .option('--model <dir>', 'model directory (default: the shipped Omniglot model)')
+    .option('--json', 'print one JSON object on stdout');
+  addBackendOption(cmd).action(async (opts: EvalRunsOptions) => {
+    await useBackend(opts.backend, opts.json);
+    const modelDir = resolveModelDir(opts.model);
+    const scorer = await SiameseScorer.load(modelDir);
+    const source = await openSource(opts.runs);
+    const r = evaluateLakeRuns(scorer, source);
+    if (opts.json) {
+      printJson({ accuracy: r.accuracy, errorRate: r.errorRate, runs: r.runs, runNames: r.details.map((d) => d.name), model: modelDir });
+      return;
+    }
+    for (const d of r.details) console.log(`${d.name}: ${d.correct}/${d.trials} correct (${pct(d.accuracy, 1)})`);
+    console.log(`accuracy ${pct(r.accuracy)}, error rate ${pct(r.errorRate)} over ${r.details.length} runs`);
+  });
+}

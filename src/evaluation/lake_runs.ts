@@ -1,0 +1,98 @@
+/**
+ * The one-shot classification protocol of Lake, Salakhutdinov & Tenenbaum (Science 2015):
+ * 20 runs, each with 20 training images (one per character, all from one alphabet) and 20 test
+ * images of the same characters by other drawers. `runNN/class_labels.txt` lists, per line,
+ * `runNN/test/itemXX.png runNN/training/classYY.png`. A test image is classified correctly when
+ * the most similar training image of its run is the listed one.
+ */
+import { decodeImage } from '../data/image.js';
+import type { FileSource } from '../data/source.js';
+import type { SiameseScorer } from '../inference/embedder.js';
+
+export interface LakeRun {
+  name: string;
+  /** Each test image with its correct training image (source paths). */
+  trials: { test: string; training: string }[];
+  /** Every candidate training image of the run (source paths), in a fixed order. */
+  trainingImages: string[];
+}
+
+export interface LakeRunResult {
+  name: string;
+  accuracy: number;
+  correct: number;
+  trials: number;
+  /** Per test image: the chosen training image. */
+  choices: { test: string; expected: string; chosen: string; correct: boolean }[];
+}
+
+export interface LakeRunsResult {
+  accuracy: number;
+  errorRate: number;
+  runs: number[];
+  details: LakeRunResult[];
+}
+
+const LABELS_FILE = /^(.*?)(run\d+)\/class_labels\.txt$/;
+
+/** Finds and parses every runNN/class_labels.txt of a source (directory or zip). */
+export function readLakeRuns(source: FileSource): LakeRun[] {
+  const files = source.list();
+  const known = new Set(files);
+  const runs: LakeRun[] = [];
+  for (const file of files) {
+    const m = LABELS_FILE.exec(file);
+    if (!m) continue;
+    const [, prefix = '', name = ''] = m;
+    const runDir = `${prefix}${name}/`;
+    const resolve = (p: string, lineNo: number): string => {
+      const candidates = [`${prefix}${p}`, `${runDir}${p}`, p];
+      const hit = candidates.find((c) => known.has(c));
+      if (!hit) throw new Error(`${file} line ${lineNo}: image '${p}' not found in ${source.location}`);
+      return hit;
+    };
+    const text = new TextDecoder().decode(source.read(file));
+    const trials: LakeRun['trials'] = [];
+    text.split(/\r?\n/).forEach((line, i) => {
+      const t = line.trim();
+      if (!t) return;
+      const parts = t.split(/\s+/);
+      if (parts.length !== 2) throw new Error(`${file} line ${i + 1}: expected 'test-image training-image', got '${t}'`);
+      trials.push({ test: resolve(parts[0]!, i + 1), training: resolve(parts[1]!, i + 1) });
+    });
+    if (trials.length === 0) throw new Error(`${file} lists no test images`);
+    const training = new Set(trials.map((t) => t.training));
+    for (const f of files) if (f.startsWith(`${runDir}training/`) && /\.(png|jpe?g|pgm)$/i.test(f)) training.add(f);
+    if (training.size < 2) throw new Error(`${file}: a run needs at least 2 training images, found ${training.size}`);
+    runs.push({ name, trials, trainingImages: [...training].sort() });
+  }
+  if (runs.length === 0) throw new Error(`no runNN/class_labels.txt found in ${source.location}`);
+  return runs.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Scores one run: every test image against every training image of the run. */
+export function evaluateLakeRun(scorer: SiameseScorer, source: FileSource, run: LakeRun): LakeRunResult {
+  const load = (p: string): Uint8Array => scorer.preprocessImage(decodeImage(source.read(p), p));
+  const testPaths = run.trials.map((t) => t.test);
+  const testEmb = scorer.embed(testPaths.map(load));
+  const trainEmb = scorer.embed(run.trainingImages.map(load));
+  const sims = scorer.similarityMatrix(testEmb, trainEmb);
+  const choices = run.trials.map((trial, i) => {
+    const row = sims[i]!;
+    let best = 0;
+    for (let j = 1; j < row.length; j++) if (row[j]! > row[best]!) best = j;
+    const chosen = run.trainingImages[best]!;
+    return { test: trial.test, expected: trial.training, chosen, correct: chosen === trial.training };
+  });
+  const correct = choices.filter((c) => c.correct).length;
+  return { name: run.name, accuracy: correct / choices.length, correct, trials: choices.length, choices };
+}
+
+/** All runs; accuracy is over all test images (equal to the mean of runs when runs are equal-sized). */
+export function evaluateLakeRuns(scorer: SiameseScorer, source: FileSource, runs: LakeRun[] = readLakeRuns(source)): LakeRunsResult {
+  const details = runs.map((r) => evaluateLakeRun(scorer, source, r));
+  const correct = details.reduce((a, d) => a + d.correct, 0);
+  const total = details.reduce((a, d) => a + d.trials, 0);
+  const accuracy = correct / total;
+  return { accuracy, errorRate: 1 - accuracy, runs: details.map((d) => d.accuracy), details };
+}

@@ -1,0 +1,179 @@
+/**
+ * SiameseScorer: a saved model turned into "how similar are these two images".
+ *
+ * Embeddings are computed once per image; similarity is then cheap:
+ *  - pair models (Koch et al.): the pair model is split into its encoder and its head, so that
+ *    the head's probability is computed from cached embeddings (|e_a - e_b| -> dense -> sigmoid)
+ *    instead of running the encoder twice per pair;
+ *  - embedding models (contrastive, triplet, protonet): the negative distance named in the
+ *    metadata, so that "higher = more similar" holds for every model.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { Image } from '../data/image.js';
+import { preprocess } from '../data/preprocess.js';
+import { createDistance } from '../distances/create_distance.js';
+import type { Distance } from '../distances/distance.js';
+import { loadModel } from '../models/io.js';
+import type { ModelMetadata } from '../models/metadata.js';
+import { splitPairModel } from '../models/siamese.js';
+
+/** Images per encoder call: large enough to amortise kernel launches, small enough for memory. */
+const EMBED_BATCH = 128;
+
+export class SiameseScorer {
+  private readonly distance: Distance | null;
+
+  private constructor(
+    readonly meta: ModelMetadata,
+    readonly encoder: tfl.LayersModel,
+    private readonly head: tfl.LayersModel | null,
+  ) {
+    this.distance = head ? null : createDistance(meta.distance ?? 'euclidean');
+  }
+
+  /** Loads a model directory written by saveModel (model.json + weights.bin + fewshot.json). */
+  static async load(dir: string): Promise<SiameseScorer> {
+    const { model, meta } = await loadModel(dir);
+    return SiameseScorer.fromModel(model, meta);
+  }
+
+  /**
+   * Wraps an in-memory model (the trainer validates this way). The scorer shares the model's
+   * weights, so it always scores with their current values.
+   */
+  static fromModel(model: tfl.LayersModel, meta: ModelMetadata): SiameseScorer {
+    if (meta.score === 'pair-probability') {
+      const { encoder, head } = splitPairModel(model);
+      return new SiameseScorer(meta, encoder, head);
+    }
+    if (meta.score !== 'negative-distance') throw new Error(`unknown score '${String(meta.score)}' in model metadata`);
+    return new SiameseScorer(meta, model, null);
+  }
+
+  get inputShape(): [number, number, number] {
+    return this.meta.inputShape;
+  }
+
+  /** Number of values in one preprocessed image. */
+  get inputSize(): number {
+    const [h, w, c] = this.meta.inputShape;
+    return h * w * c;
+  }
+
+  /** Decoded images -> the model's input pixels (resize, grayscale, ink inversion...). */
+  preprocessImage(img: Image): Uint8Array {
+    return preprocess(img, this.meta.preprocess);
+  }
+
+  /** Embeddings of preprocessed images (uint8, h*w*c each, as preprocess() returns). */
+  embed(pixels: readonly Uint8Array[]): Float32Array[] {
+    const size = this.inputSize;
+    pixels.forEach((p, i) => {
+      if (!(p instanceof Uint8Array)) throw new Error(`image ${i}: expected preprocessed uint8 pixels`);
+      if (p.length !== size) {
+        throw new Error(`image ${i}: has ${p.length} values but the model expects ${this.meta.inputShape.join('x')} = ${size}`);
+      }
+    });
+    const out: Float32Array[] = [];
+    for (let start = 0; start < pixels.length; start += EMBED_BATCH) {
+      const chunk = pixels.slice(start, start + EMBED_BATCH);
+      out.push(...this.embedFlat(concatPixels(chunk, size), chunk.length));
+    }
+    return out;
+  }
+
+  /** Embeddings of `n` images stored contiguously (as ImageDataset.pixels is). */
+  embedFlat(flat: Uint8Array, n: number): Float32Array[] {
+    const [h, w, c] = this.meta.inputShape;
+    if (flat.length !== n * h * w * c) throw new Error(`expected ${n} images of ${h}x${w}x${c}, got ${flat.length} values`);
+    const out: Float32Array[] = [];
+    for (let start = 0; start < n; start += EMBED_BATCH) {
+      const count = Math.min(EMBED_BATCH, n - start);
+      const values = tf.tidy(() => {
+        const x = tf.tensor4d(toUnitFloats(flat.subarray(start * h * w * c, (start + count) * h * w * c)), [count, h, w, c]);
+        const y = this.encoder.predict(x) as tf.Tensor;
+        return tf.reshape(y, [count, -1]);
+      });
+      const dim = values.shape[1]!;
+      const data = values.dataSync() as Float32Array;
+      values.dispose();
+      for (let i = 0; i < count; i++) {
+        const e = data.slice(i * dim, (i + 1) * dim);
+        if (e.some((v) => !Number.isFinite(v))) throw new Error(`the model produced a non-finite embedding (image ${start + i})`);
+        out.push(e);
+      }
+    }
+    return out;
+  }
+
+  /** Embeddings of decoded images. */
+  embedImages(imgs: readonly Image[]): Float32Array[] {
+    return this.embed(imgs.map((img) => this.preprocessImage(img)));
+  }
+
+  /** Similarity of `a` to each of `b` (higher = more similar). */
+  similarity(a: Float32Array, b: readonly Float32Array[]): number[] {
+    return this.similarityMatrix([a], b)[0]!;
+  }
+
+  /** similarity(a[i], b[j]) for every i, j. */
+  similarityMatrix(a: readonly Float32Array[], b: readonly Float32Array[]): number[][] {
+    if (a.length === 0 || b.length === 0) return a.map(() => []);
+    const dim = a[0]!.length;
+    for (const e of [...a, ...b]) {
+      if (e.length !== dim) throw new Error(`embeddings of different sizes (${dim} and ${e.length})`);
+      if (e.some((v) => Number.isNaN(v))) throw new Error('embedding contains NaN');
+    }
+    const values = this.head ? this.pairProbabilities(a, b, dim) : this.negativeDistances(a, b, dim);
+    const rows: number[][] = [];
+    for (let i = 0; i < a.length; i++) rows.push(Array.from(values.subarray(i * b.length, (i + 1) * b.length)));
+    return rows;
+  }
+
+  private negativeDistances(a: readonly Float32Array[], b: readonly Float32Array[], dim: number): Float32Array {
+    return tf.tidy(() => {
+      const x = tf.tensor2d(concatFloats(a, dim), [a.length, dim]);
+      const y = tf.tensor2d(concatFloats(b, dim), [b.length, dim]);
+      return tf.neg(this.distance!.pairwise(x, y));
+    }).dataSync() as Float32Array;
+  }
+
+  private pairProbabilities(a: readonly Float32Array[], b: readonly Float32Array[], dim: number): Float32Array {
+    const head = this.head!;
+    const out = new Float32Array(a.length * b.length);
+    // Pairs go through the head in chunks so that many-vs-many never builds one giant tensor.
+    const rowsPerChunk = Math.max(1, Math.floor(4096 / b.length));
+    for (let i0 = 0; i0 < a.length; i0 += rowsPerChunk) {
+      const i1 = Math.min(a.length, i0 + rowsPerChunk);
+      const probs = tf.tidy(() => {
+        const x = tf.tensor3d(concatFloats(a.slice(i0, i1), dim), [i1 - i0, 1, dim]);
+        const y = tf.tensor3d(concatFloats(b, dim), [1, b.length, dim]);
+        const diff = tf.reshape(tf.abs(tf.sub(x, y)), [(i1 - i0) * b.length, dim]);
+        return tf.reshape(head.predict(diff) as tf.Tensor, [-1]);
+      });
+      out.set(probs.dataSync() as Float32Array, i0 * b.length);
+      probs.dispose();
+    }
+    return out;
+  }
+}
+
+/** uint8 pixels -> float32 in [0, 1], the models' input convention. */
+export function toUnitFloats(pixels: Uint8Array): Float32Array {
+  const out = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) out[i] = pixels[i]! / 255;
+  return out;
+}
+
+function concatPixels(chunk: readonly Uint8Array[], size: number): Uint8Array {
+  const flat = new Uint8Array(chunk.length * size);
+  chunk.forEach((p, i) => flat.set(p, i * size));
+  return flat;
+}
+
+function concatFloats(rows: readonly Float32Array[], dim: number): Float32Array {
+  const flat = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => flat.set(r, i * dim));
+  return flat;
+}

@@ -1,0 +1,313 @@
+/**
+ * The training loop shared by every method: optimizer + schedule, seeded sampling and
+ * augmentation, validation by few-shot episodes on held-out classes, best-model saving,
+ * periodic atomic checkpoints for `--resume`, early stopping, a JSONL log.
+ *
+ * Determinism: step s draws its batch and its augmentation from Rng(seed, s), so a run killed
+ * and resumed from its last checkpoint replays exactly the steps it lost.
+ */
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { toBatchTensor } from '../data/batch.js';
+import type { ImageDataset } from '../data/dataset.js';
+import type { PreprocessConfig } from '../data/preprocess.js';
+import { EmbeddingCache } from '../evaluation/embedding_cache.js';
+import { evaluateEpisodes, type EpisodeGrouping } from '../evaluation/episodes.js';
+import { SiameseScorer } from '../inference/embedder.js';
+import { createEncoder } from '../models/encoders/registry.js';
+import { saveModel } from '../models/io.js';
+import type { ModelMetadata } from '../models/metadata.js';
+import { Rng } from '../util/random.js';
+import { captureWeights, readCheckpoint, restoreWeights, writeCheckpoint, type TrainingProgress } from './checkpoint.js';
+import { JsonlLog } from './jsonl_log.js';
+import { createMethod } from './methods/index.js';
+import type { MethodName, MethodOptions, TrainingMethod } from './methods/method.js';
+import { createOptimizer, getOptimizerState, setLearningRate, setOptimizerState, type OptimizerName } from './optimizer.js';
+import { ProgressReporter } from './progress.js';
+import { createSchedule, type ScheduleName } from './schedule.js';
+
+export interface ValidationConfig {
+  /** Validate every this many steps (and at the last step). 0 = only at the end. */
+  every: number;
+  episodes: number;
+  /** The way whose accuracy selects the best model; `alsoWays` are logged as well. */
+  way: number;
+  alsoWays: number[];
+  shot: number;
+  query: number;
+  groups: EpisodeGrouping;
+  seed: number;
+}
+
+export interface TrainConfig {
+  method: MethodName;
+  encoder: string;
+  inputShape?: [number, number, number];
+  embeddingDim?: number;
+  methodOptions: MethodOptions;
+  optimizer: OptimizerName;
+  lr: number;
+  momentum: number;
+  schedule: ScheduleName;
+  warmupSteps: number;
+  stepSize?: number;
+  gamma?: number;
+  minLr?: number;
+  steps: number;
+  seed: number;
+  augment: boolean;
+  validation: ValidationConfig;
+  /** Stop after this many validations without improvement (0 = never). */
+  patience: number;
+  checkpointEvery: number;
+  logEvery: number;
+  /** The model directory (replaced as a whole by every best-model save). */
+  outDir: string;
+  /** Checkpoint and live log; default `<outDir>-train` (outside the model directory, which saveModel replaces). */
+  stateDir?: string;
+  resume: boolean;
+  preprocess: PreprocessConfig;
+  /** Extra facts for the model's metadata (data location, validation alphabets...). */
+  notes?: Record<string, unknown>;
+}
+
+export interface TrainResult {
+  steps: number;
+  bestAccuracy: number;
+  bestStep: number;
+  stoppedEarly: boolean;
+  elapsedSeconds: number;
+  lastLoss: number;
+  modelDir: string;
+  stateDir: string;
+  resumedFrom: number;
+}
+
+export interface TrainHooks {
+  progress?: ProgressReporter;
+  /** Called after every step (tests use it to watch memory and losses). */
+  onStep?(step: number, loss: number): void;
+  /** Stop gracefully after the current step (SIGINT handler). */
+  shouldStop?(): boolean;
+}
+
+export const CHECKPOINT_FILE = 'checkpoint.bin';
+export const LOG_FILE = 'training-log.jsonl';
+
+/** The Rng of one step, a pure function of (seed, step). */
+export function stepRng(seed: number, step: number): Rng {
+  return new Rng((Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca77)) >>> 0);
+}
+
+/** Builds the encoder a config describes (also used to learn its input shape before loading data). */
+export function buildEncoder(cfg: Pick<TrainConfig, 'encoder' | 'inputShape' | 'embeddingDim' | 'seed'>): tfl.LayersModel {
+  return createEncoder(cfg.encoder, {
+    ...(cfg.inputShape ? { inputShape: cfg.inputShape } : {}),
+    ...(cfg.embeddingDim ? { embeddingDim: cfg.embeddingDim } : {}),
+    seed: cfg.seed,
+  });
+}
+
+export function encoderInputShape(encoder: tfl.LayersModel): [number, number, number] {
+  const shape = encoder.inputs[0]!.shape;
+  if (shape.length !== 4) throw new Error(`encoder input must be [batch, h, w, c], got [${shape}]`);
+  return [shape[1]!, shape[2]!, shape[3]!];
+}
+
+/** The settings that must match for `--resume` to continue a run. */
+function identity(cfg: TrainConfig, inputShape: number[]): Record<string, unknown> {
+  return { method: cfg.method, encoder: cfg.encoder, inputShape, embeddingDim: cfg.embeddingDim ?? null, seed: cfg.seed, optimizer: cfg.optimizer };
+}
+
+export async function trainModel(
+  train: ImageDataset,
+  validation: ImageDataset | null,
+  cfg: TrainConfig,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  if (!Number.isInteger(cfg.steps) || cfg.steps < 1) throw new Error(`steps must be a positive integer, got ${cfg.steps}`);
+  const stateDir = cfg.stateDir ?? `${cfg.outDir.replace(/[\\/]+$/, '')}-train`;
+  mkdirSync(stateDir, { recursive: true });
+  const encoder = buildEncoder(cfg);
+  const inputShape = encoderInputShape(encoder);
+  if (train.height !== inputShape[0] || train.width !== inputShape[1] || train.channels !== inputShape[2]) {
+    throw new Error(`training images are ${train.height}x${train.width}x${train.channels} but encoder '${cfg.encoder}' expects ${inputShape.join('x')}`);
+  }
+  const method: TrainingMethod = createMethod(cfg.method, encoder, cfg.methodOptions);
+  const model = method.model;
+  const optimizer = createOptimizer({ name: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum });
+  const schedule = createSchedule({
+    name: cfg.schedule,
+    lr: cfg.lr,
+    totalSteps: cfg.steps,
+    warmupSteps: cfg.warmupSteps,
+    ...(cfg.stepSize !== undefined ? { stepSize: cfg.stepSize } : {}),
+    ...(cfg.gamma !== undefined ? { gamma: cfg.gamma } : {}),
+    ...(cfg.minLr !== undefined ? { minLr: cfg.minLr } : {}),
+  });
+  const progressOut = hooks.progress ?? new ProgressReporter();
+  const ckptPath = join(stateDir, CHECKPOINT_FILE);
+  const log = new JsonlLog(join(stateDir, LOG_FILE));
+  const id = identity(cfg, inputShape);
+
+  let progress: TrainingProgress = { step: 0, bestAccuracy: -1, bestStep: -1, stale: 0, elapsedSeconds: 0 };
+  let stoppedEarly = false;
+  if (cfg.resume && existsSync(ckptPath)) {
+    const ckpt = readCheckpoint(ckptPath);
+    for (const [k, v] of Object.entries(id)) {
+      if (JSON.stringify(ckpt.config[k]) !== JSON.stringify(v)) {
+        throw new Error(`cannot resume: the checkpoint in ${cfg.outDir} was trained with ${k}=${JSON.stringify(ckpt.config[k])}, not ${JSON.stringify(v)}`);
+      }
+    }
+    restoreWeights(model, ckpt.weights);
+    if (ckpt.optimizer.names.length > 0) await setOptimizerState(optimizer, ckpt.optimizer);
+    progress = ckpt.progress;
+    stoppedEarly = Boolean(ckpt.config['stoppedEarly']);
+    progressOut.message(`resuming from step ${progress.step} (${ckptPath})`);
+  } else if (cfg.resume) {
+    progressOut.message(`no checkpoint in ${cfg.outDir}: starting from step 0`);
+  }
+  const resumedFrom = progress.step;
+  log.startAt(progress.step);
+
+  const embeddingDim = (model === encoder ? encoder : encoder).outputs[0]!.shape.slice(1).reduce((a: number, b) => a * (b ?? 1), 1);
+  const meta = (extra: Record<string, unknown>): ModelMetadata => ({
+    format: 'fewshot-model/1',
+    method: cfg.method,
+    encoder: cfg.encoder,
+    inputShape,
+    embeddingDim,
+    preprocess: cfg.preprocess,
+    score: method.score,
+    ...(method.distance ? { distance: method.distance } : {}),
+    training: {
+      ...method.settings,
+      optimizer: cfg.optimizer,
+      lr: cfg.lr,
+      schedule: cfg.schedule,
+      steps: cfg.steps,
+      seed: cfg.seed,
+      augment: cfg.augment,
+      trainClasses: train.numClasses,
+      trainImages: train.size,
+      ...cfg.notes,
+      ...extra,
+    },
+    createdAt: new Date().toISOString(),
+  });
+
+  const scorer = validation ? SiameseScorer.fromModel(model, meta({})) : null;
+  const validate = (): { accuracy: number; ci95: number; byWay: Record<string, number> } => {
+    const v = cfg.validation;
+    const cache = new EmbeddingCache(scorer!, validation!);
+    const byWay: Record<string, number> = {};
+    let primary = { accuracy: 0, ci95: 0 };
+    for (const way of [v.way, ...v.alsoWays.filter((w) => w !== v.way)]) {
+      const r = evaluateEpisodes(scorer!, validation!, { way, shot: v.shot, query: v.query, episodes: v.episodes, seed: v.seed, groups: v.groups }, cache);
+      byWay[`val${way}way`] = r.accuracy;
+      if (way === v.way) primary = r;
+    }
+    return { ...primary, byWay };
+  };
+
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const classIndices = train.indicesByClass();
+  const started = Date.now();
+  const elapsed = (): number => progress.elapsedSeconds + (Date.now() - started) / 1000;
+  let lossSum = 0;
+  let lossCount = 0;
+  let lastLoss = NaN;
+  let modelSaved = false;
+  const copyLog = (): void => {
+    if (existsSync(join(cfg.outDir, 'model.json'))) copyFileSync(log.path, join(cfg.outDir, LOG_FILE));
+    modelSaved = false;
+  };
+  const saveCheckpoint = async (): Promise<void> => {
+    writeCheckpoint(ckptPath, {
+      progress: { ...progress, elapsedSeconds: elapsed() },
+      config: { ...id, stoppedEarly },
+      weights: await captureWeights(model),
+      optimizer: progress.step > 0 ? await getOptimizerState(optimizer) : { names: [], shapes: [], dtypes: [], values: [] },
+    });
+  };
+
+  try {
+    while (progress.step < cfg.steps && !stoppedEarly) {
+      const step = progress.step;
+      const rng = stepRng(cfg.seed, step);
+      const sampleRng = rng.fork();
+      const augmentRng = rng.fork();
+      const lr = schedule(step);
+      setLearningRate(optimizer, lr);
+      const batch = method.sample(classIndices, sampleRng);
+      const images = (idx: Int32Array): tf.Tensor4D => toBatchTensor(train, idx, { augment: cfg.augment, rng: augmentRng });
+      const cost = optimizer.minimize(() => method.loss(batch, images), true, vars)!;
+      const loss = (await cost.data())[0]!;
+      cost.dispose();
+      if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at step ${step + 1}: lower the learning rate (--lr)`);
+      lastLoss = loss;
+      lossSum += loss;
+      lossCount++;
+      progress.step = step + 1;
+      hooks.onStep?.(progress.step, loss);
+      progressOut.update({ step: progress.step, totalSteps: cfg.steps, loss, lr, elapsedSeconds: elapsed(), ...(progress.bestAccuracy >= 0 ? { valAccuracy: progress.bestAccuracy } : {}) });
+
+      const last = progress.step === cfg.steps;
+      const validateNow = validation !== null && (last || (cfg.validation.every > 0 && progress.step % cfg.validation.every === 0));
+      const record: Record<string, unknown> = {};
+      if (validateNow) {
+        const v = validate();
+        Object.assign(record, { valAccuracy: v.accuracy, valCi95: v.ci95, ...v.byWay });
+        if (v.accuracy > progress.bestAccuracy) {
+          progress.bestAccuracy = v.accuracy;
+          progress.bestStep = progress.step;
+          progress.stale = 0;
+          await saveModel(cfg.outDir, model, meta({ bestStep: progress.step, valAccuracy: v.accuracy, valCi95: v.ci95, ...v.byWay, elapsedSeconds: elapsed() }));
+          modelSaved = true;
+          record['best'] = true;
+        } else {
+          progress.stale++;
+          if (cfg.patience > 0 && progress.stale >= cfg.patience) stoppedEarly = true;
+        }
+        progressOut.message(
+          `step ${progress.step}: validation ${cfg.validation.way}-way ${cfg.validation.shot}-shot ${(100 * v.accuracy).toFixed(2)}% ` +
+            `+- ${(100 * v.ci95).toFixed(2)} ${Object.entries(v.byWay).map(([k, a]) => `${k} ${(100 * a).toFixed(1)}%`).join(' ')}` +
+            (record['best'] ? ' (best, saved)' : '') + (stoppedEarly ? ` - no improvement in ${cfg.patience} validations, stopping` : ''),
+        );
+      } else if (validation === null && last) {
+        await saveModel(cfg.outDir, model, meta({ finalStep: progress.step, elapsedSeconds: elapsed() }));
+        modelSaved = true;
+      }
+      if (validateNow || lossCount >= cfg.logEvery || last) {
+        log.append({ step: progress.step, loss: lossSum / Math.max(1, lossCount), lr, ...record, elapsed: Number(elapsed().toFixed(2)) });
+        lossSum = 0;
+        lossCount = 0;
+      }
+      // The model directory keeps a copy of the log up to its latest save (and the full log at the end).
+      if (modelSaved || last) copyLog();
+      if (last || stoppedEarly || validateNow || progress.step % cfg.checkpointEvery === 0) await saveCheckpoint();
+      if (hooks.shouldStop?.()) {
+        await saveCheckpoint();
+        progressOut.message(`interrupted at step ${progress.step}: checkpoint saved, continue with --resume`);
+        break;
+      }
+    }
+    if (stoppedEarly) copyLog();
+  } finally {
+    progressOut.finish();
+    optimizer.dispose();
+  }
+  return {
+    steps: progress.step,
+    bestAccuracy: progress.bestAccuracy,
+    bestStep: progress.bestStep,
+    stoppedEarly,
+    elapsedSeconds: elapsed(),
+    lastLoss,
+    modelDir: cfg.outDir,
+    stateDir,
+    resumedFrom,
+  };
+}
