@@ -1,5 +1,5 @@
 /** Small generators shared by the data tests: independent PNG/PGM writers, temp folders, zips. */
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +14,16 @@ export function sharedDataDir(): string | null {
   return existsSync(dir) ? dir : null;
 }
 
+const created: string[] = [];
+process.on('exit', () => {
+  for (const d of created) rmSync(d, { recursive: true, force: true });
+});
+
+/** A new temporary directory, removed when the test process exits. */
 export function tempDir(prefix = 'fewshot-data-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
 }
 
 function chunk(type: string, data: Uint8Array): Buffer {
