@@ -10,6 +10,10 @@ import { register as registerEvalRuns } from './commands/eval_runs.js';
 import { register as registerPredict } from './commands/predict.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerTrain } from './commands/train.js';
+import { register as registerVerify } from './commands/verify.js';
+import { register as registerEvalVerify } from './commands/eval_verify.js';
+import { register as registerEvalSignatures } from './commands/eval_signatures.js';
+import { register as registerReport } from './commands/report.js';
 
 export function buildProgram(): Command {
   const program = new Command('fewshot')
@@ -22,6 +26,10 @@ export function buildProgram(): Command {
   registerEvalRuns(program);
   registerPredict(program);
   registerServe(program);
+  registerVerify(program);
+  registerEvalVerify(program);
+  registerEvalSignatures(program);
+  registerReport(program);
   return program;
 }
 
