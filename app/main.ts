@@ -1,0 +1,306 @@
+/**
+ * The browser app: draw (or drop) a character, enrol it under a name, and see it recognised live.
+ * Recognition runs twice: instantly in the page (TF.js, against the gallery's embeddings) and on
+ * the server (POST /api/predict), which is the authority and also covers large galleries.
+ */
+import { decodeImage } from '../src/data/image.js';
+import { chooseBackend, imageFromRgba, PageModel, type ModelInfo } from './page_model.js';
+
+interface Prediction {
+  class: string;
+  score: number;
+}
+interface GalleryEntry {
+  id: number;
+  class: string;
+  embedding: Float32Array;
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const canvas = $<HTMLCanvasElement>('canvas');
+const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+const statusLine = $<HTMLParagraphElement>('status');
+const tokenInput = $<HTMLInputElement>('token');
+
+let model: PageModel | null = null;
+let info: ModelInfo | null = null;
+let gallery: GalleryEntry[] | null = null; // null: too large for the page, the server answers alone
+let drawn = false;
+let serverRequest = 0;
+
+function setStatus(text: string, error = false): void {
+  statusLine.textContent = text;
+  statusLine.classList.toggle('error', error);
+}
+
+function authHeaders(): Record<string, string> {
+  const t = tokenInput.value.trim();
+  return t ? { authorization: `Bearer ${t}` } : {};
+}
+
+async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(path, init);
+  const body = res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text();
+  if (!res.ok) throw new Error(typeof body === 'object' && body && 'message' in body ? String(body.message) : `${res.status} ${res.statusText}`);
+  return body as T;
+}
+
+// --- drawing ----------------------------------------------------------------------------------
+function clearCanvas(): void {
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  drawn = false;
+  showVerdict(null);
+  renderResults('page-results', []);
+  renderResults('server-results', []);
+}
+
+function setupDrawing(): void {
+  let last: [number, number] | null = null;
+  const pos = (e: PointerEvent): [number, number] => {
+    const r = canvas.getBoundingClientRect();
+    return [((e.clientX - r.left) * canvas.width) / r.width, ((e.clientY - r.top) * canvas.height) / r.height];
+  };
+  ctx.lineCap = 'round';
+  ctx.lineJoin = 'round';
+  canvas.addEventListener('pointerdown', (e) => {
+    canvas.setPointerCapture(e.pointerId);
+    last = pos(e);
+    ctx.fillStyle = '#000';
+    ctx.beginPath();
+    ctx.arc(last[0], last[1], 4, 0, 2 * Math.PI);
+    ctx.fill();
+    drawn = true;
+  });
+  canvas.addEventListener('pointermove', (e) => {
+    if (!last) return;
+    const p = pos(e);
+    ctx.strokeStyle = '#000';
+    ctx.lineWidth = 8;
+    ctx.beginPath();
+    ctx.moveTo(last[0], last[1]);
+    ctx.lineTo(p[0], p[1]);
+    ctx.stroke();
+    last = p;
+    scheduleLiveRecognition();
+  });
+  const end = () => {
+    if (!last) return;
+    last = null;
+    void recognise();
+  };
+  canvas.addEventListener('pointerup', end);
+  canvas.addEventListener('pointercancel', end);
+}
+
+/** Draws an image file onto the canvas (fit, centred, on white). */
+async function loadFile(file: Blob): Promise<void> {
+  const bitmap = await createImageBitmap(file);
+  clearCanvas();
+  const scale = Math.min(canvas.width / bitmap.width, canvas.height / bitmap.height);
+  const w = bitmap.width * scale;
+  const h = bitmap.height * scale;
+  ctx.drawImage(bitmap, (canvas.width - w) / 2, (canvas.height - h) / 2, w, h);
+  drawn = true;
+  await recognise();
+}
+
+function canvasImage() {
+  const d = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  return imageFromRgba(d.data, d.width, d.height);
+}
+
+function canvasPng(): Promise<Blob> {
+  return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('cannot encode the drawing'))), 'image/png'));
+}
+
+// --- recognition ---------------------------------------------------------------------------------
+function rank(scores: number[], entries: GalleryEntry[], top = 5): Prediction[] {
+  const best = new Map<string, number>();
+  entries.forEach((e, i) => best.set(e.class, Math.max(best.get(e.class) ?? -Infinity, scores[i]!)));
+  return [...best.entries()].map(([c, s]) => ({ class: c, score: s })).sort((a, b) => b.score - a.score).slice(0, top);
+}
+
+function isUnknown(preds: Prediction[]): boolean {
+  if (preds.length === 0) return true;
+  return info!.threshold !== null && preds[0]!.score < info!.threshold;
+}
+
+function recogniseInPage(): Prediction[] | null {
+  if (!model || !gallery || !drawn) return null;
+  const q = model.embed(canvasImage());
+  const preds = rank(model.similarity(q, gallery.map((g) => g.embedding)), gallery);
+  renderResults('page-results', preds);
+  showVerdict(preds);
+  return preds;
+}
+
+/** Instant feedback while drawing, at most every 150 ms so that slow models keep the pen fluid. */
+let liveTimer: number | undefined;
+function scheduleLiveRecognition(): void {
+  if (liveTimer !== undefined) return;
+  liveTimer = window.setTimeout(() => {
+    liveTimer = undefined;
+    recogniseInPage();
+  }, 150);
+}
+
+async function recognise(): Promise<void> {
+  if (!drawn) return;
+  recogniseInPage();
+  const n = ++serverRequest;
+  try {
+    const r = await api<{ predictions: Prediction[]; unknown: boolean; search: string }>('/api/predict', {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: await canvasPng(),
+    });
+    if (n !== serverRequest) return; // a newer drawing is on its way
+    renderResults('server-results', r.predictions);
+    $('server-search').textContent = `(${r.search} search)`;
+    showVerdict(r.predictions, r.unknown);
+  } catch (e) {
+    setStatus(`server: ${(e as Error).message}`, true);
+  }
+}
+
+function showVerdict(preds: Prediction[] | null, unknown = preds ? isUnknown(preds) : false): void {
+  const v = $('verdict');
+  if (!preds) {
+    v.textContent = 'draw something';
+    v.className = 'verdict';
+    return;
+  }
+  v.textContent = unknown ? (preds.length ? `unknown (closest: ${preds[0]!.class})` : 'unknown (the gallery is empty)') : preds[0]!.class;
+  v.className = unknown ? 'verdict unknown' : 'verdict';
+  v.dataset['class'] = unknown ? '' : preds[0]!.class;
+  v.dataset['unknown'] = String(unknown);
+}
+
+function renderResults(id: string, preds: Prediction[]): void {
+  const list = $(id);
+  list.replaceChildren();
+  const lo = Math.min(...preds.map((p) => p.score), 0);
+  const hi = Math.max(...preds.map((p) => p.score), 1e-9);
+  for (const p of preds) {
+    const li = document.createElement('li');
+    const name = document.createElement('span');
+    name.textContent = p.class;
+    const bar = document.createElement('div');
+    bar.className = 'bar';
+    bar.style.width = `${Math.max(2, ((p.score - lo) / (hi - lo || 1)) * 100)}%`;
+    const score = document.createElement('span');
+    score.className = 'score';
+    score.textContent = p.score.toFixed(3);
+    li.append(name, bar, score);
+    list.append(li);
+  }
+}
+
+// --- classes ----------------------------------------------------------------------------------
+async function refreshGallery(): Promise<void> {
+  const classes = await api<{ name: string; examples: number }[]>('/api/classes');
+  const list = $('classes');
+  list.replaceChildren();
+  for (const c of classes) {
+    const li = document.createElement('li');
+    li.dataset['class'] = c.name;
+    const label = document.createElement('span');
+    label.textContent = `${c.name} (${c.examples})`;
+    const del = document.createElement('button');
+    del.type = 'button';
+    del.textContent = 'delete';
+    del.addEventListener('click', () => void deleteClass(c.name));
+    li.append(label, del);
+    list.append(li);
+  }
+  const snap = await api<{ available: boolean; size: number; examples: { id: number; class: string; embedding: number[] }[] }>('/api/gallery/snapshot');
+  gallery = snap.available ? snap.examples.map((e) => ({ id: e.id, class: e.class, embedding: Float32Array.from(e.embedding) })) : null;
+  $('gallery-size').textContent = `${classes.length} classes, ${snap.size} examples${snap.available ? '' : ' (server-side search only)'}`;
+}
+
+async function enrol(name: string): Promise<void> {
+  if (!drawn) {
+    setStatus('draw or open an image first', true);
+    return;
+  }
+  try {
+    const r = await api<{ class: string; id: number }>(`/api/classes/${encodeURIComponent(name)}/examples`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png', ...authHeaders() },
+      body: await canvasPng(),
+    });
+    setStatus(`enrolled example ${r.id} as '${r.class}'`);
+    await refreshGallery();
+    clearCanvas();
+  } catch (e) {
+    setStatus(`enrol failed: ${(e as Error).message}`, true);
+  }
+}
+
+async function deleteClass(name: string): Promise<void> {
+  try {
+    await api(`/api/classes/${encodeURIComponent(name)}`, { method: 'DELETE', headers: authHeaders() });
+    setStatus(`deleted '${name}'`);
+    await refreshGallery();
+  } catch (e) {
+    setStatus(`delete failed: ${(e as Error).message}`, true);
+  }
+}
+
+// --- start ----------------------------------------------------------------------------------
+async function main(): Promise<void> {
+  clearCanvas();
+  setupDrawing();
+  tokenInput.value = localStorage.getItem('fewshot-token') ?? '';
+  tokenInput.addEventListener('change', () => localStorage.setItem('fewshot-token', tokenInput.value.trim()));
+  $('clear').addEventListener('click', clearCanvas);
+  $<HTMLFormElement>('enrol-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void enrol($<HTMLInputElement>('class-name').value.trim());
+  });
+  $<HTMLInputElement>('file').addEventListener('change', (e) => {
+    const f = (e.target as HTMLInputElement).files?.[0];
+    if (f) void loadFile(f);
+  });
+  const zone = $('drop-zone');
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    const f = e.dataTransfer?.files[0];
+    if (f) void loadFile(f);
+  });
+
+  info = await api<ModelInfo>('/api/model');
+  if (info.writeNeedsToken) ($<HTMLDetailsElement>('token-box')).open = !tokenInput.value;
+  const backend = await chooseBackend(new URLSearchParams(location.search).get('backend'));
+  $('page-backend').textContent = `(TF.js ${backend})`;
+  model = await PageModel.load(info);
+  const m = info.meta;
+  $('model-info').textContent = `${info.name} · ${m.method}/${m.encoder} · ${m.inputShape.join('x')} → ${m.embeddingDim} · threshold ${info.threshold ?? 'none'}`;
+  await refreshGallery();
+  setStatus('ready: draw a character, name it, press Enrol; draw again to recognise');
+  document.body.dataset['ready'] = 'true';
+}
+
+/** Hooks for tests and scripts: the page's embedding of image bytes, with the page's own model. */
+declare global {
+  interface Window {
+    fewshot: { ready: Promise<void>; embedBytes(bytes: Uint8Array): number[]; embedCanvas(): number[]; backend(): string };
+  }
+}
+const ready = main().catch((e: Error) => {
+  setStatus(`cannot start: ${e.message}`, true);
+  throw e;
+});
+window.fewshot = {
+  ready,
+  embedBytes: (bytes) => Array.from(model!.embed(decodeImage(bytes, 'bytes'))),
+  embedCanvas: () => Array.from(model!.embed(canvasImage())),
+  backend: () => ($('page-backend').textContent ?? ''),
+};
