@@ -68,6 +68,7 @@ export function validateMetadata(value: unknown, source: string): ModelMetadata 
 
 /** Metadata with `format` and `createdAt` filled in, validated. */
 export function createMetadata(fields: Omit<ModelMetadata, 'format' | 'createdAt'> & { createdAt?: string }): ModelMetadata {
-  const meta = { format: METADATA_FORMAT, createdAt: new Date().toISOString(), ...fields } as ModelMetadata;
+  // Through JSON so that the result equals what loadModel will read back (no undefined fields).
+  const meta = JSON.parse(JSON.stringify({ format: METADATA_FORMAT, createdAt: new Date().toISOString(), ...fields }));
   return validateMetadata(meta, 'createMetadata');
 }
