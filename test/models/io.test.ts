@@ -59,12 +59,13 @@ test('conv4 (batchnorm) round trip gives identical outputs, and loads like a bro
   opt.minimize(() => tf.mean(tf.square(enc.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar);
   const { dir } = await roundTrip('conv4', enc, meta({ inputShape: [28, 28, 1] }), x);
   // tf.loadLayersModel over HTTP (what a browser does), served from the directory
-  const fetchFunc = async (url: string) => {
+  const fetchFunc = async (input: string | URL | Request) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const file = path.join(dir, new URL(url).pathname.replace(/^\/m\//, ''));
     const body = fs.readFileSync(file);
     return new Response(body, { status: 200, headers: { 'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream' } });
   };
-  const viaHttp = await tfl.loadLayersModel(tf.io.http('http://localhost/m/model.json', { fetchFunc }));
+  const viaHttp = await tfl.loadLayersModel(tf.io.http('http://localhost/m/model.json', { fetchFunc: fetchFunc as typeof fetch }));
   assert.deepEqual(Array.from((viaHttp.predict(x) as tf.Tensor).dataSync()), Array.from((enc.predict(x) as tf.Tensor).dataSync()));
 });
 
