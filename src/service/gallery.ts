@@ -243,10 +243,10 @@ export class Gallery {
     let repaired = 0;
     let live = 0;
     const seen = new Set<number>();
-    for (const row of this.stmts.allEmbeddings.iterate()) {
+    for (const row of this.stmts.allIds.iterate()) {
       seen.add(row.id);
       if (!inGraph.has(row.id)) {
-        index.add(row.id, fromBlob(row.embedding));
+        index.add(row.id, fromBlob(this.stmts.example.get(row.id)!.embedding));
         repaired++;
       }
     }
@@ -313,6 +313,31 @@ export class Gallery {
       return items.map((it) => Number(this.stmts.insertExample.run(classId, toBlob(it.embedding), it.sha256, it.source, now).lastInsertRowid));
     })();
     items.forEach((it, i) => this.index.add(ids[i]!, it.embedding));
+    this.afterGrowth();
+    this.markDirty();
+    return ids;
+  }
+
+  /**
+   * Enrols examples into several classes in one transaction (bulk loading, e.g. benchmarks):
+   * one commit instead of one per class. Returns the new ids in input order.
+   */
+  enrolBatch(entries: { className: string; example: NewExample }[]): number[] {
+    entries.forEach((e, i) => this.checkEmbedding(e.example.embedding, `entry ${i} ('${e.className}')`));
+    const now = new Date().toISOString();
+    const ids = this.db.transaction(() => {
+      const classIds = new Map<string, number>();
+      return entries.map(({ className, example }) => {
+        let classId = classIds.get(className);
+        if (classId === undefined) {
+          this.stmts.insertClass.run(className, now);
+          classId = this.stmts.classId.get(className)!.id;
+          classIds.set(className, classId);
+        }
+        return Number(this.stmts.insertExample.run(classId, toBlob(example.embedding), example.sha256, example.source, now).lastInsertRowid);
+      });
+    })();
+    entries.forEach((e, i) => this.index.add(ids[i]!, e.example.embedding));
     this.afterGrowth();
     this.markDirty();
     return ids;
