@@ -161,7 +161,7 @@ export class HnswIndex implements VectorIndex {
 
   static create(dim: number, metric: Metric, capacity: number, opts: HnswOptions = {}): HnswIndex {
     const index = new hnswlib.HierarchicalNSW(metric, dim);
-    index.initIndex(Math.max(16, capacity), opts.m ?? 16, opts.efConstruction ?? 200, opts.seed ?? 100, true);
+    index.initIndex(Math.max(16, capacity), opts.m ?? 16, opts.efConstruction ?? 100, opts.seed ?? 100, true);
     return new HnswIndex(dim, metric, index, 0, opts.efSearch ?? 64);
   }
 
