@@ -1,0 +1,491 @@
+// Memory-bound kernels (pooling, batch norm, elementwise, reductions, Adam): plain loops the
+// compiler vectorises, split over the OpenMP threads oneDNN already uses.
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "kernels.h"
+
+namespace fewshot {
+
+// Below this many elements threading costs more than it saves.
+static constexpr int64_t kParallelMin = 1 << 15;
+
+static inline float activate(float v, int activation, float alpha) {
+  switch (activation) {
+    case kRelu: return v < 0.f ? 0.f : v;
+    case kRelu6: return v < 0.f ? 0.f : (v > 6.f ? 6.f : v);
+    case kElu: return v > 0.f ? v : std::expm1(v);
+    case kLeakyRelu: return v < 0.f ? alpha * v : v;
+    case kSigmoid: return 1.f / (1.f + std::exp(-v));
+    default: return v;
+  }
+}
+
+void biasActivation(float* y, int64_t size, const float* bias, int64_t period, int activation, float alpha) {
+  if (period > 0) {
+    const int64_t rows = size / period;
+#pragma omp parallel for schedule(static) if (size > kParallelMin)
+    for (int64_t r = 0; r < rows; r++) {
+      float* row = y + r * period;
+      for (int64_t j = 0; j < period; j++) row[j] = activate(row[j] + bias[j], activation, alpha);
+    }
+  } else if (activation != kLinear) {
+#pragma omp parallel for schedule(static) if (size > kParallelMin)
+    for (int64_t i = 0; i < size; i++) y[i] = activate(y[i], activation, alpha);
+  }
+}
+
+// ---------------------------------------------------------------- pooling (NHWC)
+
+void maxPool(const PoolGeometry& g, const float* x, float* y) {
+  const int64_t c = g.c;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t b = 0; b < g.n; b++) {
+    for (int64_t oy = 0; oy < g.oh; oy++) {
+      std::vector<float> best(c);
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        for (int64_t ch = 0; ch < c; ch++) best[ch] = -std::numeric_limits<float>::infinity();
+        for (int64_t ky = 0; ky < g.kh; ky++) {
+          const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+          if (iy < 0 || iy >= g.ih) continue;
+          for (int64_t kx = 0; kx < g.kw; kx++) {
+            const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
+            if (ix < 0 || ix >= g.iw) continue;
+            const float* px = x + ((b * g.ih + iy) * g.iw + ix) * c;
+            for (int64_t ch = 0; ch < c; ch++) best[ch] = px[ch] > best[ch] ? px[ch] : best[ch];
+          }
+        }
+        std::memcpy(y + ((b * g.oh + oy) * g.ow + ox) * c, best.data(), c * sizeof(float));
+      }
+    }
+  }
+}
+
+void avgPool(const PoolGeometry& g, const float* x, float* y) {
+  const int64_t c = g.c;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t b = 0; b < g.n; b++) {
+    for (int64_t oy = 0; oy < g.oh; oy++) {
+      std::vector<double> acc(c);
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        for (int64_t ch = 0; ch < c; ch++) acc[ch] = 0;
+        int64_t count = 0;
+        for (int64_t ky = 0; ky < g.kh; ky++) {
+          const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+          if (iy < 0 || iy >= g.ih) continue;
+          for (int64_t kx = 0; kx < g.kw; kx++) {
+            const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
+            if (ix < 0 || ix >= g.iw) continue;
+            const float* px = x + ((b * g.ih + iy) * g.iw + ix) * c;
+            for (int64_t ch = 0; ch < c; ch++) acc[ch] += px[ch];
+            count++;
+          }
+        }
+        float* out = y + ((b * g.oh + oy) * g.ow + ox) * c;
+        for (int64_t ch = 0; ch < c; ch++) out[ch] = count ? float(acc[ch] / count) : 0.f;
+      }
+    }
+  }
+}
+
+void maxPoolGrad(const PoolGeometry& g, const float* dy, const float* x, float* dx) {
+  const int64_t c = g.c;
+  // Images are independent, so threads split the batch and never write the same dx element.
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < g.n; b++) {
+    std::memset(dx + b * g.ih * g.iw * c, 0, g.ih * g.iw * c * sizeof(float));
+    std::vector<float> best(c);
+    std::vector<int64_t> where(c);
+    for (int64_t oy = 0; oy < g.oh; oy++) {
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        for (int64_t ch = 0; ch < c; ch++) {
+          best[ch] = -std::numeric_limits<float>::infinity();
+          where[ch] = -1;
+        }
+        for (int64_t ky = 0; ky < g.kh; ky++) {
+          const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+          if (iy < 0 || iy >= g.ih) continue;
+          for (int64_t kx = 0; kx < g.kw; kx++) {
+            const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
+            if (ix < 0 || ix >= g.iw) continue;
+            const int64_t base = ((b * g.ih + iy) * g.iw + ix) * c;
+            const float* px = x + base;
+            for (int64_t ch = 0; ch < c; ch++) {
+              // Strictly greater: the first maximum in scan order wins, as in tfjs-backend-cpu.
+              const bool better = px[ch] > best[ch];
+              best[ch] = better ? px[ch] : best[ch];
+              where[ch] = better ? base + ch : where[ch];
+            }
+          }
+        }
+        const float* g0 = dy + ((b * g.oh + oy) * g.ow + ox) * c;
+        for (int64_t ch = 0; ch < c; ch++)
+          if (where[ch] >= 0) dx[where[ch]] += g0[ch];
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- batch norm
+
+void batchNorm(const float* x, int64_t size, int64_t c, const float* mean, int64_t meanSize, const float* var,
+               int64_t varSize, const float* offset, int64_t offsetSize, const float* scale, int64_t scaleSize,
+               float eps, float* y) {
+  std::vector<float> mu(c), rs(c), off(c);
+  for (int64_t j = 0; j < c; j++) {
+    mu[j] = mean[meanSize == 1 ? 0 : j];
+    const float s = scale ? scale[scaleSize == 1 ? 0 : j] : 1.f;
+    rs[j] = s / std::sqrt(var[varSize == 1 ? 0 : j] + eps);
+    off[j] = offset ? offset[offsetSize == 1 ? 0 : j] : 0.f;
+  }
+  const int64_t rows = size / c;
+  const float *pm = mu.data(), *pr = rs.data(), *po = off.data();
+#pragma omp parallel for schedule(static) if (size > kParallelMin)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xi = x + r * c;
+    float* yi = y + r * c;
+#pragma omp simd
+    for (int64_t j = 0; j < c; j++) yi[j] = (xi[j] - pm[j]) * pr[j] + po[j];
+  }
+}
+
+void batchNormGrad(const float* x, const float* dy, int64_t size, int64_t c, const float* mean, const float* var,
+                   const float* scale, float eps, float* dx, float* dmean, float* dvar, float* dscale,
+                   float* doffset) {
+  const int64_t rows = size / c;
+  std::vector<float> rsq(c), sc(c);
+  for (int64_t j = 0; j < c; j++) {
+    rsq[j] = 1.f / std::sqrt(var[j] + eps);
+    sc[j] = scale ? scale[j] : 1.f;
+  }
+  const int threads = omp_get_max_threads();
+  // Per-thread partial sums of dy and dy*(x-mean), then combined: one read of x and dy.
+  std::vector<double> sumDy(size_t(threads) * c, 0.0), sumDyXm(size_t(threads) * c, 0.0);
+  const float *prs = rsq.data(), *psc = sc.data();
+#pragma omp parallel if (size > kParallelMin)
+  {
+    const int t = omp_get_thread_num();
+    double* sdy = sumDy.data() + size_t(t) * c;
+    double* sdx = sumDyXm.data() + size_t(t) * c;
+    std::vector<float> accDy(c, 0.f), accDyXm(c, 0.f);
+    int64_t inBlock = 0;
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+      const float* xi = x + r * c;
+      const float* gi = dy + r * c;
+      float* di = dx + r * c;
+#pragma omp simd
+      for (int64_t j = 0; j < c; j++) {
+        accDy[j] += gi[j];
+        accDyXm[j] += gi[j] * (xi[j] - mean[j]);
+        di[j] = gi[j] * prs[j] * psc[j];
+      }
+      // Flush float partials to double every few rows to keep the sums accurate.
+      if (++inBlock == 64) {
+        for (int64_t j = 0; j < c; j++) {
+          sdy[j] += accDy[j];
+          sdx[j] += accDyXm[j];
+          accDy[j] = accDyXm[j] = 0.f;
+        }
+        inBlock = 0;
+      }
+    }
+    for (int64_t j = 0; j < c; j++) {
+      sdy[j] += accDy[j];
+      sdx[j] += accDyXm[j];
+    }
+  }
+  for (int64_t j = 0; j < c; j++) {
+    double s1 = 0, s2 = 0;
+    for (int t = 0; t < threads; t++) {
+      s1 += sumDy[size_t(t) * c + j];
+      s2 += sumDyXm[size_t(t) * c + j];
+    }
+    const double r = rsq[j];
+    if (doffset) doffset[j] = float(s1);
+    if (dscale) dscale[j] = float(s2 * r);
+    if (dmean) dmean[j] = float(-r * sc[j] * s1);
+    if (dvar) dvar[j] = float(-0.5 * r * r * r * sc[j] * s2);
+  }
+}
+
+// ---------------------------------------------------------------- elementwise
+
+template <typename F>
+static void binaryLoop(F f, const float* a, const float* b, float* y, int64_t size, int mode, int64_t m) {
+  switch (mode) {
+    case 0:
+#pragma omp parallel for simd schedule(static) if (size > kParallelMin)
+      for (int64_t i = 0; i < size; i++) y[i] = f(a[i], b[i]);
+      break;
+    case 1: {
+      const int64_t rows = size / m;
+#pragma omp parallel for schedule(static) if (size > kParallelMin)
+      for (int64_t r = 0; r < rows; r++) {
+        const float* ar = a + r * m;
+        float* yr = y + r * m;
+#pragma omp simd
+        for (int64_t j = 0; j < m; j++) yr[j] = f(ar[j], b[j]);
+      }
+      break;
+    }
+    case 2: {
+      const int64_t rows = size / m;
+#pragma omp parallel for schedule(static) if (size > kParallelMin)
+      for (int64_t r = 0; r < rows; r++) {
+        const float* br = b + r * m;
+        float* yr = y + r * m;
+#pragma omp simd
+        for (int64_t j = 0; j < m; j++) yr[j] = f(a[j], br[j]);
+      }
+      break;
+    }
+    case 3: {
+      const int64_t rows = size / m;
+#pragma omp parallel for schedule(static) if (size > kParallelMin)
+      for (int64_t r = 0; r < rows; r++) {
+        const float* ar = a + r * m;
+        const float bv = b[r];
+        float* yr = y + r * m;
+#pragma omp simd
+        for (int64_t j = 0; j < m; j++) yr[j] = f(ar[j], bv);
+      }
+      break;
+    }
+    case 4: {
+      const int64_t rows = size / m;
+#pragma omp parallel for schedule(static) if (size > kParallelMin)
+      for (int64_t r = 0; r < rows; r++) {
+        const float* br = b + r * m;
+        const float av = a[r];
+        float* yr = y + r * m;
+#pragma omp simd
+        for (int64_t j = 0; j < m; j++) yr[j] = f(av, br[j]);
+      }
+      break;
+    }
+  }
+}
+
+void binary(int op, const float* a, const float* b, float* y, int64_t size, int mode, int64_t m) {
+  switch (op) {
+    case kAdd: return binaryLoop([](float p, float q) { return p + q; }, a, b, y, size, mode, m);
+    case kSub: return binaryLoop([](float p, float q) { return p - q; }, a, b, y, size, mode, m);
+    case kMul: return binaryLoop([](float p, float q) { return p * q; }, a, b, y, size, mode, m);
+    case kDiv: return binaryLoop([](float p, float q) { return p / q; }, a, b, y, size, mode, m);
+    case kMax:
+      return binaryLoop([](float p, float q) { return (std::isnan(p) || std::isnan(q)) ? NAN : (p > q ? p : q); },
+                        a, b, y, size, mode, m);
+    case kMin:
+      return binaryLoop([](float p, float q) { return (std::isnan(p) || std::isnan(q)) ? NAN : (p < q ? p : q); },
+                        a, b, y, size, mode, m);
+    case kSquaredDiff: return binaryLoop([](float p, float q) { return (p - q) * (p - q); }, a, b, y, size, mode, m);
+    // dy * (x > 0): Relu's gradient in one pass instead of Step + Cast + Multiply.
+    case kReluGradOp: return binaryLoop([](float g, float v) { return v > 0.f ? g : 0.f; }, a, b, y, size, mode, m);
+    case kPow: return binaryLoop([](float p, float q) { return std::pow(p, q); }, a, b, y, size, mode, m);
+    case kSecond: return binaryLoop([](float, float q) { return q; }, a, b, y, size, mode, m);
+  }
+}
+
+template <typename F>
+static void unaryLoop(F f, const float* x, float* y, int64_t size) {
+#pragma omp parallel for simd schedule(static) if (size > kParallelMin)
+  for (int64_t i = 0; i < size; i++) y[i] = f(x[i]);
+}
+
+void unary(int op, const float* x, float* y, int64_t size, float alpha) {
+  switch (op) {
+    case kReluU: return unaryLoop([](float v) { return v < 0.f ? 0.f : v; }, x, y, size);
+    case kStep: return unaryLoop([alpha](float v) { return std::isnan(v) ? NAN : (v > 0.f ? 1.f : alpha); }, x, y, size);
+    case kSquare: return unaryLoop([](float v) { return v * v; }, x, y, size);
+    case kSqrt: return unaryLoop([](float v) { return std::sqrt(v); }, x, y, size);
+    case kRsqrt: return unaryLoop([](float v) { return 1.f / std::sqrt(v); }, x, y, size);
+    case kExp: return unaryLoop([](float v) { return std::exp(v); }, x, y, size);
+    case kLog: return unaryLoop([](float v) { return std::log(v); }, x, y, size);
+    case kSigmoidU: return unaryLoop([](float v) { return 1.f / (1.f + std::exp(-v)); }, x, y, size);
+    case kNeg: return unaryLoop([](float v) { return -v; }, x, y, size);
+    case kAbs: return unaryLoop([](float v) { return std::fabs(v); }, x, y, size);
+    case kTanh: return unaryLoop([](float v) { return std::tanh(v); }, x, y, size);
+    case kReciprocal: return unaryLoop([](float v) { return 1.f / v; }, x, y, size);
+    case kRelu6U: return unaryLoop([](float v) { return v < 0.f ? 0.f : (v > 6.f ? 6.f : v); }, x, y, size);
+    case kEluU: return unaryLoop([](float v) { return v > 0.f ? v : std::expm1(v); }, x, y, size);
+    case kLeakyReluU: return unaryLoop([alpha](float v) { return v < 0.f ? alpha * v : v; }, x, y, size);
+    case kSoftplus: return unaryLoop([](float v) { return v > 20.f ? v : std::log1p(std::exp(v)); }, x, y, size);
+    case kScale: return unaryLoop([alpha](float v) { return v * alpha; }, x, y, size);
+    case kAddScalar: return unaryLoop([alpha](float v) { return v + alpha; }, x, y, size);
+    case kFill: return unaryLoop([alpha](float) { return alpha; }, x, y, size);
+  }
+}
+
+// ---------------------------------------------------------------- reductions
+
+void reduceRows(int kind, const float* x, int64_t outer, int64_t inner, double scale, float* y) {
+  const int threads = omp_get_max_threads();
+  std::vector<double> part(size_t(threads) * inner);
+  const double init = kind == kSum ? 0.0 : (kind == kMaxR ? -INFINITY : INFINITY);
+  std::fill(part.begin(), part.end(), init);
+#pragma omp parallel if (outer * inner > kParallelMin)
+  {
+    double* acc = part.data() + size_t(omp_get_thread_num()) * inner;
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < outer; r++) {
+      const float* xr = x + r * inner;
+      if (kind == kSum) {
+#pragma omp simd
+        for (int64_t j = 0; j < inner; j++) acc[j] += xr[j];
+      } else if (kind == kMaxR) {
+        for (int64_t j = 0; j < inner; j++) acc[j] = (xr[j] > acc[j] || std::isnan(xr[j])) ? xr[j] : acc[j];
+      } else {
+        for (int64_t j = 0; j < inner; j++) acc[j] = (xr[j] < acc[j] || std::isnan(xr[j])) ? xr[j] : acc[j];
+      }
+    }
+  }
+  for (int64_t j = 0; j < inner; j++) {
+    double v = part[j];
+    for (int t = 1; t < threads; t++) {
+      const double w = part[size_t(t) * inner + j];
+      if (kind == kSum) v += w;
+      else if (kind == kMaxR) v = (w > v || std::isnan(w)) ? w : v;
+      else v = (w < v || std::isnan(w)) ? w : v;
+    }
+    y[j] = float(kind == kSum ? v * scale : v);
+  }
+}
+
+void reduceCols(int kind, const float* x, int64_t outer, int64_t inner, double scale, float* y) {
+#pragma omp parallel for schedule(static) if (outer * inner > kParallelMin)
+  for (int64_t r = 0; r < outer; r++) {
+    const float* xr = x + r * inner;
+    double v = kind == kSum ? 0.0 : (kind == kMaxR ? -INFINITY : INFINITY);
+    if (kind == kSum) {
+#pragma omp simd reduction(+ : v)
+      for (int64_t j = 0; j < inner; j++) v += xr[j];
+      y[r] = float(v * scale);
+    } else {
+      for (int64_t j = 0; j < inner; j++) {
+        const double w = xr[j];
+        if (kind == kMaxR) v = (w > v || std::isnan(w)) ? w : v;
+        else v = (w < v || std::isnan(w)) ? w : v;
+      }
+      y[r] = float(v);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- optimizer
+
+void adam(const float* var, const float* grad, const float* m, const float* v, int64_t size, float lr, float beta1,
+          float beta2, float eps, float beta1Power, float beta2Power, float* varOut, float* mOut, float* vOut) {
+  // Same arithmetic as tf.train.adam: m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps).
+  const float c1 = 1.f / (1.f - beta1Power), c2 = 1.f / (1.f - beta2Power);
+#pragma omp parallel for simd schedule(static) if (size > kParallelMin)
+  for (int64_t i = 0; i < size; i++) {
+    const float g = grad[i];
+    const float mi = beta1 * m[i] + (1.f - beta1) * g;
+    const float vi = beta2 * v[i] + (1.f - beta2) * g * g;
+    mOut[i] = mi;
+    vOut[i] = vi;
+    varOut[i] = var[i] - lr * (mi * c1) / (std::sqrt(vi * c2) + eps);
+  }
+}
+
+}  // namespace fewshot
+
+namespace fewshot {
+
+// Per-channel sums of f(row) over all rows, in double, split over threads.
+template <typename F>
+static void channelSums(int64_t rows, int64_t c, int64_t size, std::vector<double>& s1, std::vector<double>& s2, F f) {
+  const int threads = omp_get_max_threads();
+  std::vector<double> p1(size_t(threads) * c, 0.0), p2(size_t(threads) * c, 0.0);
+#pragma omp parallel if (size > kParallelMin)
+  {
+    const int t = omp_get_thread_num();
+    double* a1 = p1.data() + size_t(t) * c;
+    double* a2 = p2.data() + size_t(t) * c;
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; r++) f(r, a1, a2);
+  }
+  s1.assign(c, 0.0);
+  s2.assign(c, 0.0);
+  for (int t = 0; t < threads; t++)
+    for (int64_t j = 0; j < c; j++) {
+      s1[j] += p1[size_t(t) * c + j];
+      s2[j] += p2[size_t(t) * c + j];
+    }
+}
+
+void batchNormTrain(const float* x, int64_t size, int64_t c, const float* gamma, const float* beta, float eps,
+                    float* y, float* mean, float* var) {
+  const int64_t rows = size / c;
+  std::vector<double> s1, s2;
+  channelSums(rows, c, size, s1, s2, [&](int64_t r, double* a1, double* a2) {
+    const float* xr = x + r * c;
+#pragma omp simd
+    for (int64_t j = 0; j < c; j++) {
+      const double v = xr[j];
+      a1[j] += v;
+      a2[j] += v * v;
+    }
+  });
+  std::vector<float> mu(c), scale(c), shift(c);
+  for (int64_t j = 0; j < c; j++) {
+    const double m = s1[j] / rows;
+    const double v = std::max(0.0, s2[j] / rows - m * m);
+    mean[j] = float(m);
+    var[j] = float(v);
+    mu[j] = float(m);
+    scale[j] = float((gamma ? gamma[j] : 1.f) / std::sqrt(double(float(v)) + eps));
+    shift[j] = beta ? beta[j] : 0.f;
+  }
+  const float *pm = mu.data(), *ps = scale.data(), *pb = shift.data();
+#pragma omp parallel for schedule(static) if (size > kParallelMin)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * c;
+    float* yr = y + r * c;
+#pragma omp simd
+    for (int64_t j = 0; j < c; j++) yr[j] = (xr[j] - pm[j]) * ps[j] + pb[j];
+  }
+}
+
+void batchNormTrainGrad(const float* x, const float* dy, int64_t size, int64_t c, const float* mean, const float* var,
+                        const float* gamma, float eps, float* dx, float* dgamma, float* dbeta) {
+  const int64_t rows = size / c;
+  std::vector<double> sumDy, sumDyXm;
+  channelSums(rows, c, size, sumDy, sumDyXm, [&](int64_t r, double* a1, double* a2) {
+    const float* xr = x + r * c;
+    const float* gr = dy + r * c;
+#pragma omp simd
+    for (int64_t j = 0; j < c; j++) {
+      a1[j] += gr[j];
+      a2[j] += double(gr[j]) * (xr[j] - mean[j]);
+    }
+  });
+  // dx = gamma*rstd * (dy - mean(dy) - (x-mean) * rstd^2 * mean(dy*(x-mean))): the full
+  // derivative through the batch mean and variance.
+  std::vector<float> k0(c), k1(c), k2(c);
+  for (int64_t j = 0; j < c; j++) {
+    const double rstd = 1.0 / std::sqrt(double(var[j]) + eps);
+    const double g = gamma ? gamma[j] : 1.0;
+    if (dgamma) dgamma[j] = float(sumDyXm[j] * rstd);
+    if (dbeta) dbeta[j] = float(sumDy[j]);
+    k0[j] = float(g * rstd);
+    k1[j] = float(sumDy[j] / rows);
+    k2[j] = float(rstd * rstd * sumDyXm[j] / rows);
+  }
+  const float *p0 = k0.data(), *p1 = k1.data(), *p2 = k2.data();
+#pragma omp parallel for schedule(static) if (size > kParallelMin)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * c;
+    const float* gr = dy + r * c;
+    float* dr = dx + r * c;
+#pragma omp simd
+    for (int64_t j = 0; j < c; j++) dr[j] = p0[j] * (gr[j] - p1[j] - (xr[j] - mean[j]) * p2[j]);
+  }
+}
+
+}  // namespace fewshot

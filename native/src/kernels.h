@@ -1,0 +1,78 @@
+// Native kernels behind the 'native' TF.js backend. Every function works in place on float32
+// buffers owned by JavaScript (the cpu backend's TypedArrays): no copies in, none out.
+// Layouts are TF.js's: NHWC activations, HWIO filters, row-major matrices.
+#pragma once
+#include <cstdint>
+
+namespace fewshot {
+
+// Geometry of one 2-D convolution, exactly as tfjs-core's computeConv2DInfo reports it.
+struct ConvGeometry {
+  int64_t n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr;
+};
+
+enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, kSigmoid = 5 };
+
+// oneDNN convolutions (primitives cached by geometry).
+void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
+                   float* y, int activation, float alpha);
+void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx);
+void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw);
+
+// Row-major C[b] = op(A[b]) * op(B[b]) through oneDNN's sgemm; batchA/batchB are 1 or batch.
+void batchMatMul(const float* a, const float* b, float* c, int64_t batch, bool aBatched,
+                 bool bBatched, int64_t m, int64_t n, int64_t k, bool transA, bool transB);
+
+// y[i] = act(y[i] + bias[i % period]) (period 0: no bias).
+void biasActivation(float* y, int64_t size, const float* bias, int64_t period, int activation,
+                    float alpha);
+
+struct PoolGeometry {
+  int64_t n, ih, iw, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl;
+};
+void maxPool(const PoolGeometry& g, const float* x, float* y);
+// dx (zeroed here) receives dy at the first maximum of each window, like tfjs-backend-cpu.
+void maxPoolGrad(const PoolGeometry& g, const float* dy, const float* x, float* dx);
+void avgPool(const PoolGeometry& g, const float* x, float* y);
+
+// Batch norm over the channel (last, size c) axis; params of size c, or 1 (broadcast); offset
+// and scale may be null.
+void batchNorm(const float* x, int64_t size, int64_t c, const float* mean, int64_t meanSize,
+               const float* var, int64_t varSize, const float* offset, int64_t offsetSize,
+               const float* scale, int64_t scaleSize, float eps, float* y);
+// All five gradients of FusedBatchNorm in two passes over x and dy (per-channel params).
+void batchNormGrad(const float* x, const float* dy, int64_t size, int64_t c, const float* mean,
+                   const float* var, const float* scale, float eps, float* dx, float* dmean,
+                   float* dvar, float* dscale, float* doffset);
+
+// Training-mode batch norm over all but the last axis (what tfjs-layers' BatchNormalization
+// computes with moments + batchNorm): y, batch mean and (biased) variance in two passes.
+void batchNormTrain(const float* x, int64_t size, int64_t c, const float* gamma, const float* beta, float eps,
+                    float* y, float* mean, float* var);
+// Its full gradient (through the batch statistics) in two passes.
+void batchNormTrainGrad(const float* x, const float* dy, int64_t size, int64_t c, const float* mean, const float* var,
+                        const float* gamma, float eps, float* dx, float* dgamma, float* dbeta);
+
+enum BinaryOp { kAdd = 0, kSub, kMul, kDiv, kMax, kMin, kSquaredDiff, kReluGradOp, kPow, kSecond };
+// Broadcast modes: 0 same shape, 1 b periodic (b[i % m]), 2 a periodic, 3 b per block
+// (b[i / m]), 4 a per block.
+void binary(int op, const float* a, const float* b, float* y, int64_t size, int mode, int64_t m);
+
+enum UnaryOp {
+  kReluU = 0, kStep, kSquare, kSqrt, kRsqrt, kExp, kLog, kSigmoidU, kNeg, kAbs, kTanh,
+  kReciprocal, kRelu6U, kEluU, kLeakyReluU, kSoftplus, kScale, kAddScalar, kFill
+};
+void unary(int op, const float* x, float* y, int64_t size, float alpha);
+
+// Reductions of a [outer, inner] matrix: over rows (result [inner]) or columns ([outer]);
+// accumulated in double like tfjs-backend-cpu, times `scale` (1/count for Mean).
+void reduceRows(int kind, const float* x, int64_t outer, int64_t inner, double scale, float* y);
+void reduceCols(int kind, const float* x, int64_t outer, int64_t inner, double scale, float* y);
+enum ReduceKind { kSum = 0, kMaxR = 1, kMinR = 2 };
+
+// One fused Adam step, in place on fresh output buffers.
+void adam(const float* var, const float* grad, const float* m, const float* v, int64_t size,
+          float lr, float beta1, float beta2, float eps, float beta1Power, float beta2Power,
+          float* varOut, float* mOut, float* vOut);
+
+}  // namespace fewshot

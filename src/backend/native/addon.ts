@@ -1,0 +1,54 @@
+/**
+ * Loads the compiled oneDNN kernels (native/build/Release/fewshot_native.node). Missing or
+ * unloadable addon => null plus the reason, so callers can fall back and say how to get it.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The functions native/src/addon.cc exports. All buffers are Float32Arrays used in place. */
+export interface NativeAddon {
+  conv2dForward(geometry: number[], x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, activation: number, alpha: number): void;
+  conv2dBackwardData(geometry: number[], dy: Float32Array, w: Float32Array, dx: Float32Array): void;
+  conv2dBackwardWeights(geometry: number[], x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, aBatched: boolean, bBatched: boolean, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
+  biasActivation(y: Float32Array, bias: Float32Array | null, period: number, activation: number, alpha: number): void;
+  maxPool(geometry: number[], x: Float32Array, y: Float32Array): void;
+  avgPool(geometry: number[], x: Float32Array, y: Float32Array): void;
+  maxPoolGrad(geometry: number[], dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  batchNorm(x: Float32Array, channels: number, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, eps: number, y: Float32Array): void;
+  batchNormGrad(x: Float32Array, dy: Float32Array, channels: number, mean: Float32Array, variance: Float32Array, scale: Float32Array | null, eps: number, dx: Float32Array, dmean: Float32Array, dvariance: Float32Array, dscale: Float32Array, doffset: Float32Array): void;
+  batchNormTrain(x: Float32Array, channels: number, gamma: Float32Array | null, beta: Float32Array | null, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  batchNormTrainGrad(x: Float32Array, dy: Float32Array, channels: number, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, eps: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  binary(op: number, a: Float32Array, b: Float32Array, y: Float32Array, mode: number, m: number): void;
+  unary(op: number, x: Float32Array, y: Float32Array, alpha: number): void;
+  reduce(kind: number, x: Float32Array, outer: number, inner: number, scale: number, y: Float32Array, overRows: boolean): void;
+  adam(v: Float32Array, g: Float32Array, m: Float32Array, s: Float32Array, lr: number, beta1: number, beta2: number, eps: number, beta1Power: number, beta2Power: number, vOut: Float32Array, mOut: Float32Array, sOut: Float32Array): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  version(): string;
+}
+
+/** One line telling a user how to get the fast path. */
+export const NATIVE_ADVICE = 'apt-get install -y libdnnl-dev && npm rebuild fewshot';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const ADDON_PATH = join(repoRoot, 'native', 'build', 'Release', 'fewshot_native.node');
+
+let loaded: { addon: NativeAddon | null; error: string | null } | undefined;
+
+export function loadNativeAddon(): { addon: NativeAddon | null; error: string | null } {
+  if (loaded) return loaded;
+  if (!existsSync(ADDON_PATH)) {
+    loaded = { addon: null, error: `native kernels not built (${ADDON_PATH} missing)` };
+    return loaded;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+    loaded = { addon, error: null };
+  } catch (e) {
+    loaded = { addon: null, error: `native kernels failed to load: ${(e as Error).message}` };
+  }
+  return loaded;
+}

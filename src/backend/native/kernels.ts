@@ -1,0 +1,347 @@
+/**
+ * Native replacements for the cpu backend's hot kernels. Each one handles the float32 NHWC
+ * cases the models use and hands anything else (int dtypes, NCHW, prelu, odd broadcasts) to
+ * the cpu kernel it replaces, so the 'native' backend is always at least as complete as 'cpu'.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { NativeAddon } from './addon.js';
+import { ACTIVATIONS, f32, output } from './util.js';
+
+type Args = { inputs: Record<string, tf.TensorInfo>; backend: MathBackendCPU; attrs?: tf.NamedAttrMap };
+/** Returns null to mean "not handled here, use the cpu kernel". */
+type NativeKernel = (args: Args, addon: NativeAddon) => tf.TensorInfo | tf.TensorInfo[] | null;
+
+function convGeometry(c: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels,
+    c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
+    c.padInfo.top, c.padInfo.bottom, c.padInfo.left, c.padInfo.right,
+  ];
+}
+
+function poolGeometry(c: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.filterHeight, c.filterWidth,
+    c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth, c.padInfo.top, c.padInfo.left,
+  ];
+}
+
+const isNHWC = (dataFormat: unknown) => dataFormat == null || dataFormat === 'NHWC' || dataFormat === 'channelsLast';
+const nonEmpty = (shape: number[]) => shape.every((d) => d > 0);
+
+const conv2D: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { x, filter } = inputs;
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
+  const xv = f32(backend, x), wv = f32(backend, filter);
+  if (!xv || !wv || !isNHWC(dataFormat)) return null;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
+  if (!nonEmpty(info.outShape)) return null;
+  const out = output(backend, info.outShape);
+  addon.conv2dForward(convGeometry(info), xv, wv, null, out.values, 0, 0);
+  return out.info;
+};
+
+const fusedConv2D: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { x, filter, bias, preluActivationWeights } = inputs;
+  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation, leakyreluAlpha } = attrs as unknown as tf.FusedConv2DAttrs;
+  const act = ACTIVATIONS[activation];
+  const xv = f32(backend, x), wv = f32(backend, filter), bv = bias ? f32(backend, bias) : null;
+  if (!xv || !wv || act === undefined || preluActivationWeights != null || !isNHWC(dataFormat)) return null;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
+  if (bias && (!bv || bv.length !== info.outChannels)) return null;
+  if (!nonEmpty(info.outShape)) return null;
+  const out = output(backend, info.outShape);
+  addon.conv2dForward(convGeometry(info), xv, wv, bv, out.values, act, leakyreluAlpha ?? 0.2);
+  return out.info;
+};
+
+const conv2DBackpropInput: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { dy, filter } = inputs;
+  const { inputShape, strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const dyv = f32(backend, dy), wv = f32(backend, filter);
+  if (!dyv || !wv || !isNHWC(dataFormat)) return null;
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  if (!nonEmpty(info.inShape) || !nonEmpty(info.outShape)) return null;
+  const out = output(backend, [...inputShape]);
+  addon.conv2dBackwardData(convGeometry(info), dyv, wv, out.values);
+  return out.info;
+};
+
+const conv2DBackpropFilter: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { x, dy } = inputs;
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const xv = f32(backend, x), dyv = f32(backend, dy);
+  if (!xv || !dyv || !isNHWC(dataFormat)) return null;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  if (!nonEmpty(info.inShape) || !nonEmpty(info.outShape)) return null;
+  const out = output(backend, [...filterShape]);
+  addon.conv2dBackwardWeights(convGeometry(info), xv, dyv, out.values);
+  return out.info;
+};
+
+function poolKernel(kind: 'max' | 'avg'): NativeKernel {
+  return ({ inputs, backend, attrs }, addon) => {
+    const { x } = inputs;
+    const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolAttrs;
+    const xv = f32(backend, x);
+    if (!xv || x.shape.length !== 4) return null;
+    const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    if (!nonEmpty(info.outShape)) return null;
+    // Identity pooling: tfjs returns the input itself.
+    if (info.filterWidth === 1 && info.filterHeight === 1 && tf.util.arraysEqual(info.inShape, info.outShape)) return null;
+    const out = output(backend, info.outShape);
+    (kind === 'max' ? addon.maxPool : addon.avgPool)(poolGeometry(info), xv, out.values);
+    return out.info;
+  };
+}
+
+const maxPoolGrad: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { dy, input } = inputs;
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
+  const dyv = f32(backend, dy), xv = f32(backend, input);
+  if (!dyv || !xv) return null;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const out = output(backend, [...input.shape]);
+  addon.maxPoolGrad(poolGeometry(info), dyv, xv, out.values);
+  return out.info;
+};
+
+function matMul(fused: boolean): NativeKernel {
+  return ({ inputs, backend, attrs }, addon) => {
+    const { a, b, bias, preluActivationWeights } = inputs;
+    const { transposeA, transposeB, activation, leakyreluAlpha } = attrs as unknown as { transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number };
+    const av = f32(backend, a), bv = f32(backend, b);
+    if (!av || !bv || a.shape.length < 2 || b.shape.length < 2) return null;
+    const act = fused ? ACTIVATIONS[activation ?? 'linear'] : 0;
+    if (act === undefined || preluActivationWeights != null) return null;
+    const ra = a.shape.length, rb = b.shape.length;
+    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    if (k !== kb) return null; // let the cpu kernel raise its own error
+    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2)), batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+    if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
+    const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const batch = Math.max(batchA, batchB);
+    if (tf.util.sizeFromShape(batchShape) !== batch || m === 0 || n === 0 || k === 0) return null;
+    let biasValues: Float32Array | null = null;
+    if (bias) {
+      biasValues = f32(backend, bias);
+      if (!biasValues || (biasValues.length !== n && biasValues.length !== 1) || bias.shape.length > 1 && bias.shape[bias.shape.length - 1] !== biasValues.length) return null;
+    }
+    const out = output(backend, [...batchShape, m, n]);
+    addon.batchMatMul(av, bv, out.values, batch, batchA > 1, batchB > 1, m, n, k, !!transposeA, !!transposeB);
+    if (biasValues || act !== 0) {
+      addon.biasActivation(out.values, biasValues, biasValues ? biasValues.length : 0, act, leakyreluAlpha ?? 0.2);
+    }
+    return out.info;
+  };
+}
+
+/** Per-channel parameter of batch norm: length 1 or `channels`, else unsupported. */
+function channelParam(backend: MathBackendCPU, t: tf.TensorInfo | undefined, channels: number): Float32Array | null | false {
+  if (t == null) return null;
+  const v = f32(backend, t);
+  if (!v || (v.length !== 1 && v.length !== channels)) return false;
+  return v;
+}
+
+const fusedBatchNorm: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { x, mean, variance, offset, scale } = inputs;
+  const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;
+  const xv = f32(backend, x);
+  if (!xv || x.shape.length === 0) return null;
+  const c = x.shape[x.shape.length - 1];
+  const mv = channelParam(backend, mean, c), vv = channelParam(backend, variance, c);
+  const ov = channelParam(backend, offset, c), sv = channelParam(backend, scale, c);
+  if (!mv || !vv || ov === false || sv === false || c === 0) return null;
+  const out = output(backend, [...x.shape]);
+  addon.batchNorm(xv, c, mv, vv, ov, sv, varianceEpsilon ?? 0.001, out.values);
+  return out.info;
+};
+
+/** fewshot's own kernel: every FusedBatchNorm gradient in one pass (see gradients.ts). */
+export const BATCH_NORM_GRAD = 'FewshotBatchNormGrad';
+const batchNormGrad: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { x, dy, mean, variance, scale } = inputs;
+  const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
+  const c = mean.shape[0];
+  const xv = f32(backend, x)!, dyv = f32(backend, dy)!, mv = f32(backend, mean)!, vv = f32(backend, variance)!;
+  const sv = scale ? f32(backend, scale) : null;
+  const dx = output(backend, [...x.shape]);
+  const [dm, dv, ds, doff] = [0, 1, 2, 3].map(() => output(backend, [c]));
+  addon.batchNormGrad(xv, dyv, c, mv, vv, sv, varianceEpsilon, dx.values, dm.values, dv.values, ds.values, doff.values);
+  return [dx.info, dm.info, dv.info, ds.info, doff.info];
+};
+
+/** fewshot's own kernels for training-mode batch norm as one op (see batch_norm_layer.ts). */
+export const BATCH_NORM_TRAIN = 'FewshotBatchNormTrain';
+export const BATCH_NORM_TRAIN_GRAD = 'FewshotBatchNormTrainGrad';
+const batchNormTrain: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { x, gamma, beta } = inputs;
+  const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
+  const c = x.shape[x.shape.length - 1];
+  const y = output(backend, [...x.shape]), mean = output(backend, [c]), variance = output(backend, [c]);
+  addon.batchNormTrain(f32(backend, x)!, c, gamma ? f32(backend, gamma) : null, beta ? f32(backend, beta) : null, varianceEpsilon, y.values, mean.values, variance.values);
+  return [y.info, mean.info, variance.info];
+};
+const batchNormTrainGrad: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { x, dy, mean, variance, gamma } = inputs;
+  const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
+  const c = x.shape[x.shape.length - 1];
+  const dx = output(backend, [...x.shape]), dgamma = output(backend, [c]), dbeta = output(backend, [c]);
+  addon.batchNormTrainGrad(f32(backend, x)!, f32(backend, dy)!, c, f32(backend, mean)!, f32(backend, variance)!, gamma ? f32(backend, gamma) : null, varianceEpsilon, dx.values, dgamma.values, dbeta.values);
+  return [dx.info, dgamma.info, dbeta.info];
+};
+
+// ------------------------------------------------------------------ elementwise
+
+const BINARY: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 };
+/** fewshot's own kernel: dy * (x > 0), Relu's gradient in one pass. */
+export const RELU_GRAD = 'FewshotReluGrad';
+
+/**
+ * How `small` broadcasts against the output shape, as the native loop modes: 'suffix' (repeats
+ * every m elements), 'prefix' (one value per block of m), or null when neither.
+ */
+function broadcastMode(small: number[], outShape: number[]): { kind: 'suffix' | 'prefix'; m: number } | null {
+  const r = outShape.length;
+  const s = [...Array(r - small.length).fill(1), ...small];
+  // drop leading 1s => suffix pattern
+  let first = 0;
+  while (first < r && s[first] === 1) first++;
+  if (s.slice(first).every((d, i) => d === outShape[first + i])) return { kind: 'suffix', m: tf.util.sizeFromShape(outShape.slice(first)) };
+  let last = r;
+  while (last > 0 && s[last - 1] === 1) last--;
+  if (s.slice(0, last).every((d, i) => d === outShape[i])) return { kind: 'prefix', m: tf.util.sizeFromShape(outShape.slice(last)) };
+  return null;
+}
+
+function binaryKernel(op: number): NativeKernel {
+  return ({ inputs, backend }, addon) => {
+    const { a, b } = inputs;
+    const av = f32(backend, a), bv = f32(backend, b);
+    if (!av || !bv) return null;
+    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const size = tf.util.sizeFromShape(outShape);
+    if (size === 0) return null;
+    let mode: number, m = 0;
+    if (av.length === size && bv.length === size) mode = 0;
+    else if (av.length === size && bv.length === 1) { mode = 3; m = size; }
+    else if (bv.length === size && av.length === 1) { mode = 4; m = size; }
+    else if (av.length === size) {
+      const bm = broadcastMode(b.shape, outShape);
+      if (!bm) return null;
+      mode = bm.kind === 'suffix' ? 1 : 3; m = bm.m;
+    } else if (bv.length === size) {
+      const am = broadcastMode(a.shape, outShape);
+      if (!am) return null;
+      mode = am.kind === 'suffix' ? 2 : 4; m = am.m;
+    } else return null;
+    if (m === 0 && mode !== 0) return null;
+    const out = output(backend, outShape);
+    addon.binary(op, av, bv, out.values, mode, m);
+    return out.info;
+  };
+}
+
+const UNARY: Record<string, number> = {
+  Relu: 0, Step: 1, Square: 2, Sqrt: 3, Rsqrt: 4, Exp: 5, Log: 6, Sigmoid: 7, Neg: 8, Abs: 9, Tanh: 10,
+  Reciprocal: 11, Relu6: 12, Elu: 13, LeakyRelu: 14,
+};
+
+function unaryKernel(op: number, alphaAttr?: string, alphaDefault = 0): NativeKernel {
+  return ({ inputs, backend, attrs }, addon) => {
+    const x = inputs.x;
+    const xv = f32(backend, x);
+    if (!xv || xv.length === 0) return null;
+    const out = output(backend, [...x.shape]);
+    const alpha = alphaAttr ? Number((attrs as Record<string, unknown>)?.[alphaAttr] ?? alphaDefault) : 0;
+    addon.unary(op, xv, out.values, alpha);
+    return out.info;
+  };
+}
+
+/** Tile where every repeated axis has size 1, i.e. a broadcast (tf.broadcastTo runs this). */
+const tile: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { x } = inputs;
+  const { reps } = attrs as unknown as tf.TileAttrs;
+  const xv = f32(backend, x);
+  if (!xv || xv.length === 0 || reps.length !== x.shape.length) return null;
+  if (reps.some((r, i) => r > 1 && x.shape[i] !== 1)) return null;
+  const shape = x.shape.map((d, i) => d * reps[i]);
+  const size = tf.util.sizeFromShape(shape);
+  if (size === 0) return null;
+  const bm = xv.length === 1 ? { kind: 'prefix' as const, m: size } : broadcastMode(x.shape, shape);
+  if (!bm) return null;
+  const out = output(backend, shape);
+  // op 9 ("second") copies b: the output buffer stands in as the unused first operand.
+  addon.binary(9, out.values, xv, out.values, bm.kind === 'suffix' ? 1 : 3, bm.m);
+  return out.info;
+};
+
+// ------------------------------------------------------------------ reductions
+
+const REDUCE: Record<string, number> = { Sum: 0, Mean: 0, Max: 1, Min: 2 };
+
+function reduceKernel(name: string): NativeKernel {
+  return ({ inputs, backend, attrs }, addon) => {
+    const { x } = inputs;
+    // Max names its axes `reductionIndices`, the others `axis`.
+    const { axis, reductionIndices, keepDims } = attrs as unknown as { axis?: number | number[]; reductionIndices?: number | number[]; keepDims: boolean };
+    const xv = f32(backend, x);
+    if (!xv || xv.length === 0) return null;
+    const r = x.shape.length;
+    const axes = [...new Set(tf.util.parseAxisParam((name === 'Max' ? reductionIndices : axis) as number | number[], x.shape))].sort((p, q) => p - q);
+    if (axes.length === 0) return null;
+    const [outShape, reduceShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+    const count = tf.util.sizeFromShape(reduceShape);
+    const leading = axes.every((ax, i) => ax === i);
+    const trailing = axes.every((ax, i) => ax === r - axes.length + i);
+    if (!leading && !trailing) return null;
+    const finalShape = keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
+    const out = output(backend, finalShape);
+    const outer = leading ? count : tf.util.sizeFromShape(outShape);
+    const inner = leading ? tf.util.sizeFromShape(outShape) : count;
+    addon.reduce(REDUCE[name], xv, outer, inner, name === 'Mean' ? 1 / count : 1, out.values, leading);
+    return out.info;
+  };
+}
+
+// ------------------------------------------------------------------ optimizer
+
+/** fewshot's own kernel: one Adam step for one variable (see adam.ts). */
+export const ADAM_UPDATE = 'FewshotAdamUpdate';
+const adamUpdate: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { variable, gradient, m, v } = inputs;
+  const { learningRate, beta1, beta2, epsilon, beta1Power, beta2Power } = attrs as Record<string, number>;
+  const vals = [variable, gradient, m, v].map((t) => f32(backend, t)!);
+  const outs = [0, 1, 2].map(() => output(backend, [...variable.shape]));
+  addon.adam(vals[0], vals[1], vals[2], vals[3], learningRate, beta1, beta2, epsilon, beta1Power, beta2Power, outs[0].values, outs[1].values, outs[2].values);
+  return outs.map((o) => o.info);
+};
+
+/** Every kernel the native backend replaces (or adds), by TF.js kernel name. */
+export const NATIVE_KERNELS: Record<string, NativeKernel> = {
+  Conv2D: conv2D,
+  FusedConv2D: fusedConv2D,
+  Conv2DBackpropInput: conv2DBackpropInput,
+  Conv2DBackpropFilter: conv2DBackpropFilter,
+  MaxPool: poolKernel('max'),
+  AvgPool: poolKernel('avg'),
+  MaxPoolGrad: maxPoolGrad,
+  BatchMatMul: matMul(false),
+  _FusedMatMul: matMul(true),
+  FusedBatchNorm: fusedBatchNorm,
+  [BATCH_NORM_GRAD]: batchNormGrad,
+  [BATCH_NORM_TRAIN]: batchNormTrain,
+  [BATCH_NORM_TRAIN_GRAD]: batchNormTrainGrad,
+  [RELU_GRAD]: ({ inputs, backend }, addon) => binaryKernel(7)({ inputs: { a: inputs.dy, b: inputs.x }, backend }, addon),
+  [ADAM_UPDATE]: adamUpdate,
+  Tile: tile,
+  ...Object.fromEntries(Object.entries(BINARY).map(([name, op]) => [name, binaryKernel(op)])),
+  ...Object.fromEntries(Object.entries(UNARY).map(([name, op]) => [name, name === 'Step' ? unaryKernel(op, 'alpha', 0) : name === 'LeakyRelu' ? unaryKernel(op, 'alpha', 0.2) : unaryKernel(op)])),
+  ...Object.fromEntries(Object.keys(REDUCE).map((name) => [name, reduceKernel(name)])),
+};
