@@ -55,7 +55,9 @@ export async function ensureAppBuilt(log: (line: string) => void): Promise<strin
   const out = appDistDir();
   const src = join(packageRoot(), 'app');
   const bundle = join(out, 'app.js');
-  const fresh = existsSync(bundle) && (!existsSync(src) || statSync(bundle).mtimeMs >= newestMtime(src));
+  // The bundle also includes src/ modules (preprocessing, layers), so both trees count.
+  const sources = [src, join(packageRoot(), 'src')].filter((d) => existsSync(d));
+  const fresh = existsSync(bundle) && sources.every((d) => statSync(bundle).mtimeMs >= newestMtime(d));
   if (fresh) return out;
   if (!existsSync(join(src, 'build.mjs'))) return existsSync(bundle) ? out : undefined;
   try {
