@@ -4,6 +4,7 @@
  * the best class scores under the threshold. Also calibrates that threshold from the best-class
  * scores of known and unknown queries (the open-set analogue of genuine / impostor pairs).
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { FewShotClassifier, UNKNOWN, type SupportMode } from '../inference/few_shot_classifier.js';
 import type { SiameseScorer } from '../inference/embedder.js';
 import { Rng } from '../util/random.js';
@@ -95,7 +96,8 @@ export function evaluateOpenSet(
       for (const i of rng.sample(u.idx, opts.query)) queries.push({ emb: embeddings[i]!, label: UNKNOWN });
     }
     classifier.fitEmbeddings(labels, support);
-    const preds = classifier.predictEmbeddings(queries.map((q) => q.emb));
+    // Predictions are plain objects: any tensor the scorer leaves behind is freed right here.
+    const preds = freeingTensors(() => classifier.predictEmbeddings(queries.map((q) => q.emb)));
     preds.forEach((p, i) => {
       const truth = queries[i]!.label;
       if (truth === UNKNOWN) {
@@ -141,4 +143,15 @@ export function calibrateOpenSetThreshold(
 ): Calibration {
   const r = evaluateOpenSet(scorer, embeddings, classIndices, { ...opts, threshold: null });
   return calibrateThreshold(r.knownBestScores, r.unknownBestScores, target, `open-set ${opts.way}-way ${opts.shot}-shot episodes on ${what}`);
+}
+
+/** Runs `fn` (which returns no tensors) and frees every tensor it allocated and kept. */
+function freeingTensors<T>(fn: () => T): T {
+  const engine = tf.engine();
+  engine.startScope();
+  try {
+    return fn();
+  } finally {
+    engine.endScope();
+  }
 }

@@ -2,6 +2,7 @@
  * Genuine / impostor pairs for evaluating verification on a labelled set, and their scores.
  * Kept apart from the metrics: the metrics only see two lists of numbers.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../util/random.js';
 
 export interface VerificationPairs {
@@ -130,7 +131,8 @@ export function pairSimilarities(
     byLeft.get(l)!.push(k);
   }
   for (const [l, ks] of byLeft) {
-    const sims = similarity(embeddings[l]!, ks.map((k) => embeddings[pairs.right[k]!]!));
+    // tidy: whatever tensors the scorer leaves behind are freed here, call after call.
+    const sims = tf.tidy(() => similarity(embeddings[l]!, ks.map((k) => embeddings[pairs.right[k]!]!)));
     ks.forEach((k, i) => { out[k] = sims[i]!; });
   }
   return out;

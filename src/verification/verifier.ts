@@ -3,6 +3,7 @@
  * inference class) or anything with the same shape. Works for pair-head models (probability,
  * higher = same) and embedding models (distance, lower = same); the answer always says which.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import type { Image } from '../data/image.js';
 import {
   type ScoreKind, type ScoreMeta, type StoredThreshold,
@@ -82,11 +83,11 @@ export class Verifier {
   /** Compares two raw images (any size, grayscale or colour: the model preprocesses them). */
   verifyImages(a: Image, b: Image): VerificationResult {
     const [ea, eb] = this.scorer.embedImages([a, b]);
-    return this.decide(this.scorer.similarity(ea!, [eb!])[0]!);
+    return this.verifyEmbeddings(ea!, eb!);
   }
 
   /** Compares two embeddings produced by this verifier's scorer. */
   verifyEmbeddings(a: Float32Array, b: Float32Array): VerificationResult {
-    return this.decide(this.scorer.similarity(a, [b])[0]!);
+    return this.decide(tf.tidy(() => this.scorer.similarity(a, [b]))[0]!);
   }
 }

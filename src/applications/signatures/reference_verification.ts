@@ -7,6 +7,7 @@
  * against K *other* genuine ones (leave-one-out), every skilled forgery against K genuine ones,
  * and genuine signatures of other persons serve as random forgeries.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import type { SimilarityScorer } from '../../verification/verifier.js';
 import { summarize, statsAtThreshold, equalErrorRate, type LabelledScores } from '../../verification/metrics.js';
 import { Rng } from '../../util/random.js';
@@ -22,7 +23,7 @@ export function referenceSimilarity(
   aggregate: ReferenceAggregate = 'mean',
 ): number {
   if (references.length === 0) throw new Error('reference verification needs at least one genuine reference signature');
-  const sims = scorer.similarity(questioned, [...references]);
+  const sims = tf.tidy(() => scorer.similarity(questioned, [...references]));
   return aggregate === 'max' ? Math.max(...sims) : sims.reduce((a, b) => a + b, 0) / sims.length;
 }
 
