@@ -33,13 +33,20 @@ export async function readUploads(req: FastifyRequest, limits: ServiceLimits): P
   }
   if (type === 'multipart/form-data') {
     const out: Upload[] = [];
-    for await (const part of req.parts()) {
-      if (part.type !== 'file') continue;
-      if (out.length >= limits.maxBatch) throw new HttpError(413, `too many images: at most ${limits.maxBatch} per request`);
-      const bytes = await part.toBuffer();
-      const name = part.filename || part.fieldname;
-      if (bytes.length === 0) throw new HttpError(400, `file '${name}' (field '${part.fieldname}') is empty`);
-      out.push({ field: part.fieldname, name, bytes });
+    try {
+      for await (const part of req.parts()) {
+        if (part.type !== 'file') continue;
+        if (out.length >= limits.maxBatch) throw new HttpError(413, `too many images: at most ${limits.maxBatch} per request`);
+        const bytes = await part.toBuffer();
+        const name = part.filename || part.fieldname;
+        if (bytes.length === 0) throw new HttpError(400, `file '${name}' (field '${part.fieldname}') is empty`);
+        out.push({ field: part.fieldname, name, bytes });
+      }
+    } catch (e) {
+      const status = (e as { statusCode?: number }).statusCode;
+      if (e instanceof HttpError || (status !== undefined && status < 500)) throw e;
+      // busboy's parse errors (no boundary, truncated parts) carry no status: the client's fault.
+      throw new HttpError(400, `malformed multipart/form-data body: ${(e as Error).message}`);
     }
     if (out.length === 0) throw new HttpError(400, 'the multipart form holds no image file');
     return out;

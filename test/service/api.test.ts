@@ -189,6 +189,17 @@ test('bad input answers 4xx with a clear JSON message and changes nothing', asyn
     assert.match((await json(r)).message, /invalid class name/);
     r = await fetch(`${s.url}/api/classes/${'x'.repeat(65)}/examples`, png(shapePng('circle')));
     assert.equal(r.status, 400);
+    r = await fetch(`${s.url}/api/predict`, { method: 'POST', body: 'abc', headers: { 'content-type': 'multipart/form-data' } });
+    assert.equal(r.status, 400);
+    assert.match((await json(r)).message, /malformed multipart/);
+    r = await fetch(`${s.url}/api/classes/keep/examples`, {
+      method: 'POST',
+      body: '------x\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\nabc',
+      headers: { 'content-type': 'multipart/form-data; boundary=----x' },
+    });
+    assert.equal(r.status, 400, 'a truncated multipart body');
+    r = await fetch(`${s.url}/api/predict`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    assert.equal(r.status, 415);
     r = await fetch(`${s.url}/api/predict?top=0`, png(shapePng('circle')));
     assert.equal(r.status, 400);
     assert.match((await json(r)).message, /top must be/);
