@@ -1,0 +1,132 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { selectBackend } from '../../src/backend/select.js';
+import { openSource } from '../../src/data/source.js';
+import { SiameseScorer } from '../../src/inference/embedder.js';
+import type { ModelMetadata } from '../../src/models/metadata.js';
+import { parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, signaturePersons } from '../../src/applications/signatures/layout.js';
+import { evaluateReferenceVerification } from '../../src/applications/signatures/reference_verification.js';
+import { sampleSignatureBatch, signatureIndex } from '../../src/applications/signatures/train.js';
+import { Rng } from '../../src/util/random.js';
+import { sharedData, signatureFiles, tempDir, writeFiles } from './helpers.js';
+
+before(async () => {
+  await selectBackend('cpu', { quiet: true });
+});
+
+const CFG = { height: 12, width: 24, channels: 1 as const, invert: true, cropToInk: true, keepAspect: true };
+
+test('signature names parse into writer, sample and claimed person', () => {
+  assert.deepEqual(parseSignaturePath('dataset3/real/00101001.png'), { path: 'dataset3/real/00101001.png', writer: '001', sample: 1, claimed: '001', genuine: true });
+  assert.deepEqual(parseSignaturePath('forge/02305008.PNG'), { path: 'forge/02305008.PNG', writer: '023', sample: 5, claimed: '008', genuine: false });
+  assert.equal(parseSignaturePath('dataset3/readme.txt'), null);
+  assert.equal(parseSignaturePath('dataset3/other/00101001.png'), null);
+});
+
+test('malformed signature file names give a clear error naming the file', () => {
+  assert.throws(() => parseSignaturePath('dataset3/real/0010101.png'), /dataset3\/real\/0010101\.png: malformed signature file name.*XXXYYZZZ/);
+  assert.throws(() => parseSignaturePath('dataset3/forge/abc01001.png'), /abc01001\.png: malformed/);
+  assert.throws(() => parseSignaturePath('real/00101002.png'), /writer 001 != claimed 002/);
+  assert.throws(() => parseSignaturePath('forge/00101001.png'), /forgery .* written by the claimed person/);
+  assert.throws(() => parseSignaturePath('real/notes.txt'), /not an image file name/);
+});
+
+test('loader reads the layout from a folder, crops to ink, inverts, resizes', async () => {
+  const dir = writeFiles(tempDir(), signatureFiles(4, 3, 2));
+  const set = await loadSignatures(dir, CFG);
+  assert.equal(set.files.length, 4 * 3 + 4 * 2);
+  assert.equal(set.pixels.length, set.files.length * 12 * 24);
+  assert.deepEqual(signaturePersons(set.files), ['001', '002', '003', '004']);
+  // Inverted: paper (about 235) becomes dark, ink bright; the crop leaves little empty margin.
+  const first = set.pixels.subarray(0, 12 * 24);
+  const bright = Array.from(first).filter((v) => v > 128).length;
+  assert.ok(bright > 20 && bright < 12 * 24, `ink pixels ${bright}`);
+  assert.ok(Math.max(...first) > 150);
+  assert.ok(set.files.filter((f) => !f.genuine).every((f) => f.writer !== f.claimed));
+});
+
+test('loader: a malformed name in real/ fails naming the file; an empty layout fails clearly', async () => {
+  const files = signatureFiles(2, 2, 1);
+  const dir = writeFiles(tempDir(), files);
+  writeFileSync(join(dir, 'dataset3', 'real', 'signature-7.png'), Object.values(files)[0]!);
+  await assert.rejects(loadSignatures(dir, CFG), /signature-7\.png: malformed signature file name/);
+  const empty = writeFiles(tempDir(), { 'photos/a.png': Object.values(files)[0]! });
+  await assert.rejects(loadSignatures(empty, CFG), /no signatures found: expected images in folders named real\/ and forge\//);
+});
+
+test('writer-independent split: no claimed person on both sides, forgeries follow their claimed person', async () => {
+  const set = await loadSignatures(writeFiles(tempDir(), signatureFiles(6, 2, 1)), CFG);
+  const s = splitByPerson(set, { testFraction: 1 / 3, seed: 4 });
+  assert.equal(s.testPersons.length, 2);
+  const trainClaimed = new Set(s.train.files.map((f) => f.claimed));
+  for (const f of s.test.files) assert.ok(!trainClaimed.has(f.claimed));
+  assert.deepEqual(splitByPerson(set, { testFraction: 1 / 3, seed: 4 }).testPersons, s.testPersons);
+  assert.equal(s.train.files.length + s.test.files.length, set.files.length);
+  const fixed = splitByPerson(set, { testPersons: ['002', '005'] });
+  assert.deepEqual(fixed.testPersons, ['002', '005']);
+  assert.throws(() => splitByPerson(set, { testPersons: ['099'] }), /not in the data: 099/);
+});
+
+test('reference verification: genuine accepted, skilled forgeries scored lower, 1..K references', async () => {
+  const set = await loadSignatures(writeFiles(tempDir(), signatureFiles(5, 4, 3, 9)), CFG);
+  const encoder = tfl.sequential({ name: 'encoder', layers: [tfl.layers.inputLayer({ inputShape: [12, 24, 1] }), tfl.layers.flatten()] });
+  const meta: ModelMetadata = {
+    format: 'fewshot-model/1', method: 'contrastive', encoder: 'flatten', inputShape: [12, 24, 1], embeddingDim: 288,
+    preprocess: CFG, score: 'negative-distance', distance: 'euclidean', createdAt: new Date(0).toISOString(),
+  };
+  const scorer = SiameseScorer.fromModel(encoder, meta);
+  const emb = scorer.embedFlat(set.pixels, set.files.length);
+  const start = tf.memory().numTensors;
+  for (const k of [1, 3]) {
+    const r = evaluateReferenceVerification(scorer, set, emb, { references: k, seed: 1 });
+    assert.equal(r.persons, 5);
+    assert.equal(r.genuineTrials, 5 * 4);
+    assert.equal(r.skilledTrials, 5 * 3);
+    assert.ok(r.auc > 0.9, `K=${k}: skilled AUC ${r.auc}`);
+    assert.ok(r.aucRandom > 0.95, `K=${k}: random AUC ${r.aucRandom}`);
+    assert.match(r.thresholdSource, /EER threshold of this evaluation/);
+    for (const t of r.trials) {
+      assert.equal(t.references.length, k);
+      assert.ok(!t.references.includes(t.questioned), 'a questioned signature is never its own reference');
+      for (const ref of t.references) assert.equal(set.files[ref]!.claimed, t.claimed);
+    }
+  }
+  assert.equal(tf.memory().numTensors, start, 'no tensor leak');
+  assert.throws(() => evaluateReferenceVerification(scorer, set, emb, { references: 4, seed: 1 }), /at least 5 genuine signatures/);
+  const given = evaluateReferenceVerification(scorer, set, emb, { references: 2, seed: 1, threshold: 0 });
+  assert.equal(given.frr, 1); // similarity = -distance < 0 for every non-identical pair
+});
+
+test('training batches pair anchors with positives, skilled forgeries and other persons', async () => {
+  const set = await loadSignatures(writeFiles(tempDir(), signatureFiles(5, 3, 2)), CFG);
+  const index = signatureIndex(set);
+  const b = sampleSignatureBatch(index, 4, new Rng(2));
+  const counts = [0, 0, 0];
+  for (let k = 0; k < b.kind.length; k++) {
+    counts[b.kind[k]!]!++;
+    const l = set.files[b.images[b.left[k]!]!]!;
+    const r = set.files[b.images[b.right[k]!]!]!;
+    assert.ok(l.genuine);
+    if (b.kind[k] === 0) assert.ok(r.genuine && r.claimed === l.claimed && r.path !== l.path);
+    if (b.kind[k] === 1) assert.ok(!r.genuine && r.claimed === l.claimed);
+    if (b.kind[k] === 2) assert.ok(r.genuine && r.claimed !== l.claimed);
+  }
+  assert.deepEqual(counts, [4, 4, 6]);
+});
+
+test('the real signature archive follows the layout (when ../shared/data is present)', async (t) => {
+  const zip = sharedData('signatures', 'handwritten_signatures.zip');
+  if (!zip) {
+    t.diagnostic('../shared/data absent: the generated layouts above cover the loader');
+    return;
+  }
+  const files = listSignatureFiles(await openSource(zip));
+  assert.equal(files.length, 292);
+  assert.equal(signaturePersons(files).length, 30);
+  assert.equal(files.filter((f) => f.genuine).length, 146);
+  assert.equal(files.filter((f) => f.genuine && f.claimed === '022').length, 1);
+});
