@@ -14,7 +14,6 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/backend/select.js';
-import type { PreprocessConfig } from '../src/data/preprocess.js';
 import { createDistance } from '../src/distances/create_distance.js';
 import { SiameseScorer } from '../src/inference/embedder.js';
 import { createEncoder } from '../src/models/encoders/registry.js';
@@ -24,26 +23,24 @@ import { createOptimizer, setLearningRate } from '../src/training/optimizer.js';
 import { JsonlLog } from '../src/training/jsonl_log.js';
 import { Rng } from '../src/util/random.js';
 import { NORM_CONV4 } from '../src/applications/normalized_conv4.js';
-import { loadSignatures, splitByPerson, type SignatureSet } from '../src/applications/signatures/layout.js';
+import { SIGNATURES_PREPROCESS, loadSignatures, splitByPerson, type SignatureSet } from '../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification, type ReferenceTrial } from '../src/applications/signatures/reference_verification.js';
 import { sampleSignatureBatch, signatureBatchLoss, signatureIndex, signatureTensor } from '../src/applications/signatures/train.js';
 import { calibrateThreshold, writeThreshold } from '../src/verification/calibration.js';
 import { summarize } from '../src/verification/metrics.js';
 
-/** Grayscale, ink made bright, cropped to the ink, resized with the aspect ratio kept. */
-export const SIGNATURES_PREPROCESS: PreprocessConfig = { height: 48, width: 96, channels: 1, invert: true, cropToInk: true, keepAspect: true };
 
 const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: resolve('..', 'shared', 'data', 'signatures', 'handwritten_signatures.zip') },
     out: { type: 'string', default: 'models/signatures' },
     state: { type: 'string', default: join(tmpdir(), 'fewshot-signatures-train') },
-    steps: { type: 'string', default: '400' },
+    steps: { type: 'string', default: '200' },
     seed: { type: 'string', default: '1' },
     persons: { type: 'string', default: '8' },
     margin: { type: 'string', default: '1' },
     lr: { type: 'string', default: '0.001' },
-    'validate-every': { type: 'string', default: '50' },
+    'validate-every': { type: 'string', default: '40' },
     backend: { type: 'string', default: 'auto' },
   },
 });

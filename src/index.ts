@@ -57,6 +57,23 @@ export { saveOptimizerState, loadOptimizerState } from './models/optimizer_state
 // backends
 
 // verification
+export {
+  rocCurve, auc, equalErrorRate, operatingPointAtFar, tarAtFar, statsAtThreshold, summarize, acceptsAt,
+  type ScoreDirection, type LabelledScores, type RocPoint, type VerificationSummary, type ThresholdStats,
+} from './verification/metrics.js';
+export { scoreKindOf, similarityToScore, scoreToSimilarity, type ScoreKind, type StoredThreshold } from './verification/score_kind.js';
+export { Verifier, type VerificationResult, type SimilarityScorer } from './verification/verifier.js';
+export { allPairs, sampledPairs, pairSimilarities, type VerificationPairs } from './verification/pairs.js';
+export { calibrateThreshold, writeThreshold, parseCalibrationTarget, type CalibrationTarget } from './verification/calibration.js';
+export { evaluatePairs, pairEvaluationJson, type PairEvaluation } from './verification/evaluate.js';
+export { evaluateOpenSet, calibrateOpenSetThreshold, type OpenSetOptions, type OpenSetResult } from './verification/open_set.js';
+export { renderReportHtml, writeReport, type ReportInput } from './report/html.js';
+export { NORM_CONV4, normConv4Encoder } from './applications/normalized_conv4.js';
+export { FACES_PREPROCESS, splitAttFaces, evaluateFaces } from './applications/faces/att.js';
+export {
+  SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, type SignatureFile, type SignatureSet,
+} from './applications/signatures/layout.js';
+export { evaluateReferenceVerification, referenceSimilarity, type ReferenceEvalResult } from './applications/signatures/reference_verification.js';
 
 // tracking
 

@@ -9,6 +9,12 @@ import { preprocess, type PreprocessConfig } from '../../data/preprocess.js';
 import { openSource, isJunkPath, type FileSource } from '../../data/source.js';
 import { Rng } from '../../util/random.js';
 
+/**
+ * The signature model's own preprocessing: grayscale, ink made bright (inverted), cropped to the
+ * ink's bounding box (large off-white scans are mostly paper), resized with the aspect ratio kept.
+ */
+export const SIGNATURES_PREPROCESS: PreprocessConfig = { height: 48, width: 96, channels: 1, invert: true, cropToInk: true, keepAspect: true };
+
 export interface SignatureFile {
   /** Path inside the source, as listed. */
   path: string;
