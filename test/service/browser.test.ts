@@ -82,8 +82,23 @@ test('browser app: page embeddings equal the server\'s; enrol three drawings, re
       assert.equal(fromPage.length, fromServer.length);
       for (let i = 0; i < fromPage.length; i++) worst = Math.max(worst, Math.abs(fromPage[i]! - fromServer[i]!));
     }
-    t.diagnostic(`largest page/server embedding difference: ${worst.toExponential(2)}`);
+    t.diagnostic(`largest page/server embedding difference (TF.js cpu): ${worst.toExponential(2)}`);
     assert.ok(worst <= 1e-4, `page and server embeddings differ by ${worst}`);
+
+    // The page's default backend (WebGL where the browser has it, else the CPU) agrees too.
+    const defaultPage = await browser.newPage();
+    await defaultPage.goto(service.url);
+    await defaultPage.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    let worstDefault = 0;
+    for (const png of images.slice(0, 2)) {
+      const fromPage = await defaultPage.evaluate((b) => window.fewshot.embedBytes(new Uint8Array(b)), Array.from(png));
+      const fromServer = await serverEmbedding(service.url, png);
+      for (let i = 0; i < fromPage.length; i++) worstDefault = Math.max(worstDefault, Math.abs(fromPage[i]! - fromServer[i]!));
+    }
+    const defaultBackend = await defaultPage.evaluate(() => window.fewshot.backend());
+    t.diagnostic(`largest page/server embedding difference ${defaultBackend}: ${worstDefault.toExponential(2)}`);
+    assert.ok(worstDefault <= 1e-4, `page (${defaultBackend}) and server embeddings differ by ${worstDefault}`);
+    await defaultPage.close();
 
     // 2. Enrol three drawn symbols.
     const symbols: Shape[] = ['circle', 'cross', 'triangle'];
