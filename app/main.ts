@@ -259,10 +259,12 @@ async function main(): Promise<void> {
     e.preventDefault();
     void enrol($<HTMLInputElement>('class-name').value.trim());
   });
-  $<HTMLInputElement>('file').addEventListener('change', (e) => {
-    const f = (e.target as HTMLInputElement).files?.[0];
-    if (f) void loadFile(f);
-  });
+  for (const id of ['file', 'camera']) {
+    $<HTMLInputElement>(id).addEventListener('change', (e) => {
+      const f = (e.target as HTMLInputElement).files?.[0];
+      if (f) void loadFile(f);
+    });
+  }
   const zone = $('drop-zone');
   zone.addEventListener('dragover', (e) => {
     e.preventDefault();
