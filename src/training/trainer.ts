@@ -280,7 +280,8 @@ export async function trainModel(
         await saveModel(cfg.outDir, model, meta({ finalStep: progress.step, elapsedSeconds: elapsed() }));
         modelSaved = true;
       }
-      if (validateNow || lossCount >= cfg.logEvery || last) {
+      // Log lines sit on multiples of logEvery (not every logEvery steps since start) so a resumed log matches.
+      if (validateNow || progress.step % cfg.logEvery === 0 || last) {
         log.append({ step: progress.step, loss: lossSum / Math.max(1, lossCount), lr, ...record, elapsed: Number(elapsed().toFixed(2)) });
         lossSum = 0;
         lossCount = 0;

@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ImageDataset } from '../../src/data/dataset.js';
 import { encodePng } from '../../src/data/image.js';
 import { Rng } from '../../src/util/random.js';
 
@@ -15,6 +16,8 @@ export interface SyntheticOptions {
   drawers?: number;
   size?: number;
   seed?: number;
+  /** How far each drawer moves stroke ends, px (0: every drawer draws the same image). */
+  jitter?: number;
 }
 
 type Stroke = [number, number, number, number];
@@ -62,7 +65,7 @@ export function writeSyntheticOmniglot(root: string, opts: SyntheticOptions = {}
         rng.uniform(m, size - m), rng.uniform(m, size - m), rng.uniform(m, size - m), rng.uniform(m, size - m),
       ]);
       for (let d = 0; d < drawers; d++) {
-        const data = drawCharacter(strokes, size, rng, 1.5);
+        const data = drawCharacter(strokes, size, rng, opts.jitter ?? 1.5);
         const file = `${String(id).padStart(4, '0')}_${String(d + 1).padStart(2, '0')}.png`;
         writeFileSync(join(dir, file), encodePng({ width: size, height: size, channels: 1, data }));
       }
@@ -70,4 +73,37 @@ export function writeSyntheticOmniglot(root: string, opts: SyntheticOptions = {}
     }
   }
   return { root, alphabets: names };
+}
+
+/** The generated images as an in-memory dataset (no files), ink high, for trainer tests. */
+export function syntheticDataset(opts: SyntheticOptions = {}): ImageDataset {
+  const alphabets = opts.alphabets ?? 4;
+  const chars = opts.charactersPerAlphabet ?? 6;
+  const drawers = opts.drawers ?? 6;
+  const size = opts.size ?? 28;
+  const rng = new Rng(opts.seed ?? 7);
+  const pixels = new Uint8Array(alphabets * chars * drawers * size * size);
+  const labels = new Int32Array(alphabets * chars * drawers);
+  const classNames: string[] = [];
+  const classGroups: string[] = [];
+  const paths: string[] = [];
+  let i = 0;
+  for (let a = 0; a < alphabets; a++) {
+    for (let c = 0; c < chars; c++) {
+      const m = 4;
+      const strokes: Stroke[] = Array.from({ length: 3 }, () => [
+        rng.uniform(m, size - m), rng.uniform(m, size - m), rng.uniform(m, size - m), rng.uniform(m, size - m),
+      ]);
+      classNames.push(`A${a}/c${c}`);
+      classGroups.push(`A${a}`);
+      for (let d = 0; d < drawers; d++) {
+        const img = drawCharacter(strokes, size, rng, opts.jitter ?? 1.5);
+        pixels.set(img.map((v) => 255 - v), i * size * size);
+        labels[i] = classNames.length - 1;
+        paths.push(`A${a}/c${c}/${d}.png`);
+        i++;
+      }
+    }
+  }
+  return new ImageDataset({ height: size, width: size, channels: 1, pixels, labels, classNames, classGroups, paths });
 }

@@ -1,5 +1,5 @@
 /** `fewshot train`: train a Siamese / metric-learning model with validation on held-out groups. */
-import { Option, type Command } from 'commander';
+import { Command, Option } from 'commander';
 import { loadImageDataset } from '../../data/dataset.js';
 import type { ImageDataset } from '../../data/dataset.js';
 import { omniglotValidationAlphabets, splitByClass, splitByGroup } from '../../data/split.js';
@@ -56,11 +56,21 @@ export interface TrainCliOptions {
 }
 
 export function register(program: Command): void {
-  const cmd = program
-    .command('train')
+  const cmd = trainCommand();
+  program.addCommand(cmd);
+  cmd.action(async (opts: TrainCliOptions) => {
+    const backend = await useBackend(opts.backend);
+    const result = await runTrainCommand(opts, backend);
+    if (opts.json) printJson(result);
+  });
+}
+
+/** The `train` command's options without an action (scripts/train-omniglot.ts reuses them). */
+export function trainCommand(): Command {
+  const cmd = new Command('train')
     .description('train a model (pair, contrastive, triplet or protonet) and save the best one by validation accuracy')
     .option('--data <path|url>', 'training images: directory or .zip, class folders or Omniglot layout (default: ../shared Omniglot background)')
-    .option('--out <dir>', 'output directory: model, fewshot.json, training-log.jsonl, checkpoint.bin', 'runs/model')
+    .option('--out <dir>', 'model directory (model.json, weights.bin, fewshot.json, training-log.jsonl); checkpoint in <dir>-train/', 'runs/model')
     .addOption(new Option('--method <name>', 'training method').choices([...METHOD_NAMES]).default('protonet'))
     .option('--encoder <name>', `encoder (${encoderNames().join(', ')})`, 'conv4')
     .option('--input-size <px>', "square input size (default: the encoder's)", parseInteger(4))
@@ -99,11 +109,7 @@ export function register(program: Command): void {
     .option('--max-per-class <n>', 'use at most n images per class (quick runs)', parseInteger(1))
     .option('--resume', 'continue from <out>/checkpoint.bin if present')
     .option('--json', 'print the result as one JSON object on stdout');
-  addBackendOption(cmd).action(async (opts: TrainCliOptions) => {
-    const backend = await useBackend(opts.backend);
-    const result = await runTrainCommand(opts, backend);
-    if (opts.json) printJson(result);
-  });
+  return addBackendOption(cmd);
 }
 
 /** Loads and splits the data, then trains; shared with scripts/train-omniglot.ts. */

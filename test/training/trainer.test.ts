@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../../src/backend/select.js';
+import { splitByGroup } from '../../src/data/split.js';
+import { loadModel } from '../../src/models/io.js';
+import { readJsonl } from '../../src/training/jsonl_log.js';
+import type { MethodName } from '../../src/training/methods/method.js';
+import { ProgressReporter } from '../../src/training/progress.js';
+import { CHECKPOINT_FILE, LOG_FILE, trainModel, type TrainConfig } from '../../src/training/trainer.js';
+import { syntheticDataset } from './synthetic_omniglot.js';
+
+await selectBackend('cpu', { quiet: true });
+const quiet = () => ({ progress: new ProgressReporter(process.stderr, 1000, true) });
+const all = syntheticDataset({ alphabets: 4, charactersPerAlphabet: 6, drawers: 6 });
+const { train, validation } = splitByGroup(all, { validationGroups: ['A3'], seed: 0 });
+
+function config(dir: string, over: Partial<TrainConfig> = {}): TrainConfig {
+  return {
+    method: 'protonet',
+    encoder: 'tiny',
+    methodOptions: { batchSize: 16, way: 5, shot: 2, query: 2, classesPerBatch: 6, m: 3, miner: 'batch-all' },
+    optimizer: 'adam',
+    lr: 0.01,
+    momentum: 0.9,
+    schedule: 'constant',
+    warmupSteps: 0,
+    steps: 12,
+    seed: 3,
+    augment: true,
+    validation: { every: 6, episodes: 10, way: 5, alsoWays: [3], shot: 1, query: 1, groups: 'auto', seed: 1 },
+    patience: 0,
+    checkpointEvery: 4,
+    logEvery: 2,
+    outDir: join(dir, 'model'),
+    resume: false,
+    preprocess: { height: 28, width: 28, channels: 1, invert: true },
+    ...over,
+  };
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'fewshot-trainer-'));
+}
+
+for (const method of ['pair', 'contrastive', 'triplet', 'protonet'] as MethodName[]) {
+  test(`${method}: the loss decreases on a tiny problem and the best model is saved`, async () => {
+    const dir = tmp();
+    try {
+      const losses: number[] = [];
+      const r = await trainModel(train, validation, config(dir, { method, steps: 30, lr: 0.01, augment: false, validation: { every: 0, episodes: 10, way: 5, alsoWays: [], shot: 1, query: 1, groups: 'any', seed: 1 } }), {
+        ...quiet(),
+        onStep: (_s, l) => losses.push(l),
+      });
+      assert.equal(r.steps, 30);
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const first = mean(losses.slice(0, 8));
+      const last = mean(losses.slice(-8));
+      assert.ok(last < first * 0.9, `${method}: mean loss went from ${first.toFixed(4)} to ${last.toFixed(4)}`);
+      const { meta } = await loadModel(join(dir, 'model'));
+      assert.equal(meta.method, method);
+      assert.equal(meta.score, method === 'pair' ? 'pair-probability' : 'negative-distance');
+      assert.ok(existsSync(join(dir, 'model', LOG_FILE)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('tf.memory().numTensors stays flat across steps, validations and checkpoints', async () => {
+  const dir = tmp();
+  try {
+    const counts: number[] = [];
+    await trainModel(train, validation, config(dir, { method: 'pair', steps: 14, validation: { every: 3, episodes: 5, way: 5, alsoWays: [3], shot: 1, query: 1, groups: 'auto', seed: 1 }, checkpointEvery: 2 }), {
+      ...quiet(),
+      onStep: () => counts.push(tf.memory().numTensors),
+    });
+    // Step 1 creates the optimizer's slots; from then on nothing may accumulate.
+    assert.ok(counts.slice(1).every((c) => c === counts[1]), `tensor counts per step: ${counts.join(' ')}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--resume after a kill continues from the checkpoint and ends where an uninterrupted run ends', async () => {
+  const dirA = tmp();
+  const dirB = tmp();
+  try {
+    await trainModel(train, validation, config(dirA), quiet());
+    // A "kill" during step 7: the last checkpoint is the one of step 6 (validation), so step 7 is redone.
+    await assert.rejects(
+      trainModel(train, validation, config(dirB), { ...quiet(), onStep: (s) => { if (s === 7) throw new Error('killed'); } }),
+      /killed/,
+    );
+    const resumed = await trainModel(train, validation, config(dirB, { resume: true }), quiet());
+    assert.equal(resumed.resumedFrom, 6);
+    assert.equal(resumed.steps, 12);
+    const a = await loadModel(join(dirA, 'model'));
+    const b = await loadModel(join(dirB, 'model'));
+    const wa = a.model.getWeights().map((t) => Array.from(t.dataSync()));
+    const wb = b.model.getWeights().map((t) => Array.from(t.dataSync()));
+    assert.equal(wa.length, wb.length);
+    wa.forEach((w, i) => w.forEach((v, j) => assert.ok(Math.abs(v - wb[i]![j]!) < 1e-5, `weight ${i}[${j}]: ${v} vs ${wb[i]![j]}`)));
+    // The log lists every step once, in order, like the uninterrupted run's.
+    const stepsA = readJsonl(join(dirA, 'model-train', LOG_FILE)).map((r) => r.step);
+    const stepsB = readJsonl(join(dirB, 'model-train', LOG_FILE)).map((r) => r.step);
+    assert.deepEqual(stepsB, stepsA);
+    assert.ok(existsSync(join(dirB, 'model-train', CHECKPOINT_FILE)));
+    a.model.dispose();
+    b.model.dispose();
+  } finally {
+    rmSync(dirA, { recursive: true, force: true });
+    rmSync(dirB, { recursive: true, force: true });
+  }
+});
+
+test('early stopping ends the run after `patience` validations without improvement', async () => {
+  const dir = tmp();
+  try {
+    // A zero learning rate cannot improve on the first validation.
+    const r = await trainModel(train, validation, config(dir, { lr: 1e-12, steps: 40, patience: 2, validation: { every: 2, episodes: 5, way: 5, alsoWays: [], shot: 1, query: 1, groups: 'any', seed: 1 } }), quiet());
+    assert.equal(r.stoppedEarly, true);
+    assert.equal(r.steps, 6);
+    const log = readFileSync(join(dir, 'model', LOG_FILE), 'utf8');
+    assert.match(log, /"valAccuracy"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('resume refuses a checkpoint of another configuration', async () => {
+  const dir = tmp();
+  try {
+    await trainModel(train, validation, config(dir, { steps: 4 }), quiet());
+    await assert.rejects(trainModel(train, validation, config(dir, { steps: 8, method: 'triplet', resume: true }), quiet()), /cannot resume.*method/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
