@@ -51,8 +51,26 @@ export { saveModel, loadModel, readMetadata, serializeModel } from './models/io.
 export { saveOptimizerState, loadOptimizerState } from './models/optimizer_state.js';
 
 // training
+export { trainModel, buildEncoder, stepRng, CHECKPOINT_FILE, LOG_FILE, type TrainConfig, type TrainResult, type TrainHooks, type ValidationConfig } from './training/trainer.js';
+export { createMethod } from './training/methods/index.js';
+export { METHOD_NAMES, MINER_NAMES, type MethodName, type MinerName, type MethodOptions, type TrainingMethod } from './training/methods/method.js';
+export { createSchedule, SCHEDULE_NAMES, type ScheduleConfig, type ScheduleName, type LearningRateSchedule } from './training/schedule.js';
+export { createOptimizer, setLearningRate, getOptimizerState, setOptimizerState, OPTIMIZER_NAMES, type OptimizerName } from './training/optimizer.js';
+export { readCheckpoint, writeCheckpoint, type Checkpoint, type TrainingProgress } from './training/checkpoint.js';
+export { JsonlLog, readJsonl } from './training/jsonl_log.js';
+export { ProgressReporter } from './training/progress.js';
+export { withClassRotations, rotate90 } from './training/rotations.js';
 
 // evaluation and inference
+export { meanWithCi95, type MeanWithCi } from './evaluation/stats.js';
+export { EmbeddingCache } from './evaluation/embedding_cache.js';
+export { evaluateEpisodes, sampleEvaluationEpisodes, type EpisodeEvalOptions, type EpisodeEvalResult, type EpisodeGrouping } from './evaluation/episodes.js';
+export { readLakeRuns, evaluateLakeRun, evaluateLakeRuns, type LakeRun, type LakeRunResult, type LakeRunsResult } from './evaluation/lake_runs.js';
+export { writeLakeRunsFixture, type RunsFixtureOptions } from './evaluation/runs_fixture.js';
+export { SiameseScorer } from './inference/embedder.js';
+export { FewShotClassifier, UNKNOWN, type FewShotClassifierOptions, type SupportClass, type Prediction, type RankedClass, type SupportMode } from './inference/few_shot_classifier.js';
+export { loadSupportSet } from './inference/support_set.js';
+export { DEFAULT_MODEL_DIR } from './inference/default_model.js';
 
 // backends
 
