@@ -68,7 +68,7 @@ export { evaluateEpisodes, sampleEvaluationEpisodes, type EpisodeEvalOptions, ty
 export { readLakeRuns, evaluateLakeRun, evaluateLakeRuns, type LakeRun, type LakeRunResult, type LakeRunsResult } from './evaluation/lake_runs.js';
 export { writeLakeRunsFixture, type RunsFixtureOptions } from './evaluation/runs_fixture.js';
 export { SiameseScorer } from './inference/embedder.js';
-export { FewShotClassifier, UNKNOWN, type FewShotClassifierOptions, type SupportClass, type Prediction, type RankedClass, type SupportMode } from './inference/few_shot_classifier.js';
+export { FewShotClassifier, UNKNOWN, type FewShotClassifierOptions, type SupportClass, type Prediction as FewShotPrediction, type RankedClass, type SupportMode } from './inference/few_shot_classifier.js';
 export { loadSupportSet } from './inference/support_set.js';
 export { DEFAULT_MODEL_DIR } from './inference/default_model.js';
 
