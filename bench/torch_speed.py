@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""PyTorch reference for bench/speed.ts: the same workloads, layer for layer, on CPU.
+
+Prints one JSON object. Run with the Debian torch: /usr/bin/python3 bench/torch_speed.py ...
+--weights DIR loads Conv-4 weights exported by speed.ts (for equal-output checks and the ONNX
+export used by the ONNX Runtime measurement).
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+
+try:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError as e:  # speed.ts reports this as "PyTorch missing"
+    print(json.dumps({"error": f"torch not importable: {e}"}))
+    sys.exit(0)
+
+
+def conv4():
+    layers = []
+    for i in range(4):
+        layers += [nn.Conv2d(1 if i == 0 else 64, 64, 3, padding=1), nn.BatchNorm2d(64, eps=1e-3, momentum=0.01),
+                   nn.ReLU(), nn.MaxPool2d(2)]
+    return nn.Sequential(*layers, nn.Flatten())
+
+
+def koch():
+    return nn.Sequential(
+        nn.Conv2d(1, 64, 10), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 128, 7), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(128, 128, 4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(128, 256, 4), nn.ReLU(), nn.Flatten(),
+        nn.Linear(9216, 4096), nn.Sigmoid())
+
+
+def load_conv4_weights(model, directory):
+    """Weights written by speed.ts: manifest.json + raw little-endian float32 files (TF.js layout)."""
+    import numpy as np
+    manifest = json.load(open(os.path.join(directory, "manifest.json")))
+    arrays = {e["name"]: np.fromfile(os.path.join(directory, e["file"]), dtype="<f4").reshape(e["shape"]) for e in manifest}
+    convs = [m for m in model if isinstance(m, nn.Conv2d)]
+    bns = [m for m in model if isinstance(m, nn.BatchNorm2d)]
+    with torch.no_grad():
+        for i, (c, b) in enumerate(zip(convs, bns)):
+            c.weight.copy_(torch.from_numpy(arrays[f"conv{i}/kernel"].transpose(3, 2, 0, 1).copy()))  # HWIO -> OIHW
+            c.bias.copy_(torch.from_numpy(arrays[f"conv{i}/bias"]))
+            b.weight.copy_(torch.from_numpy(arrays[f"bn{i}/gamma"]))
+            b.bias.copy_(torch.from_numpy(arrays[f"bn{i}/beta"]))
+            b.running_mean.copy_(torch.from_numpy(arrays[f"bn{i}/moving_mean"]))
+            b.running_var.copy_(torch.from_numpy(arrays[f"bn{i}/moving_variance"]))
+
+
+def timed(step, reps, warmup):
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--workload", required=True, choices=["conv4-episode", "koch-pair", "conv4-infer"])
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--weights", help="Conv-4 weights exported by speed.ts")
+    p.add_argument("--onnx-out", help="write the Conv-4 (eval mode) as ONNX here")
+    p.add_argument("--outputs-out", help="write the inference outputs (raw float32) here")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    fmt = torch.channels_last if a.channels_last else torch.contiguous_format
+    result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "channels_last": a.channels_last,
+              "blas": "openblas" if "openblas" in torch.__config__.show().lower() else "see torch.__config__"}
+
+    if a.workload == "conv4-episode":
+        way, shot, query = 60, 5, 5
+        model = conv4().to(memory_format=fmt)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+        x = torch.rand(way * (shot + query), 1, 28, 28).to(memory_format=fmt)
+        labels = torch.arange(way).repeat_interleave(query)
+
+        def step():
+            emb = model(x)
+            support, queries = emb[: way * shot], emb[way * shot:]
+            protos = support.reshape(way, shot, -1).mean(1)
+            d = (queries.pow(2).sum(1, keepdim=True) - 2 * queries @ protos.t() + protos.pow(2).sum(1)[None])
+            loss = F.cross_entropy(-d, labels)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        items = x.shape[0]
+    elif a.workload == "koch-pair":
+        pairs = 32
+        enc = koch().to(memory_format=fmt)
+        head = nn.Linear(4096, 1)
+        opt = torch.optim.Adam(list(enc.parameters()) + list(head.parameters()), lr=1e-4, eps=1e-7)
+        left = torch.rand(pairs, 1, 105, 105).to(memory_format=fmt)
+        right = torch.rand(pairs, 1, 105, 105).to(memory_format=fmt)
+        same = (torch.arange(pairs) % 2).float()[:, None]
+
+        def step():
+            both = enc(torch.cat([left, right]))
+            a_, b_ = both.chunk(2)
+            loss = F.binary_cross_entropy_with_logits(head((a_ - b_).abs()), same)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        items = pairs
+    else:
+        batch = 256
+        model = conv4().eval()
+        if a.weights:
+            load_conv4_weights(model, a.weights)
+        model = model.to(memory_format=fmt)
+        x = torch.rand(batch, 1, 28, 28)
+        if a.weights and os.path.exists(os.path.join(a.weights, "input.bin")):
+            import numpy as np
+            x = torch.from_numpy(np.fromfile(os.path.join(a.weights, "input.bin"), dtype="<f4").reshape(batch, 1, 28, 28))
+        x = x.contiguous(memory_format=fmt)
+
+        def step():
+            with torch.no_grad():
+                return model(x)
+        items = batch
+        if a.outputs_out:
+            step().numpy().astype("<f4").tofile(a.outputs_out)
+        if a.onnx_out:
+            torch.onnx.export(model, x[:1].contiguous(), a.onnx_out, input_names=["images"], output_names=["embeddings"],
+                              dynamic_axes={"images": {0: "batch"}, "embeddings": {0: "batch"}}, opset_version=13)
+
+    times = timed(step, a.reps, a.warmup)
+    med = statistics.median(times)
+    result.update({"workload": a.workload, "items": items, "times_s": times, "median_s": med, "per_s": items / med,
+                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+/** Every native kernel against the tfjs cpu backend on random shapes (1e-4 relative). */
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { assertSame, randn, skipNative } from './compare.js';
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+const convCases: Array<{ n: number; h: number; w: number; ci: number; co: number; k: [number, number]; s: number; pad: Pad; d: number }> = [
+  { n: 1, h: 7, w: 9, ci: 3, co: 5, k: [3, 3], s: 1, pad: 'same', d: 1 },
+  { n: 4, h: 9, w: 7, ci: 2, co: 6, k: [3, 3], s: 2, pad: 'same', d: 1 },
+  { n: 3, h: 10, w: 11, ci: 4, co: 3, k: [3, 2], s: 2, pad: 'valid', d: 1 },
+  { n: 2, h: 12, w: 9, ci: 3, co: 4, k: [3, 3], s: 1, pad: 'valid', d: 2 },
+  { n: 2, h: 11, w: 11, ci: 1, co: 8, k: [5, 5], s: 1, pad: 'same', d: 2 },
+  { n: 5, h: 8, w: 8, ci: 16, co: 16, k: [1, 1], s: 1, pad: 'valid', d: 1 },
+  { n: 2, h: 9, w: 8, ci: 3, co: 4, k: [3, 3], s: 2, pad: [[0, 0], [1, 2], [2, 0], [0, 0]], d: 1 },
+  { n: 6, h: 20, w: 20, ci: 1, co: 7, k: [10, 10], s: 1, pad: 'valid', d: 1 },
+];
+
+test('Conv2D forward matches cpu (strides, same/valid/explicit padding, dilation, batch 1..6)', { skip: skipNative }, async () => {
+  for (const [i, c] of convCases.entries()) {
+    await assertSame(`conv2d case ${i}`, () => tf.conv2d(randn([c.n, c.h, c.w, c.ci], i) as tf.Tensor4D, randn([...c.k, c.ci, c.co], 100 + i) as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d));
+  }
+});
+
+test('FusedConv2D (bias + activation) matches cpu', { skip: skipNative }, async () => {
+  const acts = ['relu', 'linear', 'sigmoid', 'elu', 'relu6', 'leakyrelu'] as const;
+  for (const [i, c] of convCases.entries()) {
+    const activation = acts[i % acts.length];
+    await assertSame(`fused conv case ${i} ${activation}`, () =>
+      tf.fused.conv2d({ x: randn([c.n, c.h, c.w, c.ci], i) as tf.Tensor4D, filter: randn([...c.k, c.ci, c.co], 100 + i) as tf.Tensor4D, strides: c.s, pad: c.pad, dilations: c.d, bias: randn([c.co], 200 + i), activation, leakyreluAlpha: 0.1 }));
+  }
+});
+
+test('Conv2DBackpropInput and Conv2DBackpropFilter match cpu', { skip: skipNative }, async () => {
+  for (const [i, c] of convCases.entries()) {
+    if (c.d !== 1) continue; // tfjs has no gradient for dilated conv2d
+    await assertSame(`conv2d gradients case ${i}`, () => {
+      const x = randn([c.n, c.h, c.w, c.ci], i) as tf.Tensor4D;
+      const w = randn([...c.k, c.ci, c.co], 100 + i) as tf.Tensor4D;
+      const y = tf.conv2d(x, w, c.s, c.pad);
+      const dy = randn(y.shape, 300 + i);
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), dy)));
+      return g([x, w]);
+    });
+  }
+});
+
+test('MaxPool, AvgPool and MaxPoolGrad match cpu (ties after relu included)', { skip: skipNative }, async () => {
+  const cases: Array<[number[], number, number, 'same' | 'valid']> = [
+    [[1, 8, 8, 3], 2, 2, 'valid'], [[4, 9, 7, 5], 3, 2, 'same'], [[3, 7, 7, 2], 2, 1, 'same'], [[2, 11, 10, 64], 2, 2, 'valid'],
+  ];
+  for (const [i, [shape, k, s, pad]] of cases.entries()) {
+    await assertSame(`maxPool ${i}`, () => tf.maxPool(randn(shape, i) as tf.Tensor4D, k, s, pad));
+    await assertSame(`avgPool ${i}`, () => tf.avgPool(randn(shape, i) as tf.Tensor4D, k, s, pad));
+    await assertSame(`maxPoolGrad ${i}`, () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(tf.relu(x) as tf.Tensor4D, k, s, pad), randn(tf.maxPool(x as tf.Tensor4D, k, s, pad).shape, 50 + i))))(randn(shape, i)));
+  }
+});
+
+test('BatchMatMul and _FusedMatMul match cpu (transposes, batches, broadcast, bias, activation)', { skip: skipNative }, async () => {
+  await assertSame('matmul', () => tf.matMul(randn([7, 13], 1), randn([13, 5], 2)));
+  await assertSame('matmul tA tB', () => tf.matMul(randn([13, 7], 1), randn([5, 13], 2), true, true));
+  await assertSame('batched', () => tf.matMul(randn([3, 4, 6], 1), randn([3, 6, 5], 2)));
+  await assertSame('broadcast batch', () => tf.matMul(randn([3, 4, 6], 1), randn([6, 5], 2)));
+  await assertSame('big', () => tf.matMul(randn([64, 300], 1), randn([300, 129], 2), false, false));
+  for (const activation of ['linear', 'relu', 'sigmoid', 'elu', 'relu6', 'leakyrelu'] as const) {
+    await assertSame(`fused ${activation}`, () => tf.fused.matMul({ a: randn([9, 11], 3), b: randn([10, 11], 4), transposeB: true, bias: randn([10], 5), activation }));
+  }
+  await assertSame('matmul gradients', () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D))))([randn([5, 8], 1), randn([8, 3], 2)]));
+});
+
+test('batch norm (inference, fused gradient, tfjs-layers training op) matches cpu', { skip: skipNative }, async () => {
+  const x = () => randn([4, 5, 3, 6], 1);
+  const p = (seed: number, lo = 0) => tf.add(tf.abs(randn([6], seed)), lo) as tf.Tensor1D;
+  await assertSame('batchNorm', () => tf.batchNorm(x(), p(2), p(3, 0.5), p(4), p(5), 1e-3));
+  await assertSame('batchNorm grads', () => tf.grads((a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, s: tf.Tensor) => tf.sum(tf.mul(tf.batchNorm(a, m, v, o, s, 1e-3), randn([4, 5, 3, 6], 9))))([x(), p(2), p(3, 0.5), p(4), p(5)]));
+  // moments + batchNorm, exactly as tfjs-layers composes training-mode batch norm
+  await assertSame('moments + batchNorm grads', () => tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const { mean, variance } = tf.moments(a, [0, 1, 2]);
+    return tf.sum(tf.mul(tf.batchNorm(a, mean, variance, b, g, 1e-3), randn([4, 5, 3, 6], 9)));
+  })([x(), p(5), p(4)]));
+});
+
+test('elementwise, broadcasting, reductions and tile match cpu', { skip: skipNative }, async () => {
+  const a = () => randn([3, 4, 5, 6], 1), same = () => randn([3, 4, 5, 6], 2);
+  const shapes = [[3, 4, 5, 6], [6], [1, 1, 5, 6], [3, 1, 1, 1], [3, 4, 1, 1], [1], []];
+  for (const op of [tf.add, tf.sub, tf.mul, tf.div, tf.maximum, tf.minimum, tf.squaredDifference]) {
+    for (const [i, s] of shapes.entries()) {
+      await assertSame(`${op.name} [${s}]`, () => op(a(), tf.add(randn(s, 3 + i), 2)));
+      await assertSame(`${op.name} swapped [${s}]`, () => op(tf.add(randn(s, 3 + i), 2), same()));
+    }
+  }
+  for (const op of [tf.relu, tf.square, tf.exp, tf.neg, tf.abs, tf.tanh, tf.sigmoid, tf.relu6, tf.elu, tf.step, (t: tf.Tensor) => tf.leakyRelu(t, 0.3)]) {
+    await assertSame(`unary ${op.name}`, () => op(tf.mul(a(), 3)));
+  }
+  for (const op of [tf.sqrt, tf.rsqrt, tf.log, tf.reciprocal]) await assertSame(`unary ${op.name}`, () => op(tf.add(tf.abs(a()), 0.1)));
+  for (const op of [tf.sum, tf.mean, tf.max, tf.min]) {
+    for (const axes of [[0], [0, 1, 2], [3], [2, 3], [1, 2, 3]]) {
+      await assertSame(`${op.name} ${axes}`, () => op(a(), axes));
+      await assertSame(`${op.name} ${axes} keepDims`, () => op(a(), axes, true));
+    }
+    await assertSame(`${op.name} middle axis (cpu fallback)`, () => op(a(), [1]));
+  }
+  await assertSame('broadcastTo suffix', () => tf.broadcastTo(randn([5, 6], 1), [3, 4, 5, 6]));
+  await assertSame('broadcastTo prefix', () => tf.broadcastTo(randn([3, 4, 1, 1], 1), [3, 4, 5, 6]));
+  await assertSame('tile (real)', () => tf.tile(randn([2, 3], 1), [2, 2]));
+  await assertSame('relu grad', () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), same())))(a()));
+  await assertSame('mean grad', () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mean(t, [0, 1]), randn([5, 6], 7))))(a()));
+});
+
+test('fused Adam matches tf.train.adam on cpu', { skip: skipNative }, async () => {
+  await assertSame('adam', () => {
+    const v = tf.variable(randn([50, 7], 1));
+    const opt = tf.train.adam(0.01, 0.9, 0.999, 1e-7);
+    for (let i = 0; i < 3; i++) opt.minimize(() => tf.sum(tf.square(tf.sub(v, 1))));
+    const out = v.clone();
+    opt.dispose();
+    v.dispose();
+    return out;
+  });
+});
