@@ -60,7 +60,7 @@ test('numeric gradient check of a tiny conv net on native', { skip: skipNative }
   const x = tf.cast(randn([2, 6, 6, 2], 5), 'float32');
   const w1 = randn([3, 3, 2, 3], 6), w2 = randn([2, 2, 3, 2], 7), gamma = tf.add(tf.abs(randn([3], 8)), 0.5), beta = randn([3], 9);
   const f = (ws: tf.Tensor[]) => {
-    let h = tf.conv2d(x as tf.Tensor4D, ws[0] as tf.Tensor4D, 1, 'same');
+    let h: tf.Tensor = tf.conv2d(x as tf.Tensor4D, ws[0] as tf.Tensor4D, 1, 'same');
     const { mean, variance } = tf.moments(h, [0, 1, 2]);
     h = tf.relu(tf.batchNorm(h, mean, variance, ws[3] as tf.Tensor1D, ws[2] as tf.Tensor1D, 1e-3));
     h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
