@@ -98,7 +98,7 @@ export { evaluateReferenceVerification, referenceSimilarity, type ReferenceEvalR
 // service
 export { Gallery, galleryDir, type GalleryOptions, type GalleryExport, type NewExample, type ExampleInfo, type ClassSummary } from './service/gallery.js';
 export { ExactIndex, HnswIndex, type VectorIndex, type Metric, type Neighbour } from './service/vector_index.js';
-export { recognize, type Recognition, type Prediction } from './service/recognizer.js';
+export { recognize, type Recognition, type Prediction as GalleryPrediction } from './service/recognizer.js';
 export { loadServedModel, modelFingerprint, type EmbeddingModel, type ServedModel } from './service/model.js';
 export { buildServer, type ServerOptions } from './service/server.js';
 export { startService, type ServiceOptions, type RunningService } from './service/service.js';
