@@ -10,7 +10,7 @@
  *    acknowledged enrolment is present and that SQLite's integrity_check says ok.
  *
  * Options: --sizes 100,10000,1000000  --duration 10 (s per load run)  --connections 4
- *          --build-budget 300 (s to fill one gallery; larger sizes stop there and say so)
+ *          --build-budget 600 (s to fill one gallery; larger sizes stop there and say so)
  *          --fault-rounds 3  --model DIR  --out .bench/service
  * Everything is bounded (durations, budgets, rounds) and listens on 127.0.0.1 only.
  */
@@ -48,7 +48,7 @@ function arg(name: string, fallback: string): string {
 const sizes = arg('sizes', '100,10000,1000000').split(',').map(Number);
 const duration = Number(arg('duration', '10'));
 const connections = Number(arg('connections', '4'));
-const buildBudget = Number(arg('build-budget', '300'));
+const buildBudget = Number(arg('build-budget', '600'));
 const faultRounds = Number(arg('fault-rounds', '3'));
 const outDir = resolve(arg('out', '.bench/service'));
 const modelDir = resolve(arg('model', DEFAULT_MODEL_DIR));
@@ -333,7 +333,7 @@ async function main(): Promise<void> {
     const built = await buildGallery(model, size, real, stats, rng);
     const queries: Float32Array[] = [];
     const qr = new Rng(size);
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < (size > 100_000 ? 100 : 200); i++) {
       queries.push(built.centres.length && i % 2 ? member(qr, built.centres[qr.int(built.centres.length)]!, stats) : member(qr, realEmbeddings[qr.int(realEmbeddings.length)]!, stats));
     }
     const recall = recallAt1(model, built.home, queries);
