@@ -67,6 +67,9 @@ export interface HistogramOptions {
   threshold?: number;
   thresholdLabel?: string;
   bins?: number;
+  /** Legend names of the two sets (default 'genuine' and 'impostor'). */
+  genuineName?: string;
+  impostorName?: string;
 }
 
 /**
@@ -86,7 +89,7 @@ export function scoreHistogramSpec(genuine: ArrayLike<number>, impostor: ArrayLi
   const nb = opts.bins ?? 40;
   const width = (hi - lo) / nb;
   const rows: { set: string; start: number; end: number; fraction: number }[] = [];
-  for (const [set, values] of [['genuine', genuine], ['impostor', impostor]] as const) {
+  for (const [set, values] of [[opts.genuineName ?? 'genuine', genuine], [opts.impostorName ?? 'impostor', impostor]] as const) {
     const counts = new Array<number>(nb).fill(0);
     for (let i = 0; i < values.length; i++) counts[Math.min(nb - 1, Math.floor((values[i]! - lo) / width))]!++;
     counts.forEach((c, b) => rows.push({ set: `${set} (${values.length})`, start: lo + b * width, end: lo + (b + 1) * width, fraction: values.length ? c / values.length : 0 }));
@@ -131,7 +134,8 @@ export function trainingCurveRows(records: readonly Record<string, unknown>[]): 
     const step = r.step;
     if (typeof step !== 'number' || !Number.isFinite(step)) continue;
     for (const [k, v] of Object.entries(r)) {
-      if (k === 'step' || k === 'elapsed' || k === 'epoch') continue;
+      // Bookkeeping, not learning: time, epoch counter, live-tensor count (a leak check).
+      if (k === 'step' || k === 'elapsed' || k === 'epoch' || k === 'tensors') continue;
       if (typeof v === 'number' && Number.isFinite(v)) rows.push({ step, metric: k, value: v });
     }
   }

@@ -34,6 +34,9 @@ export interface ReportInput {
   genuineScores: ArrayLike<number>;
   impostorScores: ArrayLike<number>;
   scoreLabel: string;
+  /** Legend names of the two score sets (default 'genuine' / 'impostor'). */
+  genuineName?: string;
+  impostorName?: string;
   threshold?: number;
   thresholdLabel?: string;
   trainingLog?: readonly Record<string, unknown>[];
@@ -89,6 +92,8 @@ export async function renderReportHtml(input: ReportInput): Promise<string> {
   const roc = await renderSvg(rocSpec(input.roc, { eer: input.eer, operatingPoint: input.operatingPoint }));
   const hist = await renderSvg(scoreHistogramSpec(input.genuineScores, input.impostorScores, {
     scoreLabel: input.scoreLabel, threshold: input.threshold, thresholdLabel: input.thresholdLabel,
+    ...(input.genuineName ? { genuineName: input.genuineName } : {}),
+    ...(input.impostorName ? { impostorName: input.impostorName } : {}),
   }));
   const curvesSpec = input.trainingLog ? trainingCurvesSpec(input.trainingLog) : null;
   const curves = curvesSpec ? await renderSvg(curvesSpec) : null;

@@ -134,6 +134,8 @@ export function signatureReportInput(ctx: ReportContext, set: SignatureSet, r: R
     genuineScores: scores.genuine.map(u),
     impostorScores: scores.impostor.map(u),
     scoreLabel: `mean ${describeScore(kind, ctx.meta.distance)} to the references`,
+    genuineName: 'genuine',
+    impostorName: 'skilled forgery',
     threshold: u(r.threshold),
     thresholdLabel: `threshold ${u(r.threshold).toPrecision(4)}`,
     falseRejects: genuine.filter((t) => t.similarity < r.threshold).sort((a, b) => a.similarity - b.similarity).slice(0, worst).map(card),

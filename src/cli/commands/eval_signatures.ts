@@ -9,6 +9,7 @@ import { SiameseScorer } from '../../inference/embedder.js';
 import { loadSignatures } from '../../applications/signatures/layout.js';
 import { evaluateReferenceVerification } from '../../applications/signatures/reference_verification.js';
 import { scoreKindOf, similarityToScore } from '../../verification/score_kind.js';
+import { calibrateThreshold, parseCalibrationTarget, writeThreshold, type CalibrationTarget } from '../../verification/calibration.js';
 import { addBackendOption, parseInteger, parseNumber, pct, printJson, resolveModelDir, useBackend } from '../options.js';
 
 export const SIGNATURE_MODEL_DIR = fileURLToPath(new URL('../../../models/signatures/', import.meta.url));
@@ -20,6 +21,8 @@ interface EvalSignaturesOptions {
   seed: number;
   aggregate: 'mean' | 'max';
   threshold?: number;
+  target: CalibrationTarget;
+  writeThreshold?: boolean;
   json?: boolean;
   backend: string;
 }
@@ -34,6 +37,8 @@ export function register(program: Command): void {
     .option('--seed <s>', 'reference sampling seed', parseInteger(0), 0)
     .option('--aggregate <how>', 'combine the similarities to the references: mean or max', 'mean')
     .option('--threshold <t>', "decision threshold in the model's score units (default: the model's calibrated one)", parseNumber())
+    .option('--target <eer|far>', "with --calibrate: 'eer' or a false accept rate (skilled forgeries) such as 0.05", parseCalibrationTarget, 'eer' as CalibrationTarget)
+    .option('--calibrate, --write-threshold', "store the threshold calibrated on these trials (genuine vs skilled) in the model's fewshot.json")
     .option('--json', 'print one JSON object on stdout');
   addBackendOption(cmd).action(async (opts: EvalSignaturesOptions) => {
     if (opts.aggregate !== 'mean' && opts.aggregate !== 'max') throw new Error(`--aggregate must be mean or max, got '${opts.aggregate}'`);
@@ -50,9 +55,16 @@ export function register(program: Command): void {
       aggregate: opts.aggregate,
       ...(opts.threshold !== undefined ? { threshold: similarityToScore(opts.threshold, kind) } : {}),
     });
+    let calibrated = null;
+    if (opts.writeThreshold) {
+      const sims = (kind: string) => r.trials.filter((t) => t.kind === kind).map((t) => t.similarity);
+      const cal = calibrateThreshold(sims('genuine'), sims('skilled'), opts.target, `${opts.data} (${r.references} references, genuine vs skilled forgeries)`);
+      writeThreshold(modelDir, cal.threshold);
+      calibrated = { threshold: similarityToScore(cal.threshold.value, kind), source: cal.threshold.source, far: cal.far, frr: cal.frr };
+    }
     const seconds = (Date.now() - t0) / 1000;
     const { trials: _trials, ...numbers } = r;
-    const out = { ...numbers, threshold: similarityToScore(r.threshold, kind), scoreKind: kind, signatures: set.files.length, model: modelDir, data: opts.data, backend, seconds };
+    const out = { ...numbers, threshold: similarityToScore(r.threshold, kind), scoreKind: kind, calibrated, signatures: set.files.length, model: modelDir, data: opts.data, backend, seconds };
     if (opts.json) {
       printJson(out);
       return;
@@ -62,5 +74,8 @@ export function register(program: Command): void {
     console.log(`skilled forgeries: AUC ${r.auc.toFixed(4)}  EER ${pct(r.eer)}  FAR ${pct(r.far)}  FRR ${pct(r.frr)}`);
     console.log(`random forgeries:  AUC ${r.aucRandom.toFixed(4)}  EER ${pct(r.eerRandom)}  FAR ${pct(r.farRandom)}`);
     console.log(`threshold ${out.threshold.toFixed(4)} (${kind}; ${r.thresholdSource})`);
+    if (calibrated) {
+      console.log(`calibrated threshold ${calibrated.threshold.toFixed(4)} written to ${modelDir}/fewshot.json (${calibrated.source}: FAR ${pct(calibrated.far)}, FRR ${pct(calibrated.frr)})`);
+    }
   });
 }
