@@ -1,14 +1,18 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import jpeg from 'jpeg-js';
 import { selectBackend } from '../../src/backend/select.js';
+import { decodeImage } from '../../src/data/image.js';
 import { openSource } from '../../src/data/source.js';
+import { Verifier } from '../../src/verification/verifier.js';
 import { SiameseScorer } from '../../src/inference/embedder.js';
 import type { ModelMetadata } from '../../src/models/metadata.js';
-import { parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, signaturePersons } from '../../src/applications/signatures/layout.js';
+import { SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, signaturePersons } from '../../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification } from '../../src/applications/signatures/reference_verification.js';
 import { sampleSignatureBatch, signatureIndex } from '../../src/applications/signatures/train.js';
 import { Rng } from '../../src/util/random.js';
@@ -129,4 +133,37 @@ test('the real signature archive follows the layout (when ../shared/data is pres
   assert.equal(signaturePersons(files).length, 30);
   assert.equal(files.filter((f) => f.genuine).length, 146);
   assert.equal(files.filter((f) => f.genuine && f.claimed === '022').length, 1);
+});
+
+test('the shipped signature model reads a large colour scan of a signature and accepts it against the original', async (t) => {
+  const modelDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'signatures');
+  if (!existsSync(join(modelDir, 'model.json'))) assert.fail(`models/signatures is missing: train it with 'npx tsx scripts/train-signatures.ts'`);
+  const scorer = await SiameseScorer.load(modelDir);
+  assert.deepEqual(scorer.meta.preprocess, SIGNATURES_PREPROCESS);
+  assert.ok(scorer.meta.threshold && Number.isFinite(scorer.meta.threshold.value), 'calibrated threshold stored');
+  const zip = sharedData('signatures', 'handwritten_signatures.zip');
+  let bytes: Uint8Array;
+  if (zip) {
+    bytes = (await openSource(zip)).read('dataset3/real/00201002.png');
+  } else {
+    t.diagnostic('../shared/data absent: using a generated signature');
+    bytes = signatureFiles(2, 1, 0)['dataset3/real/00201002.png']!;
+  }
+  const original = decodeImage(bytes, 'original');
+  // The same signature scanned again: twice the resolution, a warm paper tint, as JPEG.
+  const W = original.width * 2;
+  const H = original.height * 2;
+  const rgba = Buffer.alloc(W * H * 4);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+    const v = original.data[(Math.floor(y / 2) * original.width + Math.floor(x / 2)) * original.channels]!;
+    const o = (y * W + x) * 4;
+    rgba[o] = Math.min(255, v + 8);
+    rgba[o + 1] = v;
+    rgba[o + 2] = Math.max(0, v - 20);
+    rgba[o + 3] = 255;
+  }
+  const rescanned = decodeImage(jpeg.encode({ data: rgba, width: W, height: H }, 90).data, 'rescan.jpg');
+  const r = new Verifier(scorer).verifyImages(original, rescanned);
+  assert.equal(r.scoreKind, 'distance');
+  assert.equal(r.same, true, `rescanned signature: distance ${r.score} vs threshold ${r.threshold}`);
 });
