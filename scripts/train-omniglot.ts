@@ -6,8 +6,9 @@
  *   - 5-way 1-shot and 20-way 1-shot episodes (classes from any held-out alphabet),
  *   - 20-way 1-shot within one alphabet (as in Lake et al.'s runs),
  *   - Lake-style 20 runs (one alphabet, two drawers per run) built from the held-out alphabets.
- * Appends the row to runs/omniglot/comparison.jsonl; `--ship` copies the model, its metadata,
- * its training log and these results to models/omniglot/.
+ * Appends the row to runs/omniglot/comparison.jsonl, calibrates the open-set threshold (FAR 1% on
+ * held-out pairs) into fewshot.json; `--ship` copies the model, its metadata, its training log
+ * and these results to models/omniglot/.
  *
  * Defaults are the shipped configuration (prototypical network, conv4, 28x28, 60-way episodes,
  * class rotations, Koch augmentation); any `fewshot train` option overrides them.
@@ -20,11 +21,14 @@ import { findOmniglotBackground, useBackend } from '../src/cli/options.js';
 import { loadImageDatasetFromSource } from '../src/data/dataset.js';
 import { openSource } from '../src/data/source.js';
 import { omniglotValidationAlphabets } from '../src/data/split.js';
+import { EmbeddingCache } from '../src/evaluation/embedding_cache.js';
 import { evaluateEpisodes } from '../src/evaluation/episodes.js';
 import { evaluateLakeRuns } from '../src/evaluation/lake_runs.js';
 import { writeLakeRunsFixture } from '../src/evaluation/runs_fixture.js';
 import { SiameseScorer } from '../src/inference/embedder.js';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../src/inference/default_model.js';
+import { calibrateThreshold, writeThreshold } from '../src/verification/calibration.js';
+import { pairSimilarities, sampledPairs, splitScores } from '../src/verification/pairs.js';
 
 const SHIPPED_DEFAULTS = [
   '--method', 'protonet', '--encoder', 'conv4',
@@ -94,6 +98,16 @@ const p = (x: number) => `${(100 * x).toFixed(1)}%`;
 console.log(
   `| ${row.method} | ${row.encoder} | ${p(row.val5way1shot)} | ${p(row.val20way1shot)} | ${p(row.val20way1shotWithinAlphabet)} | ${p(row.valLakeStyleRuns)} | ${row.trainingSeconds} s | \`${row.command}\` |`,
 );
+
+// The open-set threshold ('unknown' below it): FAR 1% on same / different pairs of held-out
+// characters, stored in fewshot.json like `fewshot eval-verify --calibrate` does.
+const pairs = sampledPairs(validation.labels, 20000, 7);
+const cache = new EmbeddingCache(scorer, validation);
+const embeddings = cache.get(Array.from({ length: validation.size }, (_, i) => i));
+const { genuine, impostor } = splitScores(pairSimilarities(embeddings, pairs, (a, b) => scorer.similarity(a, b)), pairs.same);
+const calibration = calibrateThreshold(genuine, impostor, 0.01, 'Omniglot validation alphabets');
+writeThreshold(opts.out, calibration.threshold);
+console.log(`threshold ${calibration.threshold.value.toFixed(4)} (${calibration.threshold.source}): FAR ${calibration.far.toFixed(4)}, FRR ${calibration.frr.toFixed(4)}`);
 
 if (opts.ship) {
   const dest = resolve(DEFAULT_MODEL_DIR);
