@@ -94,6 +94,22 @@ export {
 export { evaluateReferenceVerification, referenceSimilarity, type ReferenceEvalResult } from './applications/signatures/reference_verification.js';
 
 // tracking
+export { type Box, iou, centerError, fromOtb, toOtb } from './tracking/boxes.js';
+export { parseGroundTruth } from './tracking/ground_truth.js';
+export { type TrackingSequence, loadSequence, loadSequences, findSequenceFolders, sequenceFromSource } from './tracking/sequence.js';
+export { cropResize, exemplarSide } from './tracking/crop.js';
+export { crossCorrelate, CrossCorrelation } from './tracking/cross_correlation.js';
+export { buildSiamFC, splitSiamFC, createTrackingEncoder, scorePairs, DEFAULT_SIAMFC, type SiamFCConfig } from './tracking/siamfc_model.js';
+export { SiamTracker, SIAMFC_PARAMS, type TrackerParams, type ResponseScorer } from './tracking/tracker.js';
+export { SiamFCScorer, NccScorer } from './tracking/scorers.js';
+export { scoreSequence, successCurve, precisionCurve, successAuc, type SequenceScores } from './tracking/metrics.js';
+export { runTrackers, runSequence, type SequenceRun } from './tracking/run.js';
+export { evaluateTracking, type TrackingEvaluation } from './tracking/evaluate.js';
+export { writeTrackingReport } from './tracking/report.js';
+export { saveTrackingModel, loadTrackingModel, type TrackerMetadata } from './tracking/model_io.js';
+export { trainSiamFC, type TrainOptions as TrackerTrainOptions } from './tracking/train.js';
+export { VideoPairSource, StillPairSource, scoreLabels, curateFrame } from './tracking/training_pairs.js';
+export { balancedLogisticLoss } from './tracking/loss.js';
 
 // service
 export { Gallery, galleryDir, type GalleryOptions, type GalleryExport, type NewExample, type ExampleInfo, type ClassSummary } from './service/gallery.js';

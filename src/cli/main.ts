@@ -14,6 +14,8 @@ import { register as registerVerify } from './commands/verify.js';
 import { register as registerEvalVerify } from './commands/eval_verify.js';
 import { register as registerEvalSignatures } from './commands/eval_signatures.js';
 import { register as registerReport } from './commands/report.js';
+import { register as registerTrack } from './commands/track.js';
+import { register as registerEvalTrack } from './commands/eval_track.js';
 
 export function buildProgram(): Command {
   const program = new Command('fewshot')
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerEvalVerify(program);
   registerEvalSignatures(program);
   registerReport(program);
+  registerTrack(program);
+  registerEvalTrack(program);
   return program;
 }
 

@@ -1,0 +1,68 @@
+/**
+ * A tracking model on disk: `model.json` + `weights.bin` (the standard TF.js layers format, so any
+ * TF.js loader can read it once `CrossCorrelation` is registered) and `tracker.json` (the crop
+ * geometry and search hyper-parameters the network was trained for, plus how it was trained).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import './cross_correlation.js';
+import { splitSiamFC, type SiamFCConfig } from './siamfc_model.js';
+import type { TrackerParams } from './tracker.js';
+
+export interface TrackerMetadata {
+  format: 'fewshot-tracker/1';
+  network: SiamFCConfig;
+  params: TrackerParams;
+  training?: Record<string, unknown>;
+  createdAt: string;
+}
+
+export async function saveTrackingModel(dir: string, model: tfl.LayersModel, meta: TrackerMetadata): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weightData = artifacts.weightData;
+      if (!weightData || !artifacts.weightSpecs) throw new Error('saveTrackingModel: model has no weights');
+      const buffers = Array.isArray(weightData) ? weightData : [weightData];
+      const bytes = Buffer.concat(buffers.map((b) => Buffer.from(b)));
+      writeFileSync(join(dir, 'weights.bin'), bytes);
+      const json = {
+        modelTopology: artifacts.modelTopology,
+        format: 'layers-model',
+        generatedBy: artifacts.generatedBy,
+        convertedBy: null,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+      };
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.length } };
+    }),
+  );
+  writeFileSync(join(dir, 'tracker.json'), JSON.stringify(meta, null, 2) + '\n');
+}
+
+export async function loadTrackingModel(dir: string): Promise<{ model: tfl.LayersModel; meta: TrackerMetadata }> {
+  for (const f of ['model.json', 'weights.bin', 'tracker.json']) {
+    if (!existsSync(join(dir, f))) throw new Error(`${join(dir, f)}: missing (a tracking model folder holds model.json, weights.bin, tracker.json)`);
+  }
+  let meta: TrackerMetadata;
+  let json: { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+  try {
+    meta = JSON.parse(readFileSync(join(dir, 'tracker.json'), 'utf8'));
+    json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  } catch (e) {
+    throw new Error(`${dir}: unreadable model files (${(e as Error).message})`);
+  }
+  if (meta.format !== 'fewshot-tracker/1') throw new Error(`${join(dir, 'tracker.json')}: unknown format ${String(meta.format)}`);
+  const weights = readFileSync(join(dir, 'weights.bin'));
+  const model = await tfl.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+    }),
+  );
+  splitSiamFC(model); // fails early with a clear message if it is some other model
+  return { model, meta };
+}

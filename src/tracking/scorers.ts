@@ -1,0 +1,142 @@
+/**
+ * The two score-map makers the tracker is run with: the learned Siamese encoder (SiamFC) and the
+ * raw-pixel baseline, normalised cross-correlation. Both see the same crops; NCC is computed with
+ * the same conv2d machinery (the zero-mean, unit-norm exemplar as the filter; local window norms
+ * by average pooling), so it is also fast.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { splitSiamFC, ENCODER_STRIDE } from './siamfc_model.js';
+import type { CrossCorrelation } from './cross_correlation.js';
+import type { ResponseScorer } from './tracker.js';
+
+function stack(crops: Float32Array[], size: number): tf.Tensor4D {
+  const data = new Float32Array(crops.length * size * size * 3);
+  crops.forEach((c, i) => data.set(c, i * size * size * 3));
+  return tf.tensor4d(data, [crops.length, size, size, 3]);
+}
+
+function unstackMaps(t: tf.Tensor4D): { maps: Float32Array[]; size: number } {
+  const [n, h, w] = t.shape;
+  const all = t.dataSync() as Float32Array;
+  const maps = Array.from({ length: n }, (_, i) => all.slice(i * h * w, (i + 1) * h * w));
+  return { maps, size: h === w ? h : (() => { throw new Error(`non-square score map ${h}x${w}`); })() };
+}
+
+export class SiamFCScorer implements ResponseScorer {
+  readonly name = 'siamfc';
+  readonly stride = ENCODER_STRIDE;
+  private readonly encoder: tfl.LayersModel;
+  private readonly xcorr: CrossCorrelation;
+  private exemplar: tf.Tensor4D | null = null;
+
+  constructor(model: tfl.LayersModel) {
+    ({ encoder: this.encoder, xcorr: this.xcorr } = splitSiamFC(model));
+  }
+
+  setExemplar(crop: Float32Array, size: number): void {
+    this.exemplar?.dispose();
+    this.exemplar = tf.tidy(() => this.encoder.apply(stack([crop], size)) as tf.Tensor4D);
+  }
+
+  score(crops: Float32Array[], cropSize: number): { maps: Float32Array[]; size: number } {
+    const z = this.exemplar;
+    if (!z) throw new Error('SiamFCScorer: setExemplar before score');
+    const t = tf.tidy(() => {
+      const fx = this.encoder.apply(stack(crops, cropSize)) as tf.Tensor4D;
+      return this.xcorr.apply([z, fx]) as tf.Tensor4D;
+    });
+    try {
+      return unstackMaps(t);
+    } finally {
+      t.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.exemplar?.dispose();
+    this.exemplar = null;
+  }
+}
+
+/** Normalised cross-correlation of raw RGB pixels, every offset (stride 1), values in [-1, 1]. */
+export class NccScorer implements ResponseScorer {
+  readonly name = 'ncc';
+  readonly stride = 1;
+  private filter: tf.Tensor4D | null = null;
+  private size = 0;
+
+  setExemplar(crop: Float32Array, size: number): void {
+    this.filter?.dispose();
+    this.size = size;
+    this.filter = tf.tidy(() => {
+      const z = tf.tensor4d(crop, [size, size, 3, 1]);
+      const centred = tf.sub(z, tf.mean(z));
+      const norm = tf.maximum(tf.norm(centred), 1e-6);
+      return tf.div(centred, norm) as tf.Tensor4D;
+    });
+  }
+
+  score(crops: Float32Array[], cropSize: number): { maps: Float32Array[]; size: number } {
+    const f = this.filter;
+    if (!f) throw new Error('NccScorer: setExemplar before score');
+    // The filter sums to 0, so the window mean of x cancels in the numerator.
+    const num = tf.tidy(() => tf.conv2d(stack(crops, cropSize), f, 1, 'valid') as tf.Tensor4D);
+    let numerators: Float32Array;
+    try {
+      numerators = num.dataSync() as Float32Array;
+    } finally {
+      num.dispose();
+    }
+    const k = this.size;
+    const out = cropSize - k + 1;
+    const maps = crops.map((crop, i) => {
+      const std = windowNorms(crop, cropSize, k);
+      const map = numerators.slice(i * out * out, (i + 1) * out * out);
+      for (let j = 0; j < map.length; j++) map[j] = map[j]! / std[j]!;
+      return map;
+    });
+    return { maps, size: out };
+  }
+
+  dispose(): void {
+    this.filter?.dispose();
+    this.filter = null;
+  }
+}
+
+/**
+ * For every k x k window of an RGB crop: sqrt(sum (x - mean)^2) over its k*k*3 values, from summed
+ * area tables (O(pixels), where a pooling op would cost O(pixels * k^2)).
+ */
+function windowNorms(crop: Float32Array, size: number, k: number): Float32Array {
+  const w = size + 1;
+  const s1 = new Float64Array(w * w);
+  const s2 = new Float64Array(w * w);
+  for (let y = 0; y < size; y++) {
+    let r1 = 0;
+    let r2 = 0;
+    for (let x = 0; x < size; x++) {
+      const o = (y * size + x) * 3;
+      const a = crop[o]!;
+      const b = crop[o + 1]!;
+      const c = crop[o + 2]!;
+      r1 += a + b + c;
+      r2 += a * a + b * b + c * c;
+      s1[(y + 1) * w + x + 1] = s1[y * w + x + 1]! + r1;
+      s2[(y + 1) * w + x + 1] = s2[y * w + x + 1]! + r2;
+    }
+  }
+  const out = size - k + 1;
+  const n = k * k * 3;
+  const res = new Float32Array(out * out);
+  const box = (t: Float64Array, y: number, x: number) => t[(y + k) * w + x + k]! - t[y * w + x + k]! - t[(y + k) * w + x]! + t[y * w + x]!;
+  for (let y = 0; y < out; y++) {
+    for (let x = 0; x < out; x++) {
+      const a = box(s1, y, x);
+      const variance = Math.max(0, box(s2, y, x) - (a * a) / n);
+      res[y * out + x] = Math.sqrt(variance + 1e-6);
+    }
+  }
+  return res;
+}

@@ -1,0 +1,148 @@
+/**
+ * The SiamFC search strategy (Bertinetto et al. 2016), independent of how the score map is made:
+ * crop the exemplar once around the first box, then for every frame crop a search region at a few
+ * scales around the last position, score it against the exemplar, penalise scale changes and large
+ * displacements (cosine window), move to the peak, and update the size with damping. A learned
+ * Siamese encoder and raw-pixel NCC plug in as `ResponseScorer`s, so the baseline is searched
+ * exactly like the network.
+ */
+import { boxCenter, boxFromCenter, type Box } from './boxes.js';
+import { cropResize, exemplarSide, meanColor } from './crop.js';
+import type { Image } from './data_access.js';
+import { applyWindow, argmax, cosineWindow, maxOf, upsample } from './response.js';
+
+/** Makes score maps for search crops against one exemplar crop. */
+export interface ResponseScorer {
+  readonly name: string;
+  /** Search-crop pixels per score-map cell. */
+  readonly stride: number;
+  /** Exemplar crop [exemplarSize^2 * 3] in [0,1], HWC. */
+  setExemplar(crop: Float32Array, size: number): void;
+  /** One map per search crop; all maps are `size` x `size`, centre cell = crop centre. */
+  score(crops: Float32Array[], cropSize: number): { maps: Float32Array[]; size: number };
+  dispose(): void;
+}
+
+export interface TrackerParams {
+  exemplarSize: number;
+  searchSize: number;
+  /** Context around the box in the exemplar crop: p = context * (w + h). */
+  context: number;
+  numScales: number;
+  scaleStep: number;
+  /** Multiplies the peak of the scales other than the current one. */
+  scalePenalty: number;
+  /** Damping of the size update (0: never change size, 1: jump). */
+  scaleLr: number;
+  windowInfluence: number;
+  /** Upsampling of the score map (SiamFC: 16 at stride 8); the map is brought to ~stride/upsample px. */
+  upsample: number;
+}
+
+/** SiamFC's published hyper-parameters, at our crop sizes. */
+export const SIAMFC_PARAMS: TrackerParams = {
+  exemplarSize: 63,
+  searchSize: 127,
+  context: 0.5,
+  numScales: 3,
+  scaleStep: 1.0375,
+  scalePenalty: 0.9745,
+  scaleLr: 0.59,
+  windowInfluence: 0.176,
+  upsample: 8,
+};
+
+export class SiamTracker {
+  private cx = 0;
+  private cy = 0;
+  private w = 0;
+  private h = 0;
+  private zSide = 0;
+  private xSide = 0;
+  private minSide = 0;
+  private maxSide = 0;
+  private frameW = 0;
+  private frameH = 0;
+  private window: Float32Array | null = null;
+  private windowSize = 0;
+  private readonly scales: number[];
+
+  constructor(
+    private readonly scorer: ResponseScorer,
+    readonly params: TrackerParams = SIAMFC_PARAMS,
+  ) {
+    const half = (params.numScales - 1) / 2;
+    this.scales = Array.from({ length: params.numScales }, (_, i) => params.scaleStep ** (i - half));
+  }
+
+  init(frame: Image, box: Box): void {
+    if (!(box.w > 0 && box.h > 0)) throw new Error(`tracker init: the first box must have a positive size, got ${JSON.stringify(box)}`);
+    [this.cx, this.cy] = boxCenter(box);
+    this.w = box.w;
+    this.h = box.h;
+    this.frameW = frame.width;
+    this.frameH = frame.height;
+    const p = this.params;
+    this.zSide = exemplarSide(box.w, box.h, p.context);
+    this.xSide = (this.zSide * p.searchSize) / p.exemplarSize;
+    this.minSide = 0.2 * this.xSide;
+    this.maxSide = 5 * this.xSide;
+    const crop = cropResize(frame, this.cx, this.cy, this.zSide, p.exemplarSize, meanColor(frame));
+    this.scorer.setExemplar(crop, p.exemplarSize);
+    this.window = null;
+  }
+
+  get box(): Box {
+    return boxFromCenter(this.cx, this.cy, this.w, this.h);
+  }
+
+  update(frame: Image): Box {
+    const p = this.params;
+    const fill = meanColor(frame);
+    const sides = this.scales.map((s) => this.xSide * s);
+    const crops = sides.map((side) => cropResize(frame, this.cx, this.cy, side, p.searchSize, fill));
+    const { maps, size } = this.scorer.score(crops, p.searchSize);
+    // A stride-1 map (NCC) is already at pixel resolution; a strided one is refined by upsampling.
+    const up = this.scorer.stride === 1 ? 1 : p.upsample;
+    const upSize = (size - 1) * up + 1;
+    const ups = maps.map((m) => upsample(m, size, upSize));
+    // Best scale: the highest peak, with the scale changes penalised.
+    const mid = (p.numScales - 1) / 2;
+    let best = mid;
+    let bestPeak = -Infinity;
+    ups.forEach((m, i) => {
+      const peak = maxOf(m) * (i === mid ? 1 : p.scalePenalty);
+      if (peak > bestPeak) {
+        bestPeak = peak;
+        best = i;
+      }
+    });
+    if (!this.window || this.windowSize !== upSize) {
+      this.window = cosineWindow(upSize);
+      this.windowSize = upSize;
+    }
+    const response = applyWindow(ups[best]!, this.window, p.windowInfluence);
+    const peak = argmax(response);
+    const py = Math.floor(peak / upSize);
+    const px = peak % upSize;
+    // Displacement from the map centre -> search-crop pixels -> frame pixels.
+    const cellPx = (this.scorer.stride * (size - 1)) / (upSize - 1);
+    const toFrame = sides[best]! / p.searchSize;
+    this.cx += (px - (upSize - 1) / 2) * cellPx * toFrame;
+    this.cy += (py - (upSize - 1) / 2) * cellPx * toFrame;
+    this.cx = Math.min(Math.max(this.cx, 0), this.frameW);
+    this.cy = Math.min(Math.max(this.cy, 0), this.frameH);
+    // Damped size update.
+    const s = (1 - p.scaleLr) + p.scaleLr * this.scales[best]!;
+    this.xSide = Math.min(Math.max(this.xSide * s, this.minSide), this.maxSide);
+    const applied = this.xSide / sides[mid]!;
+    this.zSide *= applied;
+    this.w *= applied;
+    this.h *= applied;
+    return this.box;
+  }
+
+  dispose(): void {
+    this.scorer.dispose();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Generated tracking sequences for the tests: a textured square moving over a smooth textured
+ * background, written in the OTB layout (img/0001.png..., groundtruth_rect.txt).
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodePng, type Image } from '../../src/data/image.js';
+import type { Box } from '../../src/tracking/boxes.js';
+import { Rng } from '../../src/util/random.js';
+
+export interface SyntheticSequence {
+  dir: string;
+  frames: Image[];
+  boxes: Box[];
+}
+
+export function makeFrames(opts: { width?: number; height?: number; frames?: number; size?: number; seed?: number } = {}): { frames: Image[]; boxes: Box[] } {
+  const W = opts.width ?? 128;
+  const H = opts.height ?? 96;
+  const n = opts.frames ?? 16;
+  const size = opts.size ?? 16;
+  const rng = new Rng(opts.seed ?? 7);
+  // Smooth background: a few random sinusoids per channel.
+  const waves = Array.from({ length: 3 }, () => Array.from({ length: 3 }, () => [rng.uniform(0.02, 0.12), rng.uniform(0.02, 0.12), rng.uniform(0, 6)]));
+  const pattern = Array.from({ length: size * size * 3 }, () => (rng.next() < 0.5 ? 30 : 230));
+  const frames: Image[] = [];
+  const boxes: Box[] = [];
+  for (let t = 0; t < n; t++) {
+    // Moves right and down along a gentle curve, ~2 px per frame.
+    const x = 20 + 2.2 * t;
+    const y = 30 + 8 * Math.sin(t / 5);
+    const data = new Uint8Array(W * H * 3);
+    for (let py = 0; py < H; py++) {
+      for (let px = 0; px < W; px++) {
+        for (let c = 0; c < 3; c++) {
+          let v = 128;
+          for (const [fx, fy, ph] of waves[c]!) v += 30 * Math.sin(fx! * px + fy! * py + ph!);
+          const ox = Math.floor(px - x);
+          const oy = Math.floor(py - y);
+          if (ox >= 0 && oy >= 0 && ox < size && oy < size) v = pattern[(oy * size + ox) * 3 + c]!;
+          data[(py * W + px) * 3 + c] = Math.max(0, Math.min(255, Math.round(v)));
+        }
+      }
+    }
+    frames.push({ width: W, height: H, channels: 3, data });
+    boxes.push({ x: Math.floor(x), y: Math.floor(y), w: size, h: size });
+  }
+  return { frames, boxes };
+}
+
+/** Writes a sequence folder; `groundTruth` overrides the file's text (for malformed-input tests). */
+export function writeSequence(
+  frames: Image[],
+  boxes: Box[],
+  opts: { name?: string; groundTruth?: string; skipFrames?: number[]; root?: string } = {},
+): string {
+  const root = opts.root ?? mkdtempSync(join(tmpdir(), 'fewshot-track-'));
+  const dir = join(root, opts.name ?? 'Synthetic');
+  mkdirSync(join(dir, 'img'), { recursive: true });
+  frames.forEach((f, i) => {
+    if (opts.skipFrames?.includes(i)) return;
+    writeFileSync(join(dir, 'img', `${String(i + 1).padStart(4, '0')}.png`), encodePng(f));
+  });
+  const text = opts.groundTruth ?? boxes.map((b) => `${b.x + 1},${b.y + 1},${b.w},${b.h}`).join('\n') + '\n';
+  writeFileSync(join(dir, 'groundtruth_rect.txt'), text);
+  return dir;
+}
