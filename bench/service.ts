@@ -26,7 +26,7 @@ import { openSource } from '../src/data/source.js';
 import { DEFAULT_MODEL_DIR } from '../src/inference/default_model.js';
 import { Gallery, galleryDir, type NewExample } from '../src/service/gallery.js';
 import { loadServedModel, retrievalMetric, type ServedModel } from '../src/service/model.js';
-import { metricDistance, TopK, type Metric } from '../src/service/vector_index.js';
+import { HnswIndex, metricDistance, TopK, type Metric } from '../src/service/vector_index.js';
 import { packageRoot } from '../src/service/paths.js';
 import { Rng } from '../src/util/random.js';
 
@@ -180,18 +180,24 @@ function recallAt1(model: ServedModel, home: string, queries: Float32Array[]): {
       all.set(row.embedding, r * d);
       ids[r++] = row.id;
     }
+    // A gallery served by exact search still gets its ANN recall measured: on a graph built here.
+    let ann: HnswIndex | null = null;
+    if (g.searchKind === 'exact') {
+      ann = HnswIndex.create(d, metric, n);
+      for (let i = 0; i < n; i++) ann.add(ids[i]!, all.subarray(i * d, (i + 1) * d));
+    }
     let agree = 0;
     let annMs = 0;
     let exactMs = 0;
     for (const q of queries) {
       let t = performance.now();
-      const ann = g.nearest(q, 1)[0]!.id;
+      const annTop = ann ? ann.search(q, 1)[0]!.id : g.nearest(q, 1)[0]!.id;
       annMs += performance.now() - t;
       t = performance.now();
       const top = new TopK(1);
       for (let i = 0; i < n; i++) top.push(ids[i]!, metricDistance(metric, q, all, i * d));
       exactMs += performance.now() - t;
-      if (top.ids[0] === ann) agree++;
+      if (top.ids[0] === annTop) agree++;
     }
     return { recall: agree / queries.length, annMs: annMs / queries.length, exactMs: exactMs / queries.length, search: g.searchKind };
   } finally {
@@ -337,7 +343,7 @@ async function main(): Promise<void> {
       queries.push(built.centres.length && i % 2 ? member(qr, built.centres[qr.int(built.centres.length)]!, stats) : member(qr, realEmbeddings[qr.int(realEmbeddings.length)]!, stats));
     }
     const recall = recallAt1(model, built.home, queries);
-    log(`bench: ${built.size}: recall@1 ${recall.recall.toFixed(3)} (${recall.search}), search ${recall.annMs.toFixed(2)} ms vs exact scan ${recall.exactMs.toFixed(2)} ms`);
+    log(`bench: ${built.size}: HNSW recall@1 ${recall.recall.toFixed(3)} against exact search (the server uses ${recall.search}), HNSW top-1 search ${recall.annMs.toFixed(2)} ms vs exact scan ${recall.exactMs.toFixed(2)} ms`);
     const t = performance.now();
     const server = await startServer(built.home, ++port);
     const startSeconds = (performance.now() - t) / 1000;
@@ -378,7 +384,7 @@ async function main(): Promise<void> {
 
   const result = { loadAverage: loadavg(), model: { name: model.name, id: model.id, method: meta.method, encoder: meta.encoder, embeddingDim: meta.embeddingDim }, backend, connections, duration, load: rows, faults, date: new Date().toISOString() };
   writeFileSync(join(outDir, 'results.json'), JSON.stringify(result, null, 2));
-  console.log('\n| gallery | search | req/s | p50 ms | p99 ms | recall@1 (ANN vs exact) | search ms (index / exact scan) | build s |');
+  console.log('\n| gallery | served by | predict req/s | p50 ms | p99 ms | HNSW recall@1 vs exact | top-1 search ms (HNSW / exact scan) | build s |');
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     if (r['skipped']) console.log(`| ${r['requested']} | skipped: ${r['skipped']} | | | | | | |`);
