@@ -174,7 +174,10 @@ async function main(): Promise<void> {
   const threads = Number(argv[argv.indexOf('--threads') + 1] ?? 2) || 2;
   const only = argv.includes('--workloads') ? argv[argv.indexOf('--workloads') + 1].split(',') as Workload[] : WORKLOADS;
   const skipSlow = argv.includes('--skip-slow');
-  const env = { ...process.env, FEWSHOT_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  // Same threading for every engine: `threads` OpenMP threads that sleep at barriers (fewshot's
+  // default; on a shared machine spinning threads slow everyone, PyTorch included).
+  const waitPolicy = process.env.OMP_WAIT_POLICY ?? 'passive';
+  const env = { ...process.env, FEWSHOT_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY: waitPolicy };
   const self = fileURLToPath(import.meta.url);
   const nodeWorker = (engine: string, w: Workload, scale: number, warmup: number, reps: number, exportDir = '') =>
     runChild(process.execPath, ['--import', 'tsx', self, '--worker', engine, w, String(scale), String(warmup), String(reps), exportDir], env);
@@ -185,9 +188,11 @@ async function main(): Promise<void> {
   const exportDir = mkdtempSync(join(tmpdir(), 'fewshot-bench-'));
 
   // Slow TF.js backends: smaller batches, so the whole bench stays a few minutes on 2 cores.
-  const slow: Record<string, Record<Workload, number>> = {
-    wasm: { 'conv4-episode': 0.1, 'koch-pair': 0.125, 'conv4-infer': 1 },
-    cpu: { 'conv4-episode': 1 / 30, 'koch-pair': 1 / 16, 'conv4-infer': 0.125 },
+  // The stock cpu backend needs minutes per Koch step (JS convolution gradients): skipped unless
+  // --cpu-koch; its Conv-4 step runs once on a 20-image episode.
+  const slow: Record<string, Record<Workload, { scale: number; warmup: number; reps: number } | null>> = {
+    wasm: { 'conv4-episode': { scale: 0.1, warmup: 1, reps: 3 }, 'koch-pair': { scale: 0.125, warmup: 1, reps: 3 }, 'conv4-infer': { scale: 1, warmup: 1, reps: 3 } },
+    cpu: { 'conv4-episode': { scale: 1 / 30, warmup: 0, reps: 1 }, 'koch-pair': argv.includes('--cpu-koch') ? { scale: 1 / 16, warmup: 0, reps: 1 } : null, 'conv4-infer': { scale: 0.125, warmup: 1, reps: 3 } },
   };
   const results: Record<string, Record<string, unknown>> = {};
   for (const w of only) {
@@ -196,8 +201,13 @@ async function main(): Promise<void> {
     const fs = nodeWorker('fewshot', w, 1, w === 'conv4-infer' ? 2 : 1, w === 'conv4-infer' ? 5 : 3, w === 'conv4-infer' ? exportDir : '');
     entry.fewshot = fs.json ?? { error: fs.error };
     for (const engine of skipSlow ? [] : ['wasm', 'cpu']) {
-      progress(`${w}: tfjs ${engine} (batch x${slow[engine][w].toFixed(3)})`);
-      const r = nodeWorker(engine, w, slow[engine][w], 1, 3);
+      const cfg = slow[engine][w];
+      if (!cfg) {
+        entry[`tfjs_${engine}`] = { error: 'skipped: minutes per step on this backend (run with --cpu-koch)' };
+        continue;
+      }
+      progress(`${w}: tfjs ${engine} (batch x${cfg.scale.toFixed(3)}, ${cfg.reps} timed)`);
+      const r = nodeWorker(engine, w, cfg.scale, cfg.warmup, cfg.reps);
       entry[`tfjs_${engine}`] = r.json ?? { error: r.error };
     }
     const torchRuns: Array<Record<string, unknown>> = [];
@@ -227,7 +237,7 @@ async function main(): Promise<void> {
     results[w] = summarise(w, entry);
   }
   rmSync(exportDir, { recursive: true, force: true });
-  const out = { machine: { threads, cpus: (await import('node:os')).cpus().length, load_average: (await import('node:os')).loadavg().map((x) => +x.toFixed(2)) }, workloads: results };
+  const out = { machine: { threads, omp_wait_policy: waitPolicy, cpus: (await import('node:os')).cpus().length, load_average: (await import('node:os')).loadavg().map((x) => +x.toFixed(2)) }, workloads: results };
   if (json) console.log(JSON.stringify(out, null, 2));
   else printTable(out.workloads);
 }

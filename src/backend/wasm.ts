@@ -18,8 +18,6 @@ function conv2DBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; backend
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   if (dataFormat != null && dataFormat !== 'NHWC') throw new Error(`wasm Conv2DBackpropFilter supports NHWC only, got ${dataFormat}`);
   const c = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-  const xv = backend.typedArrayFromHeap(x) as Float32Array;
-  const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
   const patch = c.filterHeight * c.filterWidth * c.inChannels;
   const pixelsPerImage = c.outHeight * c.outWidth;
   const imagesPerChunk = Math.max(1, Math.floor(CHUNK_FLOATS / (patch * pixelsPerImage)));
@@ -29,6 +27,8 @@ function conv2DBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; backend
     const nb = Math.min(imagesPerChunk, c.batchSize - b0);
     const rows = nb * pixelsPerImage;
     const cols = new Float32Array(rows * patch);
+    // Heap views go stale (detached) whenever the wasm memory grows: take them fresh each time.
+    const xv = backend.typedArrayFromHeap(x) as Float32Array;
     let r = 0;
     for (let b = b0; b < b0 + nb; b++) {
       for (let oy = 0; oy < c.outHeight; oy++) {
@@ -48,7 +48,7 @@ function conv2DBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; backend
     }
     const colsInfo = { dataId: backend.write(cols, [1, rows, patch], 'float32'), shape: [1, rows, patch], dtype: 'float32' as const };
     const dyOffset = b0 * pixelsPerImage * c.outChannels;
-    const dyChunk = dyv.slice(dyOffset, dyOffset + rows * c.outChannels);
+    const dyChunk = (backend.typedArrayFromHeap(dy) as Float32Array).slice(dyOffset, dyOffset + rows * c.outChannels);
     const dyInfo = { dataId: backend.write(dyChunk, [1, rows, c.outChannels], 'float32'), shape: [1, rows, c.outChannels], dtype: 'float32' as const };
     const part = matMul({ inputs: { a: colsInfo, b: dyInfo }, backend, attrs: { transposeA: true, transposeB: false } }) as tf.TensorInfo;
     const pv = backend.typedArrayFromHeap(part) as Float32Array;

@@ -117,3 +117,21 @@ test('fused Adam matches tf.train.adam on cpu', { skip: skipNative }, async () =
     return out;
   });
 });
+
+test('recycled output buffers never leak into live tensors or values read by the user', { skip: skipNative }, async () => {
+  const { selectBackend } = await import('../../src/backend/select.js');
+  await selectBackend('native', { quiet: true });
+  const source = tf.relu(randn([4, 1000], 1)); // native output: pooled buffer
+  const expected = Array.from(source.dataSync());
+  const [a, b] = tf.split(source, 2, 0); // cpu Slice returns views into the pooled buffer
+  const read = source.dataSync();
+  source.dispose();
+  // same-size outputs would reuse the freed buffer if the views were not counted
+  const churn = [0, 1, 2].map((i) => tf.relu(randn([4, 1000], 10 + i)));
+  const got = [...a.dataSync(), ...b.dataSync()];
+  for (let i = 0; i < expected.length; i++) {
+    if (got[i] !== expected[i] || read[i] !== expected[i]) throw new Error(`value ${i} changed after its buffer was recycled`);
+  }
+  tf.dispose([a, b, ...churn]);
+  await selectBackend('cpu', { quiet: true });
+});

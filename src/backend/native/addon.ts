@@ -44,6 +44,11 @@ export function loadNativeAddon(): { addon: NativeAddon | null; error: string | 
     loaded = { addon: null, error: `native kernels not built (${ADDON_PATH} missing)` };
     return loaded;
   }
+  // OpenMP threads that sleep at barriers instead of spinning: on a shared or busy machine a
+  // spinning worker steals the core the other one needs (measured here: conv4 inference 2.6x
+  // faster under load), and on an idle one the cost is microseconds per kernel. libgomp reads
+  // this when the addon loads it; an explicit OMP_WAIT_POLICY wins.
+  process.env.OMP_WAIT_POLICY ??= 'passive';
   try {
     const addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
     loaded = { addon, error: null };

@@ -10,11 +10,29 @@ import { NATIVE_KERNELS } from './kernels.js';
 import { NATIVE_BACKEND, registerNativeGradients } from './gradients.js';
 import { installFusedAdam } from './adam.js';
 import { installFusedBatchNormLayer } from './batch_norm_layer.js';
+import { BufferPool } from './buffer_pool.js';
 
-/** A MathBackendCPU that also carries the addon (for tools that want to reach it). */
+/** Free buffers kept for reuse at most (MB); FEWSHOT_POOL_MB overrides. */
+const POOL_MB = Number(process.env.FEWSHOT_POOL_MB ?? 1024);
+
+/** A MathBackendCPU whose native kernel outputs come from a recycling buffer pool. */
 export class NativeBackend extends MathBackendCPU {
+  readonly pool = new BufferPool(POOL_MB * 2 ** 20);
+
   constructor(readonly addon: NativeAddon) {
     super();
+    this.pool.attach(this);
+  }
+
+  /** Storage for a kernel output of `size` float32 elements (contents arbitrary). */
+  allocate(size: number): Float32Array {
+    return this.pool.take(size);
+  }
+
+  /** Values handed to user code are copies: pooled memory is reused once its tensor is gone. */
+  override readSync(dataId: object): ReturnType<MathBackendCPU['readSync']> {
+    const values = super.readSync(dataId);
+    return this.pool.owns(values) ? (values as Float32Array).slice() : values;
   }
 }
 

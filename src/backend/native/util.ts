@@ -11,7 +11,9 @@ export function f32(backend: MathBackendCPU, t: tf.TensorInfo | undefined | null
 
 /** A fresh output tensor of `shape` whose storage the native kernel fills. */
 export function output(backend: MathBackendCPU, shape: number[]): { info: tf.TensorInfo; values: Float32Array } {
-  const values = new Float32Array(tf.util.sizeFromShape(shape));
+  const size = tf.util.sizeFromShape(shape);
+  const pooled = (backend as MathBackendCPU & { allocate?: (n: number) => Float32Array }).allocate;
+  const values = pooled ? pooled.call(backend, size) : new Float32Array(size);
   return { info: backend.makeTensorInfo(shape, 'float32', values), values };
 }
 
