@@ -73,6 +73,10 @@ export { loadSupportSet } from './inference/support_set.js';
 export { DEFAULT_MODEL_DIR } from './inference/default_model.js';
 
 // backends
+export { selectBackend, type BackendName } from './backend/select.js';
+export { registerNativeBackend, NativeBackend } from './backend/native/backend.js';
+export { loadNativeAddon, NATIVE_ADVICE, type NativeAddon } from './backend/native/addon.js';
+export { batchNormTraining } from './backend/native/batch_norm_layer.js';
 
 // verification
 export {
