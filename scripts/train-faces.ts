@@ -18,6 +18,7 @@ import { loadImageDataset } from '../src/data/dataset.js';
 import { SiameseScorer } from '../src/inference/embedder.js';
 import { trainModel, type TrainConfig } from '../src/training/trainer.js';
 import { NORM_CONV4 } from '../src/applications/normalized_conv4.js';
+import type { PreprocessConfig } from '../src/data/preprocess.js';
 import { FACES_PREPROCESS, splitAttFaces, evaluateFaces } from '../src/applications/faces/att.js';
 import { evaluatePairs } from '../src/verification/evaluate.js';
 import { writeThreshold } from '../src/verification/calibration.js';
@@ -31,25 +32,34 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '400' },
     seed: { type: 'string', default: '1' },
     backend: { type: 'string', default: 'auto' },
+    encoder: { type: 'string', default: NORM_CONV4 },
+    size: { type: 'string', default: '64' },
+    'embedding-dim': { type: 'string', default: '64' },
+    lr: { type: 'string', default: '0.001' },
+    way: { type: 'string', default: '8' },
+    shot: { type: 'string', default: '1' },
+    query: { type: 'string', default: '3' },
     'eval-only': { type: 'boolean', default: false },
   },
 });
 const outDir = resolve(args.out!);
 const seed = Number(args.seed);
 const backend = await selectBackend(args.backend as 'auto');
-const ds = await loadImageDataset(args.data!, { layout: 'class-folders', preprocess: FACES_PREPROCESS });
+const size = Number(args.size);
+const preprocessCfg: PreprocessConfig = { ...FACES_PREPROCESS, height: size, width: size };
+const ds = await loadImageDataset(args.data!, { layout: 'class-folders', preprocess: preprocessCfg });
 const split = splitAttFaces(ds);
 console.error(`faces: ${ds.size} images of ${ds.numClasses} people; train ${split.train.numClasses}, validation ${split.validation.numClasses}, test ${split.test.numClasses} (never seen)`);
 
 if (!args['eval-only']) {
   const cfg: TrainConfig = {
     method: 'protonet',
-    encoder: NORM_CONV4,
-    inputShape: [FACES_PREPROCESS.height, FACES_PREPROCESS.width, 1],
-    embeddingDim: 64,
-    methodOptions: { batchSize: 32, way: 8, shot: 1, query: 3, classesPerBatch: 8, m: 4, miner: 'none', distance: 'sqeuclidean' },
+    encoder: args.encoder!,
+    inputShape: [size, size, 1],
+    embeddingDim: Number(args['embedding-dim']),
+    methodOptions: { batchSize: 32, way: Number(args.way), shot: Number(args.shot), query: Number(args.query), classesPerBatch: 8, m: 4, miner: 'none', distance: 'sqeuclidean' },
     optimizer: 'adam',
-    lr: 1e-3,
+    lr: Number(args.lr),
     momentum: 0.9,
     schedule: 'cosine',
     warmupSteps: 20,
@@ -64,7 +74,7 @@ if (!args['eval-only']) {
     // Checkpoints and the live log stay outside the repository; the model folder gets a copy of the log.
     stateDir: resolve(args.state!),
     resume: false,
-    preprocess: FACES_PREPROCESS,
+    preprocess: preprocessCfg,
     notes: { data: 'AT&T faces s1..s20 (train), s21..s30 (validation); s31..s40 never seen', script: 'scripts/train-faces.ts' },
   };
   const r = await trainModel(split.train, split.validation, cfg);

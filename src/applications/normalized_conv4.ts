@@ -54,3 +54,30 @@ export function normConv4Encoder(opts: ResolvedEncoderOptions): tfl.LayersModel 
 }
 
 registerEncoder(NORM_CONV4, normConv4Encoder, { inputShape: NORM_CONV4_INPUT_SHAPE });
+
+export const NORM_LINEAR = 'norm-linear';
+
+/**
+ * The same per-image standardisation followed by one linear projection (a learned, Fisherface-
+ * like subspace): far fewer degrees of freedom than a conv net, which matters when only a few
+ * dozen identities are available for training. Registered as 'norm-linear'.
+ */
+export function normLinearEncoder(opts: ResolvedEncoderOptions): tfl.LayersModel {
+  const { inputShape, seed } = opts;
+  return tfl.sequential({
+    name: ENCODER_MODEL_NAME,
+    layers: [
+      tfl.layers.inputLayer({ inputShape, name: 'nlin_input' }),
+      tfl.layers.layerNormalization({ axis: [1, 2, 3], epsilon: 1e-4, trainable: false, name: 'nlin_standardise' }),
+      tfl.layers.flatten({ name: 'nlin_flatten' }),
+      tfl.layers.dense({
+        units: opts.embeddingDim ?? 64,
+        useBias: false,
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed * 1000 + 1 }),
+        name: 'nlin_projection',
+      }),
+    ],
+  });
+}
+
+registerEncoder(NORM_LINEAR, normLinearEncoder, { inputShape: [32, 32, 1] });
