@@ -14,6 +14,7 @@ import { register as registerVerify } from './commands/verify.js';
 import { register as registerEvalVerify } from './commands/eval_verify.js';
 import { register as registerEvalSignatures } from './commands/eval_signatures.js';
 import { register as registerReport } from './commands/report.js';
+import { register as registerEvalOpenSet } from './commands/eval_open_set.js';
 import { register as registerTrack } from './commands/track.js';
 import { register as registerEvalTrack } from './commands/eval_track.js';
 
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerEvalVerify(program);
   registerEvalSignatures(program);
   registerReport(program);
+  registerEvalOpenSet(program);
   registerTrack(program);
   registerEvalTrack(program);
   return program;
