@@ -7,6 +7,7 @@ export interface ProgressInfo {
   totalSteps: number;
   loss: number;
   lr: number;
+  /** Best validation accuracy so far. */
   valAccuracy?: number;
   elapsedSeconds: number;
 }
@@ -57,7 +58,7 @@ export class ProgressReporter {
 export function formatProgress(p: ProgressInfo): string {
   const rate = p.elapsedSeconds > 0 ? p.step / p.elapsedSeconds : 0;
   const eta = rate > 0 ? (p.totalSteps - p.step) / rate : 0;
-  const val = p.valAccuracy === undefined ? '' : ` val ${(100 * p.valAccuracy).toFixed(1)}%`;
+  const val = p.valAccuracy === undefined ? '' : ` best val ${(100 * p.valAccuracy).toFixed(1)}%`;
   return `step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)}${val} ${rate.toFixed(2)} step/s eta ${formatSeconds(eta)}`;
 }
 

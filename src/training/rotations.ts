@@ -42,6 +42,7 @@ export function withClassRotations(ds: ImageDataset): ImageDataset {
     }
   }
   const classNames = [0, 1, 2, 3].flatMap((k) => ds.classNames.map((c) => (k === 0 ? c : `${c}@rot${90 * k}`)));
-  const classGroups = [0, 1, 2, 3].flatMap(() => ds.classGroups);
+  // A rotated alphabet is its own group: within-group episodes then hold same-orientation look-alikes.
+  const classGroups = [0, 1, 2, 3].flatMap((k) => ds.classGroups.map((g) => (k === 0 ? g : `${g}@rot${90 * k}`)));
   return new ImageDataset({ height: ds.height, width: ds.width, channels: ds.channels, pixels, labels, classNames, classGroups, paths });
 }

@@ -241,7 +241,7 @@ export async function trainModel(
       const augmentRng = rng.fork();
       const lr = schedule(step);
       setLearningRate(optimizer, lr);
-      const batch = method.sample(classIndices, sampleRng);
+      const batch = method.sample(classIndices, sampleRng, train.classGroups);
       const images = (idx: Int32Array): tf.Tensor4D => toBatchTensor(train, idx, { augment: cfg.augment, rng: augmentRng });
       const cost = optimizer.minimize(() => method.loss(batch, images), true, vars)!;
       const loss = (await cost.data())[0]!;

@@ -39,6 +39,7 @@ export interface TrainCliOptions {
   margin?: number;
   distance?: 'euclidean' | 'sqeuclidean' | 'cosine';
   miner: MinerName;
+  withinGroupEpisodes: number;
   valGroups?: string[];
   valFraction: number;
   valEvery: number;
@@ -96,6 +97,7 @@ export function trainCommand(): Command {
     .option('--margin <x>', 'contrastive / triplet margin', parseNumber(0))
     .addOption(new Option('--distance <name>', 'distance of the loss and of inference').choices(['euclidean', 'sqeuclidean', 'cosine']))
     .addOption(new Option('--miner <name>', 'triplet miner').choices([...MINER_NAMES]).default('semi-hard'))
+    .option('--within-group-episodes <f>', 'protonet: fraction of training episodes drawn from one group (alphabet)', parseNumber(0), 0)
     .option('--val-groups <list>', 'comma-separated groups (alphabets) held out for validation', parseList)
     .option('--val-fraction <f>', 'otherwise hold out this fraction of the groups (or classes)', parseNumber(0), 0.2)
     .option('--val-every <steps>', 'validate every this many steps (0: only at the end)', parseInteger(0), 250)
@@ -142,6 +144,7 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
       classesPerBatch: opts.classesPerBatch,
       m: opts.m,
       miner: opts.miner,
+      withinGroupEpisodes: opts.withinGroupEpisodes,
       ...(opts.margin !== undefined ? { margin: opts.margin } : {}),
       ...(opts.distance ? { distance: opts.distance } : {}),
     },

@@ -27,6 +27,11 @@ export interface MethodOptions {
   margin?: number;
   distance?: DistanceName;
   miner: MinerName;
+  /**
+   * protonet: fraction of episodes whose classes all come from one group (alphabet). Such
+   * episodes hold the hard negatives of Lake's within-alphabet test (default 0).
+   */
+  withinGroupEpisodes?: number;
 }
 
 /** Gives the float image batch [n, h, w, c] for dataset indices (augmented when training). */
@@ -41,8 +46,8 @@ export interface TrainingMethod<Batch = unknown> {
   readonly distance?: DistanceName;
   /** Method settings worth recording in the model's metadata. */
   readonly settings: Record<string, unknown>;
-  /** Draws one batch (dataset indices and labels only; no tensors). */
-  sample(classIndices: number[][], rng: Rng): Batch;
+  /** Draws one batch (dataset indices and labels only; no tensors); classGroups[c] is class c's group. */
+  sample(classIndices: number[][], rng: Rng, classGroups?: readonly string[]): Batch;
   /** The loss of a batch; called inside optimizer.minimize, so it must be differentiable. */
   loss(batch: Batch, images: ImageBatchFn): tf.Scalar;
 }
