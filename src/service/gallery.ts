@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ExactIndex, HnswIndex, type HnswOptions, type Metric, type Neighbour, type VectorIndex } from './vector_index.js';
 
+/** Galleries larger than this switch from exact search to HNSW. */
+export const DEFAULT_ANN_THRESHOLD = 5_000;
+
 export interface GalleryOptions {
   /** Folder of this gallery (created if missing): gallery.db, hnsw.bin, hnsw.json. */
   dir: string;
@@ -20,7 +23,7 @@ export interface GalleryOptions {
   modelId: string;
   dim: number;
   metric: Metric;
-  /** Galleries with more examples than this use HNSW; smaller ones exact search. Default 20,000. */
+  /** Galleries with more examples than this use HNSW; smaller ones exact search. Default 5,000 (exact search over more costs more than HNSW). */
   annThreshold?: number;
   /** Delay before a changed HNSW graph is written to disk (ms). Default 5,000. */
   flushDelayMs?: number;
@@ -113,7 +116,7 @@ export class Gallery {
     this.dim = opts.dim;
     this.metric = opts.metric;
     this.db = db;
-    this.annThreshold = opts.annThreshold ?? 20_000;
+    this.annThreshold = opts.annThreshold ?? DEFAULT_ANN_THRESHOLD;
     this.flushDelayMs = opts.flushDelayMs ?? 5_000;
     this.hnswOptions = opts.hnsw ?? {};
     this.log = opts.log ?? (() => {});

@@ -3,6 +3,7 @@
  * 127.0.0.1:PORT, with the gallery of the chosen model under FEWSHOT_HOME.
  */
 import type { Command } from 'commander';
+import { DEFAULT_ANN_THRESHOLD } from '../../service/gallery.js';
 import { serviceHome } from '../../service/paths.js';
 import { startService } from '../../service/service.js';
 import { addBackendOption, parseInteger, parseNumber, resolveModelDir, useBackend } from '../options.js';
@@ -30,7 +31,7 @@ export function register(program: Command): void {
     .option('--port <n>', 'port (default: $PORT or 3000)', parseInteger(0))
     .option('--home <dir>', 'data folder for galleries (default: $FEWSHOT_HOME or ./.fewshot)')
     .option('--threshold <score>', "score below which a prediction is 'unknown' (default: the model's)", parseNumber())
-    .option('--ann-threshold <n>', 'galleries larger than this use HNSW instead of exact search', parseInteger(1), 20_000)
+    .option('--ann-threshold <n>', 'galleries larger than this use HNSW instead of exact search', parseInteger(1), DEFAULT_ANN_THRESHOLD)
     .option('--max-upload-bytes <n>', 'largest upload', parseInteger(1024))
     .option('--max-image-side <n>', 'largest image width/height', parseInteger(8))
     .option('--max-batch <n>', 'most images per request', parseInteger(1))
