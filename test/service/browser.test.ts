@@ -2,7 +2,8 @@
  * The browser app in a real browser (Debian's Chromium driven by playwright-core): the page's
  * TF.js embeddings equal the server's, three drawn symbols are enrolled, a fourth drawing is
  * recognised, and the gallery is intact after reloading the page and restarting the server.
- * Set FEWSHOT_SCREENSHOTS=docs to refresh the README's screenshots.
+ * Set FEWSHOT_SCREENSHOTS=docs to refresh the README's screenshots, FEWSHOT_APP_MODEL=DIR to use
+ * another model than the shipped Omniglot one.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,7 +57,7 @@ test('browser app: page embeddings equal the server\'s; enrol three drawings, re
   await selectBackend('cpu', { quiet: true });
   const root = mkdtempSync(join(tmpdir(), 'fewshot-browser-'));
   const shots = process.env['FEWSHOT_SCREENSHOTS'] ? resolve(process.env['FEWSHOT_SCREENSHOTS']) : null;
-  let modelDir = DEFAULT_MODEL_DIR;
+  let modelDir = process.env['FEWSHOT_APP_MODEL'] ? resolve(process.env['FEWSHOT_APP_MODEL']) : DEFAULT_MODEL_DIR;
   if (!existsSync(join(modelDir, 'model.json'))) {
     modelDir = join(root, 'model');
     await saveTestModel(modelDir, 'distance');
