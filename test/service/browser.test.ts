@@ -68,7 +68,7 @@ test('browser app: page embeddings equal the server\'s; enrol three drawings, re
   let service: RunningService | null = await startService({ modelDir, home, port: 0, log: () => {} });
   try {
     const port = Number(new URL(service.url).port);
-    const page = await browser.newPage({ viewport: { width: 1200, height: 720 } });
+    const page = await browser.newPage({ viewport: { width: 1200, height: 540 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${service.url}/?backend=cpu`);
