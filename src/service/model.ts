@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Image } from '../data/image.js';
 import { SiameseScorer } from '../inference/embedder.js';
 import type { ModelMetadata } from '../models/metadata.js';
@@ -60,8 +61,19 @@ export function modelFingerprint(dir: string): string {
 export async function loadServedModel(dir: string): Promise<ServedModel> {
   const abs = resolve(dir);
   const files = modelFiles(abs);
-  const scorer = await SiameseScorer.load(abs);
-  return { id: modelFingerprint(abs), name: basename(abs), dir: abs, files, scorer };
+  return { id: modelFingerprint(abs), name: basename(abs), dir: abs, files, scorer: leakProof(await SiameseScorer.load(abs)) };
+}
+
+/**
+ * Runs every scorer call inside tf.tidy, so that a long-running server keeps its tensor count
+ * flat even if a scoring path forgets to dispose an intermediate (the service test checks it).
+ */
+export function leakProof(scorer: EmbeddingModel): EmbeddingModel {
+  return {
+    meta: scorer.meta,
+    embedImages: (imgs) => tf.tidy(() => scorer.embedImages(imgs)),
+    similarity: (a, b) => tf.tidy(() => scorer.similarity(a, b)),
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import jpeg from 'jpeg-js';
+import * as tf from '@tensorflow/tfjs-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../src/backend/select.js';
@@ -111,6 +112,16 @@ test('enrol, list, predict, verify, delete', async () => {
     assert.equal(p.unknown, false);
     assert.equal(p.nearest.id, crosses.ids[0]);
 
+    // Serving predictions leaks no tensors.
+    const tensorsBefore = tf.memory().numTensors;
+    for (let i = 0; i < 10; i++) await (await fetch(`${s.url}/api/predict`, png(shapePng('circle', 56, i)))).arrayBuffer();
+    assert.equal(tf.memory().numTensors, tensorsBefore, 'tensor count is flat over predictions');
+
+    const snap = await json(await fetch(`${s.url}/api/gallery/snapshot`));
+    assert.equal(snap.available, true);
+    assert.equal(snap.examples.length, 4);
+    assert.equal(snap.examples[0].embedding.length, 16);
+
     // JPEG works too (decoded by content, not by header).
     const jpegBytes = encodeJpegGray();
     assert.equal((await fetch(`${s.url}/api/predict`, { method: 'POST', body: jpegBytes, headers: { 'content-type': 'image/jpeg' } })).status, 200);
@@ -134,7 +145,7 @@ test('enrol, list, predict, verify, delete', async () => {
       { name: 'cross', examples: 0 },
     ]);
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
-    assert.match(metrics, /fewshot_http_requests_total\{method="POST",route="\/api\/predict",status="200"\} 3/);
+    assert.match(metrics, /fewshot_http_requests_total\{method="POST",route="\/api\/predict",status="200"\} 13/);
     assert.match(metrics, /fewshot_gallery_examples 1/);
   } finally {
     await s.close();
