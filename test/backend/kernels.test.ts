@@ -118,6 +118,21 @@ test('fused Adam matches tf.train.adam on cpu', { skip: skipNative }, async () =
   });
 });
 
+test('fused Adam updates in place only what nobody else holds', { skip: skipNative }, async () => {
+  const { selectBackend } = await import('../../src/backend/select.js');
+  await selectBackend('native', { quiet: true });
+  const v = tf.variable(randn([20], 1));
+  const before = v.clone(); // shares v's storage: the update must not write into it
+  const expected = Array.from(before.dataSync());
+  const opt = tf.train.adam(0.1);
+  opt.minimize(() => tf.sum(tf.square(v)));
+  if (Array.from(before.dataSync()).some((x, i) => x !== expected[i])) throw new Error('a clone of the variable changed');
+  if (Array.from(v.dataSync()).every((x, i) => x === expected[i])) throw new Error('the variable did not change');
+  tf.dispose([v, before]);
+  opt.dispose();
+  await selectBackend('cpu', { quiet: true });
+});
+
 test('recycled output buffers never leak into live tensors or values read by the user', { skip: skipNative }, async () => {
   const { selectBackend } = await import('../../src/backend/select.js');
   await selectBackend('native', { quiet: true });

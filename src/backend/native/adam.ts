@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ADAM_UPDATE } from './kernels.js';
 import { NATIVE_BACKEND } from './gradients.js';
+import type { NativeBackend } from './backend.js';
 
 interface AdamState {
   learningRate: number;
@@ -45,6 +46,16 @@ export function installFusedAdam(): void {
         const v = this.accumulatedSecondMoment[i]!.variable;
         if (value.dtype !== 'float32' || gradient.dtype !== 'float32') {
           throw new Error(`fused Adam: variable ${name} is ${value.dtype}, gradient ${gradient.dtype}; expected float32`);
+        }
+        // Variables nobody else shares are updated in place (as PyTorch does): no second copy of
+        // weights and moments at the peak. Otherwise new tensors are assigned, as tfjs does.
+        const backend = tf.backend() as NativeBackend;
+        const target = [value, m, v].map((t) => backend.exclusiveValues(t.dataId));
+        const grad = backend.data.get(gradient.dataId).values;
+        if (target.every((t) => t !== null) && grad instanceof Float32Array && new Set(target.map((t) => t!.buffer)).size === 3) {
+          const [pv, pm, ps] = target as Float32Array[];
+          backend.addon.adam(pv, grad, pm, ps, this.learningRate, this.beta1, this.beta2, this.epsilon, beta1Power, beta2Power, pv, pm, ps);
+          return;
         }
         const [newValue, newM, newV] = tf.engine().runKernel(
           ADAM_UPDATE,

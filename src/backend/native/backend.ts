@@ -22,11 +22,26 @@ export class NativeBackend extends MathBackendCPU {
   constructor(readonly addon: NativeAddon) {
     super();
     this.pool.attach(this);
+    // The cpu backend's first write() tells Node users to install tfjs-node: not for this one.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
   }
 
   /** Storage for a kernel output of `size` float32 elements (contents arbitrary). */
   allocate(size: number): Float32Array {
     return this.pool.take(size);
+  }
+
+  /**
+   * The float32 storage of `dataId` when exactly one tensor uses it and no other tensor views
+   * its memory, i.e. when writing to it in place is unobservable; else null.
+   */
+  exclusiveValues(dataId: object): Float32Array | null {
+    if (!this.data.has(dataId)) return null;
+    const entry = this.data.get(dataId);
+    const values = entry.values;
+    if (!(values instanceof Float32Array) || entry.refCount !== 1 || this.pool.users(values) !== 1) return null;
+    if (values.byteOffset !== 0 || values.length * 4 !== values.buffer.byteLength) return null;
+    return values;
   }
 
   /** Values handed to user code are copies: pooled memory is reused once its tensor is gone. */

@@ -57,21 +57,29 @@ export class BufferPool {
     };
   }
 
+  /** How many of the backend's data entries use the buffer behind `values`. */
+  users(values: unknown): number {
+    return ArrayBuffer.isView(values) ? this.refs.get(values.buffer) ?? 0 : 0;
+  }
+
+  // Every Float32Array buffer is counted (in-place updates need to know a buffer is not
+  // shared); only pooled ones are recycled.
   private ref(values: unknown): void {
-    if (!this.owns(values)) return;
-    const buffer = (values as Float32Array).buffer;
+    if (!(values instanceof Float32Array)) return;
+    const buffer = values.buffer;
     this.refs.set(buffer, (this.refs.get(buffer) ?? 0) + 1);
   }
 
   private unref(values: unknown): void {
-    if (!this.owns(values)) return;
-    const buffer = (values as Float32Array).buffer;
+    if (!(values instanceof Float32Array)) return;
+    const buffer = values.buffer;
     const n = (this.refs.get(buffer) ?? 1) - 1;
     if (n > 0) {
       this.refs.set(buffer, n);
       return;
     }
     this.refs.delete(buffer);
+    if (!this.owned.has(buffer)) return;
     if (this.freeBytes + buffer.byteLength > this.capBytes) return; // let GC have it
     const list = this.free.get(buffer.byteLength) ?? [];
     list.push(buffer as ArrayBuffer);
