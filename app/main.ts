@@ -284,7 +284,7 @@ async function main(): Promise<void> {
   $('page-backend').textContent = `(TF.js ${backend})`;
   model = await PageModel.load(info);
   const m = info.meta;
-  $('model-info').textContent = `${info.name} · ${m.method}/${m.encoder} · ${m.inputShape.join('x')} → ${m.embeddingDim} · threshold ${info.threshold ?? 'none'}`;
+  $('model-info').textContent = `${info.name} · ${m.method}/${m.encoder} · ${m.inputShape.join('x')} → ${m.embeddingDim} · threshold ${info.threshold === null ? 'none' : info.threshold.toFixed(3)}`;
   await refreshGallery();
   setStatus('ready: draw a character, name it, press Enrol; draw again to recognise');
   document.body.dataset['ready'] = 'true';
