@@ -3,7 +3,7 @@
  * contributes. Usage (see README "## Tracking"):
  *   nice -n 10 npx tsx scripts/train-tracking.ts [--sequences ZIP|DIR] [--faces ZIP] [--out DIR]
  *       [--steps N] [--batch N] [--experiments] [--ablation-steps N] [--seed N]
- * Without --experiments: one model on all sequences (video + stills) -> --out.
+ * Without --experiments: one model on all sequences (--final-mix, default stills) -> --out.
  * With --experiments: first a 2-fold cross-validation over the sequences (each sequence is only ever
  * tested by models that never saw any of its frames) for three source mixes: video pairs only,
  * still-image pairs only, both; every held-out sequence is tracked by the three fold models and the
@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '8' },
     seed: { type: 'string', default: '1' },
     experiments: { type: 'boolean', default: false },
+    // Source mix of the shipped model: stills won the cross-validation (see README "## Tracking").
+    'final-mix': { type: 'string', default: 'stills' },
     'runs-dir': { type: 'string', default: 'runs/tracking' },
   },
 });
@@ -196,9 +198,11 @@ if (args.experiments) {
   for (const m of [...models.values(), untrained]) m.dispose();
 }
 
-// ---- the shipped model: every sequence, video + stills.
+// ---- the shipped model: every sequence, with the chosen source mix.
+const finalMix = args['final-mix'] as Mix;
+if (!(finalMix in VIDEO_FRACTION)) throw new Error(`--final-mix must be video, stills or both, got '${finalMix}'`);
 const names = sequences.map((s) => s.name);
-const { model, info } = train(names, 'both', Number(args.steps), Number(args.seed), 'final');
+const { model, info } = train(names, finalMix, Number(args.steps), Number(args.seed), 'final');
 mkdirSync(args.out!, { recursive: true });
 await saveTrackingModel(args.out!, model, {
   format: 'fewshot-tracker/1',
