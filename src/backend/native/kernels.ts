@@ -56,6 +56,12 @@ const fusedConv2D: NativeKernel = ({ inputs, backend, attrs }, addon) => {
   return out.info;
 };
 
+/** fewshot's own kernel: Conv2D + bias + ReLU (see conv_layer.ts). */
+const conv2DBiasRelu: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { strides, pad } = attrs as unknown as { strides: [number, number]; pad: 'same' | 'valid' };
+  return fusedConv2D({ inputs, backend, attrs: { strides, pad, dataFormat: 'NHWC', dilations: 1, activation: 'relu' } as unknown as tf.NamedAttrMap }, addon);
+};
+
 const conv2DBackpropInput: NativeKernel = ({ inputs, backend, attrs }, addon) => {
   const { dy, filter } = inputs;
   const { inputShape, strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
@@ -327,6 +333,7 @@ const adamUpdate: NativeKernel = ({ inputs, backend, attrs }, addon) => {
 export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   Conv2D: conv2D,
   FusedConv2D: fusedConv2D,
+  FewshotConv2DBiasRelu: conv2DBiasRelu,
   Conv2DBackpropInput: conv2DBackpropInput,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   MaxPool: poolKernel('max'),

@@ -1,0 +1,70 @@
+/**
+ * Conv2D + bias + ReLU as one native op with its own gradient. In training, tfjs-core only fuses
+ * convolutions with a linear activation, so a tfjs-layers `conv2d({activation: 'relu'})` runs as
+ * Conv2D, Add(bias) and Relu: three full-size tensors kept alive for the backward pass (Koch's
+ * first layer: 3 x 151 MB) and two extra passes each way. On the native backend such layers run
+ * one oneDNN convolution with a ReLU post-op instead; the gradient is computed from the ReLU
+ * output (y > 0 exactly where the pre-activation is), per input only when needed.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { NATIVE_BACKEND } from './gradients.js';
+import { RELU_GRAD } from './kernels.js';
+
+export const CONV_BIAS_RELU = 'FewshotConv2DBiasRelu';
+
+interface ConvAttrs { strides: [number, number]; pad: 'same' | 'valid' }
+
+export function registerConvBiasReluGradient(): void {
+  tf.registerGradient({
+    kernelName: CONV_BIAS_RELU,
+    inputsToSave: ['x', 'filter'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter, y] = saved;
+      const { strides, pad } = attrs as unknown as ConvAttrs;
+      const g = tf.engine().runKernel(RELU_GRAD, { dy: dy as tf.Tensor, x: y }) as tf.Tensor;
+      return {
+        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter }, { inputShape: x.shape, strides, pad, dataFormat: 'NHWC' }) as tf.Tensor,
+        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g }, { strides, pad, dataFormat: 'NHWC', filterShape: filter.shape }) as tf.Tensor,
+        bias: () => tf.sum(g, [0, 1, 2]),
+      };
+    },
+  });
+}
+
+interface ConvLayer {
+  rank: number;
+  dataFormat: string;
+  padding: string;
+  strides: number[];
+  dilationRate: number[] | number;
+  activation: { getClassName(): string } | null;
+  kernel: { read(): tf.Tensor };
+  bias: { read(): tf.Tensor } | null;
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[];
+}
+
+let installed = false;
+
+export function installFusedConvReluLayer(): void {
+  if (installed) return;
+  installed = true;
+  registerConvBiasReluGradient();
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap['Conv2D'];
+  if (!entry) return;
+  const proto = (entry[0] as unknown as { prototype: ConvLayer }).prototype;
+  const original = proto.call;
+  proto.call = function (this: ConvLayer, inputs, kwargs) {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const dilations = Array.isArray(this.dilationRate) ? this.dilationRate : [this.dilationRate];
+    const eligible = tf.getBackend() === NATIVE_BACKEND && this.rank === 2 && this.dataFormat === 'channelsLast' &&
+      (this.padding === 'same' || this.padding === 'valid') && dilations.every((d) => d === 1) &&
+      this.activation?.getClassName() === 'relu' && x.rank === 4 && x.dtype === 'float32' && (!Array.isArray(inputs) || inputs.length === 1);
+    if (!eligible) return original.call(this, inputs, kwargs);
+    return tf.tidy(() => {
+      const filter = this.kernel.read();
+      const bias = this.bias?.read();
+      return tf.engine().runKernel(CONV_BIAS_RELU, bias ? { x, filter, bias } : { x, filter }, { strides: this.strides, pad: this.padding }) as tf.Tensor;
+    });
+  };
+}
