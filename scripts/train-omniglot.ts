@@ -10,8 +10,9 @@
  * held-out pairs) into fewshot.json; `--ship` copies the model, its metadata, its training log
  * and these results to models/omniglot/.
  *
- * Defaults are the shipped configuration (prototypical network, conv4, 28x28, 60-way episodes,
- * class rotations, Koch augmentation); any `fewshot train` option overrides them.
+ * Defaults are the shipped configuration as one run (prototypical network, conv4, 28x28, 60-way
+ * 1-shot episodes, half of them within one alphabet, class rotations, Koch augmentation, 4800
+ * steps); any `fewshot train` option overrides them.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,8 +34,8 @@ import { pairSimilarities, sampledPairs, splitScores } from '../src/verification
 const SHIPPED_DEFAULTS = [
   '--method', 'protonet', '--encoder', 'conv4',
   '--way', '60', '--shot', '1', '--query', '2',
-  '--steps', '1500', '--lr', '0.001', '--schedule', 'cosine', '--warmup', '50',
-  '--rotate-classes',
+  '--steps', '4800', '--lr', '0.001', '--schedule', 'cosine', '--warmup', '50',
+  '--rotate-classes', '--within-group-episodes', '0.5',
   '--val-every', '250', '--val-episodes', '100', '--val-way', '20', '--val-also-ways', '5', '--val-query', '5',
   '--checkpoint-every', '50',
 ];
