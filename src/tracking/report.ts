@@ -18,9 +18,8 @@ function curveSpec(results: SequenceResult[], which: 'success' | 'precision', su
     which === 'success'
       ? `AUC ${(t === 'siamfc' ? summary.meanAuc : summary.baseline.meanAuc).toFixed(3)}`
       : `P@20 ${(t === 'siamfc' ? summary.meanPrecision20 : summary.baseline.meanPrecision20).toFixed(3)}`;
-  const values = trackers.flatMap((t) =>
-    meanCurve(results, t, which).map((p) => ({ threshold: p.threshold, value: p.value, tracker: `${LABELS[t]} [${score(t)}]` })),
-  );
+  const label = (t: string) => `${LABELS[t]} [${score(t)}]`;
+  const values = trackers.flatMap((t) => meanCurve(results, t, which).map((p) => ({ threshold: p.threshold, value: p.value, tracker: label(t) })));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: which === 'success' ? 'Success plot (OPE)' : 'Precision plot (OPE)',
@@ -35,7 +34,13 @@ function curveSpec(results: SequenceResult[], which: 'success' | 'precision', su
         title: which === 'success' ? 'overlap threshold (IoU)' : 'location error threshold (pixels)',
       },
       y: { field: 'value', type: 'quantitative', title: which === 'success' ? 'success rate' : 'precision', scale: { domain: [0, 1] } },
-      color: { field: 'tracker', type: 'nominal', scale: { range: COLORS }, legend: { orient: 'bottom', title: null } },
+      // Same colours as the frame strips (SiamFC red, NCC blue), whatever the label order.
+      color: {
+        field: 'tracker',
+        type: 'nominal',
+        scale: { domain: trackers.map(label), range: COLORS },
+        legend: { orient: 'bottom', title: null, labelLimit: 400, direction: 'vertical' },
+      },
     },
   };
 }
