@@ -132,11 +132,15 @@ export class SiameseScorer {
   }
 
   private negativeDistances(a: readonly Float32Array[], b: readonly Float32Array[], dim: number): Float32Array {
-    return tf.tidy(() => {
+    const scores = tf.tidy(() => {
       const x = tf.tensor2d(concatFloats(a, dim), [a.length, dim]);
       const y = tf.tensor2d(concatFloats(b, dim), [b.length, dim]);
       return tf.neg(this.distance!.pairwise(x, y));
-    }).dataSync() as Float32Array;
+    });
+    // tidy keeps the tensor it returns alive: read it, then free it.
+    const values = scores.dataSync() as Float32Array;
+    scores.dispose();
+    return values;
   }
 
   private pairProbabilities(a: readonly Float32Array[], b: readonly Float32Array[], dim: number): Float32Array {

@@ -3,6 +3,7 @@
  * recognises characters of the held-out validation alphabets one-shot.
  */
 import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,4 +42,14 @@ test('one-shot accuracy on the held-out validation alphabets (shared data)', { s
   const r = evaluateEpisodes(scorer, ds, { way: 20, shot: 1, query: 1, episodes: 20, seed: 5, groups: 'any' });
   // validation.json reports about 90% over 400 episodes; 20 episodes are noisier.
   assert.ok(r.accuracy > 0.75, `20-way 1-shot accuracy ${r.accuracy}`);
+});
+
+test('similarity on an embedding model leaks no tensor', async () => {
+  const scorer = await SiameseScorer.load(DEFAULT_MODEL_DIR);
+  const ds = syntheticDataset({ alphabets: 1, charactersPerAlphabet: 3, drawers: 2 });
+  const [a, b, c] = scorer.embed([0, 1, 2].map((i) => ds.imagePixels(i)));
+  scorer.similarity(a!, [b!, c!]); // warm-up: lazily created state
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 5; i++) scorer.similarity(a!, [b!, c!]);
+  assert.equal(tf.memory().numTensors, before);
 });
