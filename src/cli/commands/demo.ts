@@ -1,5 +1,5 @@
 /**
- * `fewshot demo` (what `npm start` runs): the shipped Omniglot model classifying one-shot
+ * `fewshot demo` (`node dist/cli/main.js demo`; `npm start` runs the service): the shipped Omniglot model classifying one-shot
  * episodes of alphabets it never trained on (the held-out validation alphabets), with the
  * results as a table.
  */
@@ -33,7 +33,7 @@ export function register(program: Command): void {
       throw new Error(
         'no Omniglot data: ../shared/data/omniglot/images_background.zip does not exist. ' +
           'Pass --data PATH|URL with the background set (a directory or a .zip in Omniglot layout), e.g. ' +
-          'npm start -- --data https://github.com/brendenlake/omniglot/raw/master/python/images_background.zip',
+          'fewshot demo --data https://github.com/brendenlake/omniglot/raw/master/python/images_background.zip',
       );
     }
     const backend = await useBackend(opts.backend, opts.json);
