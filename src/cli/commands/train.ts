@@ -4,14 +4,15 @@ import { loadImageDataset } from '../../data/dataset.js';
 import type { ImageDataset } from '../../data/dataset.js';
 import { omniglotValidationAlphabets, splitByClass, splitByGroup } from '../../data/split.js';
 import { defaultInputShape, encoderNames } from '../../models/encoders/registry.js';
-import { METHOD_NAMES, MINER_NAMES, type MethodName, type MinerName } from '../../training/methods/method.js';
+import { METHOD_NAMES, MINER_NAMES, type MethodName, type MethodOptions } from '../../training/methods/method.js';
 import { OPTIMIZER_NAMES, type OptimizerName } from '../../training/optimizer.js';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../training/schedule.js';
 import { trainModel, type TrainConfig } from '../../training/trainer.js';
 import { withClassRotations } from '../../training/rotations.js';
 import { addBackendOption, findOmniglotBackground, parseInteger, parseIntList, parseList, parseNumber, pct, printJson, useBackend } from '../options.js';
 
-export interface TrainCliOptions {
+/** The method's own options (batch shape, margin, distance, miner) plus the run's. */
+export interface TrainCliOptions extends MethodOptions {
   data?: string;
   out: string;
   method: MethodName;
@@ -30,15 +31,6 @@ export interface TrainCliOptions {
   augment: boolean;
   rotateClasses?: boolean;
   invert: boolean;
-  batchSize: number;
-  way: number;
-  shot: number;
-  query: number;
-  classesPerBatch: number;
-  m: number;
-  margin?: number;
-  distance?: 'euclidean' | 'sqeuclidean' | 'cosine';
-  miner: MinerName;
   withinGroupEpisodes: number;
   valGroups?: string[];
   valFraction: number;
