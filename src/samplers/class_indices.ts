@@ -17,6 +17,11 @@ export function checkClassIndices(classIndices: ClassIndices, who: string): void
   });
 }
 
+/** Throws unless `value` is an integer >= `min` (a sampler option such as way or m). */
+export function checkIntAtLeast(value: number, min: number, who: string, name: string): void {
+  if (!Number.isInteger(value) || value < min) throw new Error(`${who}: ${name} must be an integer >= ${min}, got ${value}`);
+}
+
 /** Classes with at least `min` images. */
 export function classesWithAtLeast(classIndices: ClassIndices, min: number): number[] {
   const out: number[] = [];

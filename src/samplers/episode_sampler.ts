@@ -4,7 +4,7 @@
  * class in episode order: support[c * shot + k] belongs to episode class c.
  */
 import type { Rng } from '../util/random.js';
-import { checkClassIndices, classesWithAtLeast, toRng, type ClassIndices } from './class_indices.js';
+import { checkClassIndices, checkIntAtLeast, classesWithAtLeast, toRng, type ClassIndices } from './class_indices.js';
 
 export interface EpisodeOptions {
   way: number;
@@ -40,9 +40,9 @@ export class EpisodeSampler {
     checkClassIndices(classIndices, 'EpisodeSampler');
     this.rng = toRng(rng);
     const { way, shot, query } = opts;
-    if (!Number.isInteger(way) || way < 2) throw new Error(`EpisodeSampler: way must be an integer >= 2, got ${way}`);
-    if (!Number.isInteger(shot) || shot < 1) throw new Error(`EpisodeSampler: shot must be an integer >= 1, got ${shot}`);
-    if (!Number.isInteger(query) || query < 1) throw new Error(`EpisodeSampler: query must be an integer >= 1, got ${query}`);
+    checkIntAtLeast(way, 2, 'EpisodeSampler', 'way');
+    checkIntAtLeast(shot, 1, 'EpisodeSampler', 'shot');
+    checkIntAtLeast(query, 1, 'EpisodeSampler', 'query');
     this.way = way;
     this.shot = shot;
     this.query = query;

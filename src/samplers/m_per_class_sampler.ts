@@ -5,7 +5,7 @@
  * pytorch-metric-learning's MPerClassSampler does).
  */
 import type { Rng } from '../util/random.js';
-import { checkClassIndices, classesWithAtLeast, pick, toRng, type ClassIndices } from './class_indices.js';
+import { checkClassIndices, checkIntAtLeast, classesWithAtLeast, pick, toRng, type ClassIndices } from './class_indices.js';
 
 export interface MPerClassOptions {
   classesPerBatch: number;
@@ -32,10 +32,8 @@ export class MPerClassSampler {
     checkClassIndices(classIndices, 'MPerClassSampler');
     this.rng = toRng(rng);
     const { classesPerBatch, m } = opts;
-    if (!Number.isInteger(classesPerBatch) || classesPerBatch < 2) {
-      throw new Error(`MPerClassSampler: classesPerBatch must be an integer >= 2, got ${classesPerBatch}`);
-    }
-    if (!Number.isInteger(m) || m < 2) throw new Error(`MPerClassSampler: m must be an integer >= 2, got ${m}`);
+    checkIntAtLeast(classesPerBatch, 2, 'MPerClassSampler', 'classesPerBatch');
+    checkIntAtLeast(m, 2, 'MPerClassSampler', 'm');
     this.classesPerBatch = classesPerBatch;
     this.m = m;
     this.eligible = classesWithAtLeast(classIndices, 2);
