@@ -123,6 +123,14 @@ void prepareWeights(ConvPrimitive& p, memory::desc internal, bool toInternal) {
                                 : reorder(reorder::primitive_desc(cpuEngine(), internal, cpuEngine(), p.weightsUser));
 }
 
+// The weights the primitive reads: the caller's buffer, or its reorder into the primitive's layout.
+memory weightsFor(ConvPrimitive& p, const float* w) {
+  memory wUser(p.weightsUser, cpuEngine(), const_cast<float*>(w));
+  if (!p.reorderWeights) return wUser;
+  p.weightsReorder.execute(cpuStream(), {{DNNL_ARG_FROM, wUser}, {DNNL_ARG_TO, p.weightsScratch}});
+  return p.weightsScratch;
+}
+
 }  // namespace
 
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
@@ -148,12 +156,7 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
   auto& s = cpuStream();
   memory src(p->src, eng, const_cast<float*>(x));
   memory dst(p->dst, eng, y);
-  memory wUser(p->weightsUser, eng, const_cast<float*>(w));
-  memory wUse = wUser;
-  if (p->reorderWeights) {
-    p->weightsReorder.execute(s, {{DNNL_ARG_FROM, wUser}, {DNNL_ARG_TO, p->weightsScratch}});
-    wUse = p->weightsScratch;
-  }
+  memory wUse = weightsFor(*p, w);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wUse}, {DNNL_ARG_DST, dst}};
   if (bias) args.insert({DNNL_ARG_BIAS, memory(memory::desc({g.oc}, dt::f32, tag::x), eng, const_cast<float*>(bias))});
   p->prim.execute(s, args);
@@ -181,12 +184,7 @@ void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, 
   auto& s = cpuStream();
   memory diffDst(p->dst, eng, const_cast<float*>(dy));
   memory diffSrc(p->src, eng, dx);
-  memory wUser(p->weightsUser, eng, const_cast<float*>(w));
-  memory wUse = wUser;
-  if (p->reorderWeights) {
-    p->weightsReorder.execute(s, {{DNNL_ARG_FROM, wUser}, {DNNL_ARG_TO, p->weightsScratch}});
-    wUse = p->weightsScratch;
-  }
+  memory wUse = weightsFor(*p, w);
   p->prim.execute(s, {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, wUse}, {DNNL_ARG_DIFF_SRC, diffSrc}});
   s.wait();
 }
