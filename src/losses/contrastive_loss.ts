@@ -15,7 +15,7 @@ import type { Distance } from '../distances/distance.js';
 import { EuclideanDistance } from '../distances/euclidean_distance.js';
 import type { Reducer } from '../reducers/reducer.js';
 import { MeanReducer } from '../reducers/mean_reducer.js';
-import { checkBatch, labelMasks, toLabelTensor, type LabelsLike } from '../miners/label_masks.js';
+import { checkBatch, labelMasks, toLabelTensor, toTargetTensor, type LabelsLike } from '../miners/label_masks.js';
 
 export interface ContrastiveLossOptions {
   distance?: Distance;
@@ -39,7 +39,7 @@ export class ContrastiveLoss {
   /** Loss on explicit pairs: row i of `left` against row i of `right`, `same[i]` 1 or 0. */
   computePairs(left: tf.Tensor2D, right: tf.Tensor2D, same: tf.Tensor | Float32Array | readonly number[]): tf.Scalar {
     return tf.tidy(() => {
-      const y = same instanceof tf.Tensor ? tf.cast(tf.reshape(same, [-1]), 'float32') : tf.tensor1d(Array.from(same), 'float32');
+      const y = toTargetTensor(same);
       if (y.shape[0] !== left.shape[0]) throw new Error(`contrastive loss: ${left.shape[0]} pairs but ${y.shape[0]} targets`);
       const d = this.distance.paired(left, right);
       const pull = tf.square(d);

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import './register_gradients.js';
 import type { Reducer } from '../reducers/reducer.js';
 import { MeanReducer } from '../reducers/mean_reducer.js';
+import { toTargetTensor } from '../miners/label_masks.js';
 
 export interface PairBinaryCrossEntropyLossOptions {
   reducer?: Reducer;
@@ -28,7 +29,7 @@ export class PairBinaryCrossEntropyLoss {
   compute(logits: tf.Tensor, same: tf.Tensor | Float32Array | readonly number[]): tf.Scalar {
     return tf.tidy(() => {
       const z = tf.reshape(logits, [-1]);
-      const y = same instanceof tf.Tensor ? tf.cast(tf.reshape(same, [-1]), 'float32') : tf.tensor1d(Array.from(same), 'float32');
+      const y = toTargetTensor(same);
       if (z.shape[0] !== y.shape[0]) {
         throw new Error(`pair-bce: ${z.shape[0]} logits but ${y.shape[0]} targets`);
       }

@@ -17,6 +17,11 @@ export function toLabelTensor(labels: LabelsLike, who: string): tf.Tensor1D {
   return tf.tensor1d(Array.from(labels), 'int32');
 }
 
+/** Same-class pair targets (1 same, 0 different) as a float32 [n] tensor (a new tensor). */
+export function toTargetTensor(same: tf.Tensor | Float32Array | readonly number[]): tf.Tensor1D {
+  return same instanceof tf.Tensor ? (tf.cast(tf.reshape(same, [-1]), 'float32') as tf.Tensor1D) : tf.tensor1d(Array.from(same), 'float32');
+}
+
 /** The labels on the CPU, for validation and counting. */
 export function toLabelArray(labels: LabelsLike): Int32Array {
   if (labels instanceof tf.Tensor) return Int32Array.from(labels.dataSync());
