@@ -60,8 +60,10 @@ const trained = await runTrainCommand(opts, backend);
 const scorer = await SiameseScorer.load(opts.out);
 const source = await openSource(data);
 const validation = loadImageDatasetFromSource(source, { preprocess: scorer.meta.preprocess, groups: validationGroups });
+// One cache for every measurement below: each held-out image is embedded once, not once per measurement.
+const cache = new EmbeddingCache(scorer, validation);
 const ep = (way: number, groups: 'any' | 'within') =>
-  evaluateEpisodes(scorer, validation, { way, shot: 1, query: 1, episodes: opts.evalEpisodes, seed: 12345, groups });
+  evaluateEpisodes(scorer, validation, { way, shot: 1, query: 1, episodes: opts.evalEpisodes, seed: 12345, groups }, cache);
 const fiveWay = ep(5, 'any');
 const twentyWay = ep(20, 'any');
 const twentyWithin = ep(20, 'within');
@@ -103,7 +105,6 @@ console.log(
 // The open-set threshold ('unknown' below it): FAR 1% on same / different pairs of held-out
 // characters, stored in fewshot.json like `fewshot eval-verify --calibrate` does.
 const pairs = sampledPairs(validation.labels, 20000, 7);
-const cache = new EmbeddingCache(scorer, validation);
 const embeddings = cache.get(Array.from({ length: validation.size }, (_, i) => i));
 const { genuine, impostor } = splitScores(pairSimilarities(embeddings, pairs, (a, b) => scorer.similarity(a, b)), pairs.same);
 const calibration = calibrateThreshold(genuine, impostor, 0.01, 'Omniglot validation alphabets');
