@@ -41,9 +41,7 @@ export class ContrastiveLoss {
     return tf.tidy(() => {
       const y = toTargetTensor(same);
       if (y.shape[0] !== left.shape[0]) throw new Error(`contrastive loss: ${left.shape[0]} pairs but ${y.shape[0]} targets`);
-      const d = this.distance.paired(left, right);
-      const pull = tf.square(d);
-      const push = tf.square(tf.relu(tf.sub(this.margin, d)));
+      const { pull, push } = this.terms(this.distance.paired(left, right));
       return this.reducer.reduce(tf.add(tf.mul(y, pull), tf.mul(tf.sub(1, y), push)));
     });
   }
@@ -54,10 +52,13 @@ export class ContrastiveLoss {
       const y = toLabelTensor(labels, 'contrastive loss');
       checkBatch(embeddings, y, 'contrastive loss');
       const { positive, negative } = labelMasks(y);
-      const d = this.distance.pairwise(embeddings, embeddings);
-      const pull = tf.square(d);
-      const push = tf.square(tf.relu(tf.sub(this.margin, d)));
+      const { pull, push } = this.terms(this.distance.pairwise(embeddings, embeddings));
       return tf.add(this.reducer.reduce(pull, positive), this.reducer.reduce(push, negative)) as tf.Scalar;
     });
+  }
+
+  /** The same-class term d^2 and the different-class term max(0, margin - d)^2 of distances d. */
+  private terms(d: tf.Tensor): { pull: tf.Tensor; push: tf.Tensor } {
+    return { pull: tf.square(d), push: tf.square(tf.relu(tf.sub(this.margin, d))) };
   }
 }
