@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { MODEL_JSON, WEIGHTS_BIN, serializeModel } from '../models/io.js';
 import './cross_correlation.js';
 import { splitSiamFC, type SiamFCConfig } from './siamfc_model.js';
 import type { TrackerParams } from './tracker.js';
@@ -21,24 +22,10 @@ export interface TrackerMetadata {
 
 export async function saveTrackingModel(dir: string, model: tfl.LayersModel, meta: TrackerMetadata): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const weightData = artifacts.weightData;
-      if (!weightData || !artifacts.weightSpecs) throw new Error('saveTrackingModel: model has no weights');
-      const buffers = Array.isArray(weightData) ? weightData : [weightData];
-      const bytes = Buffer.concat(buffers.map((b) => Buffer.from(b)));
-      writeFileSync(join(dir, 'weights.bin'), bytes);
-      const json = {
-        modelTopology: artifacts.modelTopology,
-        format: 'layers-model',
-        generatedBy: artifacts.generatedBy,
-        convertedBy: null,
-        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-      };
-      writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.length } };
-    }),
-  );
+  const { modelJson, weights } = await serializeModel(model);
+  if (weights.byteLength === 0) throw new Error('saveTrackingModel: model has no weights');
+  writeFileSync(join(dir, WEIGHTS_BIN), weights);
+  writeFileSync(join(dir, MODEL_JSON), JSON.stringify(modelJson));
   writeFileSync(join(dir, 'tracker.json'), JSON.stringify(meta, null, 2) + '\n');
 }
 
