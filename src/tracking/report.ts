@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from '../report/charts.js';
+import { escapeHtml as esc } from '../report/html.js';
 import { encodePng } from './data_access.js';
 import { meanCurve, type SequenceResult, type TrackingEvaluation } from './evaluate.js';
 
@@ -44,8 +45,6 @@ function curveSpec(results: SequenceResult[], which: 'success' | 'precision', su
     },
   };
 }
-
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** Writes report.html (self-contained) and strip_<sequence>.png files into `dir`. */
 export async function writeTrackingReport(dir: string, summary: TrackingEvaluation, results: SequenceResult[], title = 'Tracking report'): Promise<string> {
