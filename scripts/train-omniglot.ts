@@ -18,7 +18,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runTrainCommand, trainCommand, type TrainCliOptions } from '../src/cli/commands/train.js';
-import { findOmniglotBackground, useBackend } from '../src/cli/options.js';
+import { findOmniglotBackground, parseInteger, useBackend } from '../src/cli/options.js';
 import { loadImageDatasetFromSource } from '../src/data/dataset.js';
 import { openSource } from '../src/data/source.js';
 import { omniglotValidationAlphabets } from '../src/data/split.js';
@@ -43,7 +43,7 @@ const SHIPPED_DEFAULTS = [
 const userArgs = process.argv.slice(2);
 const cmd = trainCommand()
   .option('--ship', 'copy the trained model to models/omniglot/')
-  .option('--eval-episodes <n>', 'episodes of the final validation measurements', (v) => Number(v), 400);
+  .option('--eval-episodes <n>', 'episodes of the final validation measurements', parseInteger(1), 400);
 cmd.parse([...SHIPPED_DEFAULTS, ...userArgs], { from: 'user' });
 const opts = cmd.opts<TrainCliOptions & { ship?: boolean; evalEpisodes: number }>();
 const data = opts.data ?? findOmniglotBackground();
