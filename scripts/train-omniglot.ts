@@ -18,7 +18,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runTrainCommand, trainCommand, type TrainCliOptions } from '../src/cli/commands/train.js';
-import { findOmniglotBackground, parseInteger, useBackend } from '../src/cli/options.js';
+import { findOmniglotBackground, parseInteger, pct, useBackend } from '../src/cli/options.js';
 import { loadImageDatasetFromSource } from '../src/data/dataset.js';
 import { openSource } from '../src/data/source.js';
 import { omniglotValidationAlphabets } from '../src/data/split.js';
@@ -97,7 +97,7 @@ const row = {
 };
 mkdirSync(join(PACKAGE_ROOT, 'runs', 'omniglot'), { recursive: true });
 appendFileSync(join(PACKAGE_ROOT, 'runs', 'omniglot', 'comparison.jsonl'), JSON.stringify(row) + '\n');
-const p = (x: number) => `${(100 * x).toFixed(1)}%`;
+const p = (x: number) => pct(x, 1);
 console.log(
   `| ${row.method} | ${row.encoder} | ${p(row.val5way1shot)} | ${p(row.val20way1shot)} | ${p(row.val20way1shotWithinAlphabet)} | ${p(row.valLakeStyleRuns)} | ${row.trainingSeconds} s | \`${row.command}\` |`,
 );
