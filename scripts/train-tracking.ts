@@ -1,6 +1,6 @@
 /**
  * Trains the SiamFC tracker shipped in models/tracking/ and measures what each training source
- * contributes. Usage (see README "## Tracking"):
+ * contributes. Usage (see docs/tracking.md):
  *   nice -n 10 npx tsx scripts/train-tracking.ts [--sequences ZIP|DIR] [--faces ZIP] [--out DIR]
  *       [--steps N] [--batch N] [--experiments] [--ablation-steps N] [--seed N]
  * Without --experiments: one model on all sequences (--final-mix, default stills) -> --out.
@@ -43,7 +43,7 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '8' },
     seed: { type: 'string', default: '1' },
     experiments: { type: 'boolean', default: false },
-    // Source mix of the shipped model: stills won the cross-validation (see README "## Tracking").
+    // Source mix of the shipped model: stills won the cross-validation (see docs/tracking.md).
     'final-mix': { type: 'string', default: 'stills' },
     'runs-dir': { type: 'string', default: 'runs/tracking' },
   },

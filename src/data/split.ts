@@ -74,7 +74,7 @@ export const OMNIGLOT_VALIDATION_SEED = 2015;
 /**
  * The background alphabets this project holds out for validation (model selection, early
  * stopping): `count` of the 30 drawn with `seed`, sorted. The evaluation alphabets stay unseen.
- * Defaults give a fixed list (see the README's Data section).
+ * Defaults give a fixed list (see docs/data.md).
  */
 export function omniglotValidationAlphabets(count = 6, seed = OMNIGLOT_VALIDATION_SEED): string[] {
   if (!(Number.isInteger(count) && count >= 1 && count < OMNIGLOT_BACKGROUND_ALPHABETS.length)) {
