@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../src/backend/select.js';
 import { loadImageDataset } from '../src/data/dataset.js';
-import { SiameseScorer } from '../src/inference/embedder.js';
+import { loadScorer } from '../src/inference/load.js';
 import { trainModel, type TrainConfig } from '../src/training/trainer.js';
 import { NORM_CONV4 } from '../src/applications/normalized_conv4.js';
 import type { PreprocessConfig } from '../src/data/preprocess.js';
@@ -82,12 +82,12 @@ if (!args['eval-only']) {
 }
 
 // Calibrate on the validation people (seen during model selection, never in the test).
-let scorer = await SiameseScorer.load(outDir);
+let scorer = await loadScorer(outDir);
 const val = evaluatePairs(scorer, split.validation, { seed, dataName: 'AT&T s21-s30' });
 writeThreshold(outDir, val.calibration.threshold);
 const openCal = calibrateOpenSetThreshold(scorer, scorer.embedFlat(split.validation.pixels, split.validation.size), split.validation.indicesByClass(),
   { way: 5, unknownWay: 5, shot: 5, query: 5, episodes: 200, seed }, 'eer', 'AT&T s21-s30');
-scorer = await SiameseScorer.load(outDir);
+scorer = await loadScorer(outDir);
 
 const result = evaluateFaces(scorer, split.test, { seed, episodes: 300, dataName: 'AT&T s31-s40 (never seen)', openSetThreshold: openCal.threshold.value });
 const summary = {

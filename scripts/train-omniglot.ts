@@ -26,7 +26,7 @@ import { EmbeddingCache } from '../src/evaluation/embedding_cache.js';
 import { evaluateEpisodes } from '../src/evaluation/episodes.js';
 import { evaluateLakeRuns } from '../src/evaluation/lake_runs.js';
 import { writeLakeRunsFixture } from '../src/evaluation/runs_fixture.js';
-import { SiameseScorer } from '../src/inference/embedder.js';
+import { loadScorer } from '../src/inference/load.js';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../src/inference/default_model.js';
 import { calibrateThreshold, writeThreshold } from '../src/verification/calibration.js';
 import { pairSimilarities, sampledPairs, splitScores } from '../src/verification/pairs.js';
@@ -57,7 +57,7 @@ const backend = await useBackend(opts.backend);
 const trained = await runTrainCommand(opts, backend);
 
 // Final, identical measurements for every method on the held-out alphabets.
-const scorer = await SiameseScorer.load(opts.out);
+const scorer = await loadScorer(opts.out);
 const source = await openSource(data);
 const validation = loadImageDatasetFromSource(source, { preprocess: scorer.meta.preprocess, groups: validationGroups });
 // One cache for every measurement below: each held-out image is embedded once, not once per measurement.

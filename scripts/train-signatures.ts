@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/backend/select.js';
 import { createDistance } from '../src/distances/create_distance.js';
 import { SiameseScorer } from '../src/inference/embedder.js';
+import { loadScorer } from '../src/inference/load.js';
 import { createEncoder } from '../src/models/encoders/registry.js';
 import { saveModel } from '../src/models/io.js';
 import type { ModelMetadata } from '../src/models/metadata.js';
@@ -141,7 +142,7 @@ for (let step = 1; step <= steps; step++) {
 copyFileSync(log.path, join(outDir, 'training-log.jsonl'));
 
 // Threshold: EER on the validation persons (never trained on), references K = 1..4 pooled.
-let scorer = await SiameseScorer.load(outDir);
+let scorer = await loadScorer(outDir);
 const calTrials = pooledTrials(scorer, validation, 4, 200);
 const cal = calibrateThreshold(
   calTrials.filter((t) => t.kind === 'genuine').map((t) => t.similarity),
@@ -150,7 +151,7 @@ const cal = calibrateThreshold(
   `validation persons ${inner.testPersons.join(',')} (genuine vs skilled forgeries, 1-4 references pooled)`,
 );
 writeThreshold(outDir, cal.threshold);
-scorer = await SiameseScorer.load(outDir);
+scorer = await loadScorer(outDir);
 
 const emb = scorer.embedFlat(test.pixels, test.files.length);
 const results: Record<string, unknown>[] = [];

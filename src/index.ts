@@ -1,19 +1,30 @@
 /**
- * The public surface of fewshot: everything a library user imports comes from here.
- * Modules add their exports below, one line each, grouped by the data flow:
- * data -> samplers -> models -> losses -> training -> evaluation / inference.
+ * `fewshot`: the browser-safe core. Data from bytes, samplers, models, losses, training methods,
+ * evaluation, inference and verification; no Node built-in is imported from here (a test bundles
+ * this entry for the browser and fails on any). Files, zips on disk, the native backend, the
+ * training loop with checkpoints and the one-call loaders are in `fewshot/node`; the HTTP
+ * service in `fewshot/service`.
+ *
+ * Grouped by the data flow: data -> samplers -> models -> losses -> training -> evaluation /
+ * inference -> verification. Add one line per public symbol; internals stay unexported.
+ *
+ * @packageDocumentation
  */
+import { silenceCpuBackendGreeting } from './backend/quiet_cpu.js';
+
+silenceCpuBackendGreeting();
+
 export { Rng } from './util/random.js';
 
-// data
-export { type Image, type DecodeLimits, decodeImage, detectImageFormat, toGrayscale, toRgb, encodePng } from './data/image.js';
-export { type FileSource, openSource, DirectorySource, ZipSource } from './data/source.js';
+// data (from bytes)
+export { type Image, type DecodeLimits, type ImageFormat, decodeImage, detectImageFormat, toGrayscale, toRgb, encodePng } from './data/image.js';
+export { type FileSource, ZipSource, isZip } from './data/zip_source.js';
 export { type LayoutName, resolveLayout, isImagePath } from './data/layout.js';
 export { type PreprocessConfig, preprocess, resize, cropToInk, invertImage } from './data/preprocess.js';
-export { ImageDataset, loadImageDataset, loadImageDatasetFromSource, type LoadImageDatasetOptions } from './data/dataset.js';
+export { ImageDataset, type ImageDatasetInit, loadImageDatasetFromSource, type LoadImageDatasetOptions } from './data/image_dataset.js';
 export { splitByGroup, splitByClass, omniglotValidationAlphabets, OMNIGLOT_BACKGROUND_ALPHABETS, OMNIGLOT_VALIDATION_SEED } from './data/split.js';
-export { type AffineRange, KOCH_AFFINE_RANGE, NO_AFFINE_RANGE, randomAffine, sampleAffine, applyAffine } from './data/augment.js';
-export { toBatchTensor, toBatchArray, type BatchOptions } from './data/batch.js';
+export { type AffineRange, KOCH_AFFINE_RANGE, NO_AFFINE_RANGE, randomAffine } from './data/augment.js';
+export { toBatchTensor, type BatchOptions } from './data/batch.js';
 
 // samplers
 export { type ClassIndices } from './samplers/class_indices.js';
@@ -22,7 +33,7 @@ export { TripletSampler, type TripletBatch } from './samplers/triplet_sampler.js
 export { EpisodeSampler, type Episode, type EpisodeOptions } from './samplers/episode_sampler.js';
 export { MPerClassSampler, type LabelledBatch, type MPerClassOptions } from './samplers/m_per_class_sampler.js';
 
-// distances, miners, losses
+// distances, reducers, miners, losses
 export { type Distance, type DistanceName } from './distances/distance.js';
 export { EuclideanDistance } from './distances/euclidean_distance.js';
 export { SqEuclideanDistance } from './distances/sq_euclidean_distance.js';
@@ -47,36 +58,25 @@ export { createEncoder, registerEncoder, encoderNames, defaultInputShape, embedd
 export { AbsDifference } from './models/layers/abs_difference.js';
 export { buildPairModel, splitPairModel, pairLogitModel, type PairModelOptions, type SplitPairModel } from './models/siamese.js';
 export { type ModelMetadata, validateMetadata, createMetadata, METADATA_FORMAT } from './models/metadata.js';
-export { saveModel, loadModel, readMetadata, serializeModel } from './models/io.js';
-export { saveOptimizerState, loadOptimizerState } from './models/optimizer_state.js';
+export { serializeModel, modelFromArtifacts, type ModelArtifactsInput, MODEL_JSON, WEIGHTS_BIN } from './models/serialize.js';
+export { NORM_CONV4, normConv4Encoder } from './applications/normalized_conv4.js';
 
-// training
-export { trainModel, buildEncoder, stepRng, CHECKPOINT_FILE, LOG_FILE, type TrainConfig, type TrainResult, type TrainHooks, type ValidationConfig } from './training/trainer.js';
+// training methods (the loop with checkpoints and files is trainModel in fewshot/node)
 export { createMethod } from './training/methods/index.js';
 export { METHOD_NAMES, MINER_NAMES, type MethodName, type MinerName, type MethodOptions, type TrainingMethod } from './training/methods/method.js';
 export { createSchedule, SCHEDULE_NAMES, type ScheduleConfig, type ScheduleName, type LearningRateSchedule } from './training/schedule.js';
-export { createOptimizer, setLearningRate, getOptimizerState, setOptimizerState, OPTIMIZER_NAMES, type OptimizerName } from './training/optimizer.js';
-export { readCheckpoint, writeCheckpoint, type Checkpoint, type TrainingProgress } from './training/checkpoint.js';
-export { JsonlLog, readJsonl } from './training/jsonl_log.js';
-export { ProgressReporter } from './training/progress.js';
-export { withClassRotations, rotate90 } from './training/rotations.js';
+export { createOptimizer, setLearningRate, getOptimizerState, setOptimizerState, OPTIMIZER_NAMES, type OptimizerName, type OptimizerState } from './training/optimizer.js';
+export { withClassRotations } from './training/rotations.js';
 
-// evaluation and inference
+// evaluation
 export { meanWithCi95, type MeanWithCi } from './evaluation/stats.js';
 export { EmbeddingCache } from './evaluation/embedding_cache.js';
 export { evaluateEpisodes, sampleEvaluationEpisodes, type EpisodeEvalOptions, type EpisodeEvalResult, type EpisodeGrouping } from './evaluation/episodes.js';
 export { readLakeRuns, evaluateLakeRun, evaluateLakeRuns, type LakeRun, type LakeRunResult, type LakeRunsResult } from './evaluation/lake_runs.js';
-export { writeLakeRunsFixture, type RunsFixtureOptions } from './evaluation/runs_fixture.js';
-export { SiameseScorer } from './inference/embedder.js';
-export { FewShotClassifier, UNKNOWN, type FewShotClassifierOptions, type SupportClass, type Prediction as FewShotPrediction, type RankedClass, type SupportMode } from './inference/few_shot_classifier.js';
-export { loadSupportSet } from './inference/support_set.js';
-export { DEFAULT_MODEL_DIR } from './inference/default_model.js';
 
-// backends
-export { selectBackend, type BackendName } from './backend/select.js';
-export { registerNativeBackend, NativeBackend } from './backend/native/backend.js';
-export { loadNativeAddon, NATIVE_ADVICE, type NativeAddon } from './backend/native/addon.js';
-export { batchNormTraining } from './backend/native/batch_norm_layer.js';
+// inference
+export { SiameseScorer } from './inference/embedder.js';
+export { FewShotClassifier, UNKNOWN, type FewShotClassifierOptions, type SupportClass, type Prediction, type RankedClass, type SupportMode } from './inference/few_shot_classifier.js';
 
 // verification
 export {
@@ -86,22 +86,18 @@ export {
 export { scoreKindOf, similarityToScore, scoreToSimilarity, type ScoreKind, type StoredThreshold } from './verification/score_kind.js';
 export { Verifier, type VerificationResult, type SimilarityScorer } from './verification/verifier.js';
 export { allPairs, sampledPairs, pairSimilarities, type VerificationPairs } from './verification/pairs.js';
-export { calibrateThreshold, writeThreshold, parseCalibrationTarget, type CalibrationTarget } from './verification/calibration.js';
+export { calibrateThreshold, parseCalibrationTarget, type Calibration, type CalibrationTarget } from './verification/threshold.js';
 export { evaluatePairs, pairEvaluationJson, type PairEvaluation } from './verification/evaluate.js';
 export { evaluateOpenSet, calibrateOpenSetThreshold, type OpenSetOptions, type OpenSetResult } from './verification/open_set.js';
-export { renderReportHtml, writeReport, type ReportInput } from './report/html.js';
-export { NORM_CONV4, normConv4Encoder } from './applications/normalized_conv4.js';
+
+// applications
 export { FACES_PREPROCESS, splitAttFaces, evaluateFaces } from './applications/faces/att.js';
-export {
-  SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, type SignatureFile, type SignatureSet,
-} from './applications/signatures/layout.js';
 export { evaluateReferenceVerification, referenceSimilarity, type ReferenceEvalResult } from './applications/signatures/reference_verification.js';
 
 // tracking
 export { type Box, iou, centerError, fromOtb, toOtb } from './tracking/boxes.js';
 export { parseGroundTruth } from './tracking/ground_truth.js';
-export { type TrackingSequence, loadSequence, loadSequences, findSequenceFolders, sequenceFromSource } from './tracking/sequence.js';
-export { cropResize, exemplarSide } from './tracking/crop.js';
+export type { TrackingSequence } from './tracking/sequence.js';
 export { crossCorrelate, CrossCorrelation } from './tracking/cross_correlation.js';
 export { buildSiamFC, splitSiamFC, createTrackingEncoder, scorePairs, DEFAULT_SIAMFC, type SiamFCConfig } from './tracking/siamfc_model.js';
 export { SiamTracker, SIAMFC_PARAMS, type TrackerParams, type ResponseScorer } from './tracking/tracker.js';
@@ -109,17 +105,5 @@ export { SiamFCScorer, NccScorer } from './tracking/scorers.js';
 export { scoreSequence, successCurve, precisionCurve, successAuc, type SequenceScores } from './tracking/metrics.js';
 export { runTrackers, runSequence, type SequenceRun } from './tracking/run.js';
 export { evaluateTracking, type TrackingEvaluation } from './tracking/evaluate.js';
-export { writeTrackingReport } from './tracking/report.js';
-export { saveTrackingModel, loadTrackingModel, type TrackerMetadata } from './tracking/model_io.js';
 export { trainSiamFC, type TrainOptions as TrackerTrainOptions } from './tracking/train.js';
-export { VideoPairSource, StillPairSource, scoreLabels, curateFrame } from './tracking/training_pairs.js';
-export { balancedLogisticLoss } from './tracking/loss.js';
-
-// service
-export { Gallery, galleryDir, type GalleryOptions, type GalleryExport, type NewExample, type ExampleInfo, type ClassSummary } from './service/gallery.js';
-export { ExactIndex, HnswIndex, type VectorIndex, type Metric, type Neighbour } from './service/vector_index.js';
-export { recognize, type Recognition, type Prediction as GalleryPrediction } from './service/recognizer.js';
-export { loadServedModel, modelFingerprint, type EmbeddingModel, type ServedModel } from './service/model.js';
-export { buildServer, type ServerOptions } from './service/server.js';
-export { startService, type ServiceOptions, type RunningService } from './service/service.js';
-export { DEFAULT_LIMITS, type ServiceLimits } from './service/limits.js';
+export { VideoPairSource, StillPairSource, scoreLabels } from './tracking/training_pairs.js';

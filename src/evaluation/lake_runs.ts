@@ -6,7 +6,7 @@
  * the most similar training image of its run is the listed one.
  */
 import { decodeImage } from '../data/image.js';
-import type { FileSource } from '../data/source.js';
+import type { FileSource } from '../data/zip_source.js';
 import type { SiameseScorer } from '../inference/embedder.js';
 
 export interface LakeRun {

@@ -14,7 +14,7 @@ import type { Image } from '../data/image.js';
 import { preprocess } from '../data/preprocess.js';
 import { createDistance } from '../distances/create_distance.js';
 import type { Distance } from '../distances/distance.js';
-import { loadModel } from '../models/io.js';
+import { modelFromArtifacts, type ModelArtifactsInput } from '../models/serialize.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { splitPairModel } from '../models/siamese.js';
 
@@ -32,9 +32,13 @@ export class SiameseScorer {
     this.distance = head ? null : createDistance(meta.distance ?? 'euclidean');
   }
 
-  /** Loads a model directory written by saveModel (model.json + weights.bin + fewshot.json). */
-  static async load(dir: string): Promise<SiameseScorer> {
-    const { model, meta } = await loadModel(dir);
+  /**
+   * Builds a scorer from a model's files held in memory (model.json, the weight bytes,
+   * fewshot.json), e.g. fetched by a browser. In Node, `loadScorer(dir)` of `fewshot/node` reads
+   * a model directory.
+   */
+  static async fromArtifacts(input: ModelArtifactsInput): Promise<SiameseScorer> {
+    const { model, meta } = await modelFromArtifacts(input);
     return SiameseScorer.fromModel(model, meta);
   }
 

@@ -11,37 +11,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
-import './layers/abs_difference.js'; // registers the custom layer before any load
+import type * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { METADATA_FILE, validateMetadata, type ModelMetadata } from './metadata.js';
 import { writeDirectoryAtomically } from './atomic_dir.js';
+import { MODEL_JSON, WEIGHTS_BIN, modelFromArtifacts, serializeModel } from './serialize.js';
 
-export const MODEL_JSON = 'model.json';
-export const WEIGHTS_BIN = 'weights.bin';
-
-/** The model.json content and weight bytes of a model, in the standard TF.js layers format. */
-export async function serializeModel(model: tfl.LayersModel): Promise<{ modelJson: tf.io.ModelJSON; weights: Uint8Array }> {
-  let captured: tf.io.ModelArtifacts | null = null;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      captured = artifacts;
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }),
-  );
-  const artifacts = captured as tf.io.ModelArtifacts | null;
-  if (!artifacts) throw new Error(`saving model '${model.name}' produced no artifacts`);
-  const weights = artifacts.weightData ? new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData)) : new Uint8Array(0);
-  const modelJson: tf.io.ModelJSON = {
-    modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
-    format: artifacts.format ?? 'layers-model',
-    generatedBy: artifacts.generatedBy ?? '',
-    convertedBy: artifacts.convertedBy ?? null,
-    weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }],
-  };
-  if (artifacts.trainingConfig) modelJson.trainingConfig = artifacts.trainingConfig;
-  return { modelJson, weights };
-}
+export { MODEL_JSON, WEIGHTS_BIN, serializeModel, modelFromArtifacts, type ModelArtifactsInput } from './serialize.js';
 
 export async function saveModel(dir: string, model: tfl.LayersModel, meta: ModelMetadata): Promise<void> {
   validateMetadata(meta, `the metadata given to saveModel for ${dir}`);
@@ -67,7 +43,6 @@ export async function loadModel(dir: string): Promise<{ model: tfl.LayersModel; 
   if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
     throw new Error(`${jsonFile} is not a TF.js layers model (no modelTopology / weightsManifest)`);
   }
-  const weightSpecs = modelJson.weightsManifest.flatMap((g) => g.weights);
   const chunks = modelJson.weightsManifest.flatMap((g) =>
     g.paths.map((p) => {
       const file = path.join(dir, p);
@@ -75,22 +50,7 @@ export async function loadModel(dir: string): Promise<{ model: tfl.LayersModel; 
       return fs.readFileSync(file);
     }),
   );
-  const weightData = new Uint8Array(Buffer.concat(chunks)).buffer;
-  const expected = weightSpecs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * bytesPerValue(s.dtype), 0);
-  if (weightData.byteLength !== expected) {
-    throw new Error(`weights in ${dir} have ${weightData.byteLength} bytes but ${MODEL_JSON} describes ${expected}: truncated or mismatched files`);
-  }
-  let model: tfl.LayersModel;
-  try {
-    model = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData }));
-  } catch (e) {
-    throw new Error(`cannot load the model in ${dir}: ${(e as Error).message}`);
-  }
-  const shape = model.inputs[0]!.shape.slice(1);
-  if (shape.join('x') !== meta.inputShape.join('x')) {
-    throw new Error(`model in ${dir} takes ${shape.join('x')} inputs but ${METADATA_FILE} says ${meta.inputShape.join('x')}`);
-  }
-  return { model, meta };
+  return modelFromArtifacts({ modelJson, weightData: new Uint8Array(Buffer.concat(chunks)), meta, where: dir });
 }
 
 function readJson(file: string, what: string): unknown {
@@ -100,10 +60,4 @@ function readJson(file: string, what: string): unknown {
   } catch (e) {
     throw new Error(`${what} file ${file} is not valid JSON: ${(e as Error).message}`);
   }
-}
-
-function bytesPerValue(dtype: string): number {
-  if (dtype === 'float32' || dtype === 'int32') return 4;
-  if (dtype === 'bool') return 1;
-  throw new Error(`unsupported weight dtype '${dtype}'`);
 }

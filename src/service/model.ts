@@ -9,6 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Image } from '../data/image.js';
 import { SiameseScorer } from '../inference/embedder.js';
+import { loadScorer } from '../inference/load.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import type { Metric } from './vector_index.js';
 
@@ -61,7 +62,7 @@ export function modelFingerprint(dir: string): string {
 export async function loadServedModel(dir: string): Promise<ServedModel> {
   const abs = resolve(dir);
   const files = modelFiles(abs);
-  return { id: modelFingerprint(abs), name: basename(abs), dir: abs, files, scorer: leakProof(await SiameseScorer.load(abs)) };
+  return { id: modelFingerprint(abs), name: basename(abs), dir: abs, files, scorer: leakProof(await loadScorer(abs)) };
 }
 
 /**

@@ -3,7 +3,7 @@
  * Omniglot): a character turned by 90, 180 or 270 degrees is a different character, so the
  * training set gets four times as many classes for free. Square images only.
  */
-import { ImageDataset } from '../data/dataset.js';
+import { ImageDataset } from '../data/image_dataset.js';
 
 /** Rotates an HWC image (square) by k * 90 degrees counter-clockwise. */
 export function rotate90(pixels: Uint8Array, size: number, channels: number, k: number, out = new Uint8Array(pixels.length)): Uint8Array {

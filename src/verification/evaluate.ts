@@ -6,7 +6,7 @@ import type { ImageDataset } from '../data/dataset.js';
 import type { SiameseScorer } from '../inference/embedder.js';
 import { summarize, statsAtThreshold, rocCurve, type VerificationSummary, type RocPoint, type ThresholdStats } from './metrics.js';
 import { allPairs, sampledPairs, pairSimilarities, splitScores, type VerificationPairs } from './pairs.js';
-import { calibrateThreshold, type CalibrationTarget, type Calibration } from './calibration.js';
+import { calibrateThreshold, type CalibrationTarget, type Calibration } from './threshold.js';
 import { scoreKindOf, directionOf, similarityToScore, type ScoreKind, type StoredThreshold } from './score_kind.js';
 
 export interface PairEvaluationOptions {

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FewShotClassifier, UNKNOWN, type SupportMode } from '../inference/few_shot_classifier.js';
 import type { SiameseScorer } from '../inference/embedder.js';
 import { Rng } from '../util/random.js';
-import { calibrateThreshold, type CalibrationTarget, type Calibration } from './calibration.js';
+import { calibrateThreshold, type CalibrationTarget, type Calibration } from './threshold.js';
 
 export interface OpenSetOptions {
   /** Classes in the support set. */

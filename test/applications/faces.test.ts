@@ -10,6 +10,7 @@ import { loadImageDataset } from '../../src/data/dataset.js';
 import { decodeImage, type Image } from '../../src/data/image.js';
 import { preprocess } from '../../src/data/preprocess.js';
 import { SiameseScorer } from '../../src/inference/embedder.js';
+import { loadScorer } from '../../src/inference/load.js';
 import { createEncoder } from '../../src/models/encoders/registry.js';
 import type { ModelMetadata } from '../../src/models/metadata.js';
 import { NORM_CONV4 } from '../../src/applications/normalized_conv4.js';
@@ -82,7 +83,7 @@ test('the shipped face model takes any size, grayscale or colour, and verifies t
   if (!existsSync(join(MODEL_DIR, 'model.json'))) {
     assert.fail(`models/faces is missing: train it with 'npx tsx scripts/train-faces.ts'`);
   }
-  const scorer = await SiameseScorer.load(MODEL_DIR);
+  const scorer = await loadScorer(MODEL_DIR);
   assert.deepEqual(scorer.meta.preprocess, FACES_PREPROCESS);
   assert.ok(scorer.meta.threshold && Number.isFinite(scorer.meta.threshold.value), 'calibrated threshold stored');
   const verifier = new Verifier(scorer);

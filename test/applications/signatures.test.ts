@@ -11,6 +11,7 @@ import { decodeImage } from '../../src/data/image.js';
 import { openSource } from '../../src/data/source.js';
 import { Verifier } from '../../src/verification/verifier.js';
 import { SiameseScorer } from '../../src/inference/embedder.js';
+import { loadScorer } from '../../src/inference/load.js';
 import type { ModelMetadata } from '../../src/models/metadata.js';
 import { SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, signaturePersons } from '../../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification } from '../../src/applications/signatures/reference_verification.js';
@@ -138,7 +139,7 @@ test('the real signature archive follows the layout (when ../shared/data is pres
 test('the shipped signature model reads a large colour scan of a signature and accepts it against the original', async (t) => {
   const modelDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'signatures');
   if (!existsSync(join(modelDir, 'model.json'))) assert.fail(`models/signatures is missing: train it with 'npx tsx scripts/train-signatures.ts'`);
-  const scorer = await SiameseScorer.load(modelDir);
+  const scorer = await loadScorer(modelDir);
   assert.deepEqual(scorer.meta.preprocess, SIGNATURES_PREPROCESS);
   assert.ok(scorer.meta.threshold && Number.isFinite(scorer.meta.threshold.value), 'calibrated threshold stored');
   const zip = sharedData('signatures', 'handwritten_signatures.zip');

@@ -11,7 +11,7 @@ import { selectBackend } from '../../src/backend/select.js';
 import { loadImageDataset } from '../../src/data/dataset.js';
 import { evaluateEpisodes } from '../../src/evaluation/episodes.js';
 import { DEFAULT_MODEL_DIR } from '../../src/inference/default_model.js';
-import { SiameseScorer } from '../../src/inference/embedder.js';
+import { loadScorer } from '../../src/inference/load.js';
 import { FewShotClassifier } from '../../src/inference/few_shot_classifier.js';
 import { syntheticDataset } from '../training/synthetic_omniglot.js';
 
@@ -20,7 +20,7 @@ await selectBackend('auto', { quiet: true });
 const ZIP = join('..', 'shared', 'data', 'omniglot', 'images_background.zip');
 
 test('the shipped model loads with its metadata, threshold and held-out alphabets', async () => {
-  const scorer = await SiameseScorer.load(DEFAULT_MODEL_DIR);
+  const scorer = await loadScorer(DEFAULT_MODEL_DIR);
   assert.deepEqual(scorer.inputShape, [28, 28, 1]);
   assert.equal(typeof scorer.meta.threshold?.value, 'number');
   const groups = scorer.meta.training?.['validationGroups'] as string[];
@@ -36,7 +36,7 @@ test('the shipped model loads with its metadata, threshold and held-out alphabet
 });
 
 test('one-shot accuracy on the held-out validation alphabets (shared data)', { skip: !existsSync(ZIP) && 'no ../shared/data here' }, async () => {
-  const scorer = await SiameseScorer.load(DEFAULT_MODEL_DIR);
+  const scorer = await loadScorer(DEFAULT_MODEL_DIR);
   const groups = scorer.meta.training?.['validationGroups'] as string[];
   const ds = await loadImageDataset(ZIP, { preprocess: scorer.meta.preprocess, groups });
   const r = evaluateEpisodes(scorer, ds, { way: 20, shot: 1, query: 1, episodes: 20, seed: 5, groups: 'any' });
@@ -45,7 +45,7 @@ test('one-shot accuracy on the held-out validation alphabets (shared data)', { s
 });
 
 test('similarity on an embedding model leaks no tensor', async () => {
-  const scorer = await SiameseScorer.load(DEFAULT_MODEL_DIR);
+  const scorer = await loadScorer(DEFAULT_MODEL_DIR);
   const ds = syntheticDataset({ alphabets: 1, charactersPerAlphabet: 3, drawers: 2 });
   const [a, b, c] = scorer.embed([0, 1, 2].map((i) => ds.imagePixels(i)));
   scorer.similarity(a!, [b!, c!]); // warm-up: lazily created state

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { loadImageDataset } from '../../data/dataset.js';
 import { evaluateEpisodes, type EpisodeGrouping } from '../../evaluation/episodes.js';
-import { SiameseScorer } from '../../inference/embedder.js';
+import { loadScorer } from '../../inference/load.js';
 import { addBackendOption, findOmniglotBackground, parseInteger, pct, printJson, resolveModelDir, useBackend } from '../options.js';
 
 interface DemoOptions {
@@ -38,7 +38,7 @@ export function register(program: Command): void {
     }
     const backend = await useBackend(opts.backend, opts.json);
     const modelDir = resolveModelDir(opts.model);
-    const scorer = await SiameseScorer.load(modelDir);
+    const scorer = await loadScorer(modelDir);
     const heldOut = scorer.meta.training?.['validationGroups'];
     const groups = Array.isArray(heldOut) && heldOut.length > 0 ? (heldOut as string[]) : undefined;
     const t0 = Date.now();

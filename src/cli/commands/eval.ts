@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadImageDataset } from '../../data/dataset.js';
 import { evaluateEpisodes } from '../../evaluation/episodes.js';
-import { SiameseScorer } from '../../inference/embedder.js';
+import { loadScorer } from '../../inference/load.js';
 import { addBackendOption, parseInteger, pct, printJson, resolveModelDir, useBackend } from '../options.js';
 
 interface EvalOptions {
@@ -36,7 +36,7 @@ export function register(program: Command): void {
   addBackendOption(cmd).action(async (opts: EvalOptions) => {
     const backend = await useBackend(opts.backend, opts.json);
     const modelDir = resolveModelDir(opts.model);
-    const scorer = await SiameseScorer.load(modelDir);
+    const scorer = await loadScorer(modelDir);
     const ds = await loadImageDataset(opts.data, { layout: opts.layout, preprocess: scorer.meta.preprocess });
     const t0 = Date.now();
     const r = evaluateEpisodes(scorer, ds, {

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { loadImageDataset } from '../../data/dataset.js';
-import { SiameseScorer } from '../../inference/embedder.js';
+import { loadScorer } from '../../inference/load.js';
 import { evaluateOpenSet } from '../../verification/open_set.js';
 import { calibrateThreshold } from '../../verification/calibration.js';
 import { addBackendOption, parseInteger, parseNumber, pct, printJson, resolveModelDir, useBackend } from '../options.js';
@@ -42,7 +42,7 @@ export function register(program: Command): void {
   addBackendOption(cmd).action(async (opts: OpenSetCliOptions) => {
     await useBackend(opts.backend, opts.json);
     const modelDir = resolveModelDir(opts.model);
-    const scorer = await SiameseScorer.load(modelDir);
+    const scorer = await loadScorer(modelDir);
     if (opts.threshold === undefined && !scorer.meta.threshold) {
       throw new Error(`${modelDir} has no calibrated threshold: run 'fewshot eval-verify --calibrate' first or pass --threshold`);
     }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { openSource } from '../../data/source.js';
 import { evaluateLakeRuns } from '../../evaluation/lake_runs.js';
-import { SiameseScorer } from '../../inference/embedder.js';
+import { loadScorer } from '../../inference/load.js';
 import { addBackendOption, pct, printJson, resolveModelDir, useBackend } from '../options.js';
 
 interface EvalRunsOptions {
@@ -22,7 +22,7 @@ export function register(program: Command): void {
   addBackendOption(cmd).action(async (opts: EvalRunsOptions) => {
     await useBackend(opts.backend, opts.json);
     const modelDir = resolveModelDir(opts.model);
-    const scorer = await SiameseScorer.load(modelDir);
+    const scorer = await loadScorer(modelDir);
     const source = await openSource(opts.runs);
     const r = evaluateLakeRuns(scorer, source);
     if (opts.json) {

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
-import { SiameseScorer } from '../../inference/embedder.js';
+import { loadScorer } from '../../inference/load.js';
 import { loadSignatures } from '../../applications/signatures/layout.js';
 import { evaluateReferenceVerification } from '../../applications/signatures/reference_verification.js';
 import { scoreKindOf, similarityToScore } from '../../verification/score_kind.js';
@@ -44,7 +44,7 @@ export function register(program: Command): void {
     if (opts.aggregate !== 'mean' && opts.aggregate !== 'max') throw new Error(`--aggregate must be mean or max, got '${opts.aggregate}'`);
     const backend = await useBackend(opts.backend, opts.json);
     const modelDir = resolveModelDir(opts.model ?? SIGNATURE_MODEL_DIR);
-    const scorer = await SiameseScorer.load(modelDir);
+    const scorer = await loadScorer(modelDir);
     const kind = scoreKindOf(scorer.meta);
     const t0 = Date.now();
     const set = await loadSignatures(opts.data, scorer.meta.preprocess);

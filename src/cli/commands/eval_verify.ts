@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { loadImageDataset } from '../../data/dataset.js';
-import { SiameseScorer } from '../../inference/embedder.js';
+import { loadScorer } from '../../inference/load.js';
 import { evaluatePairs, pairEvaluationJson } from '../../verification/evaluate.js';
 import { parseCalibrationTarget, writeThreshold, type CalibrationTarget } from '../../verification/calibration.js';
 import { similarityToScore } from '../../verification/score_kind.js';
@@ -39,7 +39,7 @@ export function register(program: Command): void {
   addBackendOption(cmd).action(async (opts: EvalVerifyOptions) => {
     const backend = await useBackend(opts.backend, opts.json);
     const modelDir = resolveModelDir(opts.model);
-    const scorer = await SiameseScorer.load(modelDir);
+    const scorer = await loadScorer(modelDir);
     const ds = await loadImageDataset(opts.data, { layout: opts.layout, preprocess: scorer.meta.preprocess });
     const t0 = Date.now();
     const e = evaluatePairs(scorer, ds, {

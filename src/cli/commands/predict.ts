@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { decodeImage } from '../../data/image.js';
-import { SiameseScorer } from '../../inference/embedder.js';
+import { loadScorer } from '../../inference/load.js';
 import { FewShotClassifier } from '../../inference/few_shot_classifier.js';
 import { loadSupportSet } from '../../inference/support_set.js';
 import { addBackendOption, parseInteger, parseNumber, printJson, resolveModelDir, useBackend } from '../options.js';
@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object on stdout');
   addBackendOption(cmd).action(async (opts: PredictOptions) => {
     await useBackend(opts.backend, opts.json);
-    const scorer = await SiameseScorer.load(resolveModelDir(opts.model));
+    const scorer = await loadScorer(resolveModelDir(opts.model));
     const support = await loadSupportSet(opts.support);
     const classifier = new FewShotClassifier(scorer, {
       mode: opts.mode,

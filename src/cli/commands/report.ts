@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { loadImageDataset } from '../../data/dataset.js';
 import { openSource } from '../../data/source.js';
-import { SiameseScorer } from '../../inference/embedder.js';
+import { loadScorer } from '../../inference/load.js';
 import { listSignatureFiles, loadSignatures } from '../../applications/signatures/layout.js';
 import { evaluateReferenceVerification } from '../../applications/signatures/reference_verification.js';
 import { evaluatePairs } from '../../verification/evaluate.js';
@@ -53,7 +53,7 @@ export function register(program: Command): void {
   addBackendOption(cmd).action(async (opts: ReportOptions) => {
     await useBackend(opts.backend, true);
     const modelDir = resolveModelDir(opts.model);
-    const scorer = await SiameseScorer.load(modelDir);
+    const scorer = await loadScorer(modelDir);
     const ctx = { modelDir, dataPath: opts.data, meta: scorer.meta, worst: opts.worst };
     let input;
     if (await isSignatureLayout(opts.data)) {

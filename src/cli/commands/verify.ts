@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { decodeImage, type Image } from '../../data/image.js';
-import { SiameseScorer } from '../../inference/embedder.js';
+import { loadScorer } from '../../inference/load.js';
 import { Verifier } from '../../verification/verifier.js';
 import { addBackendOption, parseNumber, printJson, resolveModelDir, useBackend } from '../options.js';
 
@@ -35,7 +35,7 @@ export function register(program: Command): void {
   addBackendOption(cmd).action(async (a: string, b: string, opts: VerifyOptions) => {
     await useBackend(opts.backend, true);
     const modelDir = resolveModelDir(opts.model);
-    const scorer = await SiameseScorer.load(modelDir);
+    const scorer = await loadScorer(modelDir);
     const verifier = new Verifier(scorer, opts.threshold !== undefined ? { threshold: opts.threshold } : {});
     const r = verifier.verifyImages(readImageFile(a), readImageFile(b));
     if (opts.json) {

@@ -1,0 +1,42 @@
+/**
+ * One-call loading of a model directory in Node: picks the tensor backend (the fastest
+ * available, or the one asked for), reads model.json + weights.bin + fewshot.json, and returns
+ * a ready scorer, few-shot classifier or verifier.
+ */
+import { selectBackend, type BackendName } from '../backend/select.js';
+import { loadModel } from '../models/io.js';
+import { Verifier } from '../verification/verifier.js';
+import { SiameseScorer } from './embedder.js';
+import { FewShotClassifier, type FewShotClassifierOptions } from './few_shot_classifier.js';
+
+export interface LoadOptions {
+  /** Tensor backend; 'auto' (default) takes native oneDNN kernels when built, else wasm, else cpu. */
+  backend?: BackendName;
+  /** Say on stderr which backend was chosen (default false: a library stays quiet). */
+  verbose?: boolean;
+}
+
+/** Reads a model directory written by `fewshot train` (or saveModel) into a SiameseScorer. */
+export async function loadScorer(dir: string): Promise<SiameseScorer> {
+  const { model, meta } = await loadModel(dir);
+  return SiameseScorer.fromModel(model, meta);
+}
+
+/**
+ * Selects a backend, loads the model in `dir` and wraps it in a FewShotClassifier: call
+ * `fit(supportSet)` once, then `predict(image)` per query.
+ */
+export async function loadClassifier(dir: string, opts: LoadOptions & FewShotClassifierOptions = {}): Promise<FewShotClassifier> {
+  await selectBackend(opts.backend ?? 'auto', { quiet: !opts.verbose });
+  return new FewShotClassifier(await loadScorer(dir), opts);
+}
+
+/**
+ * Selects a backend, loads the model in `dir` and wraps it in a Verifier that answers "same or
+ * different?" for two images at the model's calibrated threshold (or `threshold`, in the model's
+ * own score units: a probability or a distance).
+ */
+export async function loadVerifier(dir: string, opts: LoadOptions & { threshold?: number } = {}): Promise<Verifier> {
+  await selectBackend(opts.backend ?? 'auto', { quiet: !opts.verbose });
+  return new Verifier(await loadScorer(dir), opts.threshold !== undefined ? { threshold: opts.threshold } : {});
+}

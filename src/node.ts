@@ -1,0 +1,44 @@
+/**
+ * `fewshot/node`: everything of the core (`fewshot`) plus what needs Node: files, directories,
+ * zips and URLs as data sources, model directories, the training loop with resumable
+ * checkpoints, the native oneDNN backend and backend selection, one-call loaders, reports, and
+ * the CLI's training command for scripts.
+ *
+ * @packageDocumentation
+ */
+export * from './index.js';
+
+// data sources and datasets on disk or at a URL
+export { openSource, DirectorySource, type OpenSourceOptions } from './data/source.js';
+export { loadImageDataset } from './data/dataset.js';
+export { loadSupportSet } from './inference/support_set.js';
+
+// model directories
+export { saveModel, loadModel, readMetadata } from './models/io.js';
+export { writeThreshold } from './verification/calibration.js';
+export { DEFAULT_MODEL_DIR } from './inference/default_model.js';
+export { loadScorer, loadClassifier, loadVerifier, type LoadOptions } from './inference/load.js';
+
+// backends
+export { selectBackend, type BackendName } from './backend/select.js';
+export { registerNativeBackend } from './backend/native/backend.js';
+export { NATIVE_ADVICE } from './backend/native/addon.js';
+
+// training with checkpoints, logs and best-model saving
+export { trainModel, CHECKPOINT_FILE, LOG_FILE, type TrainConfig, type TrainResult, type TrainHooks, type ValidationConfig } from './training/trainer.js';
+export { readCheckpoint, writeCheckpoint, type Checkpoint, type TrainingProgress } from './training/checkpoint.js';
+export { JsonlLog, readJsonl } from './training/jsonl_log.js';
+export { ProgressReporter } from './training/progress.js';
+export { trainCommand, runTrainCommand, type TrainCliOptions } from './cli/commands/train.js';
+
+// evaluation fixtures and reports
+export { writeLakeRunsFixture, type RunsFixtureOptions } from './evaluation/runs_fixture.js';
+export { renderReportHtml, writeReport, type ReportInput } from './report/html.js';
+
+// applications and tracking data on disk
+export {
+  SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, type SignatureFile, type SignatureSet,
+} from './applications/signatures/layout.js';
+export { loadSequence, loadSequences, findSequenceFolders, sequenceFromSource } from './tracking/sequence.js';
+export { writeTrackingReport } from './tracking/report.js';
+export { saveTrackingModel, loadTrackingModel, type TrackerMetadata } from './tracking/model_io.js';
