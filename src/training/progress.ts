@@ -63,8 +63,12 @@ export function formatProgress(p: ProgressInfo): string {
 }
 
 export function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const m = Math.floor(s / 60);
-  const sec = Math.round(s - 60 * m);
+  if (!Number.isFinite(s) || s < 0) return '?';
+  // Round once, then split: rounding the seconds alone turned 179.6 s into "2m60s".
+  const total = Math.round(s);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = total % 60;
+  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m`;
   return m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
 }

@@ -83,13 +83,18 @@ export interface TrainResult {
   modelDir: string;
   stateDir: string;
   resumedFrom: number;
+  /** True when `shouldStop` ended the run early (Ctrl-C): the checkpoint holds the last step. */
+  interrupted: boolean;
 }
 
 export interface TrainHooks {
   progress?: ProgressReporter;
   /** Called after every step (tests use it to watch memory and losses). */
   onStep?(step: number, loss: number): void;
-  /** Stop gracefully after the current step (SIGINT handler). */
+  /**
+   * Stop gracefully after the current step (SIGINT handler). Checked after every step, once the
+   * loop has yielded to the event loop, so that signal handlers get to run.
+   */
   shouldStop?(): boolean;
 }
 
@@ -167,7 +172,7 @@ export async function trainModel(
     stoppedEarly = Boolean(ckpt.config['stoppedEarly']);
     progressOut.message(`resuming from step ${progress.step} (${ckptPath})`);
   } else if (cfg.resume) {
-    progressOut.message(`no checkpoint in ${cfg.outDir}: starting from step 0`);
+    progressOut.message(`--resume: no checkpoint at ${ckptPath} yet: starting from step 0`);
   }
   const resumedFrom = progress.step;
   log.startAt(progress.step);
@@ -220,6 +225,7 @@ export async function trainModel(
   let lossCount = 0;
   let lastLoss = NaN;
   let modelSaved = false;
+  let interrupted = false;
   const copyLog = (): void => {
     if (existsSync(join(cfg.outDir, 'model.json'))) copyFileSync(log.path, join(cfg.outDir, LOG_FILE));
     modelSaved = false;
@@ -273,7 +279,8 @@ export async function trainModel(
         }
         progressOut.message(
           `step ${progress.step}: validation ${cfg.validation.way}-way ${cfg.validation.shot}-shot ${(100 * v.accuracy).toFixed(2)}% ` +
-            `+- ${(100 * v.ci95).toFixed(2)} ${Object.entries(v.byWay).map(([k, a]) => `${k} ${(100 * a).toFixed(1)}%`).join(' ')}` +
+            `+- ${(100 * v.ci95).toFixed(2)}` +
+            Object.entries(v.byWay).filter(([k]) => k !== `val${cfg.validation.way}way`).map(([k, a]) => ` ${k} ${(100 * a).toFixed(1)}%`).join('') +
             (record['best'] ? ' (best, saved)' : '') + (stoppedEarly ? ` - no improvement in ${cfg.patience} validations, stopping` : ''),
         );
       } else if (validation === null && last) {
@@ -288,10 +295,13 @@ export async function trainModel(
       }
       // The model directory keeps a copy of the log up to its latest save (and the full log at the end).
       if (modelSaved || last) copyLog();
-      if (last || stoppedEarly || validateNow || progress.step % cfg.checkpointEvery === 0) await saveCheckpoint();
-      if (hooks.shouldStop?.()) {
-        await saveCheckpoint();
-        progressOut.message(`interrupted at step ${progress.step}: checkpoint saved, continue with --resume`);
+      // The step's awaits resolve at once on the cpu/native backends, so without this yield the
+      // loop never lets the event loop run and Ctrl-C (SIGINT) would wait for the end of training.
+      await yieldToEventLoop();
+      const stopNow = !last && Boolean(hooks.shouldStop?.());
+      if (stopNow || last || stoppedEarly || validateNow || progress.step % cfg.checkpointEvery === 0) await saveCheckpoint();
+      if (stopNow) {
+        interrupted = true;
         break;
       }
     }
@@ -310,5 +320,10 @@ export async function trainModel(
     modelDir: cfg.outDir,
     stateDir,
     resumedFrom,
+    interrupted,
   };
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -8,6 +8,7 @@ import { METHOD_NAMES, MINER_NAMES, type MethodName, type MethodOptions } from '
 import { OPTIMIZER_NAMES, type OptimizerName } from '../../training/optimizer.js';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../training/schedule.js';
 import { trainModel, type TrainConfig } from '../../training/trainer.js';
+import { commandLineWith } from '../command_line.js';
 import { withClassRotations } from '../../training/rotations.js';
 import { addBackendOption, findOmniglotBackground, parseInteger, parseIntList, parseList, parseNumber, pct, printJson, useBackend } from '../options.js';
 
@@ -101,7 +102,7 @@ export function trainCommand(): Command {
     .option('--checkpoint-every <steps>', 'write the resumable checkpoint every this many steps', parseInteger(1), 100)
     .option('--log-every <steps>', 'average the loss over this many steps per log line', parseInteger(1), 10)
     .option('--max-per-class <n>', 'use at most n images per class (quick runs)', parseInteger(1))
-    .option('--resume', 'continue from <out>/checkpoint.bin if present')
+    .option('--resume', 'continue the run whose checkpoint is in <out>-train/ (after Ctrl-C or a crash)')
     .option('--json', 'print the result as one JSON object on stdout');
   return addBackendOption(cmd);
 }
@@ -182,6 +183,11 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
   process.on('SIGINT', onSigint);
   try {
     const r = await trainModel(trainSet, validation, cfg, { shouldStop: () => interrupted });
+    if (r.interrupted) {
+      process.stderr.write(`fewshot: interrupted at step ${r.steps}; resume with: ${commandLineWith('--resume')}\n`);
+      process.exitCode = 130;
+      return { ...r, method: opts.method, encoder: opts.encoder, backend };
+    }
     process.stderr.write(
       `fewshot: ${r.steps} steps in ${r.elapsedSeconds.toFixed(0)} s` +
         (r.bestAccuracy >= 0 ? `, best validation ${opts.valWay}-way 1-shot ${pct(r.bestAccuracy)} at step ${r.bestStep}` : '') +
