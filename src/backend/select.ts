@@ -9,6 +9,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { registerNativeBackend } from './native/backend.js';
 import { loadNativeAddon, NATIVE_ADVICE } from './native/addon.js';
+import { silenceCpuBackendGreeting } from './quiet_cpu.js';
+
+silenceCpuBackendGreeting();
 
 export type BackendName = 'auto' | 'native' | 'wasm' | 'cpu' | 'node';
 

@@ -1,9 +1,12 @@
 /** Option parsing shared by the subcommands: numbers with clear errors, backend, model, data paths. */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { selectBackend, type BackendName } from '../backend/select.js';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../inference/default_model.js';
+import { readMetadata } from '../models/io.js';
+import type { ModelMetadata } from '../models/metadata.js';
+import { seenTrainingClasses } from '../models/training_classes.js';
 
 export function parseInteger(min: number) {
   return (value: string): number => {
@@ -39,7 +42,11 @@ export async function useBackend(name: string | undefined, quiet = false): Promi
   return selectBackend((name ?? 'auto') as BackendName, { quiet });
 }
 
-/** `--model DIR`, or the shipped Omniglot model, with a clear message when neither exists. */
+/**
+ * `--model DIR`, or the shipped Omniglot model, with a clear message when neither exists. Says
+ * on stderr which model the command uses (a handwriting model answering about faces should
+ * never be a surprise).
+ */
 export function resolveModelDir(dir: string | undefined): string {
   const chosen = dir ? resolve(dir) : DEFAULT_MODEL_DIR;
   if (!existsSync(join(chosen, 'model.json')) || !existsSync(join(chosen, 'fewshot.json'))) {
@@ -49,7 +56,35 @@ export function resolveModelDir(dir: string | undefined): string {
         : `the shipped model is missing from ${chosen}: train it with 'npm run train:omniglot' or pass --model DIR`,
     );
   }
+  process.stderr.write(`fewshot: ${describeModel(chosen, !dir)}\n`);
   return chosen;
+}
+
+/** One line naming a model directory and what it is. */
+export function describeModel(dir: string, isDefault = false): string {
+  let what = '';
+  try {
+    const meta = readMetadata(dir);
+    what = ` (${meta.method}, encoder ${meta.encoder}, ${meta.inputShape.join('x')} inputs` +
+      `${meta.threshold ? '' : ', no calibrated threshold'})`;
+  } catch (err) {
+    what = ` (unreadable fewshot.json: ${(err as Error).message})`;
+  }
+  const shown = relative(process.cwd(), dir) || '.';
+  return isDefault
+    ? `no --model given: using the shipped Omniglot model ${shown}${what}, trained on handwritten characters; pass --model DIR for your own`
+    : `model ${shown}${what}`;
+}
+
+/** A warning on stderr when `data` holds classes the model was trained on. */
+export function warnIfSeenClasses(meta: ModelMetadata, data: { classNames: readonly string[]; classGroups: readonly string[] }): number {
+  const s = seenTrainingClasses(meta, data);
+  if (!s || s.seen.length === 0) return 0;
+  process.stderr.write(
+    `fewshot: warning: ${s.seen.length} of the ${data.classNames.length} classes in --data were seen in training (by ${s.basis}, e.g. ${s.seen.slice(0, 3).join(', ')}): ` +
+      `accuracy on them does not measure few-shot learning of new classes\n`,
+  );
+  return s.seen.length;
 }
 
 /** The Omniglot background zip of ../shared/data, looked up from the cwd and from the package. */

@@ -17,11 +17,15 @@ import { EmbeddingCache } from '../evaluation/embedding_cache.js';
 import { evaluateEpisodes, type EpisodeGrouping } from '../evaluation/episodes.js';
 import { SiameseScorer } from '../inference/embedder.js';
 import { createEncoder } from '../models/encoders/registry.js';
-import { saveModel } from '../models/io.js';
+import { loadModel, saveModel } from '../models/io.js';
+import { writeThreshold } from '../verification/calibration.js';
+import { evaluatePairs } from '../verification/evaluate.js';
 import type { ModelMetadata } from '../models/metadata.js';
+import { trainClassDigests } from '../models/training_classes.js';
 import { Rng } from '../util/random.js';
 import { captureWeights, readCheckpoint, restoreWeights, writeCheckpoint, type TrainingProgress } from './checkpoint.js';
 import { JsonlLog } from './jsonl_log.js';
+import { checkTrainingPlan } from './preflight.js';
 import { createMethod } from './methods/index.js';
 import type { MethodName, MethodOptions, TrainingMethod } from './methods/method.js';
 import { createOptimizer, getOptimizerState, setLearningRate, setOptimizerState, type OptimizerName } from './optimizer.js';
@@ -85,6 +89,10 @@ export interface TrainResult {
   resumedFrom: number;
   /** True when `shouldStop` ended the run early (Ctrl-C): the checkpoint holds the last step. */
   interrupted: boolean;
+  /** The validation way that selected the best model (lowered when the validation split is small); 0 without validation. */
+  validationWay: number;
+  /** The EER threshold stored in the model at the end (null without validation or when interrupted). */
+  threshold: CalibratedThreshold | null;
 }
 
 export interface TrainHooks {
@@ -140,6 +148,12 @@ export async function trainModel(
   if (train.height !== inputShape[0] || train.width !== inputShape[1] || train.channels !== inputShape[2]) {
     throw new Error(`training images are ${train.height}x${train.width}x${train.channels} but encoder '${cfg.encoder}' expects ${inputShape.join('x')}`);
   }
+  const plan = checkTrainingPlan(train, validation, {
+    method: cfg.method,
+    methodOptions: cfg.methodOptions,
+    validation: validation ? cfg.validation : null,
+  });
+  const valCfg: ValidationConfig = { ...cfg.validation, way: plan.validationWay || cfg.validation.way, alsoWays: plan.validationAlsoWays };
   const method: TrainingMethod = createMethod(cfg.method, encoder, cfg.methodOptions);
   const model = method.model;
   const optimizer = createOptimizer({ name: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum });
@@ -153,6 +167,7 @@ export async function trainModel(
     ...(cfg.minLr !== undefined ? { minLr: cfg.minLr } : {}),
   });
   const progressOut = hooks.progress ?? new ProgressReporter();
+  for (const w of plan.warnings) progressOut.message(`warning: ${w}`);
   const ckptPath = join(stateDir, CHECKPOINT_FILE);
   const log = new JsonlLog(join(stateDir, LOG_FILE));
   const id = identity(cfg, inputShape);
@@ -197,6 +212,7 @@ export async function trainModel(
       augment: cfg.augment,
       trainClasses: train.numClasses,
       trainImages: train.size,
+      trainClassDigests: trainClassDigests(train.classNames),
       ...cfg.notes,
       ...extra,
     },
@@ -205,7 +221,7 @@ export async function trainModel(
 
   const scorer = validation ? SiameseScorer.fromModel(model, meta({})) : null;
   const validate = (): { accuracy: number; ci95: number; byWay: Record<string, number> } => {
-    const v = cfg.validation;
+    const v = valCfg;
     const cache = new EmbeddingCache(scorer!, validation!);
     const byWay: Record<string, number> = {};
     let primary = { accuracy: 0, ci95: 0 };
@@ -226,6 +242,7 @@ export async function trainModel(
   let lastLoss = NaN;
   let modelSaved = false;
   let interrupted = false;
+  let threshold: CalibratedThreshold | null = null;
   const copyLog = (): void => {
     if (existsSync(join(cfg.outDir, 'model.json'))) copyFileSync(log.path, join(cfg.outDir, LOG_FILE));
     modelSaved = false;
@@ -261,7 +278,7 @@ export async function trainModel(
       progressOut.update({ step: progress.step, totalSteps: cfg.steps, loss, lr, elapsedSeconds: elapsed(), ...(progress.bestAccuracy >= 0 ? { valAccuracy: progress.bestAccuracy } : {}) });
 
       const last = progress.step === cfg.steps;
-      const validateNow = validation !== null && (last || (cfg.validation.every > 0 && progress.step % cfg.validation.every === 0));
+      const validateNow = validation !== null && (last || (valCfg.every > 0 && progress.step % valCfg.every === 0));
       const record: Record<string, unknown> = {};
       if (validateNow) {
         const v = validate();
@@ -278,9 +295,9 @@ export async function trainModel(
           if (cfg.patience > 0 && progress.stale >= cfg.patience) stoppedEarly = true;
         }
         progressOut.message(
-          `step ${progress.step}: validation ${cfg.validation.way}-way ${cfg.validation.shot}-shot ${(100 * v.accuracy).toFixed(2)}% ` +
+          `step ${progress.step}: validation ${valCfg.way}-way ${valCfg.shot}-shot ${(100 * v.accuracy).toFixed(2)}% ` +
             `+- ${(100 * v.ci95).toFixed(2)}` +
-            Object.entries(v.byWay).filter(([k]) => k !== `val${cfg.validation.way}way`).map(([k, a]) => ` ${k} ${(100 * a).toFixed(1)}%`).join('') +
+            Object.entries(v.byWay).filter(([k]) => k !== `val${valCfg.way}way`).map(([k, a]) => ` ${k} ${(100 * a).toFixed(1)}%`).join('') +
             (record['best'] ? ' (best, saved)' : '') + (stoppedEarly ? ` - no improvement in ${cfg.patience} validations, stopping` : ''),
         );
       } else if (validation === null && last) {
@@ -306,6 +323,13 @@ export async function trainModel(
       }
     }
     if (stoppedEarly) copyLog();
+    if (!interrupted && validation && progress.bestStep > 0 && existsSync(join(cfg.outDir, 'model.json'))) {
+      threshold = await calibrateSavedModel(cfg.outDir, validation, cfg.validation.seed);
+      progressOut.message(
+        `threshold calibrated at the equal error rate of the validation classes: EER ${(100 * threshold.eer).toFixed(2)}% ` +
+          `(${threshold.source}), stored in ${join(cfg.outDir, 'fewshot.json')}`,
+      );
+    }
   } finally {
     progressOut.finish();
     optimizer.dispose();
@@ -321,7 +345,33 @@ export async function trainModel(
     stateDir,
     resumedFrom,
     interrupted,
+    validationWay: validation ? valCfg.way : 0,
+    threshold,
   };
+}
+
+export interface CalibratedThreshold {
+  /** In similarity units (higher = same), as fewshot.json stores it. */
+  value: number;
+  source: string;
+  eer: number;
+}
+
+/**
+ * Stores in the saved (best) model an EER threshold calibrated on the validation classes, so
+ * that `verify` and `predict` can decide without calibrating on test data. Every genuine pair
+ * and up to 100,000 impostor pairs of the validation images.
+ */
+async function calibrateSavedModel(modelDir: string, validation: ImageDataset, seed: number): Promise<CalibratedThreshold> {
+  const { model, meta } = await loadModel(modelDir);
+  try {
+    const scorer = SiameseScorer.fromModel(model, meta);
+    const e = evaluatePairs(scorer, validation, { seed, dataName: `the ${validation.numClasses} validation classes`, target: 'eer' });
+    writeThreshold(modelDir, e.calibration.threshold);
+    return { value: e.calibration.threshold.value, source: e.calibration.threshold.source, eer: e.summary.eer };
+  } finally {
+    model.dispose();
+  }
 }
 
 function yieldToEventLoop(): Promise<void> {

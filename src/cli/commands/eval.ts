@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadImageDataset } from '../../data/dataset.js';
 import { evaluateEpisodes } from '../../evaluation/episodes.js';
 import { loadScorer } from '../../inference/load.js';
-import { addBackendOption, parseInteger, pct, printJson, resolveModelDir, useBackend } from '../options.js';
+import { addBackendOption, parseInteger, pct, printJson, resolveModelDir, useBackend, warnIfSeenClasses } from '../options.js';
 
 interface EvalOptions {
   data: string;
@@ -38,6 +38,7 @@ export function register(program: Command): void {
     const modelDir = resolveModelDir(opts.model);
     const scorer = await loadScorer(modelDir);
     const ds = await loadImageDataset(opts.data, { layout: opts.layout, preprocess: scorer.meta.preprocess });
+    const seen = warnIfSeenClasses(scorer.meta, ds);
     const t0 = Date.now();
     const r = evaluateEpisodes(scorer, ds, {
       way: opts.way,
@@ -58,6 +59,7 @@ export function register(program: Command): void {
         query: r.query,
         withinGroups: r.withinGroup,
         classes: ds.numClasses,
+        seenInTraining: seen,
         images: ds.size,
         model: modelDir,
         backend,

@@ -10,7 +10,7 @@ import { loadScorer } from '../../inference/load.js';
 import { evaluatePairs, pairEvaluationJson } from '../../verification/evaluate.js';
 import { parseCalibrationTarget, writeThreshold, type CalibrationTarget } from '../../verification/calibration.js';
 import { similarityToScore } from '../../verification/score_kind.js';
-import { addBackendOption, parseInteger, pct, printJson, resolveModelDir, useBackend } from '../options.js';
+import { addBackendOption, parseInteger, pct, printJson, resolveModelDir, useBackend, warnIfSeenClasses } from '../options.js';
 
 interface EvalVerifyOptions {
   data: string;
@@ -41,6 +41,7 @@ export function register(program: Command): void {
     const modelDir = resolveModelDir(opts.model);
     const scorer = await loadScorer(modelDir);
     const ds = await loadImageDataset(opts.data, { layout: opts.layout, preprocess: scorer.meta.preprocess });
+    warnIfSeenClasses(scorer.meta, ds);
     const t0 = Date.now();
     const e = evaluatePairs(scorer, ds, {
       ...(opts.pairs !== undefined ? { pairs: opts.pairs } : {}),

@@ -1,16 +1,24 @@
 /** `fewshot train`: train a Siamese / metric-learning model with validation on held-out groups. */
-import { Command, Option } from 'commander';
-import { loadImageDataset } from '../../data/dataset.js';
-import type { ImageDataset } from '../../data/dataset.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadImageDatasetFromSource, type ImageDataset } from '../../data/dataset.js';
+import { detectInk } from '../../data/ink.js';
+import type { LayoutName } from '../../data/layout.js';
+import { openSource, type FileSource } from '../../data/source.js';
+import '../../applications/normalized_conv4.js'; // registers --encoder norm-conv4
 import { omniglotValidationAlphabets, splitByClass, splitByGroup } from '../../data/split.js';
 import { defaultInputShape, encoderNames } from '../../models/encoders/registry.js';
 import { METHOD_NAMES, MINER_NAMES, type MethodName, type MethodOptions } from '../../training/methods/method.js';
 import { OPTIMIZER_NAMES, type OptimizerName } from '../../training/optimizer.js';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../training/schedule.js';
-import { trainModel, type TrainConfig } from '../../training/trainer.js';
+import { CHECKPOINT_FILE, trainModel, type TrainConfig } from '../../training/trainer.js';
 import { commandLineWith } from '../command_line.js';
 import { withClassRotations } from '../../training/rotations.js';
 import { addBackendOption, findOmniglotBackground, parseInteger, parseIntList, parseList, parseNumber, pct, printJson, useBackend } from '../options.js';
+
+const INVERT_MODES = ['auto', 'yes', 'no'] as const;
+type InvertMode = (typeof INVERT_MODES)[number];
 
 /** The method's own options (batch shape, margin, distance, miner) plus the run's. */
 export interface TrainCliOptions extends MethodOptions {
@@ -31,7 +39,11 @@ export interface TrainCliOptions extends MethodOptions {
   seed: number;
   augment: boolean;
   rotateClasses?: boolean;
-  invert: boolean;
+  /** 'auto' decides from the images; --no-invert gives false. */
+  invert: InvertMode | false;
+  layout: LayoutName;
+  channels?: 1 | 3;
+  force?: boolean;
   withinGroupEpisodes: number;
   valGroups?: string[];
   valFraction: number;
@@ -66,7 +78,7 @@ export function trainCommand(): Command {
     .option('--data <path|url>', 'training images: directory or .zip, class folders or Omniglot layout (default: ../shared Omniglot background)')
     .option('--out <dir>', 'model directory (model.json, weights.bin, fewshot.json, training-log.jsonl); checkpoint in <dir>-train/', 'runs/model')
     .addOption(new Option('--method <name>', 'training method').choices([...METHOD_NAMES]).default('protonet'))
-    .option('--encoder <name>', `encoder (${encoderNames().join(', ')})`, 'conv4')
+    .option('--encoder <name>', `encoder (${encoderNames().join(', ')}); norm-conv4 normalises brightness and contrast (faces, signatures)`, 'conv4')
     .option('--input-size <px>', "square input size (default: the encoder's)", parseInteger(4))
     .option('--embedding-dim <n>', "embedding size (default: the encoder's)", parseInteger(1))
     .addOption(new Option('--optimizer <name>', 'optimizer').choices([...OPTIMIZER_NAMES]).default('adam'))
@@ -80,7 +92,10 @@ export function trainCommand(): Command {
     .option('--seed <s>', 'seed of initialisation, sampling and augmentation', parseInteger(0), 0)
     .option('--no-augment', 'switch off the random affine distortions (on by default)')
     .option('--rotate-classes', 'add 90/180/270-degree rotations of every training class as new classes')
-    .option('--no-invert', 'images already have light ink on a dark background')
+    .addOption(new Option('--invert <mode>', 'invert the images: auto (dark marks on light paper, e.g. handwriting, are inverted; photos are not), yes or no').choices([...INVERT_MODES]).default('auto'))
+    .option('--no-invert', 'same as --invert no')
+    .addOption(new Option('--layout <name>', 'data layout: class-folders (<class>/<image>), omniglot (<alphabet>/<character>/<image>) or auto').choices(['auto', 'class-folders', 'omniglot']).default('auto'))
+    .option('--channels <n>', "input channels: 1 (grayscale) or 3 (RGB) (default: the encoder's)", parseChannels)
     .option('--batch-size <n>', 'pair/triplet methods: pairs or triplets per step', parseInteger(2), 64)
     .option('--way <n>', 'protonet: classes per training episode', parseInteger(2), 20)
     .option('--shot <k>', 'protonet: support images per class', parseInteger(1), 5)
@@ -103,6 +118,7 @@ export function trainCommand(): Command {
     .option('--log-every <steps>', 'average the loss over this many steps per log line', parseInteger(1), 10)
     .option('--max-per-class <n>', 'use at most n images per class (quick runs)', parseInteger(1))
     .option('--resume', 'continue the run whose checkpoint is in <out>-train/ (after Ctrl-C or a crash)')
+    .option('--force', 'start again even if --out already holds a model or a checkpoint (they are replaced)')
     .option('--json', 'print the result as one JSON object on stdout');
   return addBackendOption(cmd);
 }
@@ -111,11 +127,16 @@ export function trainCommand(): Command {
 export async function runTrainCommand(opts: TrainCliOptions, backend: string): Promise<Record<string, unknown>> {
   const data = opts.data ?? findOmniglotBackground();
   if (!data) throw new Error('no --data given and ../shared/data/omniglot/images_background.zip not found');
+  if (!encoderNames().includes(opts.encoder)) throw new Error(`--encoder ${opts.encoder}: unknown encoder (use ${encoderNames().join(', ')})`);
+  refuseToOverwrite(opts);
   const baseShape = defaultInputShape(opts.encoder);
-  const inputShape: [number, number, number] = opts.inputSize ? [opts.inputSize, opts.inputSize, baseShape[2]] : baseShape;
-  const preprocess = { height: inputShape[0], width: inputShape[1], channels: inputShape[2] as 1 | 3, invert: opts.invert };
+  const size = opts.inputSize;
+  const inputShape: [number, number, number] = [size ?? baseShape[0], size ?? baseShape[1], opts.channels ?? baseShape[2]];
   const t0 = Date.now();
-  const all = await loadImageDataset(data, { preprocess, ...(opts.maxPerClass ? { maxPerClass: opts.maxPerClass } : {}) });
+  const source = await openSource(data);
+  const invert = decideInvert(source, opts);
+  const preprocess = { height: inputShape[0], width: inputShape[1], channels: inputShape[2] as 1 | 3, invert };
+  const all = loadImageDatasetFromSource(source, { preprocess, layout: opts.layout, ...(opts.maxPerClass ? { maxPerClass: opts.maxPerClass } : {}) });
   const loadSeconds = (Date.now() - t0) / 1000;
   const { train, validation, validationGroups } = splitForTraining(all, opts);
   const trainSet = opts.rotateClasses ? withClassRotations(train) : train;
@@ -174,6 +195,7 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
       backend,
     },
   };
+  if (opts.force) rmSync(join(`${opts.out.replace(/[\\/]+$/, '')}-train`, CHECKPOINT_FILE), { force: true });
   let interrupted = false;
   const onSigint = (): void => {
     if (interrupted) process.exit(130);
@@ -190,13 +212,42 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
     }
     process.stderr.write(
       `fewshot: ${r.steps} steps in ${r.elapsedSeconds.toFixed(0)} s` +
-        (r.bestAccuracy >= 0 ? `, best validation ${opts.valWay}-way 1-shot ${pct(r.bestAccuracy)} at step ${r.bestStep}` : '') +
+        (r.bestAccuracy >= 0 ? `, best validation ${r.validationWay}-way 1-shot ${pct(r.bestAccuracy)} at step ${r.bestStep}` : '') +
         `; model in ${r.modelDir}\n`,
     );
     return { ...r, method: opts.method, encoder: opts.encoder, backend };
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+function parseChannels(value: string): 1 | 3 {
+  if (value !== '1' && value !== '3') throw new InvalidArgumentError(`expected 1 or 3, got '${value}'`);
+  return Number(value) as 1 | 3;
+}
+
+/** A finished model or a checkpoint in the way: continue it (--resume) or replace it (--force), never silently. */
+function refuseToOverwrite(opts: TrainCliOptions): void {
+  if (opts.resume || opts.force) return;
+  const stateDir = `${opts.out.replace(/[\\/]+$/, '')}-train`;
+  const found = [join(opts.out, 'model.json'), join(stateDir, CHECKPOINT_FILE)].filter((p) => existsSync(p));
+  if (found.length) {
+    throw new Error(
+      `--out ${opts.out} is taken (${found.join(', ')}): add --resume to continue that training, --force to start again and replace it, or choose another --out`,
+    );
+  }
+}
+
+/** --invert auto looks at the images; yes/no (or --no-invert) decide. */
+function decideInvert(source: FileSource, opts: TrainCliOptions): boolean {
+  if (opts.invert === false || opts.invert === 'no') return false;
+  if (opts.invert === 'yes') return true;
+  const d = detectInk(source, { layout: opts.layout });
+  process.stderr.write(
+    `fewshot: --invert auto: ${d.invert ? 'dark marks on light paper, inverting' : 'not dark marks on light paper, not inverting'} ` +
+      `(${d.sampled} images: border ${d.borderMean.toFixed(0)}/255, mean ${d.mean.toFixed(0)}/255; --invert ${d.invert ? 'no' : 'yes'} to override)\n`,
+  );
+  return d.invert;
 }
 
 function splitForTraining(all: ImageDataset, opts: TrainCliOptions): { train: ImageDataset; validation: ImageDataset | null; validationGroups: string[] } {
