@@ -22,6 +22,8 @@ export { type FileSource, ZipSource, isZip } from './data/zip_source.js';
 export { type LayoutName, resolveLayout, isImagePath } from './data/layout.js';
 export { type PreprocessConfig, preprocess, resize, cropToInk, invertImage } from './data/preprocess.js';
 export { ImageDataset, type ImageDatasetInit, loadImageDatasetFromSource, type LoadImageDatasetOptions } from './data/image_dataset.js';
+export type { GroupSplitOptions, Split } from './data/split.js';
+export type { LabelledFile, ResolvedLayout } from './data/layout.js';
 export { splitByGroup, splitByClass, omniglotValidationAlphabets, OMNIGLOT_BACKGROUND_ALPHABETS, OMNIGLOT_VALIDATION_SEED } from './data/split.js';
 export { type AffineRange, KOCH_AFFINE_RANGE, NO_AFFINE_RANGE, randomAffine } from './data/augment.js';
 export { toBatchTensor, type BatchOptions } from './data/batch.js';
@@ -47,12 +49,15 @@ export { BatchAllMiner } from './miners/batch_all_miner.js';
 export { BatchHardMiner } from './miners/batch_hard_miner.js';
 export { SemiHardMiner } from './miners/semi_hard_miner.js';
 export { type LabelsLike } from './miners/label_masks.js';
+export type { PairBinaryCrossEntropyLossOptions } from './losses/pair_binary_cross_entropy_loss.js';
+export type { PrototypicalLossOptions } from './losses/prototypical_loss.js';
 export { PairBinaryCrossEntropyLoss } from './losses/pair_binary_cross_entropy_loss.js';
 export { ContrastiveLoss, type ContrastiveLossOptions } from './losses/contrastive_loss.js';
 export { TripletMarginLoss, type TripletMarginLossOptions } from './losses/triplet_margin_loss.js';
 export { PrototypicalLoss, classPrototypes, type PrototypicalResult } from './losses/prototypical_loss.js';
 
 // models
+export type { ResolvedEncoderOptions } from './models/encoders/encoder_options.js';
 export { type EncoderOptions } from './models/encoders/encoder_options.js';
 export { createEncoder, registerEncoder, encoderNames, defaultInputShape, embeddingDimOf, type EncoderFactory } from './models/encoders/registry.js';
 export { AbsDifference } from './models/layers/abs_difference.js';
@@ -62,6 +67,8 @@ export { serializeModel, modelFromArtifacts, type ModelArtifactsInput, MODEL_JSO
 export { NORM_CONV4, normConv4Encoder } from './applications/normalized_conv4.js';
 
 // training methods (the loop with checkpoints and files is trainModel in fewshot/node)
+export type { ImageBatchFn } from './training/methods/method.js';
+export type { OptimizerConfig } from './training/optimizer.js';
 export { createMethod } from './training/methods/index.js';
 export { METHOD_NAMES, MINER_NAMES, type MethodName, type MinerName, type MethodOptions, type TrainingMethod } from './training/methods/method.js';
 export { createSchedule, SCHEDULE_NAMES, type ScheduleConfig, type ScheduleName, type LearningRateSchedule } from './training/schedule.js';
@@ -69,6 +76,7 @@ export { createOptimizer, setLearningRate, getOptimizerState, setOptimizerState,
 export { withClassRotations } from './training/rotations.js';
 
 // evaluation
+export type { SampledEpisode } from './evaluation/episodes.js';
 export { meanWithCi95, type MeanWithCi } from './evaluation/stats.js';
 export { EmbeddingCache } from './evaluation/embedding_cache.js';
 export { evaluateEpisodes, sampleEvaluationEpisodes, type EpisodeEvalOptions, type EpisodeEvalResult, type EpisodeGrouping } from './evaluation/episodes.js';
@@ -83,6 +91,10 @@ export {
   rocCurve, auc, equalErrorRate, operatingPointAtFar, tarAtFar, statsAtThreshold, summarize, acceptsAt,
   type ScoreDirection, type LabelledScores, type RocPoint, type VerificationSummary, type ThresholdStats,
 } from './verification/metrics.js';
+export type { ScoreMeta } from './verification/score_kind.js';
+export type { EqualErrorRate, FarOperatingPoint } from './verification/metrics.js';
+export type { PairEvaluationOptions } from './verification/evaluate.js';
+export type { ClassIndices as OpenSetClassIndices } from './verification/open_set.js';
 export { scoreKindOf, similarityToScore, scoreToSimilarity, type ScoreKind, type StoredThreshold } from './verification/score_kind.js';
 export { Verifier, type VerificationResult, type SimilarityScorer } from './verification/verifier.js';
 export { allPairs, sampledPairs, pairSimilarities, type VerificationPairs } from './verification/pairs.js';
@@ -91,6 +103,8 @@ export { evaluatePairs, pairEvaluationJson, type PairEvaluation } from './verifi
 export { evaluateOpenSet, calibrateOpenSetThreshold, type OpenSetOptions, type OpenSetResult } from './verification/open_set.js';
 
 // applications
+export type { FaceEvaluation, FaceSplit } from './applications/faces/att.js';
+export type { ReferenceAggregate, ReferenceEvalOptions, ReferenceTrial } from './applications/signatures/reference_verification.js';
 export { FACES_PREPROCESS, splitAttFaces, evaluateFaces } from './applications/faces/att.js';
 export { evaluateReferenceVerification, referenceSimilarity, type ReferenceEvalResult } from './applications/signatures/reference_verification.js';
 
@@ -98,6 +112,12 @@ export { evaluateReferenceVerification, referenceSimilarity, type ReferenceEvalR
 export { type Box, iou, centerError, fromOtb, toOtb } from './tracking/boxes.js';
 export { parseGroundTruth } from './tracking/ground_truth.js';
 export type { TrackingSequence } from './tracking/sequence.js';
+export type { CrossCorrelationArgs } from './tracking/cross_correlation.js';
+export type { CurvePoint } from './tracking/metrics.js';
+export type { SequenceResult, TrackerSummary } from './tracking/evaluate.js';
+export type { TrackerSpec } from './tracking/run.js';
+export type { TrainResult as TrackerTrainResult } from './tracking/train.js';
+export type { CuratedFrame, JitterOptions, PairGeometry, StillImage, TrainingPair } from './tracking/training_pairs.js';
 export { crossCorrelate, CrossCorrelation } from './tracking/cross_correlation.js';
 export { buildSiamFC, splitSiamFC, createTrackingEncoder, scorePairs, DEFAULT_SIAMFC, type SiamFCConfig } from './tracking/siamfc_model.js';
 export { SiamTracker, SIAMFC_PARAMS, type TrackerParams, type ResponseScorer } from './tracking/tracker.js';

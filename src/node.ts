@@ -25,6 +25,10 @@ export { registerNativeBackend } from './backend/native/backend.js';
 export { NATIVE_ADVICE } from './backend/native/addon.js';
 
 // training with checkpoints, logs and best-model saving
+export type { CalibratedThreshold } from './training/trainer.js';
+export type { LogRecord } from './training/jsonl_log.js';
+export type { ProgressInfo } from './training/progress.js';
+export type { ReportPair } from './report/html.js';
 export { trainModel, CHECKPOINT_FILE, LOG_FILE, type TrainConfig, type TrainResult, type TrainHooks, type ValidationConfig } from './training/trainer.js';
 export { readCheckpoint, writeCheckpoint, type Checkpoint, type TrainingProgress } from './training/checkpoint.js';
 export { JsonlLog, readJsonl } from './training/jsonl_log.js';

@@ -22,7 +22,7 @@ export function buildProgram(): Command {
   const program = new Command('fewshot')
     .description('Few-shot learning with Siamese networks: train, evaluate and predict from one or a few examples per class')
     .version('0.1.0')
-    .showHelpAfterError();
+    .showHelpAfterError("(add --help for the command's options)");
   registerDemo(program);
   registerTrain(program);
   registerEval(program);

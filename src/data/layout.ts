@@ -71,7 +71,9 @@ export function resolveLayout(source: FileSource, layout: LayoutName = 'auto'): 
   if (layout === 'auto') {
     if (hasOmniglotSet || (depths.size === 1 && depths.has(3))) chosen = 'omniglot';
     else if (depths.size === 1 && depths.has(2)) chosen = 'class-folders';
-    else {
+    else if (depths.size === 1 && depths.has(1)) {
+      throw new Error(`${source.location}: the images are not in class folders (e.g. ${images[0]}): put each class's images in a folder of its own, <class>/<image>`);
+    } else {
       const example = (d: number) => images[relative.findIndex((p) => p.length === d)];
       throw new Error(`${source.location}: cannot tell the layout: images sit at different depths (${[...depths].sort().map((d) => `${example(d)}`).join(', ')}); expected <class>/<image> or <alphabet>/<character>/<image>`);
     }

@@ -42,7 +42,14 @@ export function rocSpec(roc: readonly RocPoint[], opts: RocChartOptions = {}): T
   const curve = thin(roc, 800).map((p) => ({ far: p.far, tar: p.tar }));
   const marks: { far: number; tar: number; label: string }[] = [];
   if (opts.eer !== undefined && Number.isFinite(opts.eer)) marks.push({ far: opts.eer, tar: 1 - opts.eer, label: `EER ${(opts.eer * 100).toFixed(1)}%` });
-  if (opts.operatingPoint) marks.push(opts.operatingPoint);
+  const op = opts.operatingPoint;
+  const eerMark = marks[0];
+  if (op && eerMark && Math.abs(op.far - eerMark.far) < 0.03 && Math.abs(op.tar - eerMark.tar) < 0.03) {
+    // A threshold calibrated at the EER sits on the EER point: one mark, one label, not two labels drawn over each other.
+    eerMark.label = op.label.includes('EER') ? op.label : `${eerMark.label}; ${op.label}`;
+  } else if (op) {
+    marks.push(op);
+  }
   const x = { field: 'far', type: 'quantitative' as const, title: 'false accept rate (impostors accepted)', scale: { domain: [0, 1] } };
   const y = { field: 'tar', type: 'quantitative' as const, title: 'true accept rate (genuine accepted)', scale: { domain: [0, 1] } };
   return {
@@ -134,8 +141,9 @@ export function trainingCurveRows(records: readonly Record<string, unknown>[]): 
     const step = r.step;
     if (typeof step !== 'number' || !Number.isFinite(step)) continue;
     for (const [k, v] of Object.entries(r)) {
-      // Bookkeeping, not learning: time, epoch counter, live-tensor count (a leak check).
-      if (k === 'step' || k === 'elapsed' || k === 'epoch' || k === 'tensors') continue;
+      // Bookkeeping, not learning: time, epoch counter, live-tensor count (a leak check); a
+      // confidence half-width (valCi95) is the error bar of valAccuracy, not a curve of its own.
+      if (k === 'step' || k === 'elapsed' || k === 'epoch' || k === 'tensors' || /ci95$/i.test(k)) continue;
       if (typeof v === 'number' && Number.isFinite(v)) rows.push({ step, metric: k, value: v });
     }
   }

@@ -7,6 +7,9 @@
  * @packageDocumentation
  */
 export { Gallery, galleryDir, type GalleryOptions, type GalleryExport, type NewExample, type ExampleInfo, type ClassSummary } from './gallery.js';
+export type { GalleryNeighbour } from './gallery.js';
+export type { HnswOptions } from './vector_index.js';
+export type { RecognizeOptions } from './recognizer.js';
 export { ExactIndex, HnswIndex, type VectorIndex, type Metric, type Neighbour } from './vector_index.js';
 export { recognize, type Recognition, type Prediction as GalleryPrediction } from './recognizer.js';
 export { loadServedModel, modelFingerprint, type EmbeddingModel, type ServedModel } from './model.js';

@@ -65,12 +65,38 @@ export async function getOptimizerState(opt: tf.Optimizer): Promise<OptimizerSta
   return state;
 }
 
-export async function setOptimizerState(opt: tf.Optimizer, state: OptimizerState): Promise<void> {
+/**
+ * Restores slots captured by getOptimizerState (the checkpoint's format, the only one). With
+ * `variables`, checks that the slots fit them (one group of slots per slot kind, each shaped like
+ * its variable) before touching the optimizer, so a checkpoint of another model is refused.
+ */
+export async function setOptimizerState(opt: tf.Optimizer, state: OptimizerState, variables?: readonly tf.Variable[]): Promise<void> {
+  const n = state.names.length;
+  if (state.shapes.length !== n || state.dtypes.length !== n || state.values.length !== n) {
+    throw new Error(`optimizer state is inconsistent: ${n} names, ${state.shapes.length} shapes, ${state.values.length} values`);
+  }
+  state.values.forEach((v, i) => {
+    const size = state.shapes[i]!.reduce((a, b) => a * b, 1);
+    if (v.length !== size) throw new Error(`optimizer slot ${state.names[i]} has ${v.length} values for shape [${state.shapes[i]}]`);
+  });
+  if (variables) {
+    // Slots other than the 'iter' count come in groups (one per variable per slot kind).
+    const slots = state.names.map((name, i) => ({ name, shape: state.shapes[i]! })).filter((s) => s.name !== 'iter');
+    if (variables.length === 0 ? slots.length > 0 : slots.length % variables.length !== 0) {
+      throw new Error(`optimizer state has ${slots.length} slots, which does not fit ${variables.length} variables`);
+    }
+    slots.forEach((slot, j) => {
+      const v = variables[j % variables.length]!;
+      if (slot.shape.join(',') !== v.shape.join(',')) {
+        throw new Error(`optimizer slot ${slot.name} has shape [${slot.shape}] but variable ${v.name} has [${v.shape}]`);
+      }
+    });
+  }
   const named = state.names.map((name, i) => ({
     name,
     tensor: tf.tensor(state.values[i]!, state.shapes[i]!, state.dtypes[i] === 'int32' ? 'int32' : 'float32'),
   }));
   await opt.setWeights(named);
   // setWeights copies each tensor into a new variable, so the inputs can go.
-  for (const n of named) n.tensor.dispose();
+  for (const t of named) t.tensor.dispose();
 }

@@ -182,7 +182,7 @@ export async function trainModel(
       }
     }
     restoreWeights(model, ckpt.weights);
-    if (ckpt.optimizer.names.length > 0) await setOptimizerState(optimizer, ckpt.optimizer);
+    if (ckpt.optimizer.names.length > 0) await setOptimizerState(optimizer, ckpt.optimizer, model.trainableWeights.map((w) => w.read() as tf.Variable));
     progress = ckpt.progress;
     stoppedEarly = Boolean(ckpt.config['stoppedEarly']);
     progressOut.message(`resuming from step ${progress.step} (${ckptPath})`);

@@ -49,7 +49,7 @@ export class Verifier {
   readonly threshold: StoredThreshold | null;
 
   /**
-   * @param threshold overrides the model's stored threshold; given in the model's natural score
+   * @param opts.threshold overrides the model's stored threshold; given in the model's natural score
    *   units (a probability, or a distance), as a user would type it.
    */
   constructor(readonly scorer: SimilarityScorer, opts: { threshold?: number } = {}) {

@@ -66,9 +66,13 @@ test('train -> eval --json -> eval-runs --json -> predict --json', async () => {
   const pr = json(fewshot('predict', '--support', support, '--query', ...queries, '--model', model, '--backend', 'cpu', '--json'));
   const predictions = pr['predictions'] as { query: string; label: string; ranked: { class: string; score: number }[] }[];
   assert.equal(predictions.length, 2);
+  // Scores in the model's units, as verify prints them: a protonet model scores by distance, best (lowest) first.
+  assert.equal(pr['scoreKind'], 'distance');
+  assert.equal(pr['direction'], 'lower-is-same');
   for (const p of predictions) {
     assert.deepEqual(p.ranked.map((r) => r.class).sort(), chars);
-    for (let i = 1; i < p.ranked.length; i++) assert.ok(p.ranked[i - 1]!.score >= p.ranked[i]!.score);
+    for (let i = 1; i < p.ranked.length; i++) assert.ok(p.ranked[i - 1]!.score <= p.ranked[i]!.score);
+    assert.ok(p.ranked.every((r) => r.score >= 0), 'distances are not negative');
     assert.equal(p.label, p.ranked[0]!.class);
   }
   const corrupt = join(dir, 'corrupt.png');

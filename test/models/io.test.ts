@@ -11,7 +11,8 @@ import { buildPairModel } from '../../src/models/siamese.js';
 import { saveModel, loadModel, readMetadata } from '../../src/models/io.js';
 import { createMetadata, validateMetadata, type ModelMetadata } from '../../src/models/metadata.js';
 import { writeDirectoryAtomically, recoverInterruptedWrite } from '../../src/models/atomic_dir.js';
-import { saveOptimizerState, loadOptimizerState } from '../../src/models/optimizer_state.js';
+import { captureWeights, readCheckpoint, restoreWeights, writeCheckpoint } from '../../src/training/checkpoint.js';
+import { getOptimizerState, setOptimizerState } from '../../src/training/optimizer.js';
 
 let tmp = '';
 before(async () => {
@@ -151,7 +152,7 @@ test('metadata validation', async () => {
   await assert.rejects(saveModel(path.join(tmp, 'x'), createEncoder('tiny'), { ...good, method: '' }), /'method'/);
 });
 
-test('Adam state survives save -> load: resumed training matches uninterrupted training', async () => {
+test('Adam state survives a checkpoint write -> read: resumed training matches uninterrupted training', async () => {
   const makeModel = () => createEncoder('tiny', { inputShape: [8, 8, 1], embeddingDim: 4, seed: 5 });
   const x = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 7);
   const lossOf = (m: tfl.LayersModel) => () => tf.mean(tf.square(tf.sub(m.apply(x) as tf.Tensor, 1))) as tf.Scalar;
@@ -160,24 +161,29 @@ test('Adam state survives save -> load: resumed training matches uninterrupted t
   const a = makeModel();
   const optA = tf.train.adam(0.05);
   for (let i = 0; i < 3; i++) optA.minimize(lossOf(a), false, vars(a));
-  // interrupted after 2 steps, state saved, then a new model + optimizer resume for 1 step
+  // interrupted after 2 steps, checkpoint written, then a new model + optimizer resume for 1 step
   const b = makeModel();
   const optB = tf.train.adam(0.05);
   for (let i = 0; i < 2; i++) optB.minimize(lossOf(b), false, vars(b));
-  const file = path.join(tmp, 'adam.bin');
-  await saveOptimizerState(file, optB);
+  const file = path.join(tmp, 'adam-checkpoint.bin');
+  writeCheckpoint(file, {
+    progress: { step: 2, bestAccuracy: -1, bestStep: -1, stale: 0, elapsedSeconds: 0 },
+    config: {},
+    weights: await captureWeights(b),
+    optimizer: await getOptimizerState(optB),
+  });
+  const ckpt = readCheckpoint(file);
   const c = makeModel();
-  c.setWeights(b.getWeights());
+  restoreWeights(c, ckpt.weights);
   const optC = tf.train.adam(0.05);
-  await loadOptimizerState(file, optC, vars(c));
+  await setOptimizerState(optC, ckpt.optimizer, vars(c));
   optC.minimize(lossOf(c), false, vars(c));
   const wa = a.getWeights().map((t) => Array.from(t.dataSync()));
   const wc = c.getWeights().map((t) => Array.from(t.dataSync()));
   wa.forEach((w, i) => w.forEach((v, j) => assert.ok(Math.abs(v - wc[i]![j]!) < 1e-6, `weight ${i}[${j}]: ${v} vs ${wc[i]![j]}`)));
-  // errors
-  await assert.rejects(loadOptimizerState(file, tf.train.sgd(0.1)), /is for Adam, not SGD/);
-  await assert.rejects(loadOptimizerState(file, tf.train.adam(0.1), vars(createEncoder('tiny', { embeddingDim: 4 }))), /shape|does not fit/);
+  // errors: slots of another model, corrupt or missing files
+  await assert.rejects(setOptimizerState(tf.train.adam(0.1), ckpt.optimizer, vars(createEncoder('tiny', { embeddingDim: 4 }))), /shape|does not fit/);
   fs.writeFileSync(path.join(tmp, 'junk.bin'), 'hello');
-  await assert.rejects(loadOptimizerState(path.join(tmp, 'junk.bin'), tf.train.adam(0.1)), /not a fewshot optimizer state file/);
-  await assert.rejects(loadOptimizerState(path.join(tmp, 'none.bin'), tf.train.adam(0.1)), /optimizer state file missing/);
+  assert.throws(() => readCheckpoint(path.join(tmp, 'junk.bin')), /not a fewshot checkpoint/);
+  assert.throws(() => readCheckpoint(path.join(tmp, 'none.bin')), /no checkpoint at/);
 });

@@ -1,7 +1,7 @@
 /** `fewshot predict`: rank the support classes for each query image. */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { decodeImage } from '../../data/image.js';
+import { readImageFile } from '../files.js';
+import { scoreKindOf, scoreToSimilarity, similarityToScore } from '../../verification/score_kind.js';
 import { loadScorer } from '../../inference/load.js';
 import { FewShotClassifier } from '../../inference/few_shot_classifier.js';
 import { loadSupportSet } from '../../inference/support_set.js';
@@ -26,40 +26,40 @@ export function register(program: Command): void {
     .requiredOption('--query <files...>', 'query image files')
     .option('--model <dir>', 'model directory (default: the shipped Omniglot model)')
     .option('--top <n>', 'show only the n best classes per query', parseInteger(1))
-    .option('--threshold <score>', "answer 'unknown' below this score (default: the model's threshold, if any)", parseNumber())
+    .option('--threshold <score>', "answer 'unknown' past this score, in the model's units as verify prints them: a probability (unknown below) or a distance (unknown above); default: the model's calibrated threshold, if any", parseNumber())
     .option('--mode <mode>', 'support processing: auto, prototypes or examples', 'auto')
     .option('--json', 'print one JSON object on stdout');
   addBackendOption(cmd).action(async (opts: PredictOptions) => {
     await useBackend(opts.backend, opts.json);
     const scorer = await loadScorer(resolveModelDir(opts.model));
     const support = await loadSupportSet(opts.support);
+    // Scores are shown in the model's own units, as verify shows them: a probability (higher =
+    // same) or a distance (lower = same); the classifier works in similarity (higher = same).
+    const kind = scoreKindOf(scorer.meta);
+    const natural = (similarity: number): number => similarityToScore(similarity, kind);
     const classifier = new FewShotClassifier(scorer, {
       mode: opts.mode,
-      ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+      ...(opts.threshold !== undefined ? { threshold: scoreToSimilarity(opts.threshold, kind) } : {}),
     }).fit(support);
-    const queries = opts.query.map((file) => {
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(file);
-      } catch (err) {
-        throw new Error(`cannot read query image ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-      }
-      return decodeImage(bytes, file);
-    });
+    const queries = opts.query.map((file) => readImageFile(file, 'query image'));
     const predictions = classifier.predict(queries);
     const results = predictions.map((p, i) => ({
       query: opts.query[i]!,
       label: p.label,
       unknown: p.unknown,
-      score: p.score,
-      ranked: opts.top ? p.ranked.slice(0, opts.top) : p.ranked,
+      score: natural(p.score),
+      ranked: (opts.top ? p.ranked.slice(0, opts.top) : p.ranked).map((r) => ({ class: r.class, score: natural(r.score) })),
     }));
+    const threshold = classifier.threshold === null ? null : natural(classifier.threshold);
+    const direction = kind === 'probability' ? 'higher-is-same' : 'lower-is-same';
     if (opts.json) {
-      printJson({ model: scorer.meta.method, score: scorer.meta.score, threshold: classifier.threshold, mode: classifier.mode, predictions: results });
+      printJson({ model: scorer.meta.method, scoreKind: kind, direction, threshold, mode: classifier.mode, predictions: results });
       return;
     }
+    const unit = kind === 'probability' ? 'probability (higher = closer)' : `${scorer.meta.distance ?? 'euclidean'} distance (lower = closer)`;
+    console.log(`scores: ${unit}${threshold === null ? '' : `; unknown past ${threshold.toFixed(4)}`}`);
     for (const r of results) {
-      console.log(`${r.query}: ${r.label}${r.unknown ? ' (best score under the threshold)' : ''}`);
+      console.log(`${r.query}: ${r.label}${r.unknown ? ` (best score ${r.score.toFixed(4)} is past the threshold)` : ''}`);
       for (const c of r.ranked) console.log(`  ${c.score.toFixed(4).padStart(10)}  ${c.class}`);
     }
   });

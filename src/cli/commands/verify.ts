@@ -1,7 +1,6 @@
 /** `fewshot verify A B`: are two images the same identity? Score, threshold and decision. */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { decodeImage, type Image } from '../../data/image.js';
+import { readImageFile } from '../files.js';
 import { loadScorer } from '../../inference/load.js';
 import { Verifier } from '../../verification/verifier.js';
 import { addBackendOption, parseNumber, printJson, resolveModelDir, useBackend } from '../options.js';
@@ -13,15 +12,7 @@ interface VerifyOptions {
   backend: string;
 }
 
-export function readImageFile(file: string): Image {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    throw new Error(`cannot read image ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  return decodeImage(bytes, file);
-}
+export { readImageFile } from '../files.js';
 
 export function register(program: Command): void {
   const cmd = program
