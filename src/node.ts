@@ -46,3 +46,4 @@ export {
 export { loadSequence, loadSequences, findSequenceFolders, sequenceFromSource } from './tracking/sequence.js';
 export { writeTrackingReport } from './tracking/report.js';
 export { saveTrackingModel, loadTrackingModel, type TrackerMetadata } from './tracking/model_io.js';
+export { loadTrackerModel, DEFAULT_TRACKING_MODEL_DIR } from './tracking/default_model.js';
