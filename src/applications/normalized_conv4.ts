@@ -16,6 +16,7 @@ export const NORM_CONV4_INPUT_SHAPE: [number, number, number] = [64, 64, 1];
 /** Filters per block: half of conv4's 64, so that 64x64 inputs train in minutes on a CPU. */
 export const NORM_CONV4_FILTERS = 32;
 
+/** conv4 whose first layer standardises each image (zero mean, unit variance), registered as 'norm-conv4' (faces, signatures). */
 export function normConv4Encoder(opts: ResolvedEncoderOptions): tfl.LayersModel {
   const { inputShape, seed } = opts;
   let h = inputShape[0];

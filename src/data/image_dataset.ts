@@ -19,6 +19,7 @@ export interface ImageDatasetInit {
   paths: string[];
 }
 
+/** Labelled images preprocessed to one size, as uint8 in one buffer; `indicesByClass()` feeds the samplers, `subset()` / the split functions make train and validation sets. */
 export class ImageDataset {
   readonly height: number;
   readonly width: number;

@@ -10,6 +10,7 @@ export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), NORM_EPSILON))) as tf.Tensor2D);
 }
 
+/** 1 - cosine similarity of the embeddings. */
 export class CosineDistance implements Distance {
   readonly name = 'cosine' as const;
 

@@ -6,6 +6,7 @@ import { CosineDistance } from './cosine_distance.js';
 
 export const DISTANCE_NAMES: readonly DistanceName[] = ['euclidean', 'sqeuclidean', 'cosine'];
 
+/** The distance named 'euclidean', 'sqeuclidean' or 'cosine'. */
 export function createDistance(name: DistanceName | string): Distance {
   switch (name) {
     case 'euclidean':

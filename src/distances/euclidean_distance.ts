@@ -9,6 +9,7 @@ import { SqEuclideanDistance } from './sq_euclidean_distance.js';
  */
 export const EUCLIDEAN_EPSILON = 1e-12;
 
+/** Euclidean (L2) distance between embeddings, with a gradient that stays finite at zero distance. */
 export class EuclideanDistance implements Distance {
   readonly name = 'euclidean' as const;
   private readonly squared = new SqEuclideanDistance();

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkEmbeddingShapes, type Distance } from './distance.js';
 
+/** Squared Euclidean distance (the prototypical networks' choice). */
 export class SqEuclideanDistance implements Distance {
   readonly name = 'sqeuclidean' as const;
 

@@ -6,6 +6,7 @@
 import type { ImageDataset } from '../data/dataset.js';
 import type { SiameseScorer } from '../inference/embedder.js';
 
+/** Embeds each dataset image at most once across many episodes. */
 export class EmbeddingCache {
   private readonly cache = new Map<number, Float32Array>();
 

@@ -82,6 +82,7 @@ export function sampleEvaluationEpisodes(ds: ImageDataset, opts: EpisodeEvalOpti
   return { episodes, withinGroup };
 }
 
+/** Accuracy of a scorer on seeded N-way K-shot episodes of a dataset, with a 95% confidence interval; embeddings are computed once per image. */
 export function evaluateEpisodes(
   scorer: SiameseScorer,
   ds: ImageDataset,

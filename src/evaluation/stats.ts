@@ -10,6 +10,7 @@ export interface MeanWithCi {
   n: number;
 }
 
+/** Mean and 95% confidence half-width (1.96 standard errors) of per-episode accuracies. */
 export function meanWithCi95(values: readonly number[]): MeanWithCi {
   const n = values.length;
   if (n === 0) throw new Error('cannot summarise zero values');

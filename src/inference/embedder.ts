@@ -21,6 +21,7 @@ import { splitPairModel } from '../models/siamese.js';
 /** Images per encoder call: large enough to amortise kernel launches, small enough for memory. */
 const EMBED_BATCH = 128;
 
+/** A trained model as "how similar are these images": embeds preprocessed images (batched) and scores pairs, higher = more similar. Build it with `fromModel`, `fromArtifacts`, or `loadScorer(dir)` of `fewshot/node`. */
 export class SiameseScorer {
   private readonly distance: Distance | null;
 

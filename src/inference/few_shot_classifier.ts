@@ -44,6 +44,7 @@ export interface Prediction {
 
 export const UNKNOWN = 'unknown';
 
+/** Classifies images by their nearest support class: `fit(supportSet)` embeds the support set once, `predict(images)` ranks its classes for each query (`unknown` under the threshold). `loadClassifier(dir)` of `fewshot/node` builds one from a model folder. */
 export class FewShotClassifier {
   readonly mode: 'prototypes' | 'examples';
   readonly threshold: number | null;

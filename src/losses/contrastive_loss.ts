@@ -23,6 +23,7 @@ export interface ContrastiveLossOptions {
   reducer?: Reducer;
 }
 
+/** Contrastive loss (Hadsell et al. 2006): pulls same-class pairs together, pushes different-class pairs past the margin. */
 export class ContrastiveLoss {
   readonly name = 'contrastive';
   readonly distance: Distance;

@@ -14,6 +14,7 @@ export interface PairBinaryCrossEntropyLossOptions {
   reducer?: Reducer;
 }
 
+/** Binary cross-entropy of a pair head's same/different logits (Koch et al. 2015). */
 export class PairBinaryCrossEntropyLoss {
   readonly name = 'pair-bce';
   readonly reducer: Reducer;

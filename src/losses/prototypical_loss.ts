@@ -48,6 +48,7 @@ export function classPrototypes(support: tf.Tensor2D, supportLabels: LabelsLike,
   return tf.tidy(() => tf.matMul(tf.tensor2d(assign, [nWay, labels.length]), support) as tf.Tensor2D);
 }
 
+/** Prototypical networks' loss (Snell et al. 2017): softmax over negative distances of each query to the class prototypes (mean support embeddings). */
 export class PrototypicalLoss {
   readonly name = 'protonet';
   readonly distance: Distance;

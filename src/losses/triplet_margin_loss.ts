@@ -28,6 +28,7 @@ export interface TripletMarginLossOptions {
   normalizeEmbeddings?: boolean;
 }
 
+/** Triplet margin loss: the anchor closer to its positive than to its negative by the margin, on mined or sampled triplets. */
 export class TripletMarginLoss {
   readonly name = 'triplet';
   readonly distance: Distance;

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { labelMasks } from './label_masks.js';
 import type { MinedTriplets, TripletMiner } from './triplet_miner.js';
 
+/** Every valid (anchor, positive, negative) triplet of a batch. */
 export class BatchAllMiner implements TripletMiner {
   readonly name = 'batch-all';
 

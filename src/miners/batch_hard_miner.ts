@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { labelMasks } from './label_masks.js';
 import { NOT_A_CANDIDATE, type MinedTriplets, type TripletMiner } from './triplet_miner.js';
 
+/** Per anchor, its farthest positive and nearest negative (Hermans et al. 2017). */
 export class BatchHardMiner implements TripletMiner {
   readonly name = 'batch-hard';
 

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { labelMasks } from './label_masks.js';
 import { NOT_A_CANDIDATE, type MinedTriplets, type TripletMiner } from './triplet_miner.js';
 
+/** Triplets whose negative is farther than the positive but within the margin (Schroff et al. 2015, FaceNet). */
 export class SemiHardMiner implements TripletMiner {
   readonly name = 'semi-hard';
 

@@ -24,6 +24,7 @@ export const ABS_DIFFERENCE_LAYER = 'abs_difference';
 export const LOGIT_LAYER = 'logit';
 export const PROBABILITY_LAYER = 'probability';
 
+/** A Siamese pair model: the shared encoder on both images, |e_a - e_b|, a dense sigmoid head (Koch et al. 2015). */
 export function buildPairModel(encoder: tfl.LayersModel, opts: PairModelOptions = {}): tfl.LayersModel {
   if (encoder.inputs.length !== 1) throw new Error('buildPairModel: the encoder must have exactly one input');
   embeddingDimOf(encoder); // throws unless the encoder outputs [n, dim]

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Reducer } from './reducer.js';
 
+/** Mean over the positive losses only (pytorch-metric-learning's AvgNonZeroReducer), so easy triplets do not dilute the hard ones. */
 export class AvgNonZeroReducer implements Reducer {
   readonly name = 'avg-non-zero';
 

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Reducer } from './reducer.js';
 
+/** Reduces per-element losses to their mean. */
 export class MeanReducer implements Reducer {
   readonly name = 'mean';
 

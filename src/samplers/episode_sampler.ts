@@ -25,6 +25,7 @@ export interface Episode {
   queryLabels: Int32Array;
 }
 
+/** N-way K-shot episodes: `way` classes, `shot` support and `query` query images of each, relabelled 0..way-1. */
 export class EpisodeSampler {
   readonly way: number;
   readonly shot: number;

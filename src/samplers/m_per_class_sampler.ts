@@ -18,6 +18,7 @@ export interface LabelledBatch {
   labels: Int32Array;
 }
 
+/** Batches of `classesPerBatch` classes with `m` images each, for losses that mine pairs or triplets inside the batch. */
 export class MPerClassSampler {
   readonly classesPerBatch: number;
   readonly m: number;

@@ -14,6 +14,7 @@ export interface PairBatch {
   same: Float32Array;
 }
 
+/** Balanced same-class / different-class image pairs from class indices (pair and contrastive training). */
 export class PairSampler {
   private readonly draws: ClassDraws;
 

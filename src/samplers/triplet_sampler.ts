@@ -11,6 +11,7 @@ export interface TripletBatch {
   negative: Int32Array;
 }
 
+/** Random (anchor, positive, negative) triplets from class indices (triplet training without a miner). */
 export class TripletSampler {
   private readonly draws: ClassDraws;
 

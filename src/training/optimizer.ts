@@ -15,6 +15,7 @@ export interface OptimizerConfig {
   momentum?: number;
 }
 
+/** An Adam or SGD (with momentum) optimizer; the learning rate is then set per step by the schedule. */
 export function createOptimizer(cfg: OptimizerConfig): tf.Optimizer {
   switch (cfg.name) {
     case 'adam':
@@ -51,6 +52,7 @@ export interface OptimizerState {
   values: Float32Array[];
 }
 
+/** Copies the optimizer's slots (step counter, moments) for a checkpoint; `setOptimizerState` restores them. */
 export async function getOptimizerState(opt: tf.Optimizer): Promise<OptimizerState> {
   const weights = await opt.getWeights();
   const state: OptimizerState = { names: [], shapes: [], dtypes: [], values: [] };

@@ -25,6 +25,7 @@ export function rotate90(pixels: Uint8Array, size: number, channels: number, k: 
   return out;
 }
 
+/** The dataset plus its 90/180/270-degree rotations, each rotation of a class a new class. */
 export function withClassRotations(ds: ImageDataset): ImageDataset {
   if (ds.height !== ds.width) throw new Error(`class rotations need square images, got ${ds.height}x${ds.width}`);
   const n = ds.size;

@@ -36,6 +36,7 @@ export interface PairEvaluation {
   atModelThreshold: ThresholdStats | null;
 }
 
+/** Verification on a labelled dataset: every genuine pair and up to 100,000 impostor pairs (or `pairs` of each, sampled), ROC, AUC, EER, and a threshold calibrated for `target`. */
 export function evaluatePairs(scorer: SiameseScorer, ds: ImageDataset, opts: PairEvaluationOptions): PairEvaluation {
   const kind = scoreKindOf(scorer.meta);
   const pairs = opts.pairs === undefined ? allPairs(ds.labels, opts.seed) : sampledPairs(ds.labels, opts.pairs, opts.seed);

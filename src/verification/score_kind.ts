@@ -30,6 +30,7 @@ export interface StoredThreshold {
   far?: number;
 }
 
+/** 'probability' for pair-head models, 'distance' for embedding models. */
 export function scoreKindOf(meta: ScoreMeta): ScoreKind {
   if (meta.score === 'pair-probability') return 'probability';
   if (meta.score === 'negative-distance') return 'distance';

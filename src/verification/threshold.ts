@@ -9,6 +9,7 @@ import type { StoredThreshold } from './score_kind.js';
 /** 'eer' for the equal-error threshold, or a number: the target false accept rate. */
 export type CalibrationTarget = 'eer' | number;
 
+/** Parses 'eer' or a false accept rate in (0, 1). */
 export function parseCalibrationTarget(text: string): CalibrationTarget {
   if (text.toLowerCase() === 'eer') return 'eer';
   const far = Number(text);

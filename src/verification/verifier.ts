@@ -42,6 +42,7 @@ export const DEFAULT_PROBABILITY_THRESHOLD: StoredThreshold = {
   source: 'default 0.5 for a sigmoid pair head (not calibrated)',
 };
 
+/** Same-or-different decisions for two images at the model's calibrated threshold; scores are reported in the model's own units (a probability, or a distance). */
 export class Verifier {
   readonly kind: ScoreKind;
   readonly direction: ScoreDirection;

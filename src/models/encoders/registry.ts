@@ -18,19 +18,23 @@ interface Registration {
 
 const registry = new Map<string, Registration>();
 
+/** Adds an encoder under `name` so that `createEncoder`, the trainer and `--encoder` can build it. */
 export function registerEncoder(name: string, factory: EncoderFactory, defaults: { inputShape: [number, number, number] }): void {
   if (!/^[a-z][a-z0-9_-]*$/.test(name)) throw new Error(`encoder name '${name}' must be lower-case letters, digits, '-' or '_'`);
   registry.set(name, { factory, defaultInputShape: defaults.inputShape });
 }
 
+/** Names of the registered encoders. */
 export function encoderNames(): string[] {
   return [...registry.keys()];
 }
 
+/** The [height, width, channels] an encoder is built for by default. */
 export function defaultInputShape(name: string): [number, number, number] {
   return [...lookup(name).defaultInputShape];
 }
 
+/** Builds a registered encoder ('koch', 'conv4', 'norm-conv4', 'tiny', or one added by `registerEncoder`) with its default or the given input shape and embedding size. */
 export function createEncoder(name: string, opts: EncoderOptions = {}): tfl.LayersModel {
   const reg = lookup(name);
   const inputShape = opts.inputShape ?? [...reg.defaultInputShape];

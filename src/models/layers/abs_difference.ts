@@ -10,6 +10,7 @@ import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js'
 
 type Shape = tfl.Shape;
 
+/** |a - b| of two embeddings as a registered Keras layer, so pair models save and load without Lambda layers. */
 export class AbsDifference extends tfl.layers.Layer {
   static readonly className = 'AbsDifference';
 

@@ -6,6 +6,7 @@ import { PairMethod } from './pair.js';
 import { ProtonetMethod } from './protonet.js';
 import { TripletMethod } from './triplet.js';
 
+/** The training method (sampling + loss) for `name`: 'pair', 'contrastive', 'triplet' or 'protonet', around an encoder. */
 export function createMethod(name: MethodName | string, encoder: tfl.LayersModel, opts: MethodOptions): TrainingMethod {
   switch (name) {
     case 'pair':
