@@ -33,6 +33,13 @@ export interface WriterClassifier {
 
 export const DEFAULT_WD_L2 = 1e-2;
 
+/**
+ * How a questioned example is compared with a class's references: 'distance', the mean
+ * similarity to them (writer-independent), or 'wd', the class's own classifier.
+ */
+export type ReferenceDecision = 'distance' | 'wd';
+export const REFERENCE_DECISIONS: readonly ReferenceDecision[] = ['distance', 'wd'];
+
 /** What a model's fewshot.json stores for the writer-dependent decision (`writerDependent`). */
 export interface WriterDependentSettings {
   /** Global threshold on the log-odds, calibrated on writers the classifier never trained on. */
