@@ -5,6 +5,7 @@
  * Omniglot's thin 1-bit strokes survive 105 -> 28 as gray levels instead of aliasing away).
  */
 import { type Image, assertImage, toGrayscale, toRgb } from './image.js';
+import { normalizeInk, validateInkNormalization, type InkNormalization } from './ink_normalize.js';
 
 export interface PreprocessConfig {
   height: number;
@@ -20,6 +21,12 @@ export interface PreprocessConfig {
   inkThreshold?: number;
   /** Margin kept around the ink box, as a fraction of the box's larger side (default 0.05). */
   cropMargin?: number;
+  /**
+   * Signature-style normalisation (src/data/ink_normalize.ts): Otsu background removal, ink
+   * centred by its centre of mass, aspect kept. Replaces cropToInk / keepAspect; needs
+   * channels 1 and invert (the output is always ink bright on 0). A blank page throws.
+   */
+  ink?: InkNormalization;
 }
 
 export function validatePreprocessConfig(cfg: PreprocessConfig): void {
@@ -29,12 +36,17 @@ export function validatePreprocessConfig(cfg: PreprocessConfig): void {
     }
   }
   if (cfg.channels !== 1 && cfg.channels !== 3) throw new Error(`preprocess: channels must be 1 or 3, got ${cfg.channels}`);
+  if (cfg.ink) {
+    if (cfg.channels !== 1 || !cfg.invert) throw new Error('preprocess: ink normalisation gives bright ink on a 0 background: it needs channels 1 and invert true');
+    validateInkNormalization(cfg.ink);
+  }
 }
 
 /** Returns height * width * channels bytes (HWC) at the model's size. */
 export function preprocess(img: Image, cfg: PreprocessConfig): Uint8Array {
   validatePreprocessConfig(cfg);
   assertImage(img);
+  if (cfg.ink) return normalizeInk(img, cfg.width, cfg.height, cfg.ink);
   let im = cfg.channels === 1 ? toGrayscale(img) : toRgb(img);
   if (cfg.invert) im = invertImage(im);
   if (cfg.cropToInk) im = cropToInk(im, cfg.inkThreshold ?? 64, cfg.cropMargin ?? 0.05);

@@ -4,6 +4,7 @@
  * negative distance, with which distance), and an optional decision threshold.
  */
 import type { PreprocessConfig } from '../data/preprocess.js';
+import type { WriterDependentSettings } from '../verification/writer_dependent.js';
 
 export const METADATA_FORMAT = 'fewshot-model/1';
 export const METADATA_FILE = 'fewshot.json';
@@ -18,6 +19,8 @@ export interface ModelMetadata {
   score: 'pair-probability' | 'negative-distance';
   distance?: 'euclidean' | 'sqeuclidean' | 'cosine';
   threshold?: { value: number; source: string; far?: number };
+  /** Writer-dependent decision (signatures): its calibrated threshold on the log-odds and penalty. */
+  writerDependent?: WriterDependentSettings;
   training?: Record<string, unknown>;
   createdAt: string;
 }
@@ -59,6 +62,14 @@ export function validateMetadata(value: unknown, source: string): ModelMetadata 
       fail(`'threshold' must be { value: number, source: string, far?: number }`);
     }
     if (t.far !== undefined && typeof t.far !== 'number') fail(`'threshold.far' must be a number`);
+  }
+  if (m.writerDependent !== undefined) {
+    const w = m.writerDependent as Record<string, unknown>;
+    const t = w?.threshold as Record<string, unknown> | undefined;
+    if (typeof w !== 'object' || w === null || (w.l2 !== undefined && !(typeof w.l2 === 'number' && w.l2 > 0)) ||
+        (t !== undefined && (typeof t !== 'object' || t === null || typeof t.value !== 'number' || !Number.isFinite(t.value) || typeof t.source !== 'string'))) {
+      fail(`'writerDependent' must be { threshold?: { value: number, source: string }, l2?: positive number }`);
+    }
   }
   if (m.training !== undefined && (typeof m.training !== 'object' || m.training === null || Array.isArray(m.training))) {
     fail(`'training' must be an object`);

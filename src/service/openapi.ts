@@ -112,6 +112,25 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { 200: json({ type: 'object', properties: { score: { type: 'number' }, same: { type: 'boolean' }, threshold: { type: ['number', 'null'] } } }), 400: error },
         },
       },
+      '/api/classes/{name}/verify': {
+        post: {
+          summary: "Is this image the class's? (e.g. a questioned signature against a writer's references)",
+          description:
+            "decision=wd trains a classifier on the class's examples against the other classes' examples (writer-dependent, log-odds score); decision=distance uses the mean similarity to the class's examples. Default: wd when the model has a calibrated writer-dependent threshold, else distance.",
+          parameters: [className, { name: 'decision', in: 'query', schema: { type: 'string', enum: ['wd', 'distance'] } }],
+          requestBody: imageBody,
+          responses: {
+            200: json({
+              type: 'object',
+              properties: {
+                class: { type: 'string' }, decision: { type: 'string' }, score: { type: 'number' }, same: { type: ['boolean', 'null'] },
+                threshold: { type: ['number', 'null'] }, references: { type: 'integer' }, negatives: { type: 'integer' },
+              },
+            }),
+            400: error, 404: error, 409: error, 422: error,
+          },
+        },
+      },
       '/api/embed': {
         post: { summary: 'Embeddings of one or more images', requestBody: imageBody, responses: { 200: json({ type: 'object', properties: { embeddings: { type: 'array', items: { type: 'array', items: { type: 'number' } } } } }), 400: error } },
       },

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredThreshold } from './score_kind.js';
+import type { WriterDependentSettings } from './writer_dependent.js';
 
 export { calibrateThreshold, parseCalibrationTarget, type Calibration, type CalibrationTarget } from './threshold.js';
 
@@ -13,6 +14,17 @@ export { calibrateThreshold, parseCalibrationTarget, type Calibration, type Cali
  * temporary file and renamed so that a crash never leaves a half-written metadata file.
  */
 export function writeThreshold(modelDir: string, threshold: StoredThreshold): void {
+  if (!Number.isFinite(threshold.value)) throw new Error(`refusing to store a non-finite threshold (${threshold.value})`);
+  updateMetadataFile(modelDir, (meta) => { meta.threshold = threshold; });
+}
+
+/** Stores the writer-dependent decision's settings (threshold on the log-odds, penalty), likewise. */
+export function writeWriterDependentSettings(modelDir: string, settings: WriterDependentSettings): void {
+  if (settings.threshold && !Number.isFinite(settings.threshold.value)) throw new Error(`refusing to store a non-finite threshold (${settings.threshold.value})`);
+  updateMetadataFile(modelDir, (meta) => { meta.writerDependent = { ...(meta.writerDependent as object | undefined), ...settings }; });
+}
+
+function updateMetadataFile(modelDir: string, update: (meta: Record<string, unknown>) => void): void {
   const path = join(modelDir, 'fewshot.json');
   if (!existsSync(path)) throw new Error(`${path}: no fewshot.json in the model folder, cannot store the threshold`);
   let meta: Record<string, unknown>;
@@ -21,8 +33,7 @@ export function writeThreshold(modelDir: string, threshold: StoredThreshold): vo
   } catch (err) {
     throw new Error(`${path}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
-  if (!Number.isFinite(threshold.value)) throw new Error(`refusing to store a non-finite threshold (${threshold.value})`);
-  meta.threshold = threshold;
+  update(meta);
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(meta, null, 2) + '\n');
   renameSync(tmp, path);

@@ -6,6 +6,7 @@
  * is the one place that converts between the two, so no caller flips a sign by hand.
  */
 import type { ScoreDirection } from './metrics.js';
+import type { WriterDependentSettings } from './writer_dependent.js';
 
 /** 'probability' for pair-head models, 'distance' for embedding models. */
 export type ScoreKind = 'probability' | 'distance';
@@ -15,6 +16,8 @@ export interface ScoreMeta {
   score: string;
   distance?: string;
   threshold?: StoredThreshold;
+  /** Settings of the writer-dependent decision (signature models). */
+  writerDependent?: WriterDependentSettings;
 }
 
 /**

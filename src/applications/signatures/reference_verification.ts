@@ -1,17 +1,28 @@
 /**
- * Reference-based signature verification (writer-independent, SigNet setting): a person enrols
- * K genuine signatures; a questioned signature claiming to be that person is accepted when its
- * mean similarity to the K references reaches the model's threshold.
+ * Reference-based signature verification: a person enrols K genuine signatures; a questioned
+ * signature claiming to be that person is scored against them by one of two decisions:
+ *  - 'distance' (writer-independent): the mean similarity of the questioned signature to the K
+ *    references (minus the mean embedding distance);
+ *  - 'wd' (writer-dependent, SigNet's second stage): a classifier trained per claimed writer on
+ *    the K references against genuine signatures of other writers, scoring log-odds
+ *    (src/verification/writer_dependent.ts).
+ * Either score is higher = genuine and is compared with one global threshold.
  *
  * Evaluation follows the usual protocol: per person, every genuine signature is questioned
  * against K *other* genuine ones (leave-one-out), every skilled forgery against K genuine ones,
- * and genuine signatures of other persons serve as random forgeries.
+ * and genuine signatures of other persons serve as random forgeries. The writer-dependent
+ * classifier never sees the questioned signature's writer among its negatives.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SimilarityScorer } from '../../verification/verifier.js';
 import { summarize, statsAtThreshold, equalErrorRate, type LabelledScores } from '../../verification/metrics.js';
+import { REFERENCE_DECISIONS, WriterDependentVerifier, type LabelledEmbedding, type ReferenceDecision } from '../../verification/writer_dependent.js';
 import { Rng } from '../../util/random.js';
 import type { SignatureSet } from './layout.js';
+
+/** How a questioned signature is compared with the claimed writer's references. */
+export type SignatureDecision = ReferenceDecision;
+export const SIGNATURE_DECISIONS = REFERENCE_DECISIONS;
 
 export type ReferenceAggregate = 'mean' | 'max';
 
@@ -33,6 +44,7 @@ export interface ReferenceTrial {
   references: number[];
   claimed: string;
   kind: 'genuine' | 'skilled' | 'random';
+  /** The decision's score, higher = genuine: mean similarity ('distance') or log-odds ('wd'). */
   similarity: number;
 }
 
@@ -42,14 +54,29 @@ export interface ReferenceEvalOptions {
   aggregate?: ReferenceAggregate;
   /** Random forgeries per person (genuine signatures of others); default 10. */
   randomPerPerson?: number;
-  /** Decision threshold in similarity units; default: the model's stored one. */
+  /** Decision threshold in the decision's score units; default: the model's stored one. */
   threshold?: number;
+  /** Default 'distance'. */
+  decision?: SignatureDecision;
+  /**
+   * 'wd': genuine signatures of writers outside the evaluated set, added to the negatives (e.g.
+   * the feature extractor's training writers). The set's other writers are negatives anyway.
+   */
+  negatives?: readonly LabelledEmbedding[];
+  /** 'wd': L2 penalty of the per-writer classifier. */
+  l2?: number;
+  /**
+   * Writers with fewer than K genuine signatures are an error naming them (default); true leaves
+   * them out (listed in skippedPersons).
+   */
+  skipShortWriters?: boolean;
 }
 
 export interface ReferenceEvalResult {
+  decision: SignatureDecision;
   references: number;
   persons: number;
-  /** Persons skipped because they have fewer than references + 1 genuine signatures. */
+  /** Persons skipped (skipShortWriters) because they have fewer than K genuine signatures. */
   skippedPersons: string[];
   genuineTrials: number;
   skilledTrials: number;
@@ -92,29 +119,50 @@ export function evaluateReferenceVerification(
     m.get(f.claimed)!.push(i);
   });
   const persons = [...genuineOf.keys()].sort();
-  const usable = persons.filter((p) => genuineOf.get(p)!.length >= k + 1);
-  const skippedPersons = persons.filter((p) => !usable.includes(p));
-  if (usable.length === 0) {
+  const short = persons.filter((p) => genuineOf.get(p)!.length < k);
+  if (short.length && !opts.skipShortWriters) {
+    const p = short[0]!;
+    throw new Error(
+      `writer ${p} has ${genuineOf.get(p)!.length} genuine signature(s), fewer than the ${k} references asked for` +
+      `${short.length > 1 ? ` (so do ${short.slice(1).join(', ')})` : ''}: lower --references, or leave such writers out with --skip-short-writers`,
+    );
+  }
+  const usable = persons.filter((p) => !short.includes(p));
+  const skippedPersons = short;
+  if (usable.length === 0) throw new Error(`${k} references: no writer has ${k} genuine signatures`);
+  if (!usable.some((p) => genuineOf.get(p)!.length >= k + 1)) {
     const most = Math.max(...persons.map((p) => genuineOf.get(p)!.length));
     throw new Error(`${k} references need persons with at least ${k + 1} genuine signatures (one is questioned); the most any person has is ${most}`);
   }
+  const decision = opts.decision ?? 'distance';
+  const wd = decision === 'wd'
+    ? new WriterDependentVerifier(
+      [...usable.flatMap((p) => genuineOf.get(p)!.map((i) => ({ writer: p, embedding: embeddings[i]! }))), ...(opts.negatives ?? [])],
+      opts.l2 !== undefined ? { l2: opts.l2 } : {},
+    )
+    : null;
   const trials: ReferenceTrial[] = [];
-  const score = (q: number, refs: number[]) => referenceSimilarity(scorer, embeddings[q]!, refs.map((r) => embeddings[r]!), opts.aggregate);
+  const score = (q: number, refs: number[], claimed: string, questionedWriter: string): number => {
+    if (!wd) return referenceSimilarity(scorer, embeddings[q]!, refs.map((r) => embeddings[r]!), opts.aggregate);
+    return wd.fit(claimed, refs.map((r) => embeddings[r]!), [questionedWriter]).score(embeddings[q]!);
+  };
   const randomPer = opts.randomPerPerson ?? 10;
   for (const p of usable) {
     const gen = genuineOf.get(p)!;
-    for (const q of gen) {
-      const refs = rng.sample(gen.filter((g) => g !== q), k);
-      trials.push({ questioned: q, references: refs, claimed: p, kind: 'genuine', similarity: score(q, refs) });
+    if (gen.length > k) {
+      for (const q of gen) {
+        const refs = rng.sample(gen.filter((g) => g !== q), k);
+        trials.push({ questioned: q, references: refs, claimed: p, kind: 'genuine', similarity: score(q, refs, p, p) });
+      }
     }
     for (const q of forgeriesOf.get(p) ?? []) {
       const refs = rng.sample(gen, k);
-      trials.push({ questioned: q, references: refs, claimed: p, kind: 'skilled', similarity: score(q, refs) });
+      trials.push({ questioned: q, references: refs, claimed: p, kind: 'skilled', similarity: score(q, refs, p, set.files[q]!.writer) });
     }
     const others = usable.filter((o) => o !== p).flatMap((o) => genuineOf.get(o)!);
     for (const q of rng.sample(others, Math.min(randomPer, others.length))) {
       const refs = rng.sample(gen, k);
-      trials.push({ questioned: q, references: refs, claimed: p, kind: 'random', similarity: score(q, refs) });
+      trials.push({ questioned: q, references: refs, claimed: p, kind: 'random', similarity: score(q, refs, p, set.files[q]!.claimed) });
     }
   }
   const sims = (kind: ReferenceTrial['kind']) => trials.filter((t) => t.kind === kind).map((t) => t.similarity);
@@ -125,14 +173,15 @@ export function evaluateReferenceVerification(
   const skilledScores: LabelledScores = { genuine, impostor: skilled, direction: 'higher-is-same' };
   const randomScores: LabelledScores = { genuine, impostor: random.length ? random : skilled, direction: 'higher-is-same' };
   const s = summarize(skilledScores);
+  const stored = decision === 'wd' ? scorer.meta.writerDependent?.threshold : scorer.meta.threshold;
   let threshold: number;
   let thresholdSource: string;
   if (opts.threshold !== undefined) {
     threshold = opts.threshold;
     thresholdSource = 'given by the caller';
-  } else if (scorer.meta.threshold && Number.isFinite(scorer.meta.threshold.value)) {
-    threshold = scorer.meta.threshold.value;
-    thresholdSource = `model: ${scorer.meta.threshold.source}`;
+  } else if (stored && Number.isFinite(stored.value)) {
+    threshold = stored.value;
+    thresholdSource = `model: ${stored.source}`;
   } else {
     // No stored threshold: FAR / FRR at the EER point of these very data (optimistic; said so).
     threshold = s.eerThreshold;
@@ -141,6 +190,7 @@ export function evaluateReferenceVerification(
   const atT = statsAtThreshold(skilledScores, threshold);
   const atTRandom = random.length ? statsAtThreshold(randomScores, threshold) : null;
   return {
+    decision,
     references: k,
     persons: usable.length,
     skippedPersons,

@@ -1,0 +1,86 @@
+/**
+ * Writer-dependent verification on writer-independent features (Hafemann et al. 2017, SigNet's
+ * second stage): for each claimed writer, a small classifier separates that writer's K genuine
+ * references (positives) from genuine signatures of other writers (negatives: "random
+ * forgeries"), and scores a questioned signature by its log-odds of being the writer's.
+ *
+ * The classifier is a class-weighted, L2-penalised logistic regression on the embeddings
+ * (./logistic_regression.ts). Scores are log-odds: higher = genuine, 0 = undecided; the global
+ * threshold is calibrated on validation writers like any other score.
+ */
+import { LogisticRegression, type LogisticRegressionOptions } from './logistic_regression.js';
+import type { StoredThreshold } from './score_kind.js';
+
+/** A genuine signature of some writer, embedded: one negative for every other writer. */
+export interface LabelledEmbedding {
+  writer: string;
+  embedding: Float32Array;
+}
+
+export interface WriterDependentOptions {
+  /** L2 penalty of the per-writer classifier (default 1e-2, chosen on validation writers). */
+  l2?: number;
+}
+
+/** The fitted classifier of one writer. */
+export interface WriterClassifier {
+  writer: string;
+  references: number;
+  negatives: number;
+  /** Log-odds that `embedding` is this writer's genuine signature. */
+  score(embedding: Float32Array): number;
+}
+
+export const DEFAULT_WD_L2 = 1e-2;
+
+/**
+ * How a questioned example is compared with a class's references: 'distance', the mean
+ * similarity to them (writer-independent), or 'wd', the class's own classifier.
+ */
+export type ReferenceDecision = 'distance' | 'wd';
+export const REFERENCE_DECISIONS: readonly ReferenceDecision[] = ['distance', 'wd'];
+
+/** What a model's fewshot.json stores for the writer-dependent decision (`writerDependent`). */
+export interface WriterDependentSettings {
+  /** Global threshold on the log-odds, calibrated on writers the classifier never trained on. */
+  threshold?: StoredThreshold;
+  l2?: number;
+}
+
+export class WriterDependentVerifier {
+  private readonly negatives: readonly LabelledEmbedding[];
+  readonly options: Required<WriterDependentOptions>;
+
+  /** @param negatives genuine signatures of many writers; the claimed writer's own are skipped at fit time. */
+  constructor(negatives: readonly LabelledEmbedding[], opts: WriterDependentOptions = {}) {
+    this.negatives = negatives;
+    this.options = { l2: opts.l2 ?? DEFAULT_WD_L2 };
+  }
+
+  /** Writers that can serve as negatives. */
+  get negativeWriters(): string[] {
+    return [...new Set(this.negatives.map((n) => n.writer))].sort();
+  }
+
+  /**
+   * Trains the classifier of `writer` from its genuine references. `exclude` leaves further
+   * writers out of the negatives (an evaluation questioning one of them must not have trained on it).
+   */
+  fit(writer: string, references: readonly Float32Array[], exclude: readonly string[] = []): WriterClassifier {
+    if (references.length === 0) throw new Error(`writer '${writer}': no genuine reference signature to train the writer-dependent classifier`);
+    const skip = new Set([writer, ...exclude]);
+    const negatives = this.negatives.filter((n) => !skip.has(n.writer)).map((n) => n.embedding);
+    if (negatives.length === 0) {
+      throw new Error(`writer '${writer}': the writer-dependent decision needs genuine signatures of other writers as negatives, and there are none`);
+    }
+    const dim = references[0]!.length;
+    for (const r of [...references, ...negatives]) {
+      if (r.length !== dim) throw new Error(`writer '${writer}': embeddings of ${r.length} and ${dim} dimensions mixed`);
+    }
+    const lr = LogisticRegression.fit([...references, ...negatives], [...references.map(() => 1 as const), ...negatives.map(() => 0 as const)], {
+      l2: this.options.l2,
+      classWeight: 'balanced',
+    } satisfies LogisticRegressionOptions);
+    return { writer, references: references.length, negatives: negatives.length, score: (e) => lr.decision(e) };
+  }
+}
