@@ -103,12 +103,22 @@ export { parseGroundTruth } from './tracking/ground_truth.js';
 export { type TrackingSequence, loadSequence, loadSequences, findSequenceFolders, sequenceFromSource } from './tracking/sequence.js';
 export { cropResize, exemplarSide } from './tracking/crop.js';
 export { crossCorrelate, CrossCorrelation } from './tracking/cross_correlation.js';
-export { buildSiamFC, splitSiamFC, createTrackingEncoder, scorePairs, DEFAULT_SIAMFC, type SiamFCConfig } from './tracking/siamfc_model.js';
+export { buildSiamFC, splitSiamFC, createTrackingEncoder, DEFAULT_SIAMFC, type SiamFCConfig } from './tracking/siamfc_model.js';
+export {
+  type SiamNetwork,
+  EncoderSiamNetwork,
+  PretrainedSiamNetwork,
+  buildPretrainedHead,
+  scorePairs,
+  DEFAULT_PRETRAINED,
+  type PretrainedSiamConfig,
+} from './tracking/siam_network.js';
+export { PretrainedBackbone, BACKBONES, type BackboneSpec } from './tracking/backbone.js';
 export { SiamTracker, SIAMFC_PARAMS, type TrackerParams, type ResponseScorer } from './tracking/tracker.js';
 export { SiamFCScorer, NccScorer } from './tracking/scorers.js';
 export { scoreSequence, successCurve, precisionCurve, successAuc, type SequenceScores } from './tracking/metrics.js';
 export { runTrackers, runSequence, type SequenceRun } from './tracking/run.js';
-export { evaluateTracking, type TrackingEvaluation } from './tracking/evaluate.js';
+export { evaluateTracking, type TrackingEvaluation, type LearnedTracker } from './tracking/evaluate.js';
 export { writeTrackingReport } from './tracking/report.js';
 export { saveTrackingModel, loadTrackingModel, type TrackerMetadata } from './tracking/model_io.js';
 export { trainSiamFC, type TrainOptions as TrackerTrainOptions } from './tracking/train.js';
