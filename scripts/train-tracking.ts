@@ -1,27 +1,40 @@
 /**
- * Trains the SiamFC tracker shipped in models/tracking/ and measures what each training source
- * contributes. Usage (see docs/tracking.md):
- *   nice -n 10 npx tsx scripts/train-tracking.ts [--sequences ZIP|DIR] [--faces ZIP] [--out DIR]
- *       [--steps N] [--batch N] [--experiments] [--ablation-steps N] [--seed N]
- * Without --experiments: one model on all sequences (--final-mix, default stills) -> --out.
- * With --experiments: first a 2-fold cross-validation over the sequences (each sequence is only ever
- * tested by models that never saw any of its frames) for three source mixes: video pairs only,
- * still-image pairs only, both; every held-out sequence is tracked by the three fold models and the
- * NCC baseline in one pass; the table goes to stdout and <out>/experiments.json.
+ * Trains the SiamFC trackers shipped in models/tracking/ (pretrained backbone + trained adjust
+ * layer) and models/tracking-small/ (small encoder from scratch), and chooses between
+ * configurations by cross-validation. Usage (see docs/tracking.md):
+ *   nice -n 19 npx tsx scripts/train-tracking.ts [--network pretrained|small] [--sequences ZIP|DIR]
+ *       [--faces ZIP] [--out DIR] [--steps N] [--batch N] [--seed N]
+ *       [--experiments] [--ablation-steps N] [--candidates LIST] [--final LABEL]
+ * A candidate is `backbone:exemplarCells:mix` for the pretrained network (e.g.
+ * `centernet-s4:8:both`; backbones in src/tracking/backbone.ts) or `small:mix`; mix is video,
+ * stills or both (training pair sources). Without --experiments: one model of the --final
+ * candidate on all sequences -> --out. With --experiments: a 2-fold cross-validation over the
+ * sequences (each sequence is only ever tracked by models that never saw any of its frames) of
+ * every candidate, tracked in one pass with the NCC baseline; the table goes to stdout and
+ * <out>/experiments.json, and the best mean success AUC is trained on all sequences and shipped
+ * (unless --final names one).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/backend/select.js';
 import { decodeImage, openSource } from '../src/tracking/data_access.js';
 import { downscaleTo } from '../src/tracking/downscale.js';
-import { saveTrackingModel } from '../src/tracking/model_io.js';
-import { loadSequences, type TrackingSequence } from '../src/tracking/sequence.js';
+import { loadTrackingModel, saveTrackingModel, type TrackerMetadata } from '../src/tracking/model_io.js';
+import { loadSequences } from '../src/tracking/sequence.js';
 import { buildSiamFC, DEFAULT_SIAMFC, ENCODER_STRIDE, scoreSize, type SiamFCConfig } from '../src/tracking/siamfc_model.js';
+import {
+  DEFAULT_PRETRAINED,
+  EncoderSiamNetwork,
+  PretrainedSiamNetwork,
+  pretrainedGeometry,
+  type PretrainedSiamConfig,
+  type SiamNetwork,
+} from '../src/tracking/siam_network.js';
 import { NccScorer, SiamFCScorer } from '../src/tracking/scorers.js';
 import { runTrackers, type TrackerSpec } from '../src/tracking/run.js';
-import { SIAMFC_PARAMS } from '../src/tracking/tracker.js';
+import { SIAMFC_PARAMS, type TrackerParams } from '../src/tracking/tracker.js';
 import { trainSiamFC, type TrainOptions } from '../src/tracking/train.js';
 import {
   curateFrame,
@@ -31,58 +44,95 @@ import {
   type PairGeometry,
   type StillImage,
 } from '../src/tracking/training_pairs.js';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import { Rng } from '../src/util/random.js';
 
 const { values: args } = parseArgs({
   options: {
+    network: { type: 'string', default: 'pretrained' },
     sequences: { type: 'string', default: '../shared/data/tracking/sequences.zip' },
     faces: { type: 'string', default: '../shared/data/faces/att_faces.zip' },
-    out: { type: 'string', default: 'models/tracking' },
-    steps: { type: 'string', default: '300' },
-    'ablation-steps': { type: 'string', default: '150' },
+    out: { type: 'string' },
+    steps: { type: 'string', default: '600' },
+    'ablation-steps': { type: 'string', default: '400' },
     batch: { type: 'string', default: '8' },
     seed: { type: 'string', default: '1' },
     experiments: { type: 'boolean', default: false },
-    // Source mix of the shipped model: stills won the cross-validation (see docs/tracking.md).
-    'final-mix': { type: 'string', default: 'stills' },
+    candidates: { type: 'string' },
+    final: { type: 'string' },
     'runs-dir': { type: 'string', default: 'runs/tracking' },
+    // NCC is deterministic and slow (~6 fps): --no-baseline skips it in the cross-validation.
+    'no-baseline': { type: 'boolean', default: false },
   },
 });
 
 const log = (...a: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 await selectBackend('auto');
 
-const network: SiamFCConfig = { ...DEFAULT_SIAMFC, seed: Number(args.seed) };
-const params = { ...SIAMFC_PARAMS, exemplarSize: network.exemplarSize, searchSize: network.searchSize };
-const geom: PairGeometry = {
-  exemplarSize: network.exemplarSize,
-  searchSize: network.searchSize,
-  context: params.context,
-  stride: ENCODER_STRIDE,
-  scoreSize: scoreSize(network),
-};
+type Mix = 'video' | 'stills' | 'both';
+const VIDEO_FRACTION: Record<Mix, number> = { video: 1, stills: 0, both: 0.5 };
 
-// ---- data: decode every frame once; keep curated crops (video pairs) and sparse stills.
+interface Candidate {
+  label: string;
+  network: SiamFCConfig | PretrainedSiamConfig;
+  mix: Mix;
+  geom: PairGeometry;
+  params: TrackerParams;
+}
+
+function parseCandidate(label: string): Candidate {
+  const parts = label.split(':');
+  const mix = parts[parts.length - 1] as Mix;
+  if (!(mix in VIDEO_FRACTION)) throw new Error(`candidate '${label}': mix must be video, stills or both`);
+  let network: SiamFCConfig | PretrainedSiamConfig;
+  let stride: number;
+  let score: number;
+  if (parts[0] === 'small' && parts.length === 2) {
+    network = { ...DEFAULT_SIAMFC };
+    stride = ENCODER_STRIDE;
+    score = scoreSize(network);
+  } else if (parts.length === 3) {
+    network = { ...DEFAULT_PRETRAINED, backbone: parts[0]!, exemplarCells: Number(parts[1]) };
+    ({ stride, scoreSize: score } = pretrainedGeometry(network));
+  } else {
+    throw new Error(`candidate '${label}': expected backbone:exemplarCells:mix or small:mix`);
+  }
+  const params: TrackerParams = { ...SIAMFC_PARAMS, exemplarSize: network.exemplarSize, searchSize: network.searchSize };
+  const geom: PairGeometry = { exemplarSize: network.exemplarSize, searchSize: network.searchSize, context: params.context, stride, scoreSize: score };
+  return { label, network, mix, geom, params };
+}
+
+const DEFAULT_CANDIDATES: Record<string, string[]> = {
+  pretrained: ['centernet-s4:8:both', 'centernet-s4:8:stills', 'centernet-s4x:8:both', 'centernet-s4:12:both'],
+  small: ['small:video', 'small:stills', 'small:both'],
+};
+if (!(args.network! in DEFAULT_CANDIDATES)) throw new Error(`--network must be pretrained or small, got '${args.network}'`);
+const candidates = (args.candidates?.split(',') ?? DEFAULT_CANDIDATES[args.network!]!).map((c) => parseCandidate(c.trim()));
+const outDir = args.out ?? (args.network === 'small' ? 'models/tracking-small' : 'models/tracking');
+
+// ---- data: decode every frame once; keep sparse stills and, per crop geometry the candidates
+// use, curated crops around the ground truth (video pairs).
+const geomKey = (g: PairGeometry) => `${g.exemplarSize}/${g.searchSize}`;
+const geometries = new Map(candidates.map((c) => [geomKey(c.geom), c.geom]));
 const sequences = await loadSequences(args.sequences!);
-const curated = new Map<string, CuratedFrame[]>();
+const curatedByGeom = new Map<string, Map<string, CuratedFrame[]>>([...geometries.keys()].map((k) => [k, new Map()]));
 const seqStills = new Map<string, StillImage[]>();
 const STILL_EVERY = 6;
 for (const seq of sequences) {
-  const frames: CuratedFrame[] = [];
+  const crops = new Map([...geometries.keys()].map((k) => [k, [] as CuratedFrame[]]));
   const stills: StillImage[] = [];
   for (let i = 0; i < seq.length; i++) {
     const box = seq.groundTruth[i];
     if (!box) continue;
     const frame = seq.readFrame(i);
-    frames.push(curateFrame(frame, box, geom));
+    for (const [k, g] of geometries) crops.get(k)!.push(curateFrame(frame, box, g));
     if (i % STILL_EVERY === 0) {
       const { image, factor } = downscaleTo(frame, 360);
       stills.push({ image, boxes: [{ x: box.x * factor, y: box.y * factor, w: box.w * factor, h: box.h * factor }] });
     }
   }
-  curated.set(seq.name, frames);
+  for (const [k, list] of crops) curatedByGeom.get(k)!.set(seq.name, list);
   seqStills.set(seq.name, stills);
-  log(`${seq.name}: ${frames.length} curated frames, ${stills.length} stills`);
+  log(`${seq.name}: ${crops.values().next().value!.length} frames with a box, ${stills.length} stills`);
 }
 // Faces: extra still images of a different kind (objects and distractors), no video.
 const faceStills: StillImage[] = [];
@@ -98,33 +148,48 @@ try {
   log(`faces not used: ${(e as Error).message}`);
 }
 
-type Mix = 'video' | 'stills' | 'both';
-const VIDEO_FRACTION: Record<Mix, number> = { video: 1, stills: 0, both: 0.5 };
-
-function sourcesFor(names: string[]): { video: VideoPairSource; stills: StillPairSource } {
-  const video = new VideoPairSource(names.map((n) => curated.get(n)!), geom, { maxGap: 50 });
+function sourcesFor(names: string[], geom: PairGeometry): { video: VideoPairSource; stills: StillPairSource } {
+  const c = curatedByGeom.get(geomKey(geom))!;
+  const video = new VideoPairSource(names.map((n) => c.get(n)!), geom, { maxGap: 50 });
   const stills = new StillPairSource([...names.flatMap((n) => seqStills.get(n)!), ...faceStills], geom);
   return { video, stills };
 }
 
-function train(names: string[], mix: Mix, steps: number, seed: number, label: string): { model: tfl.LayersModel; info: Record<string, unknown> } {
-  const model = buildSiamFC({ ...network, seed });
+function buildNetwork(cand: Candidate, seed: number, stills: StillPairSource): SiamNetwork {
+  if ((cand.network as PretrainedSiamConfig).kind !== 'pretrained') return new EncoderSiamNetwork(buildSiamFC({ ...(cand.network as SiamFCConfig), seed }));
+  const net = PretrainedSiamNetwork.create({ ...(cand.network as PretrainedSiamConfig), seed });
+  // Data-dependent init of the adjust layer's scale from 16 training exemplars.
+  const rng = new Rng(seed + 1000);
+  const ez = cand.geom.exemplarSize;
+  const crops = Array.from({ length: 16 }, () => stills.sample(rng).exemplar);
+  const data = new Float32Array(16 * ez * ez * 3);
+  crops.forEach((c, i) => data.set(c, i * ez * ez * 3));
+  const z = tf.tensor4d(data, [16, ez, ez, 3]);
+  net.calibrate(z);
+  z.dispose();
+  return net;
+}
+
+function train(names: string[], cand: Candidate, steps: number, seed: number, tag: string): { network: SiamNetwork; info: Record<string, unknown> } {
+  const sources = sourcesFor(names, cand.geom);
+  const network = buildNetwork(cand, seed, sources.stills);
   const opts: TrainOptions = {
     steps,
     batchSize: Number(args.batch),
     learningRate: 1e-3,
     finalLearningRate: 1e-4,
-    videoFraction: VIDEO_FRACTION[mix],
-    labelRadius: 2 * ENCODER_STRIDE,
+    videoFraction: VIDEO_FRACTION[cand.mix],
+    labelRadius: 2 * cand.geom.stride,
     seed,
-    logEvery: 25,
-    onLog: (s, l) => log(`${label} step ${s}/${steps} loss ${l.toFixed(4)} tensors ${tf.memory().numTensors}`),
+    logEvery: 50,
+    onLog: (s, l) => log(`${tag} step ${s}/${steps} loss ${l.toFixed(4)} tensors ${tf.memory().numTensors}`),
   };
-  const r = trainSiamFC(model, sourcesFor(names), geom, opts);
+  const r = trainSiamFC(network, sources, cand.geom, opts);
   const tail = r.losses.slice(-25);
   const info = {
+    candidate: cand.label,
     sequences: names,
-    mix,
+    mix: cand.mix,
     steps,
     batchSize: opts.batchSize,
     pairs: r.pairs,
@@ -132,84 +197,85 @@ function train(names: string[], mix: Mix, steps: number, seed: number, label: st
     finalLoss: tail.reduce((a, b) => a + b, 0) / tail.length,
     faces: faceStills.length,
   };
-  log(`${label}: trained in ${Math.round(r.seconds)} s`, JSON.stringify(r.pairs));
-  return { model, info };
+  log(`${tag}: trained in ${Math.round(r.seconds)} s`, JSON.stringify(r.pairs));
+  return { network, info };
 }
 
+const metaFor = (cand: Candidate, training: Record<string, unknown>): TrackerMetadata => ({
+  format: 'fewshot-tracker/1',
+  network: cand.network,
+  params: cand.params,
+  training,
+  createdAt: new Date().toISOString(),
+});
+
 const round = (v: number) => Math.round(v * 1000) / 1000;
+type Row = { auc: number; precision20: number; failures: number; fps: number };
 let experiments: Record<string, unknown> | undefined;
+let winner = args.final ? parseCandidate(args.final) : candidates[0]!;
 
 if (args.experiments) {
   // Two folds mixing OTB and UAV123 sequences; lengths 861 / 574 frames.
   const folds = [
     ['Crossing', 'Girl', 'person11'],
     ['Football1', 'Human3', 'boat1'],
-  ].map((f) => f.filter((n) => curated.has(n)));
+  ].map((f) => f.filter((n) => seqStills.has(n)));
   const all = sequences.map((s) => s.name);
   const foldOf = (name: string) => folds.findIndex((f) => f.includes(name));
-  const mixes: Mix[] = ['video', 'stills', 'both'];
   const steps = Number(args['ablation-steps']);
-  const models = new Map<string, tfl.LayersModel>();
+  const models = new Map<string, SiamNetwork>();
   const trainInfo: Record<string, unknown> = {};
   for (let k = 0; k < folds.length; k++) {
     const trainOn = all.filter((n) => foldOf(n) !== k);
-    for (const mix of mixes) {
-      const label = `${mix}-heldout${k}`;
-      const { model, info } = train(trainOn, mix, steps, Number(args.seed) + k, label);
-      models.set(label, model);
-      trainInfo[label] = { ...info, testedOn: folds[k] };
-      await saveTrackingModel(join(args['runs-dir']!, label), model, {
-        format: 'fewshot-tracker/1',
-        network,
-        params,
-        training: info,
-        createdAt: new Date().toISOString(),
-      });
+    for (const cand of candidates) {
+      const tag = `${cand.label}-heldout${k}`;
+      const dir = join(args['runs-dir']!, tag.replaceAll(':', '_'));
+      // Resumable: a fold model saved by an earlier run with the same steps is reused.
+      const previous = existsSync(join(dir, 'tracker.json')) ? (JSON.parse(readFileSync(join(dir, 'tracker.json'), 'utf8')) as TrackerMetadata) : null;
+      if (previous?.training?.steps === steps && previous.training.candidate === cand.label) {
+        models.set(tag, (await loadTrackingModel(dir)).network);
+        trainInfo[tag] = { ...previous.training, testedOn: folds[k] };
+        log(`${tag}: reusing ${dir}`);
+        continue;
+      }
+      const { network, info } = train(trainOn, cand, steps, Number(args.seed) + k, tag);
+      models.set(tag, network);
+      trainInfo[tag] = { ...info, testedOn: folds[k] };
+      await saveTrackingModel(dir, network.model, metaFor(cand, info));
     }
   }
-  const untrained = buildSiamFC({ ...network, seed: Number(args.seed) });
-  const table: Record<string, Record<string, { auc: number; precision20: number; fps: number }>> = {};
-  for (const seq of sequences as TrackingSequence[]) {
+  const table: Record<string, Record<string, Row>> = {};
+  for (const seq of sequences) {
     const k = foldOf(seq.name);
     if (k < 0) continue;
     const specs: TrackerSpec[] = [
-      { name: 'ncc', scorer: new NccScorer(), params },
-      // Random weights, no training: separates what the architecture gives from what training adds.
-      { name: 'untrained', scorer: new SiamFCScorer(untrained), params },
-      ...mixes.map((mix) => ({ name: mix, scorer: new SiamFCScorer(models.get(`${mix}-heldout${k}`)!), params })),
+      ...(args['no-baseline'] ? [] : [{ name: 'ncc', scorer: new NccScorer(), params: SIAMFC_PARAMS }]),
+      ...candidates.map((c) => ({ name: c.label, scorer: new SiamFCScorer(models.get(`${c.label}-heldout${k}`)!), params: c.params })),
     ];
     const runs = runTrackers(seq, specs);
     table[seq.name] = Object.fromEntries(
-      runs.map((r) => [r.tracker, { auc: round(r.scores.auc), precision20: round(r.scores.precision20), fps: round(r.fps) }]),
+      runs.map((r) => [r.tracker, { auc: round(r.scores.auc), precision20: round(r.scores.precision20), failures: r.scores.failures, fps: round(r.fps) }]),
     );
     log(seq.name, JSON.stringify(table[seq.name]));
   }
-  const trackers = ['ncc', 'untrained', ...mixes];
+  const trackers = [...(args['no-baseline'] ? [] : ['ncc']), ...candidates.map((c) => c.label)];
   const mean = Object.fromEntries(
     trackers.map((t) => {
       const rows = Object.values(table).map((r) => r[t]!);
-      const avg = (f: (r: { auc: number; precision20: number; fps: number }) => number) =>
-        round(rows.reduce((a, r) => a + f(r), 0) / rows.length);
-      return [t, { meanAuc: avg((r) => r.auc), meanPrecision20: avg((r) => r.precision20), fps: avg((r) => r.fps) }];
+      const avg = (f: (r: Row) => number) => round(rows.reduce((a, r) => a + f(r), 0) / rows.length);
+      return [t, { meanAuc: avg((r) => r.auc), meanPrecision20: avg((r) => r.precision20), failures: rows.reduce((a, r) => a + r.failures, 0), fps: avg((r) => r.fps) }];
     }),
   );
-  experiments = { protocol: '2-fold cross-validation over sequences', folds, steps, perSequence: table, mean, training: trainInfo };
-  console.log(JSON.stringify({ mean, perSequence: table }, null, 2));
-  for (const m of [...models.values(), untrained]) m.dispose();
+  if (!args.final) winner = candidates.reduce((best, c) => (mean[c.label]!.meanAuc > mean[best.label]!.meanAuc ? c : best));
+  experiments = { protocol: '2-fold cross-validation over sequences', folds, steps, perSequence: table, mean, winner: winner.label, training: trainInfo };
+  console.log(JSON.stringify({ mean, perSequence: table, winner: winner.label }, null, 2));
+  for (const m of models.values()) m.dispose();
 }
 
-// ---- the shipped model: every sequence, with the chosen source mix.
-const finalMix = args['final-mix'] as Mix;
-if (!(finalMix in VIDEO_FRACTION)) throw new Error(`--final-mix must be video, stills or both, got '${finalMix}'`);
+// ---- the shipped model: every sequence, the chosen candidate.
 const names = sequences.map((s) => s.name);
-const { model, info } = train(names, finalMix, Number(args.steps), Number(args.seed), 'final');
-mkdirSync(args.out!, { recursive: true });
-await saveTrackingModel(args.out!, model, {
-  format: 'fewshot-tracker/1',
-  network,
-  params,
-  training: { ...info, script: 'scripts/train-tracking.ts', args, ...(experiments ? { experiments } : {}) },
-  createdAt: new Date().toISOString(),
-});
-if (experiments) writeFileSync(join(args.out!, 'experiments.json'), JSON.stringify(experiments, null, 2) + '\n');
-log(`saved ${args.out}`);
+const { network, info } = train(names, winner, Number(args.steps), Number(args.seed), 'final');
+mkdirSync(outDir, { recursive: true });
+await saveTrackingModel(outDir, network.model, metaFor(winner, { ...info, script: 'scripts/train-tracking.ts', args, ...(experiments ? { experiments } : {}) }));
+if (experiments) writeFileSync(join(outDir, 'experiments.json'), JSON.stringify(experiments, null, 2) + '\n');
+log(`saved ${outDir} (${winner.label})`);

@@ -45,5 +45,16 @@ export {
 } from './applications/signatures/layout.js';
 export { loadSequence, loadSequences, findSequenceFolders, sequenceFromSource } from './tracking/sequence.js';
 export { writeTrackingReport } from './tracking/report.js';
+// SiamFC networks: the pretrained backbone's weights are read from models/ on disk.
+export {
+  type SiamNetwork,
+  EncoderSiamNetwork,
+  PretrainedSiamNetwork,
+  buildPretrainedHead,
+  scorePairs,
+  DEFAULT_PRETRAINED,
+  type PretrainedSiamConfig,
+} from './tracking/siam_network.js';
+export { PretrainedBackbone, BACKBONES, type BackboneSpec } from './tracking/backbone.js';
 export { saveTrackingModel, loadTrackingModel, type TrackerMetadata } from './tracking/model_io.js';
 export { loadTrackerModel, DEFAULT_TRACKING_MODEL_DIR } from './tracking/default_model.js';

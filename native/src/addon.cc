@@ -47,8 +47,9 @@ Napi::Value guarded(const Napi::CallbackInfo& info, F f) {
 
 Napi::Value Conv2dForward(const Napi::CallbackInfo& i) {
   return guarded(i, [&] {
+    // i[7] (optional): groups; the channel count for a depthwise convolution.
     conv2dForward(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), in(i[3]), out(i[4]), int(i64(i[5])),
-                  float(f64(i[6])));
+                  float(f64(i[6])), i.Length() > 7 && i[7].IsNumber() ? i64(i[7]) : 1);
   });
 }
 Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& i) {

@@ -80,12 +80,20 @@ struct Descs {
   memory::dims strides, dilates, padL, padR;
 };
 
-Descs descsOf(const ConvGeometry& g) {
+// groups > 1: grouped convolution; groups == ic is TF's depthwise conv, whose filter
+// [kh, kw, ic, multiplier] is oneDNN's {g, oc/g, 1, kh, kw} in the hwigo layout.
+Descs descsOf(const ConvGeometry& g, int64_t groups = 1) {
   Descs d;
   d.src = memory::desc({g.n, g.ic, g.ih, g.iw}, dt::f32, tag::nhwc);
   d.dst = memory::desc({g.n, g.oc, g.oh, g.ow}, dt::f32, tag::nhwc);
-  d.weightsUser = memory::desc({g.oc, g.ic, g.kh, g.kw}, dt::f32, tag::hwio);
-  d.weightsAny = memory::desc({g.oc, g.ic, g.kh, g.kw}, dt::f32, tag::any);
+  if (groups > 1) {
+    const memory::dims w{groups, g.oc / groups, g.ic / groups, g.kh, g.kw};
+    d.weightsUser = memory::desc(w, dt::f32, tag::hwigo);
+    d.weightsAny = memory::desc(w, dt::f32, tag::any);
+  } else {
+    d.weightsUser = memory::desc({g.oc, g.ic, g.kh, g.kw}, dt::f32, tag::hwio);
+    d.weightsAny = memory::desc({g.oc, g.ic, g.kh, g.kw}, dt::f32, tag::any);
+  }
   d.bias = memory::desc({g.oc}, dt::f32, tag::x);
   d.strides = {g.sh, g.sw};
   d.dilates = {g.dh - 1, g.dw - 1};
@@ -134,12 +142,12 @@ memory weightsFor(ConvPrimitive& p, const float* w) {
 }  // namespace
 
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
-                   int activation, float alpha) {
-  const std::string key = keyOf("fwd", g, activation, alpha, bias != nullptr);
+                   int activation, float alpha, int64_t groups) {
+  const std::string key = keyOf("fwd", g, activation, alpha, bias != nullptr) + ",g" + std::to_string(groups);
   auto p = cache().get(key);
   if (!p) {
     p = std::make_shared<ConvPrimitive>();
-    Descs d = descsOf(g);
+    Descs d = descsOf(g, groups);
     post_ops ops;
     appendActivation(ops, activation, alpha);
     primitive_attr attr;

@@ -13,9 +13,10 @@ struct ConvGeometry {
 
 enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, kSigmoid = 5 };
 
-// oneDNN convolutions (primitives cached by geometry).
+// oneDNN convolutions (primitives cached by geometry). groups == ic: depthwise (TF's
+// DepthwiseConv2dNative, filter [kh, kw, ic, multiplier]).
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
-                   float* y, int activation, float alpha);
+                   float* y, int activation, float alpha, int64_t groups = 1);
 void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx);
 void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw);
 

@@ -1,10 +1,13 @@
-/** Where the shipped tracking model lives, and loading `--model DIR` or it with a clear error. */
+/** Where the shipped tracking models live, and loading `--model DIR` or them with a clear error. */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadTrackingModel } from './model_io.js';
+import { isPretrained, loadTrackingModel } from './model_io.js';
 
+/** SiamFC on the pretrained CenterNet backbone: the default tracker. */
 export const DEFAULT_TRACKING_MODEL_DIR = fileURLToPath(new URL('../../models/tracking/', import.meta.url));
+/** The small encoder trained from scratch: faster, less accurate. */
+export const SMALL_TRACKING_MODEL_DIR = fileURLToPath(new URL('../../models/tracking-small/', import.meta.url));
 
 export async function loadTrackerModel(dir?: string): ReturnType<typeof loadTrackingModel> {
   const chosen = dir ? resolve(dir) : DEFAULT_TRACKING_MODEL_DIR;
@@ -12,4 +15,16 @@ export async function loadTrackerModel(dir?: string): ReturnType<typeof loadTrac
     throw new Error(`the shipped tracking model is missing from ${chosen}: train it with 'npm run train:tracking' or pass --model DIR`);
   }
   return loadTrackingModel(chosen);
+}
+
+/**
+ * The models `eval-track` compares: the given folders, or both shipped ones (pretrained first).
+ * Names: siamfc-pretrained / siamfc-small, plus the folder name when two would clash.
+ */
+export async function loadTrackerModels(dirs?: string[]): Promise<Array<Awaited<ReturnType<typeof loadTrackingModel>> & { name: string }>> {
+  const chosen = dirs && dirs.length > 0 ? dirs.map((d) => resolve(d)) : [DEFAULT_TRACKING_MODEL_DIR, SMALL_TRACKING_MODEL_DIR].filter((d) => existsSync(join(d, 'model.json')));
+  if (chosen.length === 0) throw new Error(`no shipped tracking model in ${DEFAULT_TRACKING_MODEL_DIR}: train one with 'npm run train:tracking' or pass --model DIR`);
+  const loaded = await Promise.all(chosen.map((d) => loadTrackingModel(d)));
+  const kinds = loaded.map((l) => (isPretrained(l.meta.network) ? 'siamfc-pretrained' : 'siamfc-small'));
+  return loaded.map((l, i) => ({ ...l, name: kinds.filter((k) => k === kinds[i]).length > 1 ? `${kinds[i]}:${basename(chosen[i]!)}` : kinds[i]! }));
 }

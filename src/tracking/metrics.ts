@@ -27,6 +27,8 @@ export interface SequenceScores {
   precision20: number;
   /** Frames that were scored (ground truth present). */
   frames: number;
+  /** Scored frames where the box does not overlap the ground truth at all (IoU 0): VOT's failures. */
+  failures: number;
 }
 
 function pairwise(predicted: readonly Box[], truth: readonly (Box | null)[]): { ious: number[]; errors: number[] } {
@@ -90,5 +92,6 @@ export function scoreSequence(predicted: readonly Box[], truth: readonly (Box | 
     auc: successAuc(success),
     precision20: fraction(errors, (v) => v <= 20),
     frames: ious.filter((v) => !Number.isNaN(v)).length,
+    failures: ious.filter((v) => v === 0).length,
   };
 }

@@ -9,12 +9,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { MODEL_JSON, WEIGHTS_BIN, serializeModel } from '../models/io.js';
 import './cross_correlation.js';
-import { splitSiamFC, type SiamFCConfig } from './siamfc_model.js';
+import { EncoderSiamNetwork, PretrainedSiamNetwork, type PretrainedSiamConfig, type SiamNetwork } from './siam_network.js';
+import { BACKBONES } from './backbone.js';
+import type { SiamFCConfig } from './siamfc_model.js';
 import type { TrackerParams } from './tracker.js';
 
 export interface TrackerMetadata {
   format: 'fewshot-tracker/1';
-  network: SiamFCConfig;
+  /** The small from-scratch encoder (no `kind`), or a pretrained backbone + trained head. */
+  network: SiamFCConfig | PretrainedSiamConfig;
+  /** Pretrained networks: where the backbone weights come from (package@version, licence). */
+  backbone?: string;
   params: TrackerParams;
   training?: Record<string, unknown>;
   createdAt: string;
@@ -22,6 +27,7 @@ export interface TrackerMetadata {
 
 export async function saveTrackingModel(dir: string, model: tfl.LayersModel, meta: TrackerMetadata): Promise<void> {
   mkdirSync(dir, { recursive: true });
+  if (isPretrained(meta.network)) meta = { ...meta, backbone: BACKBONES[meta.network.backbone]?.source };
   const { modelJson, weights } = await serializeModel(model);
   if (weights.byteLength === 0) throw new Error('saveTrackingModel: model has no weights');
   writeFileSync(join(dir, WEIGHTS_BIN), weights);
@@ -29,7 +35,11 @@ export async function saveTrackingModel(dir: string, model: tfl.LayersModel, met
   writeFileSync(join(dir, 'tracker.json'), JSON.stringify(meta, null, 2) + '\n');
 }
 
-export async function loadTrackingModel(dir: string): Promise<{ model: tfl.LayersModel; meta: TrackerMetadata }> {
+export function isPretrained(network: TrackerMetadata['network']): network is PretrainedSiamConfig {
+  return (network as PretrainedSiamConfig).kind === 'pretrained';
+}
+
+export async function loadTrackingModel(dir: string): Promise<{ network: SiamNetwork; meta: TrackerMetadata }> {
   for (const f of ['model.json', 'weights.bin', 'tracker.json']) {
     if (!existsSync(join(dir, f))) throw new Error(`${join(dir, f)}: missing (a tracking model folder holds model.json, weights.bin, tracker.json)`);
   }
@@ -50,6 +60,12 @@ export async function loadTrackingModel(dir: string): Promise<{ model: tfl.Layer
       weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
     }),
   );
-  splitSiamFC(model); // fails early with a clear message if it is some other model
-  return { model, meta };
+  try {
+    // Fails early with a clear message if it is some other model.
+    const network = isPretrained(meta.network) ? new PretrainedSiamNetwork(model, meta.network) : new EncoderSiamNetwork(model);
+    return { network, meta };
+  } catch (e) {
+    model.dispose();
+    throw new Error(`${dir}: ${(e as Error).message}`);
+  }
 }

@@ -8,18 +8,21 @@ import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from '../report/charts.js';
 import { escapeHtml as esc } from '../report/html.js';
 import { encodePng } from './data_access.js';
-import { meanCurve, type SequenceResult, type TrackingEvaluation } from './evaluate.js';
+import type { Rgb } from './draw.js';
+import { meanCurve, trackerOrder, type SequenceResult, type TrackerSummary, type TrackingEvaluation } from './evaluate.js';
 
-const LABELS: Record<string, string> = { siamfc: 'SiamFC (learned)', ncc: 'NCC baseline' };
-const COLORS = ['#e41a1c', '#377eb8'];
+const LABELS: Record<string, string> = { 'siamfc-pretrained': 'SiamFC, pretrained backbone', 'siamfc-small': 'SiamFC, small encoder', ncc: 'NCC baseline' };
+const hex = (c: Rgb) => `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+
+function summaries(summary: TrackingEvaluation): Record<string, TrackerSummary> {
+  return { ...summary.trackers, ncc: summary.baseline };
+}
 
 function curveSpec(results: SequenceResult[], which: 'success' | 'precision', summary: TrackingEvaluation): TopLevelSpec {
-  const trackers = ['siamfc', 'ncc'];
-  const score = (t: string) =>
-    which === 'success'
-      ? `AUC ${(t === 'siamfc' ? summary.meanAuc : summary.baseline.meanAuc).toFixed(3)}`
-      : `P@20 ${(t === 'siamfc' ? summary.meanPrecision20 : summary.baseline.meanPrecision20).toFixed(3)}`;
-  const label = (t: string) => `${LABELS[t]} [${score(t)}]`;
+  const { names: trackers, colors } = trackerOrder(Object.keys(summary.trackers));
+  const all = summaries(summary);
+  const score = (t: string) => (which === 'success' ? `AUC ${all[t]!.meanAuc.toFixed(3)}` : `P@20 ${all[t]!.meanPrecision20.toFixed(3)}`);
+  const label = (t: string) => `${LABELS[t] ?? t} [${score(t)}]`;
   const values = trackers.flatMap((t) => meanCurve(results, t, which).map((p) => ({ threshold: p.threshold, value: p.value, tracker: label(t) })));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -35,11 +38,11 @@ function curveSpec(results: SequenceResult[], which: 'success' | 'precision', su
         title: which === 'success' ? 'overlap threshold (IoU)' : 'location error threshold (pixels)',
       },
       y: { field: 'value', type: 'quantitative', title: which === 'success' ? 'success rate' : 'precision', scale: { domain: [0, 1] } },
-      // Same colours as the frame strips (SiamFC red, NCC blue), whatever the label order.
+      // Same colours as the boxes in the frame strips, whatever the label order.
       color: {
         field: 'tracker',
         type: 'nominal',
-        scale: { domain: trackers.map(label), range: COLORS },
+        scale: { domain: trackers.map(label), range: colors.map(hex) },
         legend: { orient: 'bottom', title: null, labelLimit: 400, direction: 'vertical' },
       },
     },
@@ -51,13 +54,17 @@ export async function writeTrackingReport(dir: string, summary: TrackingEvaluati
   mkdirSync(dir, { recursive: true });
   const success = await renderSvg(curveSpec(results, 'success', summary));
   const precision = await renderSvg(curveSpec(results, 'precision', summary));
+  const { names, colors } = trackerOrder(Object.keys(summary.trackers));
+  const all = summaries(summary);
+  const cells = (x: { auc: number; precision20: number; failures: number; fps: number }) =>
+    `<td>${x.auc.toFixed(3)}</td><td>${x.precision20.toFixed(3)}</td><td>${x.failures}</td><td>${x.fps.toFixed(1)}</td>`;
   const rows = results
-    .map((r) => {
-      const a = summary.sequences[r.name]!;
-      const b = summary.baseline.sequences[r.name]!;
-      return `<tr><td>${esc(r.name)}</td><td>${a.frames}</td><td>${a.auc.toFixed(3)}</td><td>${a.precision20.toFixed(3)}</td><td>${a.fps.toFixed(1)}</td><td>${b.auc.toFixed(3)}</td><td>${b.precision20.toFixed(3)}</td><td>${b.fps.toFixed(1)}</td></tr>`;
-    })
+    .map((r) => `<tr><td>${esc(r.name)}</td><td>${all[names[0]!]!.sequences[r.name]!.frames}</td>${names.map((n) => cells(all[n]!.sequences[r.name]!)).join('')}</tr>`)
     .join('\n');
+  const meanRow = `<tr><th>mean</th><th></th>${names.map((n) => cells({ auc: all[n]!.meanAuc, precision20: all[n]!.meanPrecision20, failures: all[n]!.failures, fps: all[n]!.fps })).join('')}</tr>`;
+  const head1 = `<tr><th rowspan="2">sequence</th><th rowspan="2">frames</th>${names.map((n) => `<th colspan="4">${esc(LABELS[n] ?? n)}</th>`).join('')}</tr>`;
+  const head2 = `<tr>${names.map(() => '<th>AUC</th><th>P@20</th><th>fail</th><th>fps</th>').join('')}</tr>`;
+  const legend = names.map((n, i) => `<span style="color:${hex(colors[i]!)}">${esc(LABELS[n] ?? n)}</span>`).join(', ');
   const strips = results
     .map((r) => {
       const png = encodePng(r.strip);
@@ -70,10 +77,11 @@ export async function writeTrackingReport(dir: string, summary: TrackingEvaluati
 <h1>${esc(title)}</h1>
 <p>One-pass evaluation (OTB): the tracker is given the first ground-truth box only. Success: fraction of frames with IoU above each threshold (AUC = mean over 21 thresholds). Precision: fraction of frames with centre error within each pixel threshold.</p>
 <div class="plots">${success}${precision}</div>
-<table><tr><th>sequence</th><th>frames</th><th>SiamFC AUC</th><th>P@20</th><th>fps</th><th>NCC AUC</th><th>P@20</th><th>fps</th></tr>
+<table>${head1}${head2}
 ${rows}
-<tr><th>mean</th><th></th><th>${summary.meanAuc.toFixed(3)}</th><th>${summary.meanPrecision20.toFixed(3)}</th><th>${summary.fps.toFixed(1)}</th><th>${summary.baseline.meanAuc.toFixed(3)}</th><th>${summary.baseline.meanPrecision20.toFixed(3)}</th><th>${summary.baseline.fps.toFixed(1)}</th></tr></table>
-<h2>Frames</h2><p>Green: ground truth; red: SiamFC; blue: NCC.</p>
+${meanRow}</table>
+<p>fail: frames where the box does not overlap the ground truth (IoU 0). fps: tracking only (crops, network, search); decoding the frames took ${summary.decodeSeconds} s in all and is not counted.</p>
+<h2>Frames</h2><p>Green: ground truth; ${legend}.</p>
 ${strips}
 </body></html>
 `;

@@ -30,7 +30,7 @@ export interface TrackerSpec {
 export function runTrackers(
   seq: TrackingSequence,
   specs: TrackerSpec[],
-  opts: { onFrame?: (i: number, boxes: Box[], frame: Image) => void } = {},
+  opts: { onFrame?: (i: number, boxes: Box[], frame: Image) => void; onDecode?: (seconds: number) => void } = {},
 ): SequenceRun[] {
   const first = seq.groundTruth[0];
   if (!first) throw new Error(`${seq.location}: no box on the first frame`);
@@ -39,7 +39,9 @@ export function runTrackers(
   const boxes: Box[][] = specs.map(() => []);
   try {
     for (let i = 0; i < seq.length; i++) {
+      const d0 = performance.now();
       const frame = seq.readFrame(i);
+      opts.onDecode?.((performance.now() - d0) / 1000);
       trackers.forEach((t, k) => {
         const t0 = performance.now();
         if (i === 0) {

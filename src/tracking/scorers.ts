@@ -5,9 +5,7 @@
  * by average pooling), so it is also fast.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
-import { splitSiamFC, ENCODER_STRIDE } from './siamfc_model.js';
-import type { CrossCorrelation } from './cross_correlation.js';
+import type { SiamNetwork } from './siam_network.js';
 import type { ResponseScorer } from './tracker.js';
 
 function stack(crops: Float32Array[], size: number): tf.Tensor4D {
@@ -23,28 +21,26 @@ function unstackMaps(t: tf.Tensor4D): { maps: Float32Array[]; size: number } {
   return { maps, size: h === w ? h : (() => { throw new Error(`non-square score map ${h}x${w}`); })() };
 }
 
+/** A SiamNetwork as a scorer; disposing the scorer frees the exemplar, not the network. */
 export class SiamFCScorer implements ResponseScorer {
   readonly name = 'siamfc';
-  readonly stride = ENCODER_STRIDE;
-  private readonly encoder: tfl.LayersModel;
-  private readonly xcorr: CrossCorrelation;
+  readonly stride: number;
   private exemplar: tf.Tensor4D | null = null;
 
-  constructor(model: tfl.LayersModel) {
-    ({ encoder: this.encoder, xcorr: this.xcorr } = splitSiamFC(model));
+  constructor(private readonly network: SiamNetwork) {
+    this.stride = network.stride;
   }
 
   setExemplar(crop: Float32Array, size: number): void {
     this.exemplar?.dispose();
-    this.exemplar = tf.tidy(() => this.encoder.apply(stack([crop], size)) as tf.Tensor4D);
+    this.exemplar = tf.tidy(() => this.network.embedExemplar(stack([crop], size)));
   }
 
   score(crops: Float32Array[], cropSize: number): { maps: Float32Array[]; size: number } {
     const z = this.exemplar;
     if (!z) throw new Error('SiamFCScorer: setExemplar before score');
     const t = tf.tidy(() => {
-      const fx = this.encoder.apply(stack(crops, cropSize)) as tf.Tensor4D;
-      return this.xcorr.apply([z, fx]) as tf.Tensor4D;
+      return this.network.correlate(z, this.network.embedSearch(stack(crops, cropSize)));
     });
     try {
       return unstackMaps(t);

@@ -6,7 +6,7 @@
  */
 import { decodeImage, openSource, type FileSource, type Image } from './data_access.js';
 import { parseGroundTruth } from './ground_truth.js';
-import type { Box } from './boxes.js';
+import { toOtb, type Box } from './boxes.js';
 
 export const GROUND_TRUTH_FILE = 'groundtruth_rect.txt';
 const FRAME_PATTERN = /^(\d+)\.(jpe?g|png)$/i;
@@ -49,7 +49,9 @@ export function sequenceFromSource(source: FileSource, dir: string): TrackingSeq
   const gtPath = prefix + GROUND_TRUTH_FILE;
   if (!files.includes(gtPath)) throw new Error(`${where(gtPath)}: missing ground-truth file`);
   const groundTruth = parseGroundTruth(new TextDecoder().decode(source.read(gtPath)), where(gtPath));
-  if (!groundTruth[0]) throw new Error(`${where(gtPath)}:1: the first box must be present (it initialises the tracker)`);
+  if (!groundTruth[0]) {
+    throw new Error(`${where(gtPath)}:1: the first box must be present and have a positive size (it initialises the tracker); NaN or a zero width/height is only allowed on later lines`);
+  }
 
   const frames = files
     .filter((f) => f.startsWith(prefix + 'img/') && !f.slice(prefix.length + 4).includes('/'))
@@ -78,6 +80,7 @@ export function sequenceFromSource(source: FileSource, dir: string): TrackingSeq
   }
   // More frames than boxes (a truncated annotation): track the annotated part only.
   const framePaths = frames.slice(0, groundTruth.length).map((f) => f.path);
+  let frameSize: { width: number; height: number; path: string } | null = null;
   return {
     name,
     location: where(dir),
@@ -87,7 +90,21 @@ export function sequenceFromSource(source: FileSource, dir: string): TrackingSeq
     readFrame(index: number): Image {
       const p = framePaths[index];
       if (p === undefined) throw new Error(`${name}: frame index ${index} out of range 0..${framePaths.length - 1}`);
-      return decodeImage(source.read(p), where(p));
+      const image = decodeImage(source.read(p), where(p));
+      // A frame of another size, or a box that misses the frame entirely, means the annotation
+      // and the images do not belong together: scoring them would give a silently wrong number.
+      frameSize ??= { width: image.width, height: image.height, path: p };
+      if (image.width !== frameSize.width || image.height !== frameSize.height) {
+        throw new Error(`${where(p)}: frame is ${image.width}x${image.height} but ${frameSize.path.split('/').pop()} is ${frameSize.width}x${frameSize.height}`);
+      }
+      const box = groundTruth[index];
+      if (box && (box.x >= image.width || box.y >= image.height || box.x + box.w <= 0 || box.y + box.h <= 0)) {
+        throw new Error(
+          `${where(gtPath)}:${index + 1}: box ${toOtb(box)} lies entirely outside the ${image.width}x${image.height} frame ${p.split('/').pop()} ` +
+            '(a target out of view is written NaN,NaN,NaN,NaN)',
+        );
+      }
+      return image;
     },
   };
 }

@@ -6,7 +6,6 @@
  * feature is 8x8 and the score map 17x17, as in SiamFC; the forward pass for 3 scales is ~10 ms on
  * the wasm backend instead of the ~0.5 s the full-size AlexNet would need here.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { CrossCorrelation } from './cross_correlation.js';
 
@@ -69,14 +68,4 @@ export function splitSiamFC(model: tfl.LayersModel): { encoder: tfl.LayersModel;
     throw new Error('not a SiamFC model: expected an "encoder" sub-model and a CrossCorrelation layer');
   }
   return { encoder, xcorr: xcorr as CrossCorrelation };
-}
-
-/** Score maps for a batch of pairs (training and tests); same numbers as model.apply. */
-export function scorePairs(model: tfl.LayersModel, exemplars: tf.Tensor4D, searches: tf.Tensor4D): tf.Tensor4D {
-  const { encoder, xcorr } = splitSiamFC(model);
-  return tf.tidy(() => {
-    const fz = encoder.apply(exemplars) as tf.Tensor4D;
-    const fx = encoder.apply(searches) as tf.Tensor4D;
-    return xcorr.apply([fz, fx]) as tf.Tensor4D;
-  });
 }

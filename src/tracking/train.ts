@@ -4,10 +4,9 @@
  * and minimises the balanced logistic loss with Adam, decaying the learning rate geometrically.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { Rng } from '../util/random.js';
 import { balancedLogisticLoss } from './loss.js';
-import { scorePairs } from './siamfc_model.js';
+import { scorePairs, type SiamNetwork } from './siam_network.js';
 import { scoreLabels, type PairGeometry, type StillPairSource, type TrainingPair, type VideoPairSource } from './training_pairs.js';
 
 export interface TrainOptions {
@@ -31,7 +30,7 @@ export interface TrainResult {
 }
 
 export function trainSiamFC(
-  model: tfl.LayersModel,
+  network: SiamNetwork,
   sources: { video?: VideoPairSource; stills?: StillPairSource },
   geom: PairGeometry,
   opts: TrainOptions,
@@ -72,7 +71,7 @@ export function trainSiamFC(
       const x = tf.tensor4d(xData, [B, sz, sz, 3]);
       const y = tf.tensor4d(yData, [B, s, s, 1]);
       const w = tf.tensor4d(wData, [B, s, s, 1]);
-      return optimizer.minimize(() => balancedLogisticLoss(scorePairs(model, z, x), y, w), true)!;
+      return optimizer.minimize(() => balancedLogisticLoss(scorePairs(network, z, x), y, w), true)!;
     });
     const v = loss.dataSync()[0]!;
     loss.dispose();

@@ -30,6 +30,19 @@ test('FusedConv2D (bias + activation) matches cpu', { skip: skipNative }, async 
   }
 });
 
+test('DepthwiseConv2dNative and FusedDepthwiseConv2D (multiplier 1 and 2, bias + activation) match cpu', { skip: skipNative }, async () => {
+  const acts = ['relu6', 'linear', 'relu'] as const;
+  for (const [i, c] of convCases.entries()) {
+    if ((c.d !== 1 && c.s !== 1) || typeof c.pad !== 'string') continue; // tfjs: dilation needs stride 1; no explicit pads
+    const mult = i % 2 ? 2 : 1;
+    const x = () => randn([c.n, c.h, c.w, c.ci], i) as tf.Tensor4D;
+    const filter = () => randn([...c.k, c.ci, mult], 100 + i) as tf.Tensor4D;
+    await assertSame(`depthwise case ${i}`, () => tf.depthwiseConv2d(x(), filter(), c.s, c.pad as 'same' | 'valid', 'NHWC', c.d));
+    await assertSame(`fused depthwise case ${i}`, () =>
+      tf.fused.depthwiseConv2d({ x: x(), filter: filter(), strides: c.s, pad: c.pad as 'same' | 'valid', dilations: c.d, bias: randn([c.ci * mult], 200 + i), activation: acts[i % acts.length] }));
+  }
+});
+
 test('Conv2DBackpropInput and Conv2DBackpropFilter match cpu', { skip: skipNative }, async () => {
   for (const [i, c] of convCases.entries()) {
     if (c.d !== 1) continue; // tfjs has no gradient for dilated conv2d

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
 import { crossCorrelate, CrossCorrelation } from '../../src/tracking/cross_correlation.js';
 import { loadTrackingModel, saveTrackingModel } from '../../src/tracking/model_io.js';
-import { buildSiamFC, DEFAULT_SIAMFC, featureSize, scorePairs, scoreSize } from '../../src/tracking/siamfc_model.js';
+import { buildSiamFC, DEFAULT_SIAMFC, featureSize, scoreSize } from '../../src/tracking/siamfc_model.js';
+import { EncoderSiamNetwork, scorePairs } from '../../src/tracking/siam_network.js';
 import { SIAMFC_PARAMS } from '../../src/tracking/tracker.js';
 import { Rng } from '../../src/util/random.js';
 
@@ -90,15 +91,15 @@ test('a SiamFC model saves and loads (standard TF.js files + tracker.json) with 
   const rng = new Rng(4);
   const z = tf.tensor4d(Float32Array.from({ length: 63 * 63 * 3 }, () => rng.next()), [1, 63, 63, 3]);
   const x = tf.tensor4d(Float32Array.from({ length: 2 * 127 * 127 * 3 }, () => rng.next()), [2, 127, 127, 3]);
-  const before = scorePairs(model, tf.concat([z, z]) as tf.Tensor4D, x);
+  const before = scorePairs(new EncoderSiamNetwork(model), tf.concat([z, z]) as tf.Tensor4D, x);
   assert.deepEqual(before.shape, [2, 17, 17, 1]);
   // The functional model (both inputs) gives the same map.
   const viaModel = model.predict([tf.concat([z, z]), x]) as tf.Tensor;
   assert.ok(tf.max(tf.abs(tf.sub(viaModel, before))).dataSync()[0]! < 1e-5);
   const dir = join(mkdtempSync(join(tmpdir(), 'fewshot-trk-model-')), 'm');
   await saveTrackingModel(dir, model, { format: 'fewshot-tracker/1', network: cfg, params: SIAMFC_PARAMS, createdAt: 'now' });
-  const { model: loaded, meta } = await loadTrackingModel(dir);
-  assert.deepEqual(meta.network.channels, [4, 6, 6, 4]);
+  const { network: loaded, meta } = await loadTrackingModel(dir);
+  assert.deepEqual((meta.network as typeof cfg).channels, [4, 6, 6, 4]);
   const after = scorePairs(loaded, tf.concat([z, z]) as tf.Tensor4D, x);
   assert.ok(tf.max(tf.abs(tf.sub(after, before))).dataSync()[0]! < 1e-6);
   await assert.rejects(loadTrackingModel(join(dir, 'nope')), /model\.json: missing/);

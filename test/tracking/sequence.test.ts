@@ -8,6 +8,12 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { parseGroundTruth } from '../../src/tracking/ground_truth.js';
 import { loadSequence, loadSequences } from '../../src/tracking/sequence.js';
 import { makeFrames, writeSequence } from './synthetic.js';
+import { runTrackers } from '../../src/tracking/run.js';
+import { NccScorer } from '../../src/tracking/scorers.js';
+import { SIAMFC_PARAMS } from '../../src/tracking/tracker.js';
+import { selectBackend } from '../../src/backend/select.js';
+
+await selectBackend('cpu', { quiet: true });
 
 test('ground truth: comma, tab and space separators; 1-based to 0-based', () => {
   const boxes = parseGroundTruth('10,20,30,40\n11\t21\t31\t41\r\n12 22  32 42\n\n', 'gt.txt');
@@ -72,4 +78,38 @@ test('malformed ground truth in a sequence folder names file and line', async ()
   await assert.rejects(loadSequence(dir), /Bad\/groundtruth_rect\.txt:2: expected 4 numbers/);
   const none = mkdtempSync(join(tmpdir(), 'fewshot-track-empty-'));
   await assert.rejects(loadSequence(none), /not a tracking sequence/);
+});
+
+test('bad input: first box NaN or zero-size, a box outside the image, a frame of another size', async () => {
+  const { frames, boxes } = makeFrames({ frames: 3, width: 32, height: 24, size: 6 });
+  for (const first of ['NaN,NaN,NaN,NaN', '5,5,0,6']) {
+    const dir = writeSequence(frames, boxes, { name: 'First', groundTruth: `${first}\n5,5,6,6\n5,5,6,6\n` });
+    await assert.rejects(loadSequence(dir), /First\/groundtruth_rect\.txt:1: the first box must be present and have a positive size/);
+  }
+  // Line 3 puts the box at x = 40 in a 32 px wide frame: an error when that frame is read.
+  const outside = await loadSequence(writeSequence(frames, boxes, { name: 'Outside', groundTruth: '5,5,6,6\n5,5,6,6\n41,5,6,6\n' }));
+  outside.readFrame(0);
+  outside.readFrame(1);
+  assert.throws(() => outside.readFrame(2), /Outside\/groundtruth_rect\.txt:3: box 41,5,6,6 lies entirely outside the 32x24 frame 0003\.png/);
+  // Partly outside is a normal box (targets leave the frame edge in OTB too).
+  const partly = await loadSequence(writeSequence(frames, boxes, { name: 'Partly', groundTruth: '5,5,6,6\n-2,-2,6,6\n30,20,6,6\n' }));
+  for (let i = 0; i < 3; i++) partly.readFrame(i);
+  const resized = [...frames];
+  resized[1] = makeFrames({ frames: 2, width: 40, height: 24, size: 6 }).frames[1]!;
+  const mixed = await loadSequence(writeSequence(resized, boxes, { name: 'Mixed' }));
+  mixed.readFrame(0);
+  assert.throws(() => mixed.readFrame(1), /Mixed\/img\/0002\.png: frame is 40x24 but 0001\.png is 32x24/);
+});
+
+test('grayscale frames load as one channel and are tracked like colour ones', async () => {
+  const { frames, boxes } = makeFrames({ frames: 8, seed: 14 });
+  const gray = frames.map((f) => {
+    const data = new Uint8Array(f.width * f.height);
+    for (let i = 0; i < data.length; i++) data[i] = Math.round((f.data[3 * i]! + f.data[3 * i + 1]! + f.data[3 * i + 2]!) / 3);
+    return { width: f.width, height: f.height, channels: 1 as const, data };
+  });
+  const seq = await loadSequence(writeSequence(gray, boxes, { name: 'Gray' }));
+  assert.equal(seq.readFrame(0).channels, 1);
+  const [run] = runTrackers(seq, [{ name: 'ncc', scorer: new NccScorer(), params: SIAMFC_PARAMS }]);
+  assert.equal(run!.scores.precision20, 1);
 });

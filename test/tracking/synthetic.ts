@@ -27,9 +27,9 @@ export function makeFrames(opts: { width?: number; height?: number; frames?: num
   const frames: Image[] = [];
   const boxes: Box[] = [];
   for (let t = 0; t < n; t++) {
-    // Moves right and down along a gentle curve, ~2 px per frame.
-    const x = 20 + 2.2 * t;
-    const y = 30 + 8 * Math.sin(t / 5);
+    // Moves right and down along a gentle curve, ~2 px per frame; starts inside small frames too.
+    const x = Math.min(20, (W - size) / 4) + 2.2 * t;
+    const y = Math.min(30, (H - size) / 2) + 8 * Math.sin(t / 5);
     const data = new Uint8Array(W * H * 3);
     for (let py = 0; py < H; py++) {
       for (let px = 0; px < W; px++) {

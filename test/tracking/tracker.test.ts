@@ -9,6 +9,8 @@ import { cosineWindow, upsample } from '../../src/tracking/response.js';
 import { runTrackers } from '../../src/tracking/run.js';
 import { NccScorer, SiamFCScorer } from '../../src/tracking/scorers.js';
 import { buildSiamFC, DEFAULT_SIAMFC } from '../../src/tracking/siamfc_model.js';
+import { DEFAULT_PRETRAINED, EncoderSiamNetwork, PretrainedSiamNetwork } from '../../src/tracking/siam_network.js';
+import { loadTrackingModel } from '../../src/tracking/model_io.js';
 import { SiamTracker, SIAMFC_PARAMS } from '../../src/tracking/tracker.js';
 import { evaluateTracking } from '../../src/tracking/evaluate.js';
 import { writeTrackingReport } from '../../src/tracking/report.js';
@@ -46,19 +48,20 @@ test('the SiamFC tracker follows the object from a generated sequence folder, wi
   const seq = await loadSequence(writeSequence(frames, boxes, { name: 'Moving' }));
   // The shipped model when present; otherwise an untrained one (random conv features still
   // match a high-contrast pattern, which is what this test checks: crops, search and box update).
-  const shipped = join('models', 'tracking');
-  const model = existsSync(join(shipped, 'model.json'))
-    ? (await import('../../src/tracking/model_io.js')).loadTrackingModel(shipped).then((m) => m.model)
-    : Promise.resolve(buildSiamFC({ ...DEFAULT_SIAMFC, channels: [8, 12, 12, 8], seed: 3 }));
-  const scorer = new SiamFCScorer(await model);
-  const before = tf.memory().numTensors;
-  const [run] = runTrackers(seq, [{ name: 'siamfc', scorer, params: SIAMFC_PARAMS }]);
-  assert.equal(tf.memory().numTensors, before, 'tensors leaked while tracking');
-  assert.equal(run!.boxes.length, 12);
-  assert.ok(run!.scores.precision20 === 1, `precision@20 ${run!.scores.precision20}`);
-  assert.ok(run!.scores.auc > 0.5, `success AUC ${run!.scores.auc}`);
-  assert.ok(run!.fps > 0);
-  void readFileSync;
+  for (const shipped of [join('models', 'tracking'), join('models', 'tracking-small')]) {
+    const { network, meta } = existsSync(join(shipped, 'model.json'))
+      ? await loadTrackingModel(shipped)
+      : { network: new EncoderSiamNetwork(buildSiamFC({ ...DEFAULT_SIAMFC, channels: [8, 12, 12, 8], seed: 3 })), meta: { params: SIAMFC_PARAMS } };
+    const scorer = new SiamFCScorer(network);
+    const before = tf.memory().numTensors;
+    const [run] = runTrackers(seq, [{ name: 'siamfc', scorer, params: meta.params }]);
+    assert.equal(tf.memory().numTensors, before, `${shipped}: tensors leaked while tracking`);
+    assert.equal(run!.boxes.length, 12);
+    assert.ok(run!.scores.precision20 === 1, `${shipped}: precision@20 ${run!.scores.precision20}`);
+    assert.ok(run!.scores.auc > 0.5, `${shipped}: success AUC ${run!.scores.auc}`);
+    assert.ok(run!.fps > 0);
+    network.dispose();
+  }
 });
 
 test('evaluation reports both trackers and writes the HTML report with plots and strips', async () => {
@@ -66,9 +69,21 @@ test('evaluation reports both trackers and writes the HTML report with plots and
   const root = mkdtempSync(join(tmpdir(), 'fewshot-trk-eval-'));
   writeSequence(frames, boxes, { name: 'A', root });
   const seq = await loadSequence(join(root, 'A'));
-  const model = buildSiamFC({ ...DEFAULT_SIAMFC, channels: [4, 6, 6, 4], seed: 1 });
-  const { summary, results } = evaluateTracking([seq], model, SIAMFC_PARAMS, { stripFrames: 3 });
+  const small = new EncoderSiamNetwork(buildSiamFC({ ...DEFAULT_SIAMFC, channels: [4, 6, 6, 4], seed: 1 }));
+  // An untrained head on the vendored backbone: exercises the pretrained path end to end.
+  const pretrained = PretrainedSiamNetwork.create({ ...DEFAULT_PRETRAINED, channels: 8, seed: 1 });
+  const { summary, results } = evaluateTracking(
+    [seq],
+    [
+      { name: 'siamfc-pretrained', network: pretrained, params: { ...SIAMFC_PARAMS, exemplarSize: 64, searchSize: 128 } },
+      { name: 'siamfc-small', network: small, params: SIAMFC_PARAMS },
+    ],
+    { stripFrames: 3 },
+  );
   assert.deepEqual(Object.keys(summary.sequences), ['A']);
+  assert.deepEqual(Object.keys(summary.trackers).sort(), ['siamfc-pretrained', 'siamfc-small']);
+  assert.equal(summary.trackers['siamfc-pretrained']!.meanAuc, summary.meanAuc);
+  assert.ok(Number.isInteger(summary.failures) && summary.decodeSeconds >= 0);
   assert.equal(summary.baseline.method, 'ncc');
   assert.ok(summary.baseline.meanPrecision20 > 0.8);
   for (const v of [summary.meanAuc, summary.meanPrecision20, summary.fps]) assert.ok(Number.isFinite(v));
@@ -78,5 +93,9 @@ test('evaluation reports both trackers and writes the HTML report with plots and
   assert.match(html, /Success plot/);
   assert.match(html, /data:image\/png;base64/);
   assert.ok(existsSync(join(root, 'report', 'strip_A.png')));
+  assert.match(html, /SiamFC, pretrained backbone/);
+  assert.match(html, /SiamFC, small encoder/);
   assert.ok(!/https?:\/\//.test(html.replace(/<svg[\s\S]*?<\/svg>/g, '')), 'report must not reference the network');
+  small.dispose();
+  pretrained.dispose();
 });

@@ -5,6 +5,7 @@ import { selectBackend } from '../../src/backend/select.js';
 import { balancedLogisticLoss } from '../../src/tracking/loss.js';
 import { buildSiamFC, DEFAULT_SIAMFC, ENCODER_STRIDE, scoreSize } from '../../src/tracking/siamfc_model.js';
 import { trainSiamFC } from '../../src/tracking/train.js';
+import { EncoderSiamNetwork } from '../../src/tracking/siam_network.js';
 import { curateFrame, scoreLabels, StillPairSource, VideoPairSource, type PairGeometry } from '../../src/tracking/training_pairs.js';
 import { Rng } from '../../src/util/random.js';
 import { makeFrames } from './synthetic.js';
@@ -58,7 +59,7 @@ test('training runs on both sources, the loss is finite and falls, no tensors le
   const { frames, boxes } = makeFrames({ frames: 8, seed: 22 });
   const video = new VideoPairSource([frames.map((f, i) => curateFrame(f, boxes[i]!, geom))], geom, { maxGap: 4 });
   const stills = new StillPairSource(frames.map((image, i) => ({ image, boxes: [boxes[i]!] })), geom);
-  const model = buildSiamFC({ ...DEFAULT_SIAMFC, channels: [4, 8, 8, 8], seed: 2 });
+  const model = new EncoderSiamNetwork(buildSiamFC({ ...DEFAULT_SIAMFC, channels: [4, 8, 8, 8], seed: 2 }));
   const before = tf.memory().numTensors;
   const r = trainSiamFC(model, { video, stills }, geom, {
     steps: 12,

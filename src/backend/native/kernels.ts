@@ -56,6 +56,24 @@ const fusedConv2D: NativeKernel = ({ inputs, backend, attrs }, addon) => {
   return out.info;
 };
 
+/**
+ * DepthwiseConv2dNative and FusedDepthwiseConv2D (MobileNet backbones): a grouped oneDNN
+ * convolution with one group per input channel; the filter [kh, kw, C, multiplier] is used as is.
+ */
+const depthwiseConv2D: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { x, filter, bias, preluActivationWeights } = inputs;
+  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation, leakyreluAlpha } = attrs as unknown as tf.FusedDepthwiseConv2DAttrs;
+  const act = ACTIVATIONS[activation ?? 'linear'];
+  const xv = f32(backend, x), wv = f32(backend, filter), bv = bias ? f32(backend, bias) : null;
+  if (!xv || !wv || act === undefined || preluActivationWeights != null || !isNHWC(dataFormat)) return null;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations ?? 1, pad, dimRoundingMode, true, 'channelsLast');
+  if (bias && (!bv || bv.length !== info.outChannels)) return null;
+  if (!nonEmpty(info.outShape)) return null;
+  const out = output(backend, info.outShape);
+  addon.conv2dForward(convGeometry(info), xv, wv, bv, out.values, act, leakyreluAlpha ?? 0.2, info.inChannels);
+  return out.info;
+};
+
 /** fewshot's own kernel: Conv2D + bias + ReLU (see conv_layer.ts). */
 const conv2DBiasRelu: NativeKernel = ({ inputs, backend, attrs }, addon) => {
   const { strides, pad } = attrs as unknown as { strides: [number, number]; pad: 'same' | 'valid' };
@@ -333,6 +351,8 @@ const adamUpdate: NativeKernel = ({ inputs, backend, attrs }, addon) => {
 export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   Conv2D: conv2D,
   FusedConv2D: fusedConv2D,
+  DepthwiseConv2dNative: depthwiseConv2D,
+  FusedDepthwiseConv2D: depthwiseConv2D,
   FewshotConv2DBiasRelu: conv2DBiasRelu,
   Conv2DBackpropInput: conv2DBackpropInput,
   Conv2DBackpropFilter: conv2DBackpropFilter,

@@ -1,19 +1,20 @@
 /**
- * `fewshot eval-track`: OTB one-pass evaluation of the Siamese tracker and, in the same pass, the
- * NCC raw-pixel baseline over every sequence folder under a directory or zip: success AUC,
- * precision at 20 px, fps; --report writes the HTML report with success / precision plots and a
- * frame strip per sequence.
+ * `fewshot eval-track`: OTB one-pass evaluation of the Siamese trackers (by default both shipped
+ * models: SiamFC on the pretrained backbone and the small one) and, in the same pass, the NCC
+ * raw-pixel baseline over every sequence folder under a directory or zip: success AUC, precision
+ * at 20 px, failures (frames with IoU 0), fps (tracking only; decoding is reported apart);
+ * --report writes the HTML report with success / precision plots and a frame strip per sequence.
  */
 import type { Command } from 'commander';
-import { loadTrackerModel } from '../../tracking/default_model.js';
-import { evaluateTracking } from '../../tracking/evaluate.js';
+import { loadTrackerModels } from '../../tracking/default_model.js';
+import { evaluateTracking, trackerOrder, type TrackerSummary } from '../../tracking/evaluate.js';
 import { writeTrackingReport } from '../../tracking/report.js';
 import { loadSequences } from '../../tracking/sequence.js';
 import { addBackendOption, printJson, useBackend } from '../options.js';
 
 interface EvalTrackOptions {
   sequences: string;
-  model?: string;
+  model?: string[];
   report?: string;
   json?: boolean;
   backend: string;
@@ -22,33 +23,38 @@ interface EvalTrackOptions {
 export function register(program: Command): void {
   const cmd = program
     .command('eval-track')
-    .description('success AUC, precision@20px and fps of the tracker and the NCC baseline over every sequence under a folder or zip')
+    .description('success AUC, precision@20px, failures and fps of the trackers and the NCC baseline over every sequence under a folder or zip')
     .requiredOption('--sequences <dir|zip>', 'folder or zip holding <seq>/img/0001.jpg... and <seq>/groundtruth_rect.txt')
-    .option('--model <dir>', 'tracking model directory (default: the shipped models/tracking)')
+    .option('--model <dirs...>', 'tracking model directories (default: the shipped models/tracking and models/tracking-small)')
     .option('--report <dir>', 'write report.html (success and precision plots, frame strips) and strip_<seq>.png there')
     .option('--json', 'print one JSON object on stdout');
   addBackendOption(cmd).action(async (opts: EvalTrackOptions) => {
     await useBackend(opts.backend, opts.json);
-    const { model, meta } = await loadTrackerModel(opts.model);
+    const models = await loadTrackerModels(opts.model);
     const sequences = await loadSequences(opts.sequences);
-    const { summary, results } = evaluateTracking(sequences, model, meta.params, {
+    const trackers = models.map((m) => ({ name: m.name, network: m.network, params: m.meta.params }));
+    const order = trackerOrder(trackers.map((t) => t.name)).names;
+    const line = (name: string, s: { auc: number; precision20: number; failures: number; fps: number }) =>
+      `${name} AUC ${s.auc.toFixed(3)} P@20 ${s.precision20.toFixed(3)} fail ${s.failures} ${s.fps.toFixed(1)} fps`;
+    const { summary, results } = evaluateTracking(sequences, trackers, {
       onSequence: (r) => {
         if (opts.json) return;
-        const a = r.runs.find((x) => x.tracker === 'siamfc')!;
-        const b = r.runs.find((x) => x.tracker === 'ncc')!;
-        console.log(
-          `${r.name.padEnd(14)} ${String(a.boxes.length).padStart(5)} frames  SiamFC AUC ${a.scores.auc.toFixed(3)} P@20 ${a.scores.precision20.toFixed(3)} ${a.fps.toFixed(1)} fps | NCC AUC ${b.scores.auc.toFixed(3)} P@20 ${b.scores.precision20.toFixed(3)} ${b.fps.toFixed(1)} fps`,
-        );
+        const parts = order.map((n) => {
+          const run = r.runs.find((x) => x.tracker === n)!;
+          return line(n, { ...run.scores, fps: run.fps });
+        });
+        console.log(`${r.name.padEnd(12)} ${String(r.runs[0]!.boxes.length).padStart(5)} frames | ${parts.join(' | ')}`);
       },
     });
     const reportPath = opts.report ? await writeTrackingReport(opts.report, summary, results) : undefined;
     if (opts.json) printJson({ ...summary, ...(reportPath ? { report: reportPath } : {}) });
     else {
-      console.log(
-        `mean           SiamFC AUC ${summary.meanAuc.toFixed(3)} P@20 ${summary.meanPrecision20.toFixed(3)} ${summary.fps} fps | NCC AUC ${summary.baseline.meanAuc.toFixed(3)} P@20 ${summary.baseline.meanPrecision20.toFixed(3)} ${summary.baseline.fps} fps`,
-      );
+      const all: Record<string, TrackerSummary> = { ...summary.trackers, ncc: summary.baseline };
+      const mean = (n: string) => line(n, { auc: all[n]!.meanAuc, precision20: all[n]!.meanPrecision20, failures: all[n]!.failures, fps: all[n]!.fps });
+      console.log(`mean (over sequences) | ${order.map(mean).join(' | ')}`);
+      console.log(`decoding frames: ${summary.decodeSeconds} s (not in any fps)`);
       if (reportPath) console.log(`report: ${reportPath}`);
     }
-    model.dispose();
+    for (const m of models) m.network.dispose();
   });
 }

