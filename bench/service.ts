@@ -131,13 +131,13 @@ async function buildGallery(model: ServedModel, size: number, real: { className:
   const home = join(outDir, `gallery-${size}`);
   rmSync(home, { recursive: true, force: true });
   const meta = model.scorer.meta;
-  const g = Gallery.open({ dir: galleryDir(home, model.id), modelId: model.id, dim: meta.embeddingDim, metric: retrievalMetric(meta), log });
+  const g = await Gallery.openFolder({ dir: galleryDir(home, model.id), modelId: model.id, dim: meta.embeddingDim, metric: retrievalMetric(meta), log });
   const t0 = performance.now();
   const centres: Float32Array[] = [];
   let note: string | undefined;
   try {
     const first = real.slice(0, Math.min(size, real.length));
-    g.enrolBatch(first.map((r, i) => ({ className: r.className, example: example(r.embedding, i, 'omniglot') })));
+    await g.enrolBatch(first.map((r, i) => ({ className: r.className, example: example(r.embedding, i, 'omniglot') })));
     let n = first.length;
     while (n < size) {
       if ((performance.now() - t0) / 1000 > buildBudget) {
@@ -152,31 +152,33 @@ async function buildGallery(model: ServedModel, size: number, real: { className:
         const name = `s${centres.length}`;
         for (let k = 0; k < 10 && n + batch.length < size; k++) batch.push({ className: name, example: example(member(rng, c, stats), n + batch.length, 'synthetic') });
       }
-      g.enrolBatch(batch);
+      await g.enrolBatch(batch);
       n += batch.length;
       if (n % 100_000 < 20_000) log(`bench: gallery ${size}: ${n} embeddings, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     }
+    await g.settled();
     const search = g.searchKind;
-    g.close(); // writes the HNSW graph, so the server only loads it
+    await g.close(); // writes the HNSW graph, so the server only loads it
     return { home, size: n, seconds: (performance.now() - t0) / 1000, centres, search, note };
   } catch (e) {
-    g.close();
+    await g.close();
     throw e;
   }
 }
 
 /** ANN top-1 vs exact top-1 over `queries`, and the in-process search latency of both. */
-function recallAt1(model: ServedModel, home: string, queries: Float32Array[]): { recall: number; annMs: number; exactMs: number; search: string } {
+async function recallAt1(model: ServedModel, home: string, queries: Float32Array[]): Promise<{ recall: number; annMs: number; exactMs: number; search: string }> {
   const meta = model.scorer.meta;
   const metric: Metric = retrievalMetric(meta);
-  const g = Gallery.open({ dir: galleryDir(home, model.id), modelId: model.id, dim: meta.embeddingDim, metric });
+  const g = await Gallery.openFolder({ dir: galleryDir(home, model.id), modelId: model.id, dim: meta.embeddingDim, metric });
+  await g.settled();
   try {
     const d = meta.embeddingDim;
     const n = g.size;
     const all = new Float32Array(n * d);
     const ids = new Int32Array(n);
     let r = 0;
-    for (const row of g.scan()) {
+    for await (const row of g.scan()) {
       all.set(row.embedding, r * d);
       ids[r++] = row.id;
     }
@@ -201,7 +203,7 @@ function recallAt1(model: ServedModel, home: string, queries: Float32Array[]): {
     }
     return { recall: agree / queries.length, annMs: annMs / queries.length, exactMs: exactMs / queries.length, search: g.searchKind };
   } finally {
-    g.close();
+    await g.close();
   }
 }
 
@@ -342,7 +344,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < (size > 100_000 ? 100 : 200); i++) {
       queries.push(built.centres.length && i % 2 ? member(qr, built.centres[qr.int(built.centres.length)]!, stats) : member(qr, realEmbeddings[qr.int(realEmbeddings.length)]!, stats));
     }
-    const recall = recallAt1(model, built.home, queries);
+    const recall = await recallAt1(model, built.home, queries);
     log(`bench: ${built.size}: HNSW recall@1 ${recall.recall.toFixed(3)} against exact search (the server uses ${recall.search}), HNSW top-1 search ${recall.annMs.toFixed(2)} ms vs exact scan ${recall.exactMs.toFixed(2)} ms`);
     const t = performance.now();
     const server = await startServer(built.home, ++port);

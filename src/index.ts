@@ -117,6 +117,9 @@ export { balancedLogisticLoss } from './tracking/loss.js';
 
 // service
 export { Gallery, galleryDir, type GalleryOptions, type GalleryExport, type NewExample, type ExampleInfo, type ClassSummary } from './service/gallery.js';
+export { SqliteStore } from './service/sqlite_store.js';
+export { PostgresStore } from './service/postgres_store.js';
+export type { GalleryStore, StoreChange, StoreIdentity } from './service/store.js';
 export { ExactIndex, HnswIndex, type VectorIndex, type Metric, type Neighbour } from './service/vector_index.js';
 export { recognize, type Recognition, type Prediction as GalleryPrediction } from './service/recognizer.js';
 export { loadServedModel, modelFingerprint, type EmbeddingModel, type ServedModel } from './service/model.js';
