@@ -181,3 +181,40 @@ test('HnswIndex read() round-trips through a file', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('during a background HNSW rebuild, searches see every change at once; after it, the graph holds them all', async () => {
+  const dir = tempDir();
+  try {
+    const rng = new Rng(7);
+    const g = await Gallery.openFolder({ dir, modelId: 'm', dim: DIM, metric: 'l2', annThreshold: 300 });
+    const exact = new ExactIndex(DIM, 'l2');
+    const enrol = async (name: string, n: number) => {
+      const items = Array.from({ length: n }, (_, i) => example(vector(rng), i));
+      const ids = await g.enrol(name, items);
+      ids.forEach((id, i) => exact.add(id, items[i]!.embedding));
+      return ids;
+    };
+    for (let c = 0; c < 31; c++) await enrol(`c${c}`, 10); // 310 > 300: the rebuild starts in a worker
+    assert.equal(g.searchKind, 'exact', 'still exact while the worker builds');
+    const during = await enrol('late', 20);
+    for (const id of during.slice(0, 5)) {
+      await g.deleteExample(id);
+      exact.remove(id);
+    }
+    for (let i = 0; i < 30; i++) {
+      const q = vector(rng);
+      assert.deepEqual(g.nearest(q, 5).map((n) => n.id), exact.search(q, 5).map((n) => n.id), 'exact answers during the rebuild');
+    }
+    await g.settled();
+    assert.equal(g.searchKind, 'hnsw');
+    assert.equal(g.size, exact.size);
+    for (const id of during.slice(5)) assert.equal(g.nearest(g.embedding(id)!, 1)[0]!.id, id, 'enrolled during the rebuild, found after');
+    const all = new Set(g.nearest(vector(rng), 400).map((n) => n.id));
+    for (const id of during.slice(0, 5)) assert.ok(!all.has(id), 'deleted during the rebuild, gone after');
+    assert.equal(all.size, exact.size);
+    await g.close();
+    assert.ok(existsSync(join(dir, 'hnsw.bin')), 'the graph was written durably');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
