@@ -12,6 +12,9 @@
  * Options: --sizes 100,10000,1000000  --duration 10 (s per load run)  --connections 4
  *          --build-budget 600 (s to fill one gallery; larger sizes stop there and say so)
  *          --fault-rounds 3  --model DIR  --out .bench/service
+ *          --soak 20: only the fault soak: 20 SIGKILL rounds on one gallery under 4 enrolment streams
+ *            and 2 predict streams, printed as one JSON line (exit 1 if anything acknowledged is lost)
+ *          --replicas: only predict req/s against 1 and 2 replicas sharing a throwaway PostgreSQL
  * Everything is bounded (durations, budgets, rounds) and listens on 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -50,6 +53,7 @@ const duration = Number(arg('duration', '10'));
 const connections = Number(arg('connections', '4'));
 const buildBudget = Number(arg('build-budget', '600'));
 const faultRounds = Number(arg('fault-rounds', '3'));
+const soakRounds = Number(arg('soak', '0'));
 const outDir = resolve(arg('out', '.bench/service'));
 const modelDir = resolve(arg('model', DEFAULT_MODEL_DIR));
 const ROOT = packageRoot();
@@ -307,10 +311,110 @@ async function faultRound(round: number, port: number): Promise<{ acked: number;
   return { acked: acked.length, present: acked.filter((a) => present.has(a.id)).length, integrity, killedAfterMs, repairNote };
 }
 
+// --- fault soak ------------------------------------------------------------------------------------
+/**
+ * SIGKILL rounds on ONE gallery (it grows round after round): 4 enrolment streams and 2 predict
+ * streams run until the kill; after each restart every enrolment acknowledged so far must be in
+ * the database, SQLite's integrity_check must say ok, and the newest acknowledged images of the
+ * round must be found by the (repaired) index as their own nearest example.
+ */
+async function soak(rounds: number, port: number): Promise<Record<string, unknown>> {
+  const home = join(outDir, 'soak');
+  rmSync(home, { recursive: true, force: true });
+  const rng = new Rng(4242);
+  const extra = ['--ann-threshold', '200'];
+  const acked = new Map<number, string>();
+  const perRound: Record<string, unknown>[] = [];
+  const predictStatus = new Map<string, number>();
+  let lost = 0;
+  let indexMisses = 0;
+  let integrityFailures = 0;
+  let server = await startServer(home, port, extra);
+  const model = await loadServedModel(modelDir);
+  for (let round = 0; round < rounds; round++) {
+    let stop = false;
+    const newest: { id: number; className: string; png: Uint8Array }[] = [];
+    const enrolStream = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const className = `k${(w + i) % 9}`;
+        const png = scribble(rng);
+        try {
+          const r = await fetch(`${server.url}/api/classes/${className}/examples`, { method: 'POST', body: new Uint8Array(png), headers: { 'content-type': 'image/png' } });
+          if (r.status === 201) {
+            const id = ((await r.json()) as { id: number }).id;
+            acked.set(id, className);
+            newest[w] = { id, className, png };
+          } else predictStatus.set(`enrol ${r.status}`, (predictStatus.get(`enrol ${r.status}`) ?? 0) + 1);
+        } catch {
+          return; // killed
+        }
+      }
+    };
+    const predictStream = async () => {
+      while (!stop) {
+        try {
+          const r = await fetch(`${server.url}/api/predict`, { method: 'POST', body: new Uint8Array(scribble(rng)), headers: { 'content-type': 'image/png' } });
+          await r.arrayBuffer();
+          predictStatus.set(String(r.status), (predictStatus.get(String(r.status)) ?? 0) + 1);
+        } catch {
+          return;
+        }
+      }
+    };
+    const streams = [...[0, 1, 2, 3].map(enrolStream), predictStream(), predictStream()];
+    const killAfter = 1500 + rng.int(2500);
+    await new Promise((r) => setTimeout(r, killAfter));
+    server.child.kill('SIGKILL');
+    stop = true;
+    await Promise.all(streams);
+    await new Promise((r) => (server.child.exitCode !== null || server.child.signalCode !== null ? r(null) : server.child.once('exit', r)));
+
+    const db = new Database(join(galleryDir(home, model.id), 'gallery.db'), { readonly: true });
+    const integrity = (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
+    const present = new Set((db.prepare('SELECT id FROM examples').all() as { id: number }[]).map((r) => r.id));
+    db.close();
+    const missing = [...acked.keys()].filter((id) => !present.has(id)).length;
+    lost += missing;
+    if (integrity !== 'ok') integrityFailures++;
+
+    server = await startServer(home, port, extra);
+    const repairNote = server.output.join('').match(/HNSW index (repaired|built|rebuilt)[^\n]*/g)?.pop() ?? (present.size > 200 ? 'graph file was current' : 'exact search (no graph)');
+    let found = 0;
+    const checked = newest.filter(Boolean);
+    for (const n of checked) {
+      const p = (await (await fetch(`${server.url}/api/predict?top=1`, { method: 'POST', body: new Uint8Array(n.png), headers: { 'content-type': 'image/png' } })).json()) as { nearest: { id: number } | null };
+      if (p.nearest?.id === n.id) found++;
+    }
+    indexMisses += checked.length - found;
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { gallery: { examples: number; search: string } };
+    const row = { round, killedAfterMs: killAfter, acknowledged: acked.size, missing, integrity, examples: health.gallery.examples, search: health.gallery.search, newestFoundByIndex: `${found}/${checked.length}`, index: repairNote };
+    log(`bench: soak ${JSON.stringify(row)}`);
+    perRound.push(row);
+  }
+  await stopServer(server);
+  return {
+    soak: { rounds, enrolmentStreams: 4, predictStreams: 2 },
+    acknowledged: acked.size,
+    lost,
+    integrityFailures,
+    newestNotFoundByIndex: indexMisses,
+    requests: Object.fromEntries(predictStatus),
+    ok: lost === 0 && integrityFailures === 0 && indexMisses === 0,
+    date: new Date().toISOString(),
+    loadAverage: loadavg().map((x) => +x.toFixed(1)),
+  };
+}
+
 // --- main -------------------------------------------------------------------------------------------
 async function main(): Promise<void> {
   if (!existsSync(join(modelDir, 'model.json'))) throw new Error(`no model in ${modelDir}: train the shipped one or pass --model DIR`);
   mkdirSync(outDir, { recursive: true });
+  if (soakRounds > 0) {
+    const result = await soak(soakRounds, 41_000 + Math.floor(Math.random() * 1000));
+    console.log(JSON.stringify(result));
+    if (!result['ok']) process.exitCode = 1;
+    return;
+  }
   const backend = await selectBackend('auto', { quiet: true });
   const model = await loadServedModel(modelDir);
   const meta = model.scorer.meta;
