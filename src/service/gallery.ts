@@ -434,7 +434,11 @@ export class Gallery {
     return out;
   }
 
-  /** Many additions at once: into the overlay of a background rebuild instead of inline HNSW inserts. */
+  /**
+   * Many additions at once: they go to the index overlay at once (searchable), and into the graph
+   * in the background (a rebuild in a worker when crossing to HNSW, else a chunked fold), instead of
+   * thousands of HNSW insertions inside the request.
+   */
   private async addedInBulk(rows: { id: number; className: string; embedding: Float32Array }[]): Promise<void> {
     const large = rows.length > INLINE_HNSW_ADDS && (this.index.kind === 'hnsw' || this.size + rows.length > this.annThreshold);
     if (this.store.shared || !large) {
@@ -443,7 +447,8 @@ export class Gallery {
       return this.afterCommit(changes);
     }
     try {
-      void this.startRebuild(`${rows.length} examples added at once`);
+      if (this.index.kind === 'exact') void this.startRebuild(`${rows.length} examples added at once`);
+      else void this.index.absorb().then(() => this.markDirty());
       for (const r of rows) this.apply({ seq: 0, kind: 'add', ...r });
     } catch (e) {
       this.log(`gallery: the search index missed a bulk addition (${(e as Error).message}); rebuilding it`);

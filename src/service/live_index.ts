@@ -15,6 +15,9 @@ import { buildHnswInWorker } from './hnsw_build.js';
 import { durableRename, ExactIndex, HnswIndex, TopK, type HnswOptions, type Metric, type Neighbour, type VectorIndex } from './vector_index.js';
 
 /** Rows collected for a rebuild, in pages (the gallery reads them from its store). */
+/** HNSW insertions per event-loop turn while folding (~a few ms). */
+const FOLD_BATCH = 32;
+
 export type RowSource = () => AsyncIterable<{ id: number; embedding: Float32Array }[]>;
 
 export class LiveIndex {
@@ -24,7 +27,9 @@ export class LiveIndex {
   /** Bumped by reset(): background work started before it must not swap its result in. */
   private generation = 0;
   private work: Promise<void> = Promise.resolve();
-  private busy = false;
+  /** Jobs queued or running; the base stays frozen until none is left. */
+  private pending = 0;
+  private queuedRebuild: Promise<void> | null = null;
 
   constructor(readonly dim: number, readonly metric: Metric, private readonly hnswOptions: HnswOptions = {}, base?: VectorIndex) {
     this.base = base ?? new ExactIndex(dim, metric);
@@ -74,23 +79,29 @@ export class LiveIndex {
     return top.result();
   }
 
-  /** Runs `job` with the base frozen, after any earlier job; then folds what changed meanwhile. */
-  private schedule(job: (generation: number) => Promise<VectorIndex | null>, builtIds?: () => Set<number>): Promise<void> {
-    const run = async () => {
-      this.busy = true;
-      const generation = this.generation;
-      let swapped = false;
+  /**
+   * Runs `job` after any earlier one. The base is frozen from now until the queue is empty: changes
+   * meanwhile go to the overlay and tombstones, and are folded into the base after each job.
+   */
+  private schedule(job: (generation: number) => Promise<{ index: VectorIndex; built: Set<number> } | null>): Promise<void> {
+    if (!this.overlay) {
       this.overlay = new ExactIndex(this.dim, this.metric);
       this.tombstones = new Set();
+    }
+    this.pending++;
+    const run = async () => {
+      const generation = this.generation;
+      let built: Set<number> | undefined;
       try {
         const fresh = await job(generation);
         if (fresh && generation === this.generation) {
-          this.base = fresh;
-          swapped = true;
+          this.base = fresh.index;
+          built = fresh.built;
         }
       } finally {
-        this.fold(swapped ? builtIds?.() : undefined);
-        this.busy = false;
+        await this.fold(built);
+        this.pending--;
+        if (this.pending === 0 && this.overlay && this.overlay.size === 0 && this.tombstones.size === 0) this.overlay = null;
       }
     };
     const p = this.work.then(run);
@@ -98,16 +109,29 @@ export class LiveIndex {
     return p;
   }
 
-  private fold(alreadyIn?: Set<number>): void {
-    const overlay = this.overlay!;
-    const tombstones = this.tombstones;
-    this.overlay = null;
-    this.tombstones = new Set();
-    const { ids, data } = overlay.export();
-    ids.forEach((id, i) => {
-      if (!alreadyIn?.has(id)) this.base.add(id, data.subarray(i * this.dim, (i + 1) * this.dim));
-    });
-    for (const id of tombstones) this.base.remove(id);
+  /**
+   * Moves the overlay into the base a few vectors at a time, yielding between batches, so that even
+   * tens of thousands of HNSW insertions never hold the event loop for more than a few
+   * milliseconds. Searches stay exact meanwhile (base + rest of the overlay - tombstones).
+   */
+  private async fold(alreadyIn?: Set<number>): Promise<void> {
+    // Re-read this.overlay each turn: reset() may have replaced it (and the base) meanwhile.
+    while (this.overlay && this.overlay.size > 0) {
+      const overlay = this.overlay;
+      const { ids, data } = overlay.export(FOLD_BATCH);
+      ids.forEach((id, i) => {
+        if (!alreadyIn?.has(id) && !this.tombstones.has(id)) this.base.add(id, data.subarray(i * this.dim, (i + 1) * this.dim));
+        overlay.remove(id);
+      });
+      if (overlay.size > 0) await new Promise((r) => setImmediate(r));
+    }
+    for (const id of this.tombstones) this.base.remove(id);
+    this.tombstones.clear();
+  }
+
+  /** Takes many additions into the overlay and folds them into the base in the background. */
+  absorb(): Promise<void> {
+    return this.schedule(async () => null);
   }
 
   /** Writes the HNSW base to `file` durably, off the event loop (no-op for an exact base). */
@@ -125,9 +149,10 @@ export class LiveIndex {
    * `file`: where the graph is kept (else a temporary file that is removed).
    */
   rebuild(rows: RowSource, file?: string): Promise<void> {
-    let built = new Set<number>();
-    return this.schedule(
-      async (generation) => {
+    // A rebuild not yet started will read everything committed until it starts: one is enough.
+    if (this.queuedRebuild) return this.queuedRebuild;
+    const p = this.schedule(async (generation) => {
+        this.queuedRebuild = null;
         let ids = new Float64Array(1024);
         let data = new Float32Array(1024 * this.dim);
         let n = 0;
@@ -147,7 +172,7 @@ export class LiveIndex {
             n++;
           }
         }
-        built = new Set(ids.subarray(0, n));
+        const built = new Set(ids.subarray(0, n));
         const tmpDir = file ? null : mkdtempSync(join(tmpdir(), 'fewshot-hnsw-'));
         const target = file ? `${file}.build` : join(tmpDir!, 'hnsw.bin');
         try {
@@ -162,19 +187,18 @@ export class LiveIndex {
           });
           const fresh = await HnswIndex.readAsync(target, this.dim, this.metric, this.hnswOptions);
           if (file) await durableRename(target, file);
-          return fresh;
+          return { index: fresh, built };
         } finally {
           if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
           else rmSync(target, { force: true });
         }
-      },
-      () => built,
-    );
+      });
+    this.queuedRebuild = p;
+    return p;
   }
 
   /** Resolves when no background work is queued or running. */
   async idle(): Promise<void> {
-    while (this.busy) await this.work;
-    await this.work;
+    while (this.pending > 0) await this.work;
   }
 }

@@ -135,9 +135,10 @@ export class ExactIndex implements VectorIndex {
     return row === undefined ? undefined : this.data.slice(row * this.dim, (row + 1) * this.dim);
   }
 
-  /** Ids and a copy of their rows (row i of `data` belongs to ids[i]). */
-  export(): { ids: number[]; data: Float32Array } {
-    return { ids: [...this.ids], data: this.data.slice(0, this.ids.length * this.dim) };
+  /** Ids and a copy of their rows (row i of `data` belongs to ids[i]); the last `limit` rows when given. */
+  export(limit = this.ids.length): { ids: number[]; data: Float32Array } {
+    const from = Math.max(0, this.ids.length - limit);
+    return { ids: this.ids.slice(from), data: this.data.slice(from * this.dim, this.ids.length * this.dim) };
   }
 
   search(query: Float32Array, k: number): Neighbour[] {

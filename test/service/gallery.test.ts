@@ -218,3 +218,39 @@ test('during a background HNSW rebuild, searches see every change at once; after
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a large import into an HNSW gallery is searchable at once and folded in without stalling the event loop', async () => {
+  const dir = tempDir();
+  try {
+    const rng = new Rng(8);
+    const g = await Gallery.openFolder({ dir, modelId: 'm', dim: DIM, metric: 'l2', annThreshold: 300 });
+    await g.enrolBatch(Array.from({ length: 400 }, (_, i) => ({ className: `c${i % 40}`, example: example(vector(rng), i) })));
+    await g.settled();
+    assert.equal(g.searchKind, 'hnsw');
+    const doc = {
+      format: 'fewshot-gallery/1',
+      model: { id: 'm', embeddingDim: DIM, metric: 'l2' },
+      classes: Array.from({ length: 30 }, (_, c) => ({ name: `imp${c}`, examples: Array.from({ length: 100 }, (_, i) => ({ sha256: 'a'.repeat(64), embedding: Array.from(vector(rng)) })) })),
+    };
+    // Event-loop lag while the 3,000 additions are folded into the graph.
+    let worstLag = 0;
+    let last = performance.now();
+    const monitor = setInterval(() => {
+      const now = performance.now();
+      worstLag = Math.max(worstLag, now - last - 1);
+      last = now;
+    }, 1);
+    assert.deepEqual(await g.importJson(doc), { classes: 30, examples: 3000 });
+    const probe = Float32Array.from(doc.classes[17]!.examples[42]!.embedding);
+    assert.equal(g.nearest(probe, 1)[0]!.className, 'imp17', 'found before the fold finished');
+    last = performance.now();
+    await g.settled();
+    clearInterval(monitor);
+    assert.equal(g.size, 3400);
+    assert.equal(g.nearest(probe, 1)[0]!.className, 'imp17', 'and after, from the graph');
+    assert.ok(worstLag < 250, `the event loop stalled ${worstLag.toFixed(0)} ms while folding`);
+    await g.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
