@@ -15,6 +15,8 @@
  *          --soak 20: only the fault soak: 20 SIGKILL rounds on one gallery under 4 enrolment streams
  *            and 2 predict streams, printed as one JSON line (exit 1 if anything acknowledged is lost)
  *          --replicas: only predict req/s against 1 and 2 replicas sharing a throwaway PostgreSQL
+ *          --during-rebuild N [--import-size 20000]: only predict latency on a gallery of N before and
+ *            while an import of 20k examples is folded into its HNSW graph and the graph (re)written
  * Everything is bounded (durations, budgets, rounds) and listens on 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -54,6 +56,9 @@ const connections = Number(arg('connections', '4'));
 const buildBudget = Number(arg('build-budget', '600'));
 const faultRounds = Number(arg('fault-rounds', '3'));
 const soakRounds = Number(arg('soak', '0'));
+const replicasMode = process.argv.includes('--replicas');
+const duringRebuildSize = Number(arg('during-rebuild', '0'));
+const importSize = Number(arg('import-size', '20000'));
 const outDir = resolve(arg('out', '.bench/service'));
 const modelDir = resolve(arg('model', DEFAULT_MODEL_DIR));
 const ROOT = packageRoot();
@@ -253,15 +258,96 @@ async function stopServer(s: Server, signal: NodeJS.Signals = 'SIGTERM'): Promis
   }
 }
 
-async function loadTest(url: string, png: Uint8Array): Promise<AutocannonResult> {
+async function loadTest(url: string, png: Uint8Array, seconds = duration): Promise<AutocannonResult> {
   return autocannon({
     url: `${url}/api/predict`,
     method: 'POST',
     headers: { 'content-type': 'image/png' },
     body: Buffer.from(png),
     connections,
-    duration,
+    duration: seconds,
   });
+}
+
+function summary(r: AutocannonResult): Record<string, number> {
+  return { requestsPerSecond: +r.requests.average.toFixed(1), p50ms: r.latency.p50, p99ms: r.latency.p99, maxMs: r.latency.max, non2xx: r.non2xx, errors: r.errors };
+}
+
+// --- replicas on PostgreSQL ------------------------------------------------------------------------
+/** Predict req/s against one replica, then against two sharing the database (loopback only). */
+async function replicas(images: { className: string; png: Uint8Array }[], queryPng: Uint8Array, port: number): Promise<Record<string, unknown>> {
+  const { startTestPostgres } = await import('../test/service/postgres_server.js');
+  const pgs = await startTestPostgres();
+  if ('skip' in pgs) throw new Error(pgs.skip);
+  const servers: Server[] = [];
+  try {
+    const url = await pgs.createDatabase('bench_replicas');
+    servers.push(await startServer(join(outDir, 'replica-a'), ++port, ['--store', url]));
+    for (const im of images) {
+      const r = await fetch(`${servers[0]!.url}/api/classes/${encodeURIComponent(im.className.replace(/\//g, ' '))}/examples`, { method: 'POST', body: new Uint8Array(im.png), headers: { 'content-type': 'image/png' } });
+      if (r.status !== 201) throw new Error(`enrolment answered ${r.status}: ${await r.text()}`);
+    }
+    servers.push(await startServer(join(outDir, 'replica-b'), ++port, ['--store', url]));
+    await loadTest(servers[0]!.url, queryPng, 3); // warm-up
+    await loadTest(servers[1]!.url, queryPng, 3);
+    const one = await loadTest(servers[0]!.url, queryPng);
+    const two = await Promise.all(servers.map((s) => loadTest(s.url, queryPng)));
+    const total = two.reduce((n, r) => n + r.requests.average, 0);
+    const result = {
+      replicas: { gallery: images.length, connectionsPerReplica: connections, duration },
+      one: summary(one),
+      two: { requestsPerSecond: +total.toFixed(1), perReplica: two.map(summary) },
+      speedup: +(total / one.requests.average).toFixed(2),
+      cpus: (await import('node:os')).cpus().length,
+      loadAverage: loadavg().map((x) => +x.toFixed(1)),
+    };
+    return result;
+  } finally {
+    for (const s of servers) await stopServer(s);
+    pgs.stop();
+  }
+}
+
+// --- predict latency while the graph changes --------------------------------------------------------
+/**
+ * A gallery of `size` on HNSW; predict load before, then while `importSize` more examples are
+ * imported (folded into the graph in small batches) and the graph file is rewritten (flush delay
+ * 3 s, so the write falls inside the measurement).
+ */
+async function duringRebuild(model: ServedModel, size: number, real: { className: string; embedding: Float32Array }[], stats: Stats, rng: Rng, queryPng: Uint8Array, port: number): Promise<Record<string, unknown>> {
+  const built = await buildGallery(model, size, real, stats, rng);
+  const server = await startServer(built.home, ++port, ['--index-flush-delay', '3000']);
+  try {
+    await loadTest(server.url, queryPng, 3);
+    const before = await loadTest(server.url, queryPng);
+    const classes: { name: string; examples: { sha256: string; source: string; createdAt: string; embedding: number[] }[] }[] = [];
+    for (let n = 0; n < importSize; n += 10) {
+      const c = centre(rng, stats);
+      classes.push({ name: `imp${classes.length}`, examples: Array.from({ length: Math.min(10, importSize - n) }, () => ({ sha256: 'b'.repeat(64), source: 'bench', createdAt: new Date().toISOString(), embedding: Array.from(member(rng, c, stats)) })) });
+    }
+    const body = JSON.stringify({ format: 'fewshot-gallery/1', model: { id: model.id, embeddingDim: model.scorer.meta.embeddingDim, metric: retrievalMetric(model.scorer.meta) }, classes });
+    const window = Math.max(duration, 30);
+    const during = loadTest(server.url, queryPng, window);
+    await new Promise((r) => setTimeout(r, 2000));
+    const t0 = performance.now();
+    const imp = await fetch(`${server.url}/api/gallery/import`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const importMs = performance.now() - t0;
+    if (imp.status !== 200) throw new Error(`import answered ${imp.status}: ${await imp.text()}`);
+    const r = await during;
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { gallery: { examples: number } };
+    const notes = server.output.join('').split('\n').filter((l) => /gallery: HNSW/.test(l));
+    return {
+      duringRebuild: { gallery: built.size, imported: importSize, importBodyMB: +(body.length / 2 ** 20).toFixed(1), importAnsweredMs: Math.round(importMs), windowSeconds: window },
+      before: summary(before),
+      during: summary(r),
+      examplesAfter: health.gallery.examples,
+      serverNotes: notes,
+      loadAverage: loadavg().map((x) => +x.toFixed(1)),
+    };
+  } finally {
+    await stopServer(server);
+    if (built.size > 100_000) rmSync(built.home, { recursive: true, force: true });
+  }
 }
 
 // --- fault test -----------------------------------------------------------------------------------
@@ -432,8 +518,14 @@ async function main(): Promise<void> {
     return src.read(p);
   })() : scribble(rng);
 
-  const rows: Record<string, unknown>[] = [];
   let port = 39_000 + rng.int(1000);
+  if (replicasMode || duringRebuildSize > 0) {
+    const result = replicasMode ? await replicas(images, queryPng, port) : await duringRebuild(model, duringRebuildSize, real, stats, rng, queryPng, port);
+    writeFileSync(join(outDir, replicasMode ? 'replicas.json' : 'during-rebuild.json'), JSON.stringify(result, null, 2));
+    console.log(JSON.stringify(result));
+    return;
+  }
+  const rows: Record<string, unknown>[] = [];
   for (const size of sizes) {
     const bytesNeeded = size * meta.embeddingDim * 4 * 3; // DB + HNSW graph + slack
     if (bytesNeeded > 6e9) {

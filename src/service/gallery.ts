@@ -283,8 +283,10 @@ export class Gallery {
     const file = this.hnswFile;
     if (!file || this.index.kind !== 'hnsw') return;
     this.dirty = false;
+    const t0 = Date.now();
     await this.index.persist(file);
     this.writeState();
+    this.log(`gallery: HNSW graph written to ${file} in ${((Date.now() - t0) / 1000).toFixed(1)} s (off the event loop)`);
   }
 
   // --- the catalogue ------------------------------------------------------------------------

@@ -32,6 +32,8 @@ export interface ServiceOptions {
   limits?: Partial<ServiceLimits>;
   threshold?: number;
   annThreshold?: number;
+  /** Delay before a changed HNSW graph is written to disk (ms; default 30,000). */
+  indexFlushDelayMs?: number;
   /** Build the browser app if missing or older than its sources (default true). */
   buildApp?: boolean;
   log?: (line: string) => void;
@@ -122,7 +124,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   let gallery: Gallery;
   try {
     const store = await openGalleryStore(opts.store, dir, identity);
-    gallery = await Gallery.open({ store, indexDir: shared ? undefined : dir, modelId: model.id, dim: identity.dim, metric: identity.metric, annThreshold: opts.annThreshold, log }).catch(async (e) => {
+    gallery = await Gallery.open({ store, indexDir: shared ? undefined : dir, modelId: model.id, dim: identity.dim, metric: identity.metric, annThreshold: opts.annThreshold, flushDelayMs: opts.indexFlushDelayMs, log }).catch(async (e) => {
       await store.close();
       throw e;
     });

@@ -15,6 +15,7 @@ interface ServeOptions {
   home?: string;
   threshold?: number;
   annThreshold?: number;
+  indexFlushDelay?: number;
   maxUploadBytes?: number;
   maxImageSide?: number;
   maxBatch?: number;
@@ -36,6 +37,7 @@ export function register(program: Command): void {
     .option('--home <dir>', 'data folder for galleries (default: $FEWSHOT_HOME or ./.fewshot)')
     .option('--threshold <score>', "score below which a prediction is 'unknown' (default: the model's)", parseNumber())
     .option('--ann-threshold <n>', 'galleries larger than this use HNSW instead of exact search', parseInteger(1), DEFAULT_ANN_THRESHOLD)
+    .option('--index-flush-delay <ms>', 'delay before a changed HNSW graph is written to disk (in the background)', parseInteger(0))
     .option('--max-upload-bytes <n>', 'largest upload', parseInteger(1024))
     .option('--max-image-side <n>', 'largest image width/height', parseInteger(8))
     .option('--max-batch <n>', 'most images per request', parseInteger(1))
@@ -71,6 +73,7 @@ export function register(program: Command): void {
       limits,
       threshold: opts.threshold,
       annThreshold: opts.annThreshold,
+      indexFlushDelayMs: opts.indexFlushDelay,
       logger: opts.log,
     });
     const g = service.gallery;
