@@ -132,3 +132,36 @@ export function fuzzRequest(modelId: string, dim: number): fc.Arbitrary<FuzzRequ
     fc.constantFrom('/api/classes', '/api/gallery/export', '/api/gallery/snapshot', '/model/..%2Ffewshot.json', '/model/%00', '/api/classes/', '//api//classes').map((path) => ({ method: 'GET' as const, path, headers: {}, label: `GET ${path}` })),
   );
 }
+
+/**
+ * What the gallery must hold after a fuzz run: what it held before, changed only by the answers
+ * that acknowledged a write (201 enrolment, 200 delete or import).
+ */
+export class ExpectedGallery {
+  private readonly counts: Map<string, number>;
+  acknowledgedWrites = 0;
+
+  constructor(classes: { name: string; examples: number }[]) {
+    this.counts = new Map(classes.map((c) => [c.name, c.examples]));
+  }
+
+  /** `now`: the gallery's classes after an acknowledged import (its effect is taken as reported). */
+  observe(req: FuzzRequest, status: number, body: any, now: () => { name: string; examples: number }[]): void {
+    if (status >= 300 || req.method === 'GET' || /\/api\/(predict|verify|embed)/.test(req.path)) return;
+    this.acknowledgedWrites++;
+    if (req.path.includes('/gallery/import')) for (const c of now()) this.counts.set(c.name, c.examples);
+    else if (req.method === 'POST') this.counts.set(body.class, (this.counts.get(body.class) ?? 0) + (body.ids?.length ?? 1));
+    else if (body.examples !== undefined) this.counts.delete(body.class);
+    else this.counts.set(body.class, this.counts.get(body.class)! - 1);
+  }
+
+  /** Differences from the gallery's classes ([] when it holds exactly what was acknowledged). */
+  differences(classes: { name: string; examples: number }[]): string[] {
+    const actual = new Map(classes.map((c) => [c.name, c.examples]));
+    const out: string[] = [];
+    for (const name of new Set([...actual.keys(), ...this.counts.keys()])) {
+      if (actual.get(name) !== this.counts.get(name)) out.push(`${JSON.stringify(name)}: expected ${this.counts.get(name) ?? 'absent'}, found ${actual.get(name) ?? 'absent'}`);
+    }
+    return out;
+  }
+}
