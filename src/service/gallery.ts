@@ -597,6 +597,8 @@ export class Gallery {
     if (this.following) clearInterval(this.following);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     await this.catchUpChain;
+    // A graph build can take minutes: stop it (the next start builds again) rather than wait.
+    this.index.cancelRebuilds();
     await this.settled();
     if (this.dirty || (this.index.kind === 'hnsw' && this.hnswFile && !existsSync(this.hnswFile))) {
       this.closed = false; // flush() is allowed once more

@@ -39,6 +39,8 @@ export interface HnswBuildJob {
   options?: HnswOptions;
   /** Where the worker writes the graph (fsynced before it answers). */
   file: string;
+  /** Aborting terminates the worker (shutdown does not wait for a long build). */
+  signal?: AbortSignal;
 }
 
 export function buildHnswInWorker(job: HnswBuildJob): Promise<void> {
@@ -63,13 +65,17 @@ export function buildHnswInWorker(job: HnswBuildJob): Promise<void> {
       transferList: [ids, data],
     });
     let done = false;
+    const abort = () => void worker.terminate();
+    job.signal?.addEventListener('abort', abort, { once: true });
     worker.once('message', () => {
       done = true;
+      job.signal?.removeEventListener('abort', abort);
       resolve();
     });
     worker.once('error', reject);
     worker.once('exit', (code) => {
-      if (!done) reject(new Error(`HNSW build worker exited with code ${code}`));
+      job.signal?.removeEventListener('abort', abort);
+      if (!done) reject(new Error(job.signal?.aborted ? 'HNSW build cancelled' : `HNSW build worker exited with code ${code}`));
     });
   });
 }

@@ -30,6 +30,7 @@ export class LiveIndex {
   /** Jobs queued or running; the base stays frozen until none is left. */
   private pending = 0;
   private queuedRebuild: Promise<void> | null = null;
+  private readonly cancelled = new AbortController();
 
   constructor(readonly dim: number, readonly metric: Metric, private readonly hnswOptions: HnswOptions = {}, base?: VectorIndex) {
     this.base = base ?? new ExactIndex(dim, metric);
@@ -99,7 +100,9 @@ export class LiveIndex {
           built = fresh.built;
         }
       } finally {
-        await this.fold(built);
+        // A queued rebuild will read every committed row anyway: folding now would be wasted work
+        // (the overlay stays searchable until then, and the tombstones are kept).
+        if (!this.queuedRebuild) await this.fold(built);
         this.pending--;
         if (this.pending === 0 && this.overlay && this.overlay.size === 0 && this.tombstones.size === 0) this.overlay = null;
       }
@@ -157,7 +160,7 @@ export class LiveIndex {
         let data = new Float32Array(1024 * this.dim);
         let n = 0;
         for await (const page of rows()) {
-          if (generation !== this.generation) return null;
+          if (generation !== this.generation || this.cancelled.signal.aborted) return null;
           for (const r of page) {
             if (n === ids.length) {
               const moreIds = new Float64Array(ids.length * 2);
@@ -184,6 +187,7 @@ export class LiveIndex {
             capacity: Math.max(1024, Math.ceil(n * 1.25)),
             options: this.hnswOptions,
             file: target,
+            signal: this.cancelled.signal,
           });
           const fresh = await HnswIndex.readAsync(target, this.dim, this.metric, this.hnswOptions);
           if (file) await durableRename(target, file);
@@ -195,6 +199,11 @@ export class LiveIndex {
       });
     this.queuedRebuild = p;
     return p;
+  }
+
+  /** Stops a running graph build (at shutdown): the exact index it would have replaced stays. */
+  cancelRebuilds(): void {
+    this.cancelled.abort();
   }
 
   /** Resolves when no background work is queued or running. */

@@ -126,6 +126,9 @@ test('a stale or corrupt HNSW file is repaired from the database on open', async
 
     writeFileSync(join(dir, 'hnsw.bin'), 'garbage');
     const k = await Gallery.openFolder(opts);
+    assert.equal(k.nearest(q, 1)[0]!.id, later[2], 'exact search while the graph is rebuilt');
+    await k.settled();
+    assert.equal(k.searchKind, 'hnsw');
     assert.equal(k.nearest(q, 1)[0]!.id, later[2]);
     await k.close();
     assert.ok(existsSync(join(dir, 'hnsw.bin')));
