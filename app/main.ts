@@ -199,7 +199,8 @@ function renderResults(id: string, preds: Prediction[]): void {
 
 // --- classes ----------------------------------------------------------------------------------
 async function refreshGallery(): Promise<void> {
-  const classes = await api<{ name: string; examples: number }[]>('/api/classes');
+  // The listing and the snapshot are protected reads when the server has a token.
+  const classes = await api<{ name: string; examples: number }[]>('/api/classes', { headers: authHeaders() });
   const list = $('classes');
   list.replaceChildren();
   for (const c of classes) {
@@ -214,7 +215,7 @@ async function refreshGallery(): Promise<void> {
     li.append(label, del);
     list.append(li);
   }
-  const snap = await api<{ available: boolean; size: number; examples: { id: number; class: string; embedding: number[] }[] }>('/api/gallery/snapshot');
+  const snap = await api<{ available: boolean; size: number; examples: { id: number; class: string; embedding: number[] }[] }>('/api/gallery/snapshot', { headers: authHeaders() });
   gallery = snap.available ? snap.examples.map((e) => ({ id: e.id, class: e.class, embedding: Float32Array.from(e.embedding) })) : null;
   $('gallery-size').textContent = `${classes.length} classes, ${snap.size} examples${snap.available ? '' : ' (server-side search only)'}`;
 }

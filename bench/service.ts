@@ -12,6 +12,11 @@
  * Options: --sizes 100,10000,1000000  --duration 10 (s per load run)  --connections 4
  *          --build-budget 600 (s to fill one gallery; larger sizes stop there and say so)
  *          --fault-rounds 3  --model DIR  --out .bench/service
+ *          --soak 20: only the fault soak: 20 SIGKILL rounds on one gallery under 4 enrolment streams
+ *            and 2 predict streams, printed as one JSON line (exit 1 if anything acknowledged is lost)
+ *          --replicas: only predict req/s against 1 and 2 replicas sharing a throwaway PostgreSQL
+ *          --during-rebuild N [--import-size 20000]: only predict latency on a gallery of N before and
+ *            while an import of 20k examples is folded into its HNSW graph and the graph (re)written
  * Everything is bounded (durations, budgets, rounds) and listens on 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -50,6 +55,10 @@ const duration = Number(arg('duration', '10'));
 const connections = Number(arg('connections', '4'));
 const buildBudget = Number(arg('build-budget', '600'));
 const faultRounds = Number(arg('fault-rounds', '3'));
+const soakRounds = Number(arg('soak', '0'));
+const replicasMode = process.argv.includes('--replicas');
+const duringRebuildSize = Number(arg('during-rebuild', '0'));
+const importSize = Number(arg('import-size', '20000'));
 const outDir = resolve(arg('out', '.bench/service'));
 const modelDir = resolve(arg('model', DEFAULT_MODEL_DIR));
 const ROOT = packageRoot();
@@ -131,13 +140,13 @@ async function buildGallery(model: ServedModel, size: number, real: { className:
   const home = join(outDir, `gallery-${size}`);
   rmSync(home, { recursive: true, force: true });
   const meta = model.scorer.meta;
-  const g = Gallery.open({ dir: galleryDir(home, model.id), modelId: model.id, dim: meta.embeddingDim, metric: retrievalMetric(meta), log });
+  const g = await Gallery.openFolder({ dir: galleryDir(home, model.id), modelId: model.id, dim: meta.embeddingDim, metric: retrievalMetric(meta), log });
   const t0 = performance.now();
   const centres: Float32Array[] = [];
   let note: string | undefined;
   try {
     const first = real.slice(0, Math.min(size, real.length));
-    g.enrolBatch(first.map((r, i) => ({ className: r.className, example: example(r.embedding, i, 'omniglot') })));
+    await g.enrolBatch(first.map((r, i) => ({ className: r.className, example: example(r.embedding, i, 'omniglot') })));
     let n = first.length;
     while (n < size) {
       if ((performance.now() - t0) / 1000 > buildBudget) {
@@ -152,31 +161,33 @@ async function buildGallery(model: ServedModel, size: number, real: { className:
         const name = `s${centres.length}`;
         for (let k = 0; k < 10 && n + batch.length < size; k++) batch.push({ className: name, example: example(member(rng, c, stats), n + batch.length, 'synthetic') });
       }
-      g.enrolBatch(batch);
+      await g.enrolBatch(batch);
       n += batch.length;
       if (n % 100_000 < 20_000) log(`bench: gallery ${size}: ${n} embeddings, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     }
+    await g.settled();
     const search = g.searchKind;
-    g.close(); // writes the HNSW graph, so the server only loads it
+    await g.close(); // writes the HNSW graph, so the server only loads it
     return { home, size: n, seconds: (performance.now() - t0) / 1000, centres, search, note };
   } catch (e) {
-    g.close();
+    await g.close();
     throw e;
   }
 }
 
 /** ANN top-1 vs exact top-1 over `queries`, and the in-process search latency of both. */
-function recallAt1(model: ServedModel, home: string, queries: Float32Array[]): { recall: number; annMs: number; exactMs: number; search: string } {
+async function recallAt1(model: ServedModel, home: string, queries: Float32Array[]): Promise<{ recall: number; annMs: number; exactMs: number; search: string }> {
   const meta = model.scorer.meta;
   const metric: Metric = retrievalMetric(meta);
-  const g = Gallery.open({ dir: galleryDir(home, model.id), modelId: model.id, dim: meta.embeddingDim, metric });
+  const g = await Gallery.openFolder({ dir: galleryDir(home, model.id), modelId: model.id, dim: meta.embeddingDim, metric });
+  await g.settled();
   try {
     const d = meta.embeddingDim;
     const n = g.size;
     const all = new Float32Array(n * d);
     const ids = new Int32Array(n);
     let r = 0;
-    for (const row of g.scan()) {
+    for await (const row of g.scan()) {
       all.set(row.embedding, r * d);
       ids[r++] = row.id;
     }
@@ -201,7 +212,7 @@ function recallAt1(model: ServedModel, home: string, queries: Float32Array[]): {
     }
     return { recall: agree / queries.length, annMs: annMs / queries.length, exactMs: exactMs / queries.length, search: g.searchKind };
   } finally {
-    g.close();
+    await g.close();
   }
 }
 
@@ -247,15 +258,115 @@ async function stopServer(s: Server, signal: NodeJS.Signals = 'SIGTERM'): Promis
   }
 }
 
-async function loadTest(url: string, png: Uint8Array): Promise<AutocannonResult> {
+async function loadTest(url: string, png: Uint8Array, seconds = duration): Promise<AutocannonResult> {
   return autocannon({
     url: `${url}/api/predict`,
     method: 'POST',
     headers: { 'content-type': 'image/png' },
     body: Buffer.from(png),
     connections,
-    duration,
+    duration: seconds,
   });
+}
+
+function summary(r: AutocannonResult): Record<string, number> {
+  return { requestsPerSecond: +r.requests.average.toFixed(1), p50ms: r.latency.p50, p99ms: r.latency.p99, maxMs: r.latency.max, non2xx: r.non2xx, errors: r.errors };
+}
+
+// --- replicas on PostgreSQL ------------------------------------------------------------------------
+/** Predict req/s against one replica, then against two sharing the database (loopback only). */
+async function replicas(images: { className: string; png: Uint8Array }[], queryPng: Uint8Array, port: number): Promise<Record<string, unknown>> {
+  const { startTestPostgres } = await import('../test/service/postgres_server.js');
+  const pgs = await startTestPostgres();
+  if ('skip' in pgs) throw new Error(pgs.skip);
+  const servers: Server[] = [];
+  try {
+    const url = await pgs.createDatabase('bench_replicas');
+    servers.push(await startServer(join(outDir, 'replica-a'), ++port, ['--store', url]));
+    for (const im of images) {
+      const r = await fetch(`${servers[0]!.url}/api/classes/${encodeURIComponent(im.className.replace(/\//g, ' '))}/examples`, { method: 'POST', body: new Uint8Array(im.png), headers: { 'content-type': 'image/png' } });
+      if (r.status !== 201) throw new Error(`enrolment answered ${r.status}: ${await r.text()}`);
+    }
+    servers.push(await startServer(join(outDir, 'replica-b'), ++port, ['--store', url]));
+    await loadTest(servers[0]!.url, queryPng, 3); // warm-up
+    await loadTest(servers[1]!.url, queryPng, 3);
+    const one = await loadTest(servers[0]!.url, queryPng);
+    const two = await Promise.all(servers.map((s) => loadTest(s.url, queryPng)));
+    const total = two.reduce((n, r) => n + r.requests.average, 0);
+    const result = {
+      replicas: { gallery: images.length, connectionsPerReplica: connections, duration },
+      one: summary(one),
+      two: { requestsPerSecond: +total.toFixed(1), perReplica: two.map(summary) },
+      speedup: +(total / one.requests.average).toFixed(2),
+      cpus: (await import('node:os')).cpus().length,
+      loadAverage: loadavg().map((x) => +x.toFixed(1)),
+    };
+    return result;
+  } finally {
+    for (const s of servers) await stopServer(s);
+    pgs.stop();
+  }
+}
+
+// --- predict latency while the graph changes --------------------------------------------------------
+/**
+ * A gallery of `size` on HNSW; predict load before, then while `importSize` more examples are
+ * imported (folded into the graph in small batches) and the graph file is rewritten (flush delay
+ * 3 s, so the write falls inside the measurement).
+ */
+async function duringRebuild(model: ServedModel, size: number, real: { className: string; embedding: Float32Array }[], stats: Stats, rng: Rng, queryPng: Uint8Array, port: number): Promise<Record<string, unknown>> {
+  const built = await buildGallery(model, size, real, stats, rng);
+  const server = await startServer(built.home, ++port, ['--index-flush-delay', '3000']);
+  try {
+    await loadTest(server.url, queryPng, 3);
+    const before = await loadTest(server.url, queryPng);
+    const classes: { name: string; examples: { sha256: string; source: string; createdAt: string; embedding: number[] }[] }[] = [];
+    for (let n = 0; n < importSize; n += 10) {
+      const c = centre(rng, stats);
+      classes.push({ name: `imp${classes.length}`, examples: Array.from({ length: Math.min(10, importSize - n) }, () => ({ sha256: 'b'.repeat(64), source: 'bench', createdAt: new Date().toISOString(), embedding: Array.from(member(rng, c, stats)) })) });
+    }
+    const body = JSON.stringify({ format: 'fewshot-gallery/1', model: { id: model.id, embeddingDim: model.scorer.meta.embeddingDim, metric: retrievalMetric(model.scorer.meta) }, classes });
+    const window = Math.max(duration, 30);
+    const during = loadTest(server.url, queryPng, window);
+    await new Promise((r) => setTimeout(r, 2000));
+    const t0 = performance.now();
+    const imp = await fetch(`${server.url}/api/gallery/import`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const importMs = performance.now() - t0;
+    if (imp.status !== 200) throw new Error(`import answered ${imp.status}: ${await imp.text()}`);
+    const r = await during;
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { gallery: { examples: number } };
+    const notes = server.output.join('').split('\n').filter((l) => /gallery: HNSW/.test(l));
+    await stopServer(server);
+
+    // A full rebuild: the graph file is gone, so the server builds it in a worker after opening and
+    // answers from exact search over everything until the graph is ready.
+    rmSync(join(galleryDir(built.home, model.id), 'hnsw.bin'), { force: true });
+    const t1 = performance.now();
+    const rebuilding = await startServer(built.home, ++port);
+    const startSeconds = (performance.now() - t1) / 1000;
+    let rebuild: AutocannonResult;
+    let rebuildNotes: string[];
+    try {
+      rebuild = await loadTest(rebuilding.url, queryPng, window);
+      const built2 = () => rebuilding.output.join('').split('\n').filter((l) => /gallery: HNSW index built/.test(l));
+      const duringWindow = built2().length === 0;
+      rebuildNotes = [...built2(), duringWindow ? `the rebuild was still running when the ${window} s window ended` : 'the rebuild finished inside the window'];
+    } finally {
+      await stopServer(rebuilding);
+    }
+    return {
+      duringRebuild: { gallery: built.size, imported: importSize, importBodyMB: +(body.length / 2 ** 20).toFixed(1), importAnsweredMs: Math.round(importMs), windowSeconds: window },
+      before: summary(before),
+      duringImportFoldAndWrite: summary(r),
+      examplesAfter: health.gallery.examples,
+      serverNotes: notes,
+      duringFullRebuild: { ...summary(rebuild), serverStartSeconds: +startSeconds.toFixed(1), notes: rebuildNotes },
+      loadAverage: loadavg().map((x) => +x.toFixed(1)),
+    };
+  } finally {
+    await stopServer(server);
+    if (built.size > 100_000) rmSync(built.home, { recursive: true, force: true });
+  }
 }
 
 // --- fault test -----------------------------------------------------------------------------------
@@ -305,10 +416,110 @@ async function faultRound(round: number, port: number): Promise<{ acked: number;
   return { acked: acked.length, present: acked.filter((a) => present.has(a.id)).length, integrity, killedAfterMs, repairNote };
 }
 
+// --- fault soak ------------------------------------------------------------------------------------
+/**
+ * SIGKILL rounds on ONE gallery (it grows round after round): 4 enrolment streams and 2 predict
+ * streams run until the kill; after each restart every enrolment acknowledged so far must be in
+ * the database, SQLite's integrity_check must say ok, and the newest acknowledged images of the
+ * round must be found by the (repaired) index as their own nearest example.
+ */
+async function soak(rounds: number, port: number): Promise<Record<string, unknown>> {
+  const home = join(outDir, 'soak');
+  rmSync(home, { recursive: true, force: true });
+  const rng = new Rng(4242);
+  const extra = ['--ann-threshold', '200'];
+  const acked = new Map<number, string>();
+  const perRound: Record<string, unknown>[] = [];
+  const predictStatus = new Map<string, number>();
+  let lost = 0;
+  let indexMisses = 0;
+  let integrityFailures = 0;
+  let server = await startServer(home, port, extra);
+  const model = await loadServedModel(modelDir);
+  for (let round = 0; round < rounds; round++) {
+    let stop = false;
+    const newest: { id: number; className: string; png: Uint8Array }[] = [];
+    const enrolStream = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const className = `k${(w + i) % 9}`;
+        const png = scribble(rng);
+        try {
+          const r = await fetch(`${server.url}/api/classes/${className}/examples`, { method: 'POST', body: new Uint8Array(png), headers: { 'content-type': 'image/png' } });
+          if (r.status === 201) {
+            const id = ((await r.json()) as { id: number }).id;
+            acked.set(id, className);
+            newest[w] = { id, className, png };
+          } else predictStatus.set(`enrol ${r.status}`, (predictStatus.get(`enrol ${r.status}`) ?? 0) + 1);
+        } catch {
+          return; // killed
+        }
+      }
+    };
+    const predictStream = async () => {
+      while (!stop) {
+        try {
+          const r = await fetch(`${server.url}/api/predict`, { method: 'POST', body: new Uint8Array(scribble(rng)), headers: { 'content-type': 'image/png' } });
+          await r.arrayBuffer();
+          predictStatus.set(String(r.status), (predictStatus.get(String(r.status)) ?? 0) + 1);
+        } catch {
+          return;
+        }
+      }
+    };
+    const streams = [...[0, 1, 2, 3].map(enrolStream), predictStream(), predictStream()];
+    const killAfter = 1500 + rng.int(2500);
+    await new Promise((r) => setTimeout(r, killAfter));
+    server.child.kill('SIGKILL');
+    stop = true;
+    await Promise.all(streams);
+    await new Promise((r) => (server.child.exitCode !== null || server.child.signalCode !== null ? r(null) : server.child.once('exit', r)));
+
+    const db = new Database(join(galleryDir(home, model.id), 'gallery.db'), { readonly: true });
+    const integrity = (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
+    const present = new Set((db.prepare('SELECT id FROM examples').all() as { id: number }[]).map((r) => r.id));
+    db.close();
+    const missing = [...acked.keys()].filter((id) => !present.has(id)).length;
+    lost += missing;
+    if (integrity !== 'ok') integrityFailures++;
+
+    server = await startServer(home, port, extra);
+    const repairNote = server.output.join('').match(/HNSW index (repaired|built|rebuilt)[^\n]*/g)?.pop() ?? (present.size > 200 ? 'graph file was current' : 'exact search (no graph)');
+    let found = 0;
+    const checked = newest.filter(Boolean);
+    for (const n of checked) {
+      const p = (await (await fetch(`${server.url}/api/predict?top=1`, { method: 'POST', body: new Uint8Array(n.png), headers: { 'content-type': 'image/png' } })).json()) as { nearest: { id: number } | null };
+      if (p.nearest?.id === n.id) found++;
+    }
+    indexMisses += checked.length - found;
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { gallery: { examples: number; search: string } };
+    const row = { round, killedAfterMs: killAfter, acknowledged: acked.size, missing, integrity, examples: health.gallery.examples, search: health.gallery.search, newestFoundByIndex: `${found}/${checked.length}`, index: repairNote };
+    log(`bench: soak ${JSON.stringify(row)}`);
+    perRound.push(row);
+  }
+  await stopServer(server);
+  return {
+    soak: { rounds, enrolmentStreams: 4, predictStreams: 2 },
+    acknowledged: acked.size,
+    lost,
+    integrityFailures,
+    newestNotFoundByIndex: indexMisses,
+    requests: Object.fromEntries(predictStatus),
+    ok: lost === 0 && integrityFailures === 0 && indexMisses === 0,
+    date: new Date().toISOString(),
+    loadAverage: loadavg().map((x) => +x.toFixed(1)),
+  };
+}
+
 // --- main -------------------------------------------------------------------------------------------
 async function main(): Promise<void> {
   if (!existsSync(join(modelDir, 'model.json'))) throw new Error(`no model in ${modelDir}: train the shipped one or pass --model DIR`);
   mkdirSync(outDir, { recursive: true });
+  if (soakRounds > 0) {
+    const result = await soak(soakRounds, 41_000 + Math.floor(Math.random() * 1000));
+    console.log(JSON.stringify(result));
+    if (!result['ok']) process.exitCode = 1;
+    return;
+  }
   const backend = await selectBackend('auto', { quiet: true });
   const model = await loadServedModel(modelDir);
   const meta = model.scorer.meta;
@@ -326,8 +537,14 @@ async function main(): Promise<void> {
     return src.read(p);
   })() : scribble(rng);
 
-  const rows: Record<string, unknown>[] = [];
   let port = 39_000 + rng.int(1000);
+  if (replicasMode || duringRebuildSize > 0) {
+    const result = replicasMode ? await replicas(images, queryPng, port) : await duringRebuild(model, duringRebuildSize, real, stats, rng, queryPng, port);
+    writeFileSync(join(outDir, replicasMode ? 'replicas.json' : 'during-rebuild.json'), JSON.stringify(result, null, 2));
+    console.log(JSON.stringify(result));
+    return;
+  }
+  const rows: Record<string, unknown>[] = [];
   for (const size of sizes) {
     const bytesNeeded = size * meta.embeddingDim * 4 * 3; // DB + HNSW graph + slack
     if (bytesNeeded > 6e9) {
@@ -342,7 +559,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < (size > 100_000 ? 100 : 200); i++) {
       queries.push(built.centres.length && i % 2 ? member(qr, built.centres[qr.int(built.centres.length)]!, stats) : member(qr, realEmbeddings[qr.int(realEmbeddings.length)]!, stats));
     }
-    const recall = recallAt1(model, built.home, queries);
+    const recall = await recallAt1(model, built.home, queries);
     log(`bench: ${built.size}: HNSW recall@1 ${recall.recall.toFixed(3)} against exact search (the server uses ${recall.search}), HNSW top-1 search ${recall.annMs.toFixed(2)} ms vs exact scan ${recall.exactMs.toFixed(2)} ms`);
     const t = performance.now();
     const server = await startServer(built.home, ++port);

@@ -32,15 +32,15 @@ export function defaultDecision(model: EmbeddingModel): ReferenceDecision {
   return model.meta.writerDependent?.threshold ? 'wd' : 'distance';
 }
 
-export function verifyAgainstClass(
+export async function verifyAgainstClass(
   model: EmbeddingModel,
   gallery: Gallery,
   className: string,
   query: Float32Array,
   decision: ReferenceDecision,
   distanceThreshold: number | null,
-): ClassVerification {
-  const examples = gallery.examples(className);
+): Promise<ClassVerification> {
+  const examples = await gallery.examples(className);
   if (!examples) throw new HttpError(404, `no class '${className}'`);
   if (examples.length === 0) throw new HttpError(409, `class '${className}' has no examples to verify against: enrol some first`);
   const references = examples.map((e) => gallery.embedding(e.id)!);
@@ -54,7 +54,7 @@ export function verifyAgainstClass(
   const rng = new Rng(0);
   const negatives: Float32Array[] = [];
   let seen = 0;
-  for (const row of gallery.scan()) {
+  for await (const row of gallery.scan()) {
     if (own.has(row.id)) continue;
     seen++;
     if (negatives.length < MAX_WD_NEGATIVES) negatives.push(row.embedding);

@@ -10,6 +10,9 @@ export { Gallery, galleryDir, type GalleryOptions, type GalleryExport, type NewE
 export type { GalleryNeighbour } from './gallery.js';
 export type { HnswOptions } from './vector_index.js';
 export type { RecognizeOptions } from './recognizer.js';
+export { SqliteStore } from './sqlite_store.js';
+export { PostgresStore } from './postgres_store.js';
+export type { GalleryStore, StoreChange, StoreIdentity } from './store.js';
 export { ExactIndex, HnswIndex, type VectorIndex, type Metric, type Neighbour } from './vector_index.js';
 export { recognize, type Recognition, type Prediction as GalleryPrediction } from './recognizer.js';
 export { loadServedModel, modelFingerprint, type EmbeddingModel, type ServedModel } from './model.js';

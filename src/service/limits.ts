@@ -6,8 +6,14 @@
 export interface ServiceLimits {
   /** Largest request body / uploaded file, bytes (default 5 MiB). */
   maxUploadBytes: number;
-  /** Largest image width or height, pixels (default 4096). */
+  /** Largest image width or height, pixels (default 4096), checked from the header before decoding. */
   maxImageSide: number;
+  /** Most pixels in one image (default 16,777,216 = 4096x4096), checked from the header. */
+  maxImagePixels: number;
+  /** Most pixels in all images of one request together (default 67,108,864). */
+  maxRequestPixels: number;
+  /** Image requests (enrol, predict, verify, embed) admitted at once; more answer 503 (default 16). */
+  maxQueue: number;
   /** Most images in one request (default 16). */
   maxBatch: number;
   /** Largest gallery import body, bytes (default 256 MiB). */
@@ -19,6 +25,9 @@ export interface ServiceLimits {
 export const DEFAULT_LIMITS: ServiceLimits = {
   maxUploadBytes: 5 * 1024 * 1024,
   maxImageSide: 4096,
+  maxImagePixels: 4096 * 4096,
+  maxRequestPixels: 4 * 4096 * 4096,
+  maxQueue: 16,
   maxBatch: 16,
   maxImportBytes: 256 * 1024 * 1024,
   maxSnapshot: 5000,
@@ -26,7 +35,7 @@ export const DEFAULT_LIMITS: ServiceLimits = {
 
 /** An error with the HTTP status it should be answered with. */
 export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
     this.name = 'HttpError';
   }

@@ -8,7 +8,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Image } from '../data/image.js';
-import { SiameseScorer } from '../inference/embedder.js';
 import { loadScorer } from '../inference/load.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import type { Metric } from './vector_index.js';
@@ -22,8 +21,10 @@ export interface EmbeddingModel {
 }
 
 export interface ServedModel {
-  /** Content hash of the model files (16 hex digits): names the gallery folder. */
+  /** Hash of architecture, weights and preprocessing (16 hex digits): names the gallery folder. */
   id: string;
+  /** The id earlier versions gave this model (galleries found under it are adopted). */
+  legacyId?: string;
   /** Folder name, for people. */
   name: string;
   /** Folder holding model.json, its weight files and fewshot.json (served to the browser app). */
@@ -49,8 +50,49 @@ export function modelFiles(dir: string): string[] {
   return ['model.json', ...weights, 'fewshot.json'].filter((f) => f === 'model.json' || existsSync(join(dir, f)));
 }
 
-/** Hash of the model's files: same weights and metadata => same gallery. */
+/** The metadata that changes what an embedding means (not the threshold, training notes or dates). */
+const EMBEDDING_META = ['inputShape', 'embeddingDim', 'preprocess', 'score', 'distance'] as const;
+
+/** JSON with object keys sorted, so that key order in a file never changes a hash. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * The identity of what a model's embeddings mean: its architecture (model.json's topology and
+ * weight specs), its weights, and the preprocessing and distance from fewshot.json. The decision
+ * threshold is not part of it, so recalibrating (`eval-verify --calibrate`) keeps the gallery.
+ */
 export function modelFingerprint(dir: string): string {
+  const h = createHash('sha256');
+  h.update('fewshot-model-id/2\0');
+  const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology?: unknown; weightsManifest?: { weights?: unknown }[] };
+  h.update(canonicalJson(manifest.modelTopology ?? null));
+  h.update(canonicalJson((manifest.weightsManifest ?? []).map((g) => g.weights ?? null)));
+  for (const f of modelFiles(dir)) {
+    if (f === 'model.json' || f === 'fewshot.json') continue;
+    h.update(`\0${f}\0`);
+    h.update(readFileSync(join(dir, f)));
+  }
+  const metaFile = join(dir, 'fewshot.json');
+  const meta = existsSync(metaFile) ? (JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, unknown>) : {};
+  h.update(canonicalJson(Object.fromEntries(EMBEDDING_META.map((k) => [k, meta[k]]))));
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * The id galleries were keyed by before: a hash of every model file, fewshot.json included (so a
+ * recalibration orphaned the gallery). The service adopts a gallery found under it.
+ */
+export function legacyModelFingerprint(dir: string): string {
   const h = createHash('sha256');
   for (const f of modelFiles(dir)) {
     h.update(f);
@@ -62,7 +104,7 @@ export function modelFingerprint(dir: string): string {
 export async function loadServedModel(dir: string): Promise<ServedModel> {
   const abs = resolve(dir);
   const files = modelFiles(abs);
-  return { id: modelFingerprint(abs), name: basename(abs), dir: abs, files, scorer: leakProof(await loadScorer(abs)) };
+  return { id: modelFingerprint(abs), legacyId: legacyModelFingerprint(abs), name: basename(abs), dir: abs, files, scorer: leakProof(await loadScorer(abs)) };
 }
 
 /**

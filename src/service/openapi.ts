@@ -14,6 +14,9 @@ const json = (schema: object, description = 'OK') => ({ description, content: { 
 const className = { name: 'name', in: 'path', required: true, schema: { type: 'string', maxLength: 64 } };
 const exampleId = { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
 const bearer = [{ bearer: [] }];
+/** Protected reads: FEWSHOT_READ_TOKEN or FEWSHOT_TOKEN when the server has either. */
+const readBearer = [{ bearer: [] }, {}];
+const busy = { description: 'The image work queue is full: retry after Retry-After seconds', headers: { 'Retry-After': { schema: { type: 'integer' } } } };
 
 export function openApiDocument(version: string): Record<string, unknown> {
   return {
@@ -22,7 +25,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       title: 'fewshot recognition service',
       version,
       description:
-        'Enrol classes from a few example images and recognise new images against them. Writes need `Authorization: Bearer <FEWSHOT_TOKEN>` when the server has a token. Errors answer `{"error", "message"}` with a 4xx status.',
+        'Enrol classes from a few example images and recognise new images against them. Writes need `Authorization: Bearer <FEWSHOT_TOKEN>` when the server has a token; gallery reads (listings, export, snapshot, embed) need FEWSHOT_READ_TOKEN or FEWSHOT_TOKEN when either is set. The Host header must name the server (DNS-rebinding protection). Image requests answer 503 with Retry-After when the work queue is full. Errors answer `{"error", "message"}` with a 4xx status.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -52,11 +55,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/classes': {
         get: {
           summary: 'List classes',
+          security: readBearer,
           responses: { 200: json({ type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, examples: { type: 'integer' } } } }) },
         },
       },
       '/api/classes/{name}': {
-        get: { summary: 'Examples of a class', parameters: [className], responses: { 200: json({ type: 'object' }), 404: error } },
+        get: { summary: 'Examples of a class', security: readBearer, parameters: [className], responses: { 200: json({ type: 'object' }), 404: error } },
         delete: { summary: 'Delete a class and its examples', security: bearer, parameters: [className], responses: { 200: json({ type: 'object' }), 401: error, 404: error } },
       },
       '/api/classes/{name}/examples': {
@@ -71,6 +75,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             401: error,
             413: error,
             415: error,
+            503: busy,
           },
         },
       },
@@ -99,6 +104,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             400: error,
             413: error,
             415: error,
+            503: busy,
           },
         },
       },
@@ -109,7 +115,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             required: true,
             content: { 'multipart/form-data': { schema: { type: 'object', properties: { a: { type: 'string', format: 'binary' }, b: { type: 'string', format: 'binary' } }, required: ['a', 'b'] } } },
           },
-          responses: { 200: json({ type: 'object', properties: { score: { type: 'number' }, same: { type: 'boolean' }, threshold: { type: ['number', 'null'] } } }), 400: error },
+          responses: { 200: json({ type: 'object', properties: { score: { type: 'number' }, same: { type: 'boolean' }, threshold: { type: ['number', 'null'] } } }), 400: error, 503: busy },
         },
       },
       '/api/classes/{name}/verify': {
@@ -132,12 +138,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
       },
       '/api/embed': {
-        post: { summary: 'Embeddings of one or more images', requestBody: imageBody, responses: { 200: json({ type: 'object', properties: { embeddings: { type: 'array', items: { type: 'array', items: { type: 'number' } } } } }), 400: error } },
+        post: { summary: 'Embeddings of one or more images', security: readBearer, requestBody: imageBody, responses: { 200: json({ type: 'object', properties: { embeddings: { type: 'array', items: { type: 'array', items: { type: 'number' } } } } }), 400: error, 401: error, 503: busy } },
       },
       '/api/gallery/snapshot': {
-        get: { summary: 'All embeddings with their classes (small galleries only), for in-browser search', responses: { 200: json({ type: 'object' }) } },
+        get: { summary: 'All embeddings with their classes (small galleries only), for in-browser search', security: readBearer, responses: { 200: json({ type: 'object' }), 401: error } },
       },
-      '/api/gallery/export': { get: { summary: 'The gallery as JSON (fewshot-gallery/1)', responses: { 200: json({ type: 'object' }) } } },
+      '/api/gallery/export': { get: { summary: 'The gallery as JSON (fewshot-gallery/1), streamed', security: readBearer, responses: { 200: json({ type: 'object' }), 401: error } } },
       '/api/gallery/import': {
         post: {
           summary: 'Import a gallery export (merge, or replace with ?replace=true)',

@@ -5,10 +5,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
-import { authorizeWrite } from './auth.js';
+import { Admission } from './admission.js';
+import { authorize, hostAllowlist, type Access, type AccessPolicy } from './auth.js';
 import type { Gallery } from './gallery.js';
 import { DEFAULT_LIMITS, HttpError, positiveInt, validateClassName, type ServiceLimits } from './limits.js';
 import { ServiceMetrics } from './metrics.js';
@@ -25,6 +27,12 @@ export interface ServerOptions {
   gallery: Gallery;
   /** Bearer token required for writes (FEWSHOT_TOKEN); none: writes open (loopback only). */
   token?: string;
+  /** Bearer token for reads of the gallery (FEWSHOT_READ_TOKEN); FEWSHOT_TOKEN is accepted too. */
+  readToken?: string;
+  /** The address the server listens on (for the Host allowlist; default 127.0.0.1). */
+  host?: string;
+  /** More names accepted in the Host header (`--allowed-host`); '*' accepts any. */
+  allowedHosts?: string[];
   limits?: Partial<ServiceLimits>;
   /** Overrides the model's decision threshold for `unknown` / `same`. */
   threshold?: number;
@@ -51,6 +59,15 @@ const STATUS_NAMES: Record<number, string> = {
   503: 'unavailable',
 };
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route (see auth.ts); default 'public'. */
+    access?: Access;
+    /** The route decodes and embeds uploaded images: it goes through the bounded work queue. */
+    images?: boolean;
+  }
+}
+
 function errorBody(status: number, message: string): { error: string; message: string } {
   return { error: STATUS_NAMES[status] ?? (status < 500 ? 'bad_request' : 'internal_error'), message };
 }
@@ -61,6 +78,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const threshold = decisionThreshold(model.scorer.meta, opts.threshold);
   const metrics = new ServiceMetrics();
   const version = packageVersion();
+  const policy: AccessPolicy = { writeToken: opts.token, readToken: opts.readToken, allowedHosts: hostAllowlist(opts.host ?? '127.0.0.1', opts.allowedHosts) };
+  const admission = new Admission(limits.maxQueue);
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: limits.maxUploadBytes, forceCloseConnections: true });
 
@@ -85,7 +104,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     } else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
       status = 400;
     }
-    if (status >= 500) req.log.error(err);
+    if (status >= 500 && status !== 503) req.log.error(err);
+    if (err instanceof HttpError) reply.headers(err.headers);
     reply.status(status).send(errorBody(status, message));
   });
   app.setNotFoundHandler((req, reply) => {
@@ -95,7 +115,18 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     metrics.observe(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  const write = async (req: FastifyRequest) => authorizeWrite(req, opts.token);
+  // Access control and admission run before the body is read. A refused request's body is never
+  // read: the answer closes the connection, so an anonymous client cannot make the server parse.
+  app.addHook('onRequest', async (req, reply) => {
+    const config = req.routeOptions.config ?? {};
+    try {
+      authorize(req, config.access ?? 'public', policy);
+      if (config.images) reply.raw.once('close', admission.enter());
+    } catch (e) {
+      reply.header('connection', 'close');
+      throw e;
+    }
+  });
 
   const embed = (uploads: DecodedUpload[]): Float32Array[] => {
     const t0 = performance.now();
@@ -120,11 +151,17 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.get('/healthz', async () => ({
     status: 'ok',
     model: { id: model.id, name: model.name },
-    gallery: { classes: gallery.classes().length, examples: gallery.size, search: gallery.searchKind },
+    gallery: { classes: gallery.classCount, examples: gallery.size, search: gallery.searchKind, store: gallery.store.kind },
   }));
   app.get('/metrics', async (_req, reply) => {
     reply.type('text/plain; version=0.0.4');
-    return metrics.render({ gallery_examples: gallery.size, gallery_classes: gallery.classes().length, gallery_hnsw: gallery.searchKind === 'hnsw' ? 1 : 0 });
+    return metrics.render({
+      gallery_examples: gallery.size,
+      gallery_classes: gallery.classCount,
+      gallery_hnsw: gallery.searchKind === 'hnsw' ? 1 : 0,
+      image_requests_in_flight: admission.size,
+      image_requests_rejected_total: admission.rejected,
+    });
   });
   app.get('/openapi.json', async () => openApiDocument(version));
 
@@ -139,6 +176,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     search: gallery.searchKind,
     limits,
     writeNeedsToken: Boolean(opts.token),
+    readNeedsToken: Boolean(opts.token || opts.readToken),
   }));
   app.get<{ Params: { file: string } }>('/model/:file', async (req, reply) => {
     const file = req.params.file;
@@ -149,53 +187,55 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   });
 
   // --- classes and examples -------------------------------------------------------------------
-  app.get('/api/classes', async () => gallery.classes());
-  app.get<{ Params: { name: string } }>('/api/classes/:name', async (req) => {
-    const examples = gallery.examples(req.params.name);
+  const read = { config: { access: 'read' as const } };
+  const write = { config: { access: 'write' as const } };
+  const writeImages = { config: { access: 'write' as const, images: true } };
+  app.get('/api/classes', read, async () => gallery.classes());
+  app.get<{ Params: { name: string } }>('/api/classes/:name', read, async (req) => {
+    const examples = await gallery.examples(req.params.name);
     if (!examples) throw new HttpError(404, `no class '${req.params.name}'`);
     return { name: req.params.name, examples };
   });
-  app.post<{ Params: { name: string } }>('/api/classes/:name/examples', { preHandler: write }, async (req, reply) => {
+  app.post<{ Params: { name: string } }>('/api/classes/:name/examples', writeImages, async (req, reply) => {
     const name = req.params.name;
     validateClassName(name);
     const uploads = decodeUploads(await readUploads(req, limits), limits);
     const embeddings = embed(uploads);
-    const ids = gallery.enrol(
+    const ids = await gallery.enrol(
       name,
       uploads.map((u, i) => ({ embedding: embeddings[i]!, sha256: u.sha256, source: u.field === 'body' ? 'upload' : `upload:${u.name}`.slice(0, 200) })),
     );
     reply.status(201);
     return ids.length === 1 ? { class: name, id: ids[0]! } : { class: name, id: ids[0]!, ids };
   });
-  app.delete<{ Params: { name: string } }>('/api/classes/:name', { preHandler: write }, async (req) => {
-    const examples = gallery.examples(req.params.name);
-    if (!examples || !gallery.deleteClass(req.params.name)) throw new HttpError(404, `no class '${req.params.name}'`);
-    return { class: req.params.name, deleted: true, examples: examples.length };
+  app.delete<{ Params: { name: string } }>('/api/classes/:name', write, async (req) => {
+    const deleted = await gallery.deleteClass(req.params.name);
+    if (deleted === null) throw new HttpError(404, `no class '${req.params.name}'`);
+    return { class: req.params.name, deleted: true, examples: deleted };
   });
-  app.delete<{ Params: { name: string; id: string } }>('/api/classes/:name/examples/:id', { preHandler: write }, async (req) => {
+  app.delete<{ Params: { name: string; id: string } }>('/api/classes/:name/examples/:id', write, async (req) => {
     const id = positiveInt(req.params.id, 'example id');
-    const ex = gallery.example(id);
-    if (!ex || ex.class !== req.params.name) throw new HttpError(404, `class '${req.params.name}' has no example ${id}`);
-    gallery.deleteExample(id);
+    const ex = await gallery.example(id);
+    if (!ex || ex.class !== req.params.name || !(await gallery.deleteExample(id))) throw new HttpError(404, `class '${req.params.name}' has no example ${id}`);
     return { class: ex.class, id, deleted: true };
   });
-  app.delete<{ Params: { id: string } }>('/api/examples/:id', { preHandler: write }, async (req) => {
+  app.delete<{ Params: { id: string } }>('/api/examples/:id', write, async (req) => {
     const id = positiveInt(req.params.id, 'example id');
-    const ex = gallery.example(id);
+    const ex = await gallery.deleteExample(id);
     if (!ex) throw new HttpError(404, `no example ${id}`);
-    gallery.deleteExample(id);
-    return { class: ex.class, id, deleted: true };
+    return { class: ex.className, id, deleted: true };
   });
 
   // --- recognition ------------------------------------------------------------------------------
-  app.post<{ Querystring: { top?: string } }>('/api/predict', async (req) => {
+  const recognizeImages = { config: { access: 'recognize' as const, images: true } };
+  app.post<{ Querystring: { top?: string } }>('/api/predict', recognizeImages, async (req) => {
     const top = req.query.top === undefined ? 5 : positiveInt(req.query.top, 'top', 100);
     const upload = await oneImage(req);
     const [query] = embed([upload]);
     const r = recognize(model.scorer, gallery, query!, { threshold, top, candidates: opts.candidates });
     return { predictions: r.predictions, unknown: r.unknown, threshold: r.threshold, nearest: r.nearest, search: r.search };
   });
-  app.post('/api/verify', async (req) => {
+  app.post('/api/verify', recognizeImages, async (req) => {
     const uploads = await readUploads(req, limits);
     const a = uploads.filter((u) => u.field === 'a');
     const b = uploads.filter((u) => u.field === 'b');
@@ -207,35 +247,37 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     const score = model.scorer.similarity(ea!, [eb!])[0]!;
     return { score, same: threshold === null ? null : score >= threshold, threshold };
   });
-  app.post<{ Params: { name: string }; Querystring: { decision?: string } }>('/api/classes/:name/verify', async (req) => {
+  app.post<{ Params: { name: string }; Querystring: { decision?: string } }>('/api/classes/:name/verify', recognizeImages, async (req) => {
     const decision = (req.query.decision ?? defaultDecision(model.scorer)) as ReferenceDecision;
     if (!REFERENCE_DECISIONS.includes(decision)) throw new HttpError(400, `decision must be ${REFERENCE_DECISIONS.join(' or ')}, got '${decision}'`);
-    if (!gallery.examples(req.params.name)) throw new HttpError(404, `no class '${req.params.name}'`);
+    if (!(await gallery.examples(req.params.name))) throw new HttpError(404, `no class '${req.params.name}'`);
     const [query] = embed([await oneImage(req)]);
     return verifyAgainstClass(model.scorer, gallery, req.params.name, query!, decision, threshold);
   });
-  app.post('/api/embed', async (req) => {
+  app.post('/api/embed', { config: { access: 'read' as const, images: true } }, async (req) => {
     const uploads = decodeUploads(await readUploads(req, limits), limits);
     return { embeddings: embed(uploads).map((e) => Array.from(e)) };
   });
 
   // --- the gallery as a whole ----------------------------------------------------------------
-  app.get('/api/gallery/snapshot', async () => {
+  app.get('/api/gallery/snapshot', read, async () => {
     if (gallery.size > limits.maxSnapshot) return { available: false, size: gallery.size, examples: [] };
     const rows = gallery.snapshot(limits.maxSnapshot);
     return { available: true, size: rows.length, examples: rows.map((r) => ({ id: r.id, class: r.className, embedding: Array.from(r.embedding) })) };
   });
-  app.get('/api/gallery/export', async (_req, reply) => {
+  app.get('/api/gallery/export', read, async (_req, reply) => {
+    // Streamed class by class from the store: memory stays flat at any gallery size.
     reply.header('content-disposition', `attachment; filename="gallery-${model.id}.json"`);
-    return gallery.exportJson();
+    reply.type('application/json');
+    return reply.send(Readable.from(gallery.exportChunks()));
   });
   app.post<{ Querystring: { replace?: string } }>(
     '/api/gallery/import',
-    { preHandler: write, bodyLimit: limits.maxImportBytes },
+    { config: { access: 'write' }, bodyLimit: limits.maxImportBytes },
     async (req) => {
       if (req.body === undefined || req.body === null || typeof req.body !== 'object') throw new HttpError(400, 'send the gallery export as a JSON body');
       try {
-        return gallery.importJson(req.body, { replace: req.query.replace === 'true', validateName: validateClassName });
+        return await gallery.importJson(req.body, { replace: req.query.replace === 'true', validateName: validateClassName });
       } catch (e) {
         if (e instanceof HttpError) throw e;
         throw new HttpError(400, `cannot import: ${(e as Error).message}`);

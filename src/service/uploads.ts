@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { decodeImage, type Image } from '../data/image.js';
+import { checkDeclaredSize, readImageHeader } from './image_header.js';
 import { HttpError, type ServiceLimits } from './limits.js';
 
 export const IMAGE_TYPES = ['image/png', 'image/jpeg'];
@@ -54,16 +55,34 @@ export async function readUploads(req: FastifyRequest, limits: ServiceLimits): P
   throw new HttpError(415, `unsupported Content-Type '${type || '(none)'}': send image/png, image/jpeg or multipart/form-data`);
 }
 
-/** Decodes and checks the size of every upload (400 for corrupt files, 413 for oversized ones). */
+/**
+ * Checks every upload's declared size from its header (400 for unreadable headers, 413 over the
+ * per-image or per-request pixel limit) before decoding any of them, then decodes them.
+ */
 export function decodeUploads(uploads: Upload[], limits: ServiceLimits): DecodedUpload[] {
+  let pixels = 0;
+  for (const u of uploads) {
+    let header;
+    try {
+      header = readImageHeader(u.bytes);
+      checkDeclaredSize(header, limits);
+    } catch (e) {
+      throw new HttpError((e as { tooLarge?: boolean }).tooLarge ? 413 : 400, `cannot use image '${u.name}': ${(e as Error).message}`);
+    }
+    pixels += header.width * header.height;
+    if (pixels > limits.maxRequestPixels) {
+      throw new HttpError(413, `the images of this request hold more than ${limits.maxRequestPixels} pixels together; send fewer or smaller ones`);
+    }
+  }
   return uploads.map((u) => {
     let image: Image;
     try {
-      image = decodeImage(u.bytes, u.name, { maxPixels: limits.maxImageSide * limits.maxImageSide, maxJpegMemoryMB: 512 });
+      image = decodeImage(u.bytes, u.name, { maxPixels: limits.maxImagePixels, maxJpegMemoryMB: 512 });
     } catch (e) {
       const message = (e as Error).message;
       throw new HttpError(/megapixel|pixels|too large|exceeds|limit/i.test(message) ? 413 : 400, `cannot use image '${u.name}': ${message}`);
     }
+    // The decoder's own size is authoritative (a header could lie about a later frame).
     if (image.width > limits.maxImageSide || image.height > limits.maxImageSide) {
       throw new HttpError(413, `image '${u.name}' is ${image.width}x${image.height}; the limit is ${limits.maxImageSide} pixels per side`);
     }

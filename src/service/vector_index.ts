@@ -6,7 +6,9 @@
  * Distances follow hnswlib's conventions so that both rank identically: 'l2' is the squared
  * Euclidean distance, 'cosine' is 1 - cosine similarity. Labels are gallery example ids.
  */
-import { closeSync, existsSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import hnswlib from 'hnswlib-node';
 
 type HierarchicalNSW = InstanceType<typeof hnswlib.HierarchicalNSW>;
@@ -27,6 +29,8 @@ export interface VectorIndex {
   remove(id: number): boolean;
   /** Up to `k` nearest live vectors, nearest first. */
   search(query: Float32Array, k: number): Neighbour[];
+  /** The stored vector of a live id (a copy). */
+  vector(id: number): Float32Array | undefined;
 }
 
 /** Distance between two vectors under `metric` (same values hnswlib returns). */
@@ -126,6 +130,17 @@ export class ExactIndex implements VectorIndex {
     return this.rowOf.has(id);
   }
 
+  vector(id: number): Float32Array | undefined {
+    const row = this.rowOf.get(id);
+    return row === undefined ? undefined : this.data.slice(row * this.dim, (row + 1) * this.dim);
+  }
+
+  /** Ids and a copy of their rows (row i of `data` belongs to ids[i]); the last `limit` rows when given. */
+  export(limit = this.ids.length): { ids: number[]; data: Float32Array } {
+    const from = Math.max(0, this.ids.length - limit);
+    return { ids: this.ids.slice(from), data: this.data.slice(from * this.dim, this.ids.length * this.dim) };
+  }
+
   search(query: Float32Array, k: number): Neighbour[] {
     if (query.length !== this.dim) throw new Error(`query has ${query.length} values, the index expects ${this.dim}`);
     const top = new TopK(Math.min(k, this.ids.length));
@@ -170,19 +185,17 @@ export class HnswIndex implements VectorIndex {
    * `reconcileLive`), because the file does not say which labels were marked deleted.
    */
   static read(file: string, dim: number, metric: Metric, opts: HnswOptions = {}): HnswIndex {
-    // hnswlib trusts the dimension it is given, so check the file's own: its header stores the
-    // byte offsets of the vector and of the label inside each element (size_t fields 5 and 6).
-    const header = Buffer.alloc(48);
-    const fd = openSync(file, 'r');
-    try {
-      if (readSync(fd, header, 0, 48, 0) !== 48) throw new Error(`index file ${file} is truncated`);
-    } finally {
-      closeSync(fd);
-    }
-    const fileDim = Number(header.readBigUInt64LE(32) - header.readBigUInt64LE(40)) / 4;
-    if (fileDim !== dim) throw new Error(`index file ${file} holds ${fileDim}-value vectors, expected ${dim}`);
+    checkHeaderDim(file, dim);
     const index = new hnswlib.HierarchicalNSW(metric, dim);
     index.readIndexSync(file, true);
+    return new HnswIndex(dim, metric, index, index.getCurrentCount(), opts.efSearch ?? 64);
+  }
+
+  /** `read` on libuv's thread pool: the event loop keeps serving while a large graph loads. */
+  static async readAsync(file: string, dim: number, metric: Metric, opts: HnswOptions = {}): Promise<HnswIndex> {
+    checkHeaderDim(file, dim);
+    const index = new hnswlib.HierarchicalNSW(metric, dim);
+    await index.readIndex(file, true);
     return new HnswIndex(dim, metric, index, index.getCurrentCount(), opts.efSearch ?? 64);
   }
 
@@ -218,6 +231,14 @@ export class HnswIndex implements VectorIndex {
     return true;
   }
 
+  vector(id: number): Float32Array | undefined {
+    try {
+      return Float32Array.from(this.index.getPoint(id));
+    } catch {
+      return undefined;
+    }
+  }
+
   search(query: Float32Array, k: number): Neighbour[] {
     if (query.length !== this.dim) throw new Error(`query has ${query.length} values, the index expects ${this.dim}`);
     const n = Math.min(k, this.live);
@@ -227,14 +248,49 @@ export class HnswIndex implements VectorIndex {
     return r.neighbors.map((id, i) => ({ id, distance: r.distances[i]! }));
   }
 
-  /** Writes the graph atomically (temporary file, then rename) so a crash never leaves half a file. */
-  write(file: string): void {
+  /**
+   * Writes the graph durably on libuv's thread pool: temporary file, fsync, rename, fsync of the
+   * folder, so a crash leaves either the old file or the new one. The caller must not change the
+   * graph until this resolves (searches are fine: both only read).
+   */
+  async write(file: string): Promise<void> {
     const tmp = `${file}.tmp`;
-    this.index.writeIndexSync(tmp);
-    renameSync(tmp, file);
+    await this.index.writeIndex(tmp);
+    await durableRename(tmp, file);
   }
 
   static remove(file: string): void {
     if (existsSync(file)) rmSync(file);
+  }
+}
+
+/** hnswlib trusts the dimension it is given, so check the file's own: its header stores the byte
+ * offsets of the vector and of the label inside each element (size_t fields 5 and 6). */
+function checkHeaderDim(file: string, dim: number): void {
+  const header = Buffer.alloc(48);
+  const fd = openSync(file, 'r');
+  try {
+    if (readSync(fd, header, 0, 48, 0) !== 48) throw new Error(`index file ${file} is truncated`);
+  } finally {
+    closeSync(fd);
+  }
+  const fileDim = Number(header.readBigUInt64LE(32) - header.readBigUInt64LE(40)) / 4;
+  if (fileDim !== dim) throw new Error(`index file ${file} holds ${fileDim}-value vectors, expected ${dim}`);
+}
+
+/** fsync `tmp`, rename it over `file`, fsync the folder (so the rename itself survives a crash). */
+export async function durableRename(tmp: string, file: string): Promise<void> {
+  const fh = await open(tmp, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  const dir = await open(dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }

@@ -233,7 +233,7 @@ test('bad input answers 4xx with a clear JSON message and changes nothing', asyn
   }
 });
 
-test('writes need the bearer token when one is set; reads do not; other origins are refused', async () => {
+test('writes need the bearer token when one is set; so do gallery reads; other origins are refused', async () => {
   assert.throws(() => checkBindPolicy('0.0.0.0', undefined), /FEWSHOT_TOKEN/);
   assert.doesNotThrow(() => checkBindPolicy('0.0.0.0', 'secret'));
   assert.doesNotThrow(() => checkBindPolicy('127.0.0.1', undefined));
@@ -252,14 +252,16 @@ test('writes need the bearer token when one is set; reads do not; other origins 
       assert.equal(r.status, status, JSON.stringify(headers));
       assert.ok((await json(r)).message.length > 0);
     }
-    assert.deepEqual(await json(await fetch(`${s.url}/api/classes`)), []);
-    const ok = await fetch(`${s.url}/api/classes/a/examples`, png(shapePng('circle'), { authorization: 'Bearer s3cret-token', origin: s.url }));
+    const auth = { authorization: 'Bearer s3cret-token' };
+    assert.equal((await fetch(`${s.url}/api/classes`)).status, 401, 'the listing is a protected read');
+    assert.deepEqual(await json(await fetch(`${s.url}/api/classes`, { headers: auth })), []);
+    const ok = await fetch(`${s.url}/api/classes/a/examples`, png(shapePng('circle'), { ...auth, origin: s.url }));
     assert.equal(ok.status, 201);
     assert.equal((await fetch(`${s.url}/api/classes/a`, { method: 'DELETE' })).status, 401);
     assert.equal((await fetch(`${s.url}/api/classes/a`, { method: 'DELETE', headers: { authorization: 'Bearer nope' } })).status, 401);
-    assert.deepEqual(await json(await fetch(`${s.url}/api/classes`)), [{ name: 'a', examples: 1 }]);
-    assert.equal((await fetch(`${s.url}/api/predict`, png(shapePng('circle')))).status, 200, 'predict is a read');
-    assert.equal((await fetch(`${s.url}/api/classes/a`, { method: 'DELETE', headers: { authorization: 'Bearer s3cret-token' } })).status, 200);
+    assert.deepEqual(await json(await fetch(`${s.url}/api/classes`, { headers: auth })), [{ name: 'a', examples: 1 }]);
+    assert.equal((await fetch(`${s.url}/api/predict`, png(shapePng('circle')))).status, 200, 'predict needs no token');
+    assert.equal((await fetch(`${s.url}/api/classes/a`, { method: 'DELETE', headers: auth })).status, 200);
   } finally {
     await s.close();
   }
@@ -287,7 +289,7 @@ test('concurrent enrolments into one class all land, and the gallery survives a 
     const p = await json(await fetch(`${s.url}/api/predict`, png(shapePng('zigzag', 56, 2))));
     assert.equal(p.predictions[0].class, 'same');
     assert.ok(Math.abs(p.predictions[0].score) < 1e-5);
-    assert.equal(s.gallery.integrityCheck(), 'ok');
+    assert.equal(await s.gallery.integrityCheck(), 'ok');
 
     // Export from this gallery, import into a fresh one over HTTP.
     const exported = await json(await fetch(`${s.url}/api/gallery/export`));
@@ -312,6 +314,7 @@ test('pair models score with their head and use HNSW once the gallery is large',
       const r = await fetch(`${s.url}/api/classes/${shapes[i % 5]}/examples`, png(shapePng(shapes[i % 5], 56, i)));
       assert.equal(r.status, 201);
     }
+    await s.gallery.settled(); // the graph is built in a worker thread
     assert.equal(s.gallery.searchKind, 'hnsw');
     const p = await json(await fetch(`${s.url}/api/predict`, png(shapePng('triangle', 56, 2))));
     assert.equal(p.search, 'hnsw');

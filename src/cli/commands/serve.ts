@@ -15,9 +15,14 @@ interface ServeOptions {
   home?: string;
   threshold?: number;
   annThreshold?: number;
+  indexFlushDelay?: number;
   maxUploadBytes?: number;
   maxImageSide?: number;
   maxBatch?: number;
+  maxImagePixels?: number;
+  maxQueue?: number;
+  allowedHost: string[];
+  store?: string;
   backend: string;
   log?: boolean;
 }
@@ -32,9 +37,14 @@ export function register(program: Command): void {
     .option('--home <dir>', 'data folder for galleries (default: $FEWSHOT_HOME or ./.fewshot)')
     .option('--threshold <score>', "score below which a prediction is 'unknown' (default: the model's)", parseNumber())
     .option('--ann-threshold <n>', 'galleries larger than this use HNSW instead of exact search', parseInteger(1), DEFAULT_ANN_THRESHOLD)
+    .option('--index-flush-delay <ms>', 'delay before a changed HNSW graph is written to disk (in the background)', parseInteger(0))
     .option('--max-upload-bytes <n>', 'largest upload', parseInteger(1024))
     .option('--max-image-side <n>', 'largest image width/height', parseInteger(8))
     .option('--max-batch <n>', 'most images per request', parseInteger(1))
+    .option('--max-image-pixels <n>', 'most pixels per image (checked from the header before decoding)', parseInteger(64))
+    .option('--max-queue <n>', 'image requests processed or waiting at once; more answer 503 with Retry-After', parseInteger(1))
+    .option('--allowed-host <name>', "another name clients may use in the Host header (repeatable; '*' turns the check off)", (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--store <where>', "where classes and examples live: 'sqlite' (a file under --home, the default) or a postgres:// URL shared by several replicas")
     .option('--log', 'log every request (fastify logger)');
   addBackendOption(cmd).action(async (opts: ServeOptions) => {
     const modelDir = resolveModelDir(opts.model);
@@ -42,11 +52,14 @@ export function register(program: Command): void {
     const envPort = process.env['PORT'];
     const port = opts.port ?? (envPort ? parseInteger(0)(envPort) : 3000);
     const token = process.env['FEWSHOT_TOKEN'] || undefined;
+    const readToken = process.env['FEWSHOT_READ_TOKEN'] || undefined;
     const home = opts.home ?? serviceHome();
     const limits = {
       ...(opts.maxUploadBytes ? { maxUploadBytes: opts.maxUploadBytes } : {}),
       ...(opts.maxImageSide ? { maxImageSide: opts.maxImageSide } : {}),
       ...(opts.maxBatch ? { maxBatch: opts.maxBatch } : {}),
+      ...(opts.maxImagePixels ? { maxImagePixels: opts.maxImagePixels } : {}),
+      ...(opts.maxQueue ? { maxQueue: opts.maxQueue } : {}),
     };
     const service = await startService({
       modelDir,
@@ -54,14 +67,18 @@ export function register(program: Command): void {
       host: opts.host,
       port,
       token,
+      readToken,
+      allowedHosts: opts.allowedHost,
+      store: opts.store ?? process.env['FEWSHOT_STORE'],
       limits,
       threshold: opts.threshold,
       annThreshold: opts.annThreshold,
+      indexFlushDelayMs: opts.indexFlushDelay,
       logger: opts.log,
     });
     const g = service.gallery;
     console.error(
-      `fewshot serve: model ${service.model.name} (${service.model.id}), gallery ${g.classes().length} classes / ${g.size} examples (${g.searchKind} search) in ${home}`,
+      `fewshot serve: model ${service.model.name} (${service.model.id}), gallery ${g.classCount} classes / ${g.size} examples (${g.searchKind} search) in ${g.store.location}`,
     );
     console.log(`fewshot serve: open ${service.url}/  (API: ${service.url}/openapi.json)`);
     let closing = false;
