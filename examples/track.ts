@@ -12,8 +12,8 @@ if (!sequenceDir) throw new Error('usage: track.ts <sequence-dir>');
 
 await selectBackend('auto');
 const seq = await loadSequence(sequenceDir);
-const { model, meta } = await loadTrackerModel(); // models/tracking/
-const tracker = new SiamTracker(new SiamFCScorer(model), meta.params);
+const { network, meta } = await loadTrackerModel(); // models/tracking/
+const tracker = new SiamTracker(new SiamFCScorer(network), meta.params);
 tracker.init(seq.readFrame(0), seq.groundTruth[0]!);
 let overlap = 0;
 for (let i = 1; i < seq.length; i++) {
