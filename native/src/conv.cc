@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "dnnl_context.h"
 #include "kernels.h"
 
 namespace fewshot {
@@ -16,14 +17,6 @@ using namespace dnnl;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-static engine& cpuEngine() {
-  static engine e(engine::kind::cpu, 0);
-  return e;
-}
-static stream& cpuStream() {
-  static stream s(cpuEngine());
-  return s;
-}
 
 namespace {
 

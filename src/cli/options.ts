@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { selectBackend, type BackendName } from '../backend/select.js';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../inference/default_model.js';
+import { setInferenceEngine } from '../inference/encoder_runner.js';
+import { useOnnxRuntime } from '../backend/onnx/select.js';
 
 export function parseInteger(min: number) {
   return (value: string): number => {
@@ -31,11 +33,16 @@ export function parseIntList(value: string): number[] {
 
 export const BACKENDS = ['auto', 'native', 'wasm', 'cpu', 'node'] as const;
 
-export function addBackendOption(cmd: Command): Command {
-  return cmd.addOption(new Option('--backend <name>', 'tensor backend').choices([...BACKENDS]).default('auto'));
+/** `inference`: the command only runs loaded models, so ONNX Runtime ('onnx') is offered too. */
+export function addBackendOption(cmd: Command, opts: { inference?: boolean } = {}): Command {
+  const choices = opts.inference ? [...BACKENDS, 'onnx'] : [...BACKENDS];
+  const help = opts.inference ? "tensor backend; 'onnx': models run on ONNX Runtime (onnxruntime-node), the rest on 'auto'" : 'tensor backend';
+  return cmd.addOption(new Option('--backend <name>', help).choices(choices).default('auto'));
 }
 
 export async function useBackend(name: string | undefined, quiet = false): Promise<string> {
+  if (name === 'onnx') return useOnnxRuntime(quiet);
+  setInferenceEngine('auto');
   return selectBackend((name ?? 'auto') as BackendName, { quiet });
 }
 

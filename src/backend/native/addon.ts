@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NativeInferencePlan, PlanSpec } from './inference_plan.js';
 
 /** The functions native/src/addon.cc exports. All buffers are Float32Arrays used in place. */
 export interface NativeAddon {
@@ -28,6 +29,8 @@ export interface NativeAddon {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   version(): string;
+  /** A loaded model compiled into one native forward pass (see inference_plan.ts). */
+  InferencePlan: new (spec: PlanSpec) => NativeInferencePlan;
 }
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

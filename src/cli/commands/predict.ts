@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .option('--threshold <score>', "answer 'unknown' below this score (default: the model's threshold, if any)", parseNumber())
     .option('--mode <mode>', 'support processing: auto, prototypes or examples', 'auto')
     .option('--json', 'print one JSON object on stdout');
-  addBackendOption(cmd).action(async (opts: PredictOptions) => {
+  addBackendOption(cmd, { inference: true }).action(async (opts: PredictOptions) => {
     await useBackend(opts.backend, opts.json);
     const scorer = await SiameseScorer.load(resolveModelDir(opts.model));
     const support = await loadSupportSet(opts.support);

@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .option('--max-image-side <n>', 'largest image width/height', parseInteger(8))
     .option('--max-batch <n>', 'most images per request', parseInteger(1))
     .option('--log', 'log every request (fastify logger)');
-  addBackendOption(cmd).action(async (opts: ServeOptions) => {
+  addBackendOption(cmd, { inference: true }).action(async (opts: ServeOptions) => {
     const modelDir = resolveModelDir(opts.model);
     await useBackend(opts.backend);
     const envPort = process.env['PORT'];
