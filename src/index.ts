@@ -77,6 +77,12 @@ export { selectBackend, type BackendName } from './backend/select.js';
 export { registerNativeBackend, NativeBackend } from './backend/native/backend.js';
 export { loadNativeAddon, NATIVE_ADVICE, type NativeAddon } from './backend/native/addon.js';
 export { batchNormTraining } from './backend/native/batch_norm_layer.js';
+export { compileInferencePlan, type NativeInferencePlan } from './backend/native/inference_plan.js';
+export { loadOnnxRuntime, OrtSession } from './backend/onnx/runtime.js';
+export { setInferenceEngine, inferenceEngine, type InferenceEngine, type EncoderRunner } from './inference/encoder_runner.js';
+// ONNX export
+export { exportOnnx, type OnnxExportOptions } from './export/onnx/export.js';
+export { exportModelDirToOnnx } from './export/onnx/model_dir.js';
 
 // verification
 export {

@@ -96,17 +96,6 @@ convolution_forward::primitive_desc forwardPd(const Descs& d, bool withBias, con
   return convolution_forward::primitive_desc(desc, attr, cpuEngine());
 }
 
-void appendActivation(post_ops& ops, int activation, float alpha) {
-  switch (activation) {
-    case kRelu: ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f); break;
-    case kRelu6: ops.append_eltwise(1.f, algorithm::eltwise_clip_v2, 0.f, 6.f); break;
-    case kElu: ops.append_eltwise(1.f, algorithm::eltwise_elu, 1.f, 0.f); break;
-    case kLeakyRelu: ops.append_eltwise(1.f, algorithm::eltwise_relu, alpha, 0.f); break;
-    case kSigmoid: ops.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f); break;
-    default: break;
-  }
-}
-
 void prepareWeights(ConvPrimitive& p, memory::desc internal, bool toInternal) {
   p.weightsInternal = internal;
   p.reorderWeights = internal != p.weightsUser;

@@ -5,4 +5,6 @@
 namespace fewshot {
 dnnl::engine& cpuEngine();
 dnnl::stream& cpuStream();
+// Appends a kernels.h Activation to a primitive's post-ops (kLinear: nothing).
+void appendActivation(dnnl::post_ops& ops, int activation, float alpha);
 }  // namespace fewshot

@@ -24,17 +24,6 @@ using dt = memory::data_type;
 
 namespace {
 
-void appendActivation(post_ops& ops, int activation, float alpha) {
-  switch (activation) {
-    case kRelu: ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f); break;
-    case kRelu6: ops.append_eltwise(1.f, algorithm::eltwise_clip_v2, 0.f, 6.f); break;
-    case kElu: ops.append_eltwise(1.f, algorithm::eltwise_elu, 1.f, 0.f); break;
-    case kLeakyRelu: ops.append_eltwise(1.f, algorithm::eltwise_relu, alpha, 0.f); break;
-    case kSigmoid: ops.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f); break;
-    default: break;
-  }
-}
-
 int64_t windowOut(int64_t size, int64_t k, int64_t s, int64_t d, int64_t padBegin, int64_t padEnd) {
   return (size + padBegin + padEnd - ((k - 1) * d + 1)) / s + 1;
 }
