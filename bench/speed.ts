@@ -1,42 +1,68 @@
 /**
- * `npm run bench:speed [-- --json]`: training and inference speed of fewshot's default backend
- * against the TF.js wasm and cpu backends, PyTorch (CPU) and, for inference, ONNX Runtime, on
- * the same models, batches and thread count, in one run.
+ * `npm run bench:speed [-- --json]`: fewshot against PyTorch (CPU) and ONNX Runtime on the same
+ * models, batches and threads, every engine at its best, measured in interleaved rounds.
  *
- * Every (engine, workload) runs in its own child process so that peak memory (max RSS) is its
- * own and backends cannot disturb each other. Times: median of >= 3 timed steps after warm-up.
- * The slow TF.js backends run reduced batches (reported as `batch`), per-item rates compare.
+ * Fairness rules (issue 11):
+ *  - every process gets the same allocator settings (glibc: no mmap for big blocks, 1 GiB trim
+ *    threshold, i.e. what the native addon sets for itself; `--allocator default` turns it off
+ *    for everyone);
+ *  - every engine runs in each of its configurations and its best one is its reference: PyTorch
+ *    NCHW and channels-last, OpenMP workers passive and active (spinning) for fewshot and
+ *    PyTorch, ONNX Runtime's thread pool spinning and not; the bench prints which won;
+ *  - engines alternate: each round runs every (engine, configuration) once in a rotated order, in
+ *    a fresh process (warm-up steps, then >= 5 timed steps; the round's rate is their median);
+ *  - ratio = median over rounds of (fewshot's best config / the peer's best config) in the same
+ *    round, printed with min and max, next to the load average seen during the rounds;
+ *  - peak memory: the max RSS of each process, the max over rounds of the best configuration.
+ *
+ * Inference ("fewshot") is the product's path for a loaded model on the native backend: the
+ * compiled oneDNN plan (src/backend/native/inference_plan.ts). The op-by-op TF.js run and
+ * `--backend onnx` (ONNX Runtime on fewshot's own TypeScript ONNX export) are their own rows.
+ * ONNX Runtime's reference graph is torch.onnx's export of the same weights (NCHW, what most
+ * ONNX users run), or fewshot's export when PyTorch is missing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { selectBackend, type BackendName } from '../src/backend/select.js';
-import { conv4, conv4EpisodeStep, EPISODE, INFERENCE_BATCH, koch, kochPairStep, PAIR_BATCH, uniform } from './workloads.js';
+import { selectBackend } from '../src/backend/select.js';
+import { loadNativeAddon } from '../src/backend/native/addon.js';
+import { compileInferencePlan } from '../src/backend/native/inference_plan.js';
+import { OrtSession } from '../src/backend/onnx/runtime.js';
+import { exportOnnx } from '../src/export/onnx/export.js';
+import { conv4, conv4EpisodeStep, EPISODE, koch, kochPairStep, PAIR_BATCH, uniform } from './workloads.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
-type Workload = 'conv4-episode' | 'koch-pair' | 'conv4-infer';
-const WORKLOADS: Workload[] = ['conv4-episode', 'koch-pair', 'conv4-infer'];
+type Workload = 'conv4-episode' | 'koch-pair' | 'conv4-infer' | 'conv4-infer-1';
+const WORKLOADS: Workload[] = ['conv4-episode', 'koch-pair', 'conv4-infer', 'conv4-infer-1'];
+const isInference = (w: Workload) => w.startsWith('conv4-infer');
+/** Inference batch and calls per timed step (batch 1 is too short to time one call). */
+const INFER: Record<string, { batch: number; calls: number }> = { 'conv4-infer': { batch: 256, calls: 1 }, 'conv4-infer-1': { batch: 1, calls: 64 } };
+
+/** One way to run one engine: what the child process gets. */
+interface Variant {
+  engine: 'fewshot' | 'fewshot-tfjs' | 'fewshot-onnx' | 'pytorch' | 'onnxruntime' | 'tfjs-wasm' | 'tfjs-cpu';
+  label: string;
+  wait: 'passive' | 'active';
+  channelsLast?: boolean;
+}
 
 interface Measurement {
-  engine: string;
-  backend?: string;
-  workload: Workload;
-  batch: number;
   per_s: number;
   median_s: number;
   times_s: number[];
   peak_rss_mb: number;
-  note?: string;
+  max_abs_diff_vs_tfjs?: number;
+  [k: string]: unknown;
 }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 function timeSteps(step: () => void, warmup: number, reps: number): number[] {
@@ -50,11 +76,39 @@ function timeSteps(step: () => void, warmup: number, reps: number): number[] {
   return times;
 }
 
-// ---------------------------------------------------------------- worker side (one process each)
+const f32 = (file: string) => {
+  const b = readFileSync(file); // small files share Node's buffer pool: copy exactly their bytes
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+};
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let d = 0;
+  for (let i = 0; i < b.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+};
 
-/** Conv-4 with non-trivial batch-norm statistics, as raw float32 files + manifest (TF.js layout). */
-function exportConv4(model: tfl.Sequential, dir: string): void {
-  mkdirSync(dir, { recursive: true });
+// ---------------------------------------------------------------- shared inference model
+
+/** Seeded Conv-4 whose batch-norm layers carry non-trivial moving statistics. */
+function inferenceConv4(): tfl.Sequential {
+  const model = conv4();
+  let seed = 100;
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    const w = layer.getWeights();
+    const r = (lo: number, hi: number) => tf.randomUniform(w[0]!.shape, lo, hi, 'float32', seed++);
+    layer.setWeights([r(0.5, 1.5), r(-0.2, 0.2), r(-0.3, 0.3), r(0.5, 2)]);
+  }
+  return model;
+}
+
+/**
+ * Writes, for every engine: the weights (raw float32 + manifest, TF.js layout), the inputs of
+ * each batch size, TF.js cpu's outputs (the reference every engine is compared with) and
+ * fewshot's ONNX export.
+ */
+async function prepareInference(dir: string): Promise<void> {
+  await selectBackend('cpu', { quiet: true });
+  const model = inferenceConv4();
   const manifest: Array<{ name: string; file: string; shape: number[] }> = [];
   const write = (name: string, t: tf.Tensor) => {
     const file = name.replace('/', '_') + '.bin';
@@ -64,224 +118,310 @@ function exportConv4(model: tfl.Sequential, dir: string): void {
   let conv = 0, bn = 0;
   for (const layer of model.layers) {
     const w = layer.getWeights();
-    if (layer.getClassName() === 'Conv2D') { write(`conv${conv}/kernel`, w[0]); write(`conv${conv}/bias`, w[1]); conv++; }
+    if (layer.getClassName() === 'Conv2D') { write(`conv${conv}/kernel`, w[0]!); write(`conv${conv}/bias`, w[1]!); conv++; }
     if (layer.getClassName() === 'BatchNormalization') {
-      ['gamma', 'beta', 'moving_mean', 'moving_variance'].forEach((n, i) => write(`bn${bn}/${n}`, w[i]));
+      ['gamma', 'beta', 'moving_mean', 'moving_variance'].forEach((n, i) => write(`bn${bn}/${n}`, w[i]!));
       bn++;
     }
   }
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  for (const { batch } of Object.values(INFER)) {
+    const x = uniform([batch, 28, 28, 1], 7);
+    writeFileSync(join(dir, `input${batch}.bin`), Buffer.from((x.dataSync() as Float32Array).buffer.slice(0)));
+    const y = model.predict(x) as tf.Tensor;
+    writeFileSync(join(dir, `tfjs${batch}.bin`), Buffer.from((y.dataSync() as Float32Array).buffer.slice(0)));
+  }
+  writeFileSync(join(dir, 'fewshot.onnx'), exportOnnx(model));
 }
 
-/** Seeded Conv-4 whose batch-norm layers carry non-trivial moving statistics. */
-function inferenceConv4(): tfl.Sequential {
+/** The same model rebuilt from the prepared weights (fresh process). */
+function loadInferenceConv4(dir: string): tfl.Sequential {
   const model = conv4();
-  let seed = 100;
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Array<{ name: string; file: string; shape: number[] }>;
+  const value = (name: string) => {
+    const e = manifest.find((m) => m.name === name)!;
+    return tf.tensor(f32(join(dir, e.file)), e.shape);
+  };
+  let conv = 0, bn = 0;
   for (const layer of model.layers) {
-    if (layer.getClassName() !== 'BatchNormalization') continue;
-    const w = layer.getWeights();
-    const r = (lo: number, hi: number) => tf.randomUniform(w[0].shape, lo, hi, 'float32', seed++);
-    layer.setWeights([r(0.5, 1.5), r(-0.2, 0.2), r(-0.3, 0.3), r(0.5, 2)]);
+    if (layer.getClassName() === 'Conv2D') { layer.setWeights([value(`conv${conv}/kernel`), value(`conv${conv}/bias`)]); conv++; }
+    if (layer.getClassName() === 'BatchNormalization') { layer.setWeights(['gamma', 'beta', 'moving_mean', 'moving_variance'].map((n) => value(`bn${bn}/${n}`))); bn++; }
   }
   return model;
 }
 
-async function worker(engine: string, workload: Workload, batchScale: number, warmup: number, reps: number, exportDir?: string): Promise<Measurement> {
-  const backend = await selectBackend((engine === 'fewshot' ? 'auto' : engine) as BackendName, { quiet: true });
-  let step: () => void;
-  let batch: number;
-  if (workload === 'conv4-episode') {
-    const way = Math.max(2, Math.round(EPISODE.way * batchScale));
-    batch = way * (EPISODE.shot + EPISODE.query);
-    const model = conv4();
-    const opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
-    const x = uniform([batch, 28, 28, 1], 1) as tf.Tensor4D;
-    step = () => { conv4EpisodeStep(model, opt, x, { ...EPISODE, way }); };
-  } else if (workload === 'koch-pair') {
-    batch = Math.max(1, Math.round(PAIR_BATCH * batchScale));
-    const enc = koch();
-    const head = tfl.layers.dense({ units: 1 });
-    const opt = tf.train.adam(1e-4, 0.9, 0.999, 1e-7);
-    const left = uniform([batch, 105, 105, 1], 1) as tf.Tensor4D;
-    const right = uniform([batch, 105, 105, 1], 2) as tf.Tensor4D;
-    const same = tf.tensor2d(Array.from({ length: batch }, (_, i) => i % 2), [batch, 1]);
-    step = () => { kochPairStep(enc, head, opt, left, right, same); };
-  } else {
-    batch = Math.max(1, Math.round(INFERENCE_BATCH * batchScale));
-    const model = inferenceConv4();
-    const x = uniform([batch, 28, 28, 1], 7) as tf.Tensor4D;
-    if (exportDir) {
-      exportConv4(model, exportDir);
-      writeFileSync(join(exportDir, 'input.bin'), Buffer.from((x.dataSync() as Float32Array).buffer.slice(0)));
-      const y = tf.tidy(() => model.predict(x, { batchSize: batch }) as tf.Tensor);
-      writeFileSync(join(exportDir, 'fewshot_out.bin'), Buffer.from((y.dataSync() as Float32Array).buffer.slice(0)));
-      y.dispose();
-    }
-    step = () => { const y = tf.tidy(() => model.predict(x, { batchSize: batch }) as tf.Tensor); y.dataSync(); y.dispose(); };
-  }
-  const times = timeSteps(step, warmup, reps);
-  const med = median(times);
-  return { engine, backend, workload, batch, per_s: batch / med, median_s: med, times_s: times, peak_rss_mb: process.resourceUsage().maxRSS / 1024 };
-}
+// ---------------------------------------------------------------- worker (one process per run)
 
-async function onnxWorker(dir: string, warmup: number, reps: number, threads: number): Promise<Measurement & { max_abs_diff_vs_fewshot: number }> {
-  const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(join(dir, 'conv4.onnx'), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-  const input = new Float32Array(readFileSync(join(dir, 'input.bin')).buffer.slice(0));
-  const batch = INFERENCE_BATCH;
-  // A single input channel: NHWC and NCHW are the same bytes.
-  const feeds = { images: new ort.Tensor('float32', input, [batch, 1, 28, 28]) };
-  let out: Float32Array = new Float32Array();
-  const run = async () => { out = (await session.run(feeds)).embeddings.data as Float32Array; };
-  for (let i = 0; i < warmup; i++) await run();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) { const t = performance.now(); await run(); times.push((performance.now() - t) / 1000); }
-  const ref = new Float32Array(readFileSync(join(dir, 'fewshot_out.bin')).buffer.slice(0));
-  let diff = 0;
-  for (let i = 0; i < ref.length; i++) diff = Math.max(diff, Math.abs(ref[i] - out[i]));
+interface WorkerArgs { variant: Variant; workload: Workload; warmup: number; reps: number; dir: string; threads: number; batchScale: number }
+
+async function worker(a: WorkerArgs): Promise<Measurement> {
+  const { variant: v, workload, dir } = a;
+  const extra: Record<string, unknown> = {};
+  let step: () => void;
+  let items: number;
+  if (isInference(workload)) {
+    const { batch, calls } = INFER[workload]!;
+    items = batch * calls;
+    const x = f32(join(dir, `input${batch}.bin`));
+    const reference = f32(join(dir, `tfjs${batch}.bin`));
+    let forward: () => Float32Array;
+    if (v.engine === 'onnxruntime' || v.engine === 'fewshot-onnx') {
+      const file = v.engine === 'onnxruntime' && existsSync(join(dir, 'torch.onnx')) ? 'torch.onnx' : 'fewshot.onnx';
+      extra.onnx_model = file === 'torch.onnx' ? 'torch.onnx export (NCHW)' : "fewshot's TypeScript export (NHWC)";
+      const session = OrtSession.create(new Uint8Array(readFileSync(join(dir, file))), { threads: a.threads, spinning: v.wait === 'active' });
+      // One input channel: NHWC and NCHW are the same bytes; only the dims differ.
+      const dims = file === 'torch.onnx' ? [batch, 1, 28, 28] : [batch, 28, 28, 1];
+      const feeds = { [session.inputNames[0]!]: { data: x, dims } };
+      forward = () => session.run(feeds)[session.outputNames[0]!]!.data;
+    } else {
+      await selectBackend('native', { quiet: true });
+      const model = loadInferenceConv4(dir);
+      if (v.engine === 'fewshot') {
+        const compiled = compileInferencePlan(model, loadNativeAddon().addon!);
+        if (!('plan' in compiled)) throw new Error(`inference plan: ${compiled.reason}`);
+        const y = new Float32Array(batch * compiled.plan.outputSize);
+        forward = () => { compiled.plan.run(x, batch, y); return y; };
+      } else {
+        const xt = tf.tensor4d(x, [batch, 28, 28, 1]);
+        forward = () => { const y = tf.tidy(() => model.predict(xt) as tf.Tensor); const d = y.dataSync() as Float32Array; y.dispose(); return d; };
+      }
+    }
+    extra.max_abs_diff_vs_tfjs = maxAbsDiff(forward(), reference);
+    step = () => { for (let i = 0; i < calls; i++) forward(); };
+  } else {
+    const backend = v.engine === 'tfjs-wasm' ? 'wasm' : v.engine === 'tfjs-cpu' ? 'cpu' : 'native';
+    await selectBackend(backend, { quiet: true });
+    if (workload === 'conv4-episode') {
+      const way = Math.max(2, Math.round(EPISODE.way * a.batchScale));
+      items = way * (EPISODE.shot + EPISODE.query);
+      const model = conv4();
+      const opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
+      const x = uniform([items, 28, 28, 1], 1) as tf.Tensor4D;
+      step = () => { conv4EpisodeStep(model, opt, x, { ...EPISODE, way }); };
+    } else {
+      items = Math.max(1, Math.round(PAIR_BATCH * a.batchScale));
+      const enc = koch();
+      const head = tfl.layers.dense({ units: 1 });
+      const opt = tf.train.adam(1e-4, 0.9, 0.999, 1e-7);
+      const left = uniform([items, 105, 105, 1], 1) as tf.Tensor4D;
+      const right = uniform([items, 105, 105, 1], 2) as tf.Tensor4D;
+      const same = tf.tensor2d(Array.from({ length: items }, (_, i) => i % 2), [items, 1]);
+      step = () => { kochPairStep(enc, head, opt, left, right, same); };
+    }
+  }
+  for (let i = 0; i < a.warmup; i++) step();
+  const cpu0 = process.cpuUsage();
+  const times = timeSteps(step, 0, a.reps);
+  const cpu = process.cpuUsage(cpu0);
   const med = median(times);
-  return { engine: 'onnxruntime', workload: 'conv4-infer', batch, per_s: batch / med, median_s: med, times_s: times, peak_rss_mb: process.resourceUsage().maxRSS / 1024, max_abs_diff_vs_fewshot: diff };
+  // CPU seconds per item (all threads): far less sensitive to other jobs than wall time.
+  const cpuPerItem = (cpu.user + cpu.system) / 1e6 / (items * a.reps);
+  return { ...extra, items, per_s: items / med, median_s: med, times_s: times, cpu_s_per_item: cpuPerItem, peak_rss_mb: process.resourceUsage().maxRSS / 1024 };
 }
 
 // ---------------------------------------------------------------- orchestrator
 
-function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv): { json?: Record<string, unknown>; error?: string } {
+function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv): Measurement | { error: string } {
   const r = spawnSync('nice', ['-n', '10', cmd, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
   const last = (r.stdout ?? '').trim().split('\n').filter(Boolean).pop();
   try {
     const json = JSON.parse(last ?? '');
-    return json.error ? { error: String(json.error) } : { json };
+    return json.error ? { error: String(json.error) } : json;
   } catch {
     return { error: `exit ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
   }
 }
 
-function progress(msg: string): void {
-  process.stderr.write(`bench: ${msg}\n`);
+const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+function variantsFor(w: Workload, opts: { torch: boolean; waits: Array<'passive' | 'active'>; slow: boolean }): Variant[] {
+  const out: Variant[] = [];
+  for (const wait of opts.waits) {
+    out.push({ engine: 'fewshot', label: `fewshot ${wait}`, wait });
+    if (opts.torch) for (const cl of [false, true]) out.push({ engine: 'pytorch', label: `pytorch ${cl ? 'channels-last' : 'nchw'} ${wait}`, wait, channelsLast: cl });
+    if (isInference(w)) {
+      out.push({ engine: 'onnxruntime', label: `onnxruntime ${wait === 'active' ? 'spinning' : 'no-spin'}`, wait });
+      out.push({ engine: 'fewshot-onnx', label: `fewshot --backend onnx ${wait === 'active' ? 'spinning' : 'no-spin'}`, wait });
+      out.push({ engine: 'fewshot-tfjs', label: `fewshot tfjs op-by-op ${wait}`, wait });
+    }
+  }
+  if (opts.slow && !isInference(w)) {
+    out.push({ engine: 'tfjs-wasm', label: 'tfjs wasm (reduced batch)', wait: 'passive' });
+    out.push({ engine: 'tfjs-cpu', label: 'tfjs cpu (reduced batch)', wait: 'passive' });
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv[0] === '--prepare') return prepareInference(argv[1]!);
   if (argv[0] === '--worker') {
-    const [, engine, workload, scale, warmup, reps, exportDir] = argv;
-    const m = engine === 'onnxruntime'
-      ? await onnxWorker(exportDir, Number(warmup), Number(reps), Number(process.env.FEWSHOT_NUM_THREADS ?? 2))
-      : await worker(engine, workload as Workload, Number(scale), Number(warmup), Number(reps), exportDir || undefined);
-    console.log(JSON.stringify(m));
+    try {
+      console.log(JSON.stringify(await worker(JSON.parse(argv[1]!) as WorkerArgs)));
+    } catch (e) {
+      console.log(JSON.stringify({ error: (e as Error).message }));
+    }
     return;
   }
-  const json = argv.includes('--json');
-  const threads = Number(argv[argv.indexOf('--threads') + 1] ?? 2) || 2;
-  const only = argv.includes('--workloads') ? argv[argv.indexOf('--workloads') + 1].split(',') as Workload[] : WORKLOADS;
-  const skipSlow = argv.includes('--skip-slow');
-  // Same threading for every engine: `threads` OpenMP threads that sleep at barriers (fewshot's
-  // default; on a shared machine spinning threads slow everyone, PyTorch included).
-  const waitPolicy = process.env.OMP_WAIT_POLICY ?? 'passive';
-  const env = { ...process.env, FEWSHOT_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY: waitPolicy };
+  const flag = (name: string) => argv.includes(name);
+  const value = (name: string, fallback: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : fallback);
+  const json = flag('--json');
+  const threads = Number(value('--threads', '2'));
+  const rounds = Math.max(3, Number(value('--rounds', '3')));
+  const reps = Math.max(5, Number(value('--reps', '5')));
+  const only = value('--workloads', WORKLOADS.join(',')).split(',') as Workload[];
+  const waits = value('--wait-policies', 'passive,active').split(',') as Array<'passive' | 'active'>;
+  const allocator = value('--allocator', 'tuned');
+  const slow = flag('--slow-backends');
+
+  // Same allocator and threads for every process.
+  const env: NodeJS.ProcessEnv = { ...process.env, FEWSHOT_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  if (allocator === 'tuned') Object.assign(env, { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 30) });
+  else Object.assign(env, { FEWSHOT_MALLOC_TUNING: '0' });
   const self = fileURLToPath(import.meta.url);
-  const nodeWorker = (engine: string, w: Workload, scale: number, warmup: number, reps: number, exportDir = '') =>
-    runChild(process.execPath, ['--import', 'tsx', self, '--worker', engine, w, String(scale), String(warmup), String(reps), exportDir], env);
-
-  const torchAvailable = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-  const torchNote = torchAvailable ? null : `PyTorch missing: ${PYTHON} cannot import torch (Debian: apt-get install -y python3-torch libopenblas0-pthread)`;
+  const torch = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+  const torchNote = torch ? null : `PyTorch missing: ${PYTHON} cannot import torch (Debian: apt-get install -y python3-torch libopenblas0-pthread)`;
   if (torchNote) progress(torchNote);
-  const exportDir = mkdtempSync(join(tmpdir(), 'fewshot-bench-'));
 
-  // Slow TF.js backends: smaller batches, so the whole bench stays a few minutes on 2 cores.
-  // The stock cpu backend needs minutes per Koch step (JS convolution gradients): skipped unless
-  // --cpu-koch; its Conv-4 step runs once on a 20-image episode.
-  const slow: Record<string, Record<Workload, { scale: number; warmup: number; reps: number } | null>> = {
-    wasm: { 'conv4-episode': { scale: 0.1, warmup: 1, reps: 3 }, 'koch-pair': { scale: 1 / 16, warmup: 1, reps: 3 }, 'conv4-infer': { scale: 1, warmup: 1, reps: 3 } },
-    cpu: { 'conv4-episode': { scale: 1 / 30, warmup: 0, reps: 1 }, 'koch-pair': argv.includes('--cpu-koch') ? { scale: 1 / 16, warmup: 0, reps: 1 } : null, 'conv4-infer': { scale: 0.125, warmup: 1, reps: 3 } },
-  };
-  const results: Record<string, Record<string, unknown>> = {};
-  for (const w of only) {
-    const entry: Record<string, unknown> = {};
-    progress(`${w}: fewshot default backend`);
-    const fs = nodeWorker('fewshot', w, 1, w === 'conv4-infer' ? 2 : 1, w === 'conv4-infer' ? 5 : 3, w === 'conv4-infer' ? exportDir : '');
-    entry.fewshot = fs.json ?? { error: fs.error };
-    for (const engine of skipSlow ? [] : ['wasm', 'cpu']) {
-      const cfg = slow[engine][w];
-      if (!cfg) {
-        entry[`tfjs_${engine}`] = { error: 'skipped: minutes per step on this backend (run with --cpu-koch)' };
-        continue;
-      }
-      progress(`${w}: tfjs ${engine} (batch x${cfg.scale.toFixed(3)}, ${cfg.reps} timed)`);
-      const r = nodeWorker(engine, w, cfg.scale, cfg.warmup, cfg.reps);
-      entry[`tfjs_${engine}`] = r.json ?? { error: r.error };
-    }
-    const torchRuns: Array<Record<string, unknown>> = [];
-    if (torchAvailable) {
-      for (const channelsLast of w === 'koch-pair' ? [false] : [false, true]) {
-        progress(`${w}: pytorch${channelsLast ? ' channels-last' : ''}`);
-        const args = [join(HERE, 'torch_speed.py'), '--workload', w, '--threads', String(threads), '--reps', w === 'conv4-infer' ? '5' : '3', '--warmup', w === 'conv4-infer' ? '2' : '1'];
-        if (channelsLast) args.push('--channels-last');
-        if (w === 'conv4-infer' && !channelsLast) args.push('--weights', exportDir, '--onnx-out', join(exportDir, 'conv4.onnx'), '--outputs-out', join(exportDir, 'torch_out.bin'));
-        const r = runChild(PYTHON, args, env);
-        torchRuns.push(r.json ?? { error: r.error, channels_last: channelsLast });
+  const dir = mkdtempSync(join(tmpdir(), 'fewshot-bench-'));
+  const loads: number[] = [];
+  const results: Record<string, unknown> = {};
+  try {
+    if (only.some(isInference)) {
+      const prep = spawnSync(process.execPath, ['--import', 'tsx', self, '--prepare', dir], { env, encoding: 'utf8' });
+      if (prep.status !== 0) throw new Error(`preparing the inference model failed: ${prep.stderr}`);
+      if (torch) {
+        const r = runChild(PYTHON, [join(HERE, 'torch_speed.py'), '--workload', 'conv4-infer', '--weights', dir, '--onnx-out', join(dir, 'torch.onnx')], env);
+        if ('error' in r) progress(`torch.onnx export failed (${r.error}); ONNX Runtime runs fewshot's export`);
       }
     }
-    entry.pytorch = torchAvailable ? torchRuns : { error: torchNote };
-    if (w === 'conv4-infer') {
-      if (existsSync(join(exportDir, 'conv4.onnx'))) {
-        progress(`${w}: onnxruntime`);
-        const r = nodeWorker('onnxruntime', w, 1, 2, 5, exportDir);
-        entry.onnxruntime = r.json ?? { error: r.error };
-        if (existsSync(join(exportDir, 'torch_out.bin')) && existsSync(join(exportDir, 'fewshot_out.bin'))) {
-          const a = new Float32Array(readFileSync(join(exportDir, 'torch_out.bin')).buffer.slice(0));
-          const b = new Float32Array(readFileSync(join(exportDir, 'fewshot_out.bin')).buffer.slice(0));
-          entry.max_abs_diff_fewshot_vs_pytorch = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    for (const w of only) {
+      const variants = variantsFor(w, { torch, waits, slow });
+      const perRound: Array<Record<string, Measurement | { error: string }>> = [];
+      for (let round = 0; round < rounds; round++) {
+        const row: Record<string, Measurement | { error: string }> = {};
+        // Rotate the order so no engine always runs first (or right after the heaviest one).
+        const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
+        for (const v of order) {
+          if (v.engine.startsWith('tfjs-') && round > 0) continue; // slow backends: one round only
+          const venv = { ...env, OMP_WAIT_POLICY: v.wait };
+          const warmup = isInference(w) ? 2 : 1;
+          const batchScale = v.engine === 'tfjs-wasm' ? (w === 'koch-pair' ? 1 / 16 : 0.1) : v.engine === 'tfjs-cpu' ? (w === 'koch-pair' ? 1 / 32 : 1 / 30) : 1;
+          const stepsHere = v.engine.startsWith('tfjs-') ? 1 : reps;
+          progress(`${w} round ${round + 1}/${rounds}: ${v.label}`);
+          loads.push(loadavg()[0]!);
+          let m: Measurement | { error: string };
+          if (v.engine === 'pytorch') {
+            const args = [join(HERE, 'torch_speed.py'), '--workload', isInference(w) ? 'conv4-infer' : w, '--threads', String(threads), '--reps', String(reps), '--warmup', String(warmup)];
+            if (v.channelsLast) args.push('--channels-last');
+            if (isInference(w)) {
+              const { batch, calls } = INFER[w]!;
+              args.push('--weights', dir, '--batch', String(batch), '--calls', String(calls), '--reference', join(dir, `tfjs${batch}.bin`));
+            }
+            m = runChild(PYTHON, args, venv);
+          } else {
+            const args: WorkerArgs = { variant: v, workload: w, warmup, reps: stepsHere, dir, threads, batchScale };
+            m = runChild(process.execPath, ['--import', 'tsx', self, '--worker', JSON.stringify(args)], venv);
+          }
+          row[v.label] = m;
         }
-      } else entry.onnxruntime = { error: 'no ONNX model: the PyTorch helper exports it (needs torch)' };
+        perRound.push(row);
+      }
+      results[w] = summarise(w, variants, perRound);
     }
-    results[w] = summarise(w, entry);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  rmSync(exportDir, { recursive: true, force: true });
-  const out = { machine: { threads, omp_wait_policy: waitPolicy, cpus: (await import('node:os')).cpus().length, load_average: (await import('node:os')).loadavg().map((x) => +x.toFixed(2)) }, workloads: results };
+  const out = {
+    machine: {
+      threads, cpus: cpus().length, cpu_model: cpus()[0]?.model, allocator: allocator === 'tuned' ? 'glibc MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1GiB for every process' : 'glibc defaults for every process',
+      wait_policies_tried: waits, rounds, timed_steps_per_round: reps,
+      load_average_during_rounds: { min: +Math.min(...loads).toFixed(2), median: +median(loads).toFixed(2), max: +Math.max(...loads).toFixed(2) },
+      pytorch: torch ? 'available' : torchNote,
+    },
+    workloads: results,
+  };
   if (json) console.log(JSON.stringify(out, null, 2));
-  else printTable(out.workloads);
+  else printTable(out);
 }
 
-const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
-const round = (x: number | null, d = 1) => (x == null ? null : +x.toFixed(d));
+const round = (x: number | null | undefined, d = 1) => (x == null || !Number.isFinite(x) ? null : +x.toFixed(d));
 
-function summarise(w: Workload, e: Record<string, unknown>): Record<string, unknown> {
-  const fs = e.fewshot as Partial<Measurement>;
-  const torchRuns = Array.isArray(e.pytorch) ? (e.pytorch as Array<Record<string, unknown>>).filter((r) => num(r.per_s) != null) : [];
-  // The faster PyTorch memory format is the reference (conservative ratio).
-  const best = torchRuns.sort((a, b) => (b.per_s as number) - (a.per_s as number))[0];
-  const fsRate = num(fs.per_s), ptRate = best ? (best.per_s as number) : null;
-  const s: Record<string, unknown> = {
-    backend: fs.backend ?? null,
-    fewshot_per_s: round(fsRate),
-    pytorch_per_s: round(ptRate),
-    pytorch_channels_last: best ? best.channels_last : null,
-    ratio_vs_pytorch: fsRate != null && ptRate ? round(fsRate / ptRate, 2) : null,
-    tfjs_wasm_per_s: round(num((e.tfjs_wasm as Measurement | undefined)?.per_s), 2),
-    tfjs_cpu_per_s: round(num((e.tfjs_cpu as Measurement | undefined)?.per_s), 2),
-    fewshot_peak_rss_mb: round(num(fs.peak_rss_mb), 0),
-    pytorch_peak_rss_mb: best ? round(best.peak_rss_mb as number, 0) : null,
-    memory_ratio_vs_pytorch: best && num(fs.peak_rss_mb) ? round((fs.peak_rss_mb as number) / (best.peak_rss_mb as number), 2) : null,
-  };
-  if (w === 'conv4-infer') {
-    const o = e.onnxruntime as Record<string, unknown> | undefined;
-    const oRate = num(o?.per_s);
-    Object.assign(s, {
-      onnxruntime_per_s: round(oRate),
-      ratio_vs_onnxruntime: fsRate != null && oRate ? round(fsRate / oRate, 2) : null,
-      onnxruntime_peak_rss_mb: round(num(o?.peak_rss_mb), 0),
-      onnx_max_abs_diff_vs_fewshot: o?.max_abs_diff_vs_fewshot ?? null,
-      max_abs_diff_fewshot_vs_pytorch: e.max_abs_diff_fewshot_vs_pytorch ?? null,
-    });
+/** Per engine: its best configuration (highest median rate over rounds). */
+function best(engine: Variant['engine'], variants: Variant[], perRound: Array<Record<string, Measurement | { error: string }>>) {
+  let chosen: { label: string; rates: Array<number | null>; median: number; peak: number; sample: Measurement } | null = null;
+  for (const v of variants.filter((x) => x.engine === engine)) {
+    const ms = perRound.map((r) => r[v.label]).filter((m): m is Measurement => !!m && !('error' in m));
+    if (ms.length === 0) continue;
+    const rates = perRound.map((r) => { const m = r[v.label]; return m && !('error' in m) ? m.per_s : null; });
+    const med = median(ms.map((m) => m.per_s));
+    if (!chosen || med > chosen.median) chosen = { label: v.label, rates, median: med, peak: Math.max(...ms.map((m) => m.peak_rss_mb)), sample: ms[0]! };
   }
-  s.details = e;
+  return chosen;
+}
+
+/** Median over rounds of a configuration's CPU milliseconds per item (null when not measured). */
+function cpuMsPerItem(label: string | undefined, perRound: Array<Record<string, Measurement | { error: string }>>): number | null {
+  if (!label) return null;
+  const xs = perRound.map((r) => r[label]).filter((m): m is Measurement => !!m && !('error' in m) && typeof m.cpu_s_per_item === 'number').map((m) => m.cpu_s_per_item as number);
+  return xs.length ? round(median(xs) * 1000, 4) : null;
+}
+
+function ratioStats(a: Array<number | null> | undefined, b: Array<number | null> | undefined) {
+  if (!a || !b) return null;
+  const r = a.map((x, i) => (x != null && b[i] != null ? x / b[i]! : null)).filter((x): x is number => x != null);
+  return r.length ? { median: median(r), min: Math.min(...r), max: Math.max(...r), per_round: r.map((x) => round(x, 2)) } : null;
+}
+
+function summarise(w: Workload, variants: Variant[], perRound: Array<Record<string, Measurement | { error: string }>>): Record<string, unknown> {
+  const fs = best('fewshot', variants, perRound), pt = best('pytorch', variants, perRound);
+  const vsPt = ratioStats(fs?.rates, pt?.rates);
+  const s: Record<string, unknown> = {
+    fewshot_per_s: round(fs?.median),
+    fewshot_config: fs?.label ?? null,
+    pytorch_per_s: round(pt?.median),
+    pytorch_config: pt?.label ?? null,
+    pytorch_onednn: pt ? { available: pt.sample.mkldnn_available, enabled: pt.sample.mkldnn_enabled, version: pt.sample.onednn, cpu_capability: pt.sample.cpu_capability } : null,
+    ratio_vs_pytorch: round(vsPt?.median, 2),
+    ratio_vs_pytorch_min: round(vsPt?.min, 2),
+    ratio_vs_pytorch_max: round(vsPt?.max, 2),
+    fewshot_peak_rss_mb: round(fs?.peak, 0),
+    pytorch_peak_rss_mb: round(pt?.peak, 0),
+    memory_ratio_vs_pytorch: fs && pt ? round(fs.peak / pt.peak, 2) : null,
+    cpu_ms_per_item: Object.fromEntries(['fewshot', 'pytorch', 'onnxruntime', 'fewshot-onnx'].map((e) => [e, cpuMsPerItem(best(e as Variant['engine'], variants, perRound)?.label, perRound)])),
+  };
+  if (isInference(w)) {
+    const ort = best('onnxruntime', variants, perRound), fo = best('fewshot-onnx', variants, perRound), ft = best('fewshot-tfjs', variants, perRound);
+    const vsOrt = ratioStats(fs?.rates, ort?.rates), onnxVsOrt = ratioStats(fo?.rates, ort?.rates);
+    Object.assign(s, {
+      batch: INFER[w]!.batch,
+      onnxruntime_per_s: round(ort?.median),
+      onnxruntime_config: ort ? `${ort.label}, ${String(ort.sample.onnx_model)}` : null,
+      ratio_vs_onnxruntime: round(vsOrt?.median, 2),
+      ratio_vs_onnxruntime_min: round(vsOrt?.min, 2),
+      ratio_vs_onnxruntime_max: round(vsOrt?.max, 2),
+      onnxruntime_peak_rss_mb: round(ort?.peak, 0),
+      fewshot_onnx_backend_per_s: round(fo?.median),
+      fewshot_onnx_backend_ratio_vs_onnxruntime: round(onnxVsOrt?.median, 2),
+      fewshot_tfjs_op_by_op_per_s: round(ft?.median),
+      max_abs_diff_vs_tfjs_cpu: Object.fromEntries(['fewshot', 'pytorch', 'onnxruntime', 'fewshot-onnx', 'fewshot-tfjs'].map((e) => [e, best(e as Variant['engine'], variants, perRound)?.sample.max_abs_diff_vs_tfjs ?? null])),
+    });
+  } else {
+    for (const e of ['tfjs-wasm', 'tfjs-cpu'] as const) {
+      const m = perRound[0]?.[variants.find((v) => v.engine === e)?.label ?? ''];
+      if (m && !('error' in m)) s[`${e.replace('-', '_')}_per_s`] = { per_s: round(m.per_s, 2), batch: m.items };
+    }
+  }
+  s.ratio_vs_pytorch_per_round = vsPt?.per_round ?? null;
+  s.rounds = perRound.map((r) => Object.fromEntries(Object.entries(r).map(([k, m]) => [k, 'error' in m ? { error: m.error } : { per_s: round(m.per_s), peak_rss_mb: round(m.peak_rss_mb, 0) }])));
   return s;
 }
 
-function printTable(results: Record<string, Record<string, unknown>>): void {
-  const cols = ['fewshot_per_s', 'pytorch_per_s', 'ratio_vs_pytorch', 'onnxruntime_per_s', 'ratio_vs_onnxruntime', 'tfjs_wasm_per_s', 'tfjs_cpu_per_s', 'fewshot_peak_rss_mb', 'pytorch_peak_rss_mb'];
+function printTable(out: { machine: Record<string, unknown>; workloads: Record<string, unknown> }): void {
+  console.log(JSON.stringify(out.machine));
+  const cols = ['fewshot_per_s', 'pytorch_per_s', 'ratio_vs_pytorch', 'ratio_vs_pytorch_min', 'ratio_vs_pytorch_max', 'onnxruntime_per_s', 'ratio_vs_onnxruntime', 'ratio_vs_onnxruntime_min', 'ratio_vs_onnxruntime_max', 'fewshot_onnx_backend_per_s', 'fewshot_peak_rss_mb', 'pytorch_peak_rss_mb', 'memory_ratio_vs_pytorch', 'fewshot_config', 'pytorch_config', 'onnxruntime_config'];
   console.log(['workload', ...cols].join('\t'));
-  for (const [w, r] of Object.entries(results)) console.log([w, ...cols.map((c) => String(r[c] ?? '-'))].join('\t'));
+  for (const [w, r] of Object.entries(out.workloads)) console.log([w, ...cols.map((c) => String((r as Record<string, unknown>)[c] ?? '-'))].join('\t'));
 }
 
 await main();

@@ -2,8 +2,9 @@
 """PyTorch reference for bench/speed.ts: the same workloads, layer for layer, on CPU.
 
 Prints one JSON object. Run with the Debian torch: /usr/bin/python3 bench/torch_speed.py ...
---weights DIR loads Conv-4 weights exported by speed.ts (for equal-output checks and the ONNX
-export used by the ONNX Runtime measurement).
+--weights DIR loads the Conv-4 inference weights written by speed.ts (TF.js layout), so outputs
+can be compared; --onnx-out writes that model through torch.onnx (ONNX Runtime's reference
+graph: NCHW input, batch norm as torch exports it).
 """
 import argparse
 import json
@@ -67,22 +68,30 @@ def timed(step, reps, warmup):
     return times
 
 
+def onednn_status():
+    return {"mkldnn_available": torch.backends.mkldnn.is_available(), "mkldnn_enabled": torch.backends.mkldnn.enabled,
+            "onednn": next((l.strip() for l in torch.__config__.show().splitlines() if "MKL-DNN" in l or "oneDNN" in l), None),
+            "cpu_capability": next((l.split(":")[-1].strip() for l in torch.__config__.show().splitlines() if "CPU capability" in l), None)}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--workload", required=True, choices=["conv4-episode", "koch-pair", "conv4-infer"])
-    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--reps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch", type=int, default=256, help="inference batch")
+    p.add_argument("--calls", type=int, default=1, help="inference calls per timed step (small batches)")
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--weights", help="Conv-4 weights exported by speed.ts")
-    p.add_argument("--onnx-out", help="write the Conv-4 (eval mode) as ONNX here")
-    p.add_argument("--outputs-out", help="write the inference outputs (raw float32) here")
+    p.add_argument("--onnx-out", help="write the Conv-4 (eval mode) as ONNX here, then exit")
+    p.add_argument("--reference", help="TF.js output (raw float32) to compare the inference output with")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "channels_last": a.channels_last,
-              "blas": "openblas" if "openblas" in torch.__config__.show().lower() else "see torch.__config__"}
+              "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), **onednn_status()}
 
     if a.workload == "conv4-episode":
         way, shot, query = 60, 5, 5
@@ -119,30 +128,43 @@ def main():
             opt.step()
         items = pairs
     else:
-        batch = 256
+        batch = a.batch
         model = conv4().eval()
         if a.weights:
             load_conv4_weights(model, a.weights)
+        if a.onnx_out:
+            torch.onnx.export(model, torch.rand(1, 1, 28, 28), a.onnx_out, input_names=["images"], output_names=["embeddings"],
+                              dynamic_axes={"images": {0: "batch"}, "embeddings": {0: "batch"}}, opset_version=13)
+            print(json.dumps({"onnx": a.onnx_out, **result}))
+            return
         model = model.to(memory_format=fmt)
         x = torch.rand(batch, 1, 28, 28)
-        if a.weights and os.path.exists(os.path.join(a.weights, "input.bin")):
+        if a.weights and os.path.exists(os.path.join(a.weights, f"input{batch}.bin")):
             import numpy as np
-            x = torch.from_numpy(np.fromfile(os.path.join(a.weights, "input.bin"), dtype="<f4").reshape(batch, 1, 28, 28))
+            x = torch.from_numpy(np.fromfile(os.path.join(a.weights, f"input{batch}.bin"), dtype="<f4").reshape(batch, 1, 28, 28))
         x = x.contiguous(memory_format=fmt)
 
-        def step():
+        def forward():
             with torch.no_grad():
                 return model(x)
-        items = batch
-        if a.outputs_out:
-            step().numpy().astype("<f4").tofile(a.outputs_out)
-        if a.onnx_out:
-            torch.onnx.export(model, x[:1].contiguous(), a.onnx_out, input_names=["images"], output_names=["embeddings"],
-                              dynamic_axes={"images": {0: "batch"}, "embeddings": {0: "batch"}}, opset_version=13)
 
-    times = timed(step, a.reps, a.warmup)
+        def step():
+            for _ in range(a.calls):
+                forward()
+        items = batch * a.calls
+        if a.reference:
+            import numpy as np
+            ref = np.fromfile(a.reference, dtype="<f4")
+            result["max_abs_diff_vs_tfjs"] = float(np.abs(forward().numpy().reshape(-1) - ref).max())
+
+    for _ in range(a.warmup):
+        step()
+    cpu0 = time.process_time()
+    times = timed(step, a.reps, 0)
+    cpu_per_item = (time.process_time() - cpu0) / (items * a.reps)  # all threads' CPU seconds
     med = statistics.median(times)
     result.update({"workload": a.workload, "items": items, "times_s": times, "median_s": med, "per_s": items / med,
+                   "cpu_s_per_item": cpu_per_item,
                    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
     print(json.dumps(result))
 

@@ -1,20 +1,26 @@
 #!/usr/bin/env node
-// `npm install` hook: builds the native TF.js kernels (native/) against oneDNN when the system
-// library is present. Without it fewshot still works on the wasm/cpu backends, only slower, so a
-// missing library is one line of advice, never a failed install.
+// Builds the native TF.js kernels (native/) against oneDNN with node-gyp.
+// - As the `npm install` hook (no flag): a missing library or compiler is one line of advice,
+//   never a failed install, since fewshot still works on the wasm/cpu backends, only slower.
+// - As `npm run build:native` (--required): the same build, but failure exits non-zero.
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const advice = 'apt-get install -y libdnnl-dev && npm rebuild fewshot';
-if (!existsSync(join(root, 'native', 'binding.gyp'))) process.exit(0);
+const required = process.argv.includes('--required');
+// What works depends on where fewshot lives: in a clone `npm rebuild fewshot` builds nothing.
+const installedAsDependency = root.split(sep).includes('node_modules');
+const packages = 'apt-get install -y libdnnl-dev g++ make python3';
+const advice = `${packages} && ${installedAsDependency ? 'npm rebuild fewshot' : 'npm run build:native'}`;
+const giveUp = (message) => {
+  console.log(`fewshot: ${message}`);
+  process.exit(required ? 1 : 0);
+};
+if (!existsSync(join(root, 'native', 'binding.gyp'))) giveUp('native/binding.gyp missing: nothing to build');
 const header = ['/usr/include/oneapi/dnnl/dnnl.hpp', '/usr/include/dnnl.hpp'].find((p) => existsSync(p));
-if (!header) {
-  console.log(`fewshot: oneDNN not found, using the slower wasm/cpu backends. For fast native training: ${advice}`);
-  process.exit(0);
-}
+if (!header) giveUp(`oneDNN not found, using the slower wasm/cpu backends. For fast native training: ${advice}`);
 
 // node-gyp: the one npm runs scripts with, else the copy bundled with npm, else npx.
 const npmDir = dirname(dirname(process.env.npm_execpath ?? join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js')));
@@ -30,7 +36,5 @@ const args = ['rebuild', '--release', ...(nodeDir ? [`--nodedir=${nodeDir}`] : [
 const gyp = gypCandidates.length > 0
   ? spawnSync(process.execPath, [gypCandidates[0], ...args], { cwd: join(root, 'native'), stdio: 'inherit' })
   : spawnSync('npx', ['--no-install', 'node-gyp', ...args], { cwd: join(root, 'native'), stdio: 'inherit' });
-if (gyp.status !== 0) {
-  console.log(`fewshot: building the native kernels failed (see above); falling back to wasm/cpu. Needs a C++ compiler and: ${advice}`);
-}
+if (gyp.status !== 0) giveUp(`building the native kernels failed (see above); falling back to wasm/cpu. Needs: ${advice}`);
 process.exit(0);

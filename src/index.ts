@@ -86,6 +86,9 @@ export { readLakeRuns, evaluateLakeRun, evaluateLakeRuns, type LakeRun, type Lak
 // inference
 export { SiameseScorer } from './inference/embedder.js';
 export { FewShotClassifier, UNKNOWN, type FewShotClassifierOptions, type SupportClass, type Prediction, type RankedClass, type SupportMode } from './inference/few_shot_classifier.js';
+// ONNX export
+export { exportOnnx, type OnnxExportOptions } from './export/onnx/export.js';
+export { createEncoderRunner, setEncoderRunnerFactory, TfjsRunner, type EncoderRunner, type EncoderRunnerFactory } from './inference/encoder_runner.js';
 
 // verification
 export {

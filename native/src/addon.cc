@@ -9,6 +9,10 @@
 
 #include "kernels.h"
 
+namespace fewshot {
+void registerInferencePlan(Napi::Env env, Napi::Object exports);
+}
+
 using namespace fewshot;
 
 namespace {
@@ -172,6 +176,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("version", Napi::Function::New(env, Version));
+  registerInferencePlan(env, exports);
   return exports;
 }
 

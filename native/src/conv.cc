@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "dnnl_context.h"
 #include "kernels.h"
 
 namespace fewshot {
@@ -16,14 +17,6 @@ using namespace dnnl;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-static engine& cpuEngine() {
-  static engine e(engine::kind::cpu, 0);
-  return e;
-}
-static stream& cpuStream() {
-  static stream s(cpuEngine());
-  return s;
-}
 
 namespace {
 
@@ -109,17 +102,6 @@ convolution_forward::primitive_desc forwardPd(const Descs& d, bool withBias, con
       : convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, d.src,
                                   d.weightsAny, d.dst, d.strides, d.dilates, d.padL, d.padR);
   return convolution_forward::primitive_desc(desc, attr, cpuEngine());
-}
-
-void appendActivation(post_ops& ops, int activation, float alpha) {
-  switch (activation) {
-    case kRelu: ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f); break;
-    case kRelu6: ops.append_eltwise(1.f, algorithm::eltwise_clip_v2, 0.f, 6.f); break;
-    case kElu: ops.append_eltwise(1.f, algorithm::eltwise_elu, 1.f, 0.f); break;
-    case kLeakyRelu: ops.append_eltwise(1.f, algorithm::eltwise_relu, alpha, 0.f); break;
-    case kSigmoid: ops.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f); break;
-    default: break;
-  }
 }
 
 void prepareWeights(ConvPrimitive& p, memory::desc internal, bool toInternal) {

@@ -17,6 +17,7 @@ import { register as registerReport } from './commands/report.js';
 import { register as registerEvalOpenSet } from './commands/eval_open_set.js';
 import { register as registerTrack } from './commands/track.js';
 import { register as registerEvalTrack } from './commands/eval_track.js';
+import { register as registerExport } from './commands/export.js';
 
 export function buildProgram(): Command {
   const program = new Command('fewshot')
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerEvalOpenSet(program);
   registerTrack(program);
   registerEvalTrack(program);
+  registerExport(program);
   return program;
 }
 

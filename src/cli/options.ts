@@ -7,6 +7,8 @@ import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../inference/default_model.js';
 import { readMetadata } from '../models/io.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { seenTrainingClasses } from '../models/training_classes.js';
+import { setInferenceEngine } from '../inference/native_runners.js';
+import { useOnnxRuntime } from '../backend/onnx/select.js';
 
 export function parseInteger(min: number) {
   return (value: string): number => {
@@ -34,11 +36,16 @@ export function parseIntList(value: string): number[] {
 
 export const BACKENDS = ['auto', 'native', 'wasm', 'cpu', 'node'] as const;
 
-export function addBackendOption(cmd: Command): Command {
-  return cmd.addOption(new Option('--backend <name>', 'tensor backend').choices([...BACKENDS]).default('auto'));
+/** `inference`: the command only runs loaded models, so ONNX Runtime ('onnx') is offered too. */
+export function addBackendOption(cmd: Command, opts: { inference?: boolean } = {}): Command {
+  const choices = opts.inference ? [...BACKENDS, 'onnx'] : [...BACKENDS];
+  const help = opts.inference ? "tensor backend; 'onnx': models run on ONNX Runtime (onnxruntime-node), the rest on 'auto'" : 'tensor backend';
+  return cmd.addOption(new Option('--backend <name>', help).choices(choices).default('auto'));
 }
 
 export async function useBackend(name: string | undefined, quiet = false): Promise<string> {
+  if (name === 'onnx') return useOnnxRuntime(quiet);
+  setInferenceEngine('auto');
   return selectBackend((name ?? 'auto') as BackendName, { quiet });
 }
 

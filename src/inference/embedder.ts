@@ -17,6 +17,7 @@ import type { Distance } from '../distances/distance.js';
 import { modelFromArtifacts, type ModelArtifactsInput } from '../models/serialize.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { splitPairModel } from '../models/siamese.js';
+import { createEncoderRunner, type EncoderRunner } from './encoder_runner.js';
 
 /** Images per encoder call: large enough to amortise kernel launches, small enough for memory. */
 const EMBED_BATCH = 128;
@@ -24,13 +25,17 @@ const EMBED_BATCH = 128;
 /** A trained model as "how similar are these images": embeds preprocessed images (batched) and scores pairs, higher = more similar. Build it with `fromModel`, `fromArtifacts`, or `loadScorer(dir)` of `fewshot/node`. */
 export class SiameseScorer {
   private readonly distance: Distance | null;
+  /** Computes the encoder's forward pass (compiled native plan, ONNX Runtime or TF.js). */
+  readonly runner: EncoderRunner;
 
   private constructor(
     readonly meta: ModelMetadata,
     readonly encoder: tfl.LayersModel,
     private readonly head: tfl.LayersModel | null,
+    frozen: boolean,
   ) {
     this.distance = head ? null : createDistance(meta.distance ?? 'euclidean');
+    this.runner = createEncoderRunner(encoder, frozen);
   }
 
   /**
@@ -40,20 +45,22 @@ export class SiameseScorer {
    */
   static async fromArtifacts(input: ModelArtifactsInput): Promise<SiameseScorer> {
     const { model, meta } = await modelFromArtifacts(input);
-    return SiameseScorer.fromModel(model, meta);
+    return SiameseScorer.fromModel(model, meta, { frozen: true });
   }
 
   /**
    * Wraps an in-memory model (the trainer validates this way). The scorer shares the model's
-   * weights, so it always scores with their current values.
+   * weights, so it always scores with their current values; `frozen: true` promises they will
+   * not change, which lets it compile the encoder (native plan or ONNX Runtime, see
+   * encoder_runner.ts) with a copy of them.
    */
-  static fromModel(model: tfl.LayersModel, meta: ModelMetadata): SiameseScorer {
+  static fromModel(model: tfl.LayersModel, meta: ModelMetadata, opts: { frozen?: boolean } = {}): SiameseScorer {
     if (meta.score === 'pair-probability') {
       const { encoder, head } = splitPairModel(model);
-      return new SiameseScorer(meta, encoder, head);
+      return new SiameseScorer(meta, encoder, head, opts.frozen ?? false);
     }
     if (meta.score !== 'negative-distance') throw new Error(`unknown score '${String(meta.score)}' in model metadata`);
-    return new SiameseScorer(meta, model, null);
+    return new SiameseScorer(meta, model, null, opts.frozen ?? false);
   }
 
   get inputShape(): [number, number, number] {
@@ -95,14 +102,8 @@ export class SiameseScorer {
     const out: Float32Array[] = [];
     for (let start = 0; start < n; start += EMBED_BATCH) {
       const count = Math.min(EMBED_BATCH, n - start);
-      const values = tf.tidy(() => {
-        const x = tf.tensor4d(toUnitFloats(flat.subarray(start * h * w * c, (start + count) * h * w * c)), [count, h, w, c]);
-        const y = this.encoder.predict(x) as tf.Tensor;
-        return tf.reshape(y, [count, -1]);
-      });
-      const dim = values.shape[1]!;
-      const data = values.dataSync() as Float32Array;
-      values.dispose();
+      const data = this.runner.run(toUnitFloats(flat.subarray(start * h * w * c, (start + count) * h * w * c)), count, [h, w, c]);
+      const dim = data.length / count;
       for (let i = 0; i < count; i++) {
         const e = data.slice(i * dim, (i + 1) * dim);
         if (e.some((v) => !Number.isFinite(v))) throw new Error(`the model produced a non-finite embedding (image ${start + i})`);

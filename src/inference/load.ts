@@ -4,6 +4,7 @@
  * a ready scorer, few-shot classifier or verifier.
  */
 import { selectBackend, type BackendName } from '../backend/select.js';
+import './native_runners.js'; // installs the native-plan / ONNX Runtime engines for loaded models
 import { loadModel } from '../models/io.js';
 import { Verifier } from '../verification/verifier.js';
 import { SiameseScorer } from './embedder.js';
@@ -19,7 +20,7 @@ export interface LoadOptions {
 /** Reads a model directory written by `fewshot train` (or saveModel) into a SiameseScorer. */
 export async function loadScorer(dir: string): Promise<SiameseScorer> {
   const { model, meta } = await loadModel(dir);
-  return SiameseScorer.fromModel(model, meta);
+  return SiameseScorer.fromModel(model, meta, { frozen: true });
 }
 
 /**

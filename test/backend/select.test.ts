@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
+import { readFileSync } from 'node:fs';
+import { nativeAdvice, NATIVE_ADVICE } from '../../src/backend/native/addon.js';
 import { randn, relativeError, skipNative } from './compare.js';
 
 test("selectBackend('cpu') and forcing an unavailable backend gives a clear error", async () => {
@@ -37,4 +39,15 @@ test('wasm can train a conv net: its Conv2DBackpropFilter matches cpu', async ()
   const wasm = await grads('wasm');
   assert.ok(relativeError(wasm, cpu) <= 1e-4, `wasm filter gradient differs: ${relativeError(wasm, cpu)}`);
   await selectBackend('cpu', { quiet: true });
+});
+
+test('the advice printed without oneDNN is a command that builds the addon where fewshot is', () => {
+  // In this clone: an npm script that exists (`npm rebuild fewshot` builds nothing in the repo root).
+  const build = /&& npm run (\S+)$/.exec(NATIVE_ADVICE)?.[1];
+  assert.ok(build, NATIVE_ADVICE);
+  const scripts = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).scripts as Record<string, string>;
+  assert.match(scripts[build], /build-native\.mjs --required/);
+  assert.match(NATIVE_ADVICE, /^apt-get install -y libdnnl-dev /);
+  // Installed as a dependency: rebuilding the package is what runs its install hook.
+  assert.match(nativeAdvice('/app/node_modules/fewshot'), /&& npm rebuild fewshot$/);
 });

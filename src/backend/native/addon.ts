@@ -4,8 +4,9 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NativeInferencePlan, PlanSpec } from './inference_plan.js';
 
 /** The functions native/src/addon.cc exports. All buffers are Float32Arrays used in place. */
 export interface NativeAddon {
@@ -29,12 +30,22 @@ export interface NativeAddon {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   version(): string;
+  /** A loaded model compiled into one native forward pass (see inference_plan.ts). */
+  InferencePlan: new (spec: PlanSpec) => NativeInferencePlan;
 }
 
-/** One line telling a user how to get the fast path. */
-export const NATIVE_ADVICE = 'apt-get install -y libdnnl-dev && npm rebuild fewshot';
-
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/**
+ * One line telling a user how to get the fast path, as a command that works where fewshot is:
+ * in a clone `npm rebuild fewshot` builds nothing, so there it is the `build:native` script.
+ */
+export const NATIVE_ADVICE = nativeAdvice(repoRoot);
+
+export function nativeAdvice(root: string): string {
+  const build = root.split(sep).includes('node_modules') ? 'npm rebuild fewshot' : 'npm run build:native';
+  return `apt-get install -y libdnnl-dev g++ make python3 && ${build}`;
+}
 export const ADDON_PATH = join(repoRoot, 'native', 'build', 'Release', 'fewshot_native.node');
 
 let loaded: { addon: NativeAddon | null; error: string | null } | undefined;

@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('--within-groups', 'draw the classes of an episode from one group (alphabet), as in Lake et al.')
     .option('--layout <layout>', 'auto, omniglot or class-folders', 'auto')
     .option('--json', 'print one JSON object on stdout');
-  addBackendOption(cmd).action(async (opts: EvalOptions) => {
+  addBackendOption(cmd, { inference: true }).action(async (opts: EvalOptions) => {
     const backend = await useBackend(opts.backend, opts.json);
     const modelDir = resolveModelDir(opts.model);
     const scorer = await loadScorer(modelDir);

@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .option('--threshold <score>', "answer 'unknown' past this score, in the model's units as verify prints them: a probability (unknown below) or a distance (unknown above); default: the model's calibrated threshold, if any", parseNumber())
     .option('--mode <mode>', 'support processing: auto, prototypes or examples', 'auto')
     .option('--json', 'print one JSON object on stdout');
-  addBackendOption(cmd).action(async (opts: PredictOptions) => {
+  addBackendOption(cmd, { inference: true }).action(async (opts: PredictOptions) => {
     await useBackend(opts.backend, opts.json);
     const scorer = await loadScorer(resolveModelDir(opts.model));
     const support = await loadSupportSet(opts.support);

@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .option('--allowed-host <name>', "another name clients may use in the Host header (repeatable; '*' turns the check off)", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--store <where>', "where classes and examples live: 'sqlite' (a file under --home, the default) or a postgres:// URL shared by several replicas")
     .option('--log', 'log every request (fastify logger)');
-  addBackendOption(cmd).action(async (opts: ServeOptions) => {
+  addBackendOption(cmd, { inference: true }).action(async (opts: ServeOptions) => {
     const modelDir = resolveModelDir(opts.model);
     await useBackend(opts.backend);
     const envPort = process.env['PORT'];

@@ -1,0 +1,242 @@
+// InferencePlan: see inference_plan.h. Per batch size: a list of steps (oneDNN primitives with
+// their arguments bound, or small OpenMP loops for what oneDNN has no primitive for), executed
+// in order on buffers allocated once. Activations flow in whatever layout each primitive
+// prefers (e.g. nChw16c), so a Conv-4 runs conv+bias+ReLU, max-pool, conv+bias+ReLU, ...
+// without converting to NHWC in between; only the input and the final output are NHWC.
+#include "inference_plan.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "dnnl_context.h"
+#include "kernels.h"
+
+namespace fewshot {
+using namespace dnnl;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+int64_t windowOut(int64_t size, int64_t k, int64_t s, int64_t d, int64_t padBegin, int64_t padEnd) {
+  return (size + padBegin + padEnd - ((k - 1) * d + 1)) / s + 1;
+}
+
+// Per-image layer normalisation over all of h*w*c with per-element gamma/beta (double sums,
+// like the mean/variance tfjs computes), NHWC in and out.
+void layerNorm(const float* x, float* y, int64_t n, int64_t size, const float* gamma, const float* beta, float eps) {
+#pragma omp parallel for
+  for (int64_t i = 0; i < n; i++) {
+    const float* xi = x + i * size;
+    float* yi = y + i * size;
+    double sum = 0;
+    for (int64_t j = 0; j < size; j++) sum += xi[j];
+    const double mean = sum / double(size);
+    double sq = 0;
+    for (int64_t j = 0; j < size; j++) sq += (xi[j] - mean) * (xi[j] - mean);
+    const float inv = float(1.0 / std::sqrt(sq / double(size) + eps));
+    const float m = float(mean);
+    for (int64_t j = 0; j < size; j++) yi[j] = (xi[j] - m) * inv * gamma[j] + beta[j];
+  }
+}
+
+}  // namespace
+
+struct InferencePlan::Compiled {
+  memory input, output;             // user buffers (handles set per run)
+  std::vector<std::function<void()>> steps;
+  std::vector<memory> keep;         // weights and activations owned by this batch size
+};
+
+InferencePlan::InferencePlan(std::vector<InferenceOp> ops, int64_t h, int64_t w, int64_t c)
+    : ops_(std::move(ops)), h_(h), w_(w), c_(c) {
+  // Shape pass: validates geometry and sizes the output.
+  int64_t H = h, W = w, C = c;
+  bool flat = false;
+  for (const auto& op : ops_) {
+    switch (op.kind) {
+      case InferenceOp::kConv:
+      case InferenceOp::kMaxPool:
+      case InferenceOp::kAvgPool:
+        if (flat) throw std::invalid_argument("inference plan: window op after dense");
+        H = windowOut(H, op.kh, op.sh, op.dh, op.pt, op.pb);
+        W = windowOut(W, op.kw, op.sw, op.dw, op.pl, op.pr);
+        if (op.kind == InferenceOp::kConv) {
+          if (int64_t(op.weights.size()) != op.kh * op.kw * C * op.outChannels) throw std::invalid_argument("inference plan: conv weights size");
+          C = op.outChannels;
+        }
+        if (H < 1 || W < 1) throw std::invalid_argument("inference plan: window larger than its input");
+        break;
+      case InferenceOp::kLayerNorm:
+        if (flat || int64_t(op.weights.size()) != H * W * C || op.bias.size() != op.weights.size())
+          throw std::invalid_argument("inference plan: layer-norm parameters size");
+        break;
+      case InferenceOp::kAffine: break;
+      case InferenceOp::kDense:
+        if (int64_t(op.weights.size()) != H * W * C * op.outChannels) throw std::invalid_argument("inference plan: dense weights size");
+        H = 1, W = 1, C = op.outChannels, flat = true;
+        break;
+      default: throw std::invalid_argument("inference plan: unknown op");
+    }
+  }
+  outSize_ = H * W * C;
+}
+
+InferencePlan::~InferencePlan() = default;
+
+InferencePlan::Compiled& InferencePlan::compiled(int64_t n) {
+  auto it = byBatch_.find(n);
+  if (it != byBatch_.end()) {
+    lru_.erase(std::find(lru_.begin(), lru_.end(), n));
+    lru_.push_back(n);
+    return *it->second;
+  }
+  auto& eng = cpuEngine();
+  auto& s = cpuStream();
+  auto p = std::make_unique<Compiled>();
+  auto& steps = p->steps;
+  int64_t H = h_, W = w_, C = c_;
+  const auto nhwc = [&](int64_t ch, int64_t hh, int64_t ww) { return memory::desc({n, ch, hh, ww}, dt::f32, tag::nhwc); };
+  p->input = memory(nhwc(C, H, W), eng, DNNL_MEMORY_NONE);
+  memory cur = p->input;
+  bool flat = false;  // after a dense layer: cur is a plain [n, C] buffer
+
+  const auto reorderTo = [&](const memory::desc& want) {
+    memory to(want, eng);
+    p->keep.push_back(to);
+    reorder r(cur, to);
+    memory from = cur;
+    steps.push_back([r, from, to, &s]() mutable { r.execute(s, from, to); });
+    cur = to;
+  };
+  const auto ensureNhwc = [&]() {
+    if (!flat && cur.get_desc() != nhwc(C, H, W)) reorderTo(nhwc(C, H, W));
+  };
+  // Source layout for a primitive: the one it wants, with no copy when the bytes already match
+  // (a plain single-channel image is both NCHW and NHWC).
+  const auto feed = [&](const memory::desc& want) {
+    if (cur.get_desc() == want) return;
+    if (C == 1 && !flat && cur.get_desc() == nhwc(C, H, W) && want == memory::desc({n, 1, H, W}, dt::f32, tag::nchw)) {
+      memory same(want, eng, DNNL_MEMORY_NONE);
+      memory from = cur;
+      steps.push_back([same, from]() mutable { same.set_data_handle(from.get_data_handle()); });
+      cur = same;
+      return;
+    }
+    reorderTo(want);
+  };
+
+  for (const auto& op : ops_) {
+    if (op.kind == InferenceOp::kConv) {
+      const int64_t OH = windowOut(H, op.kh, op.sh, op.dh, op.pt, op.pb), OW = windowOut(W, op.kw, op.sw, op.dw, op.pl, op.pr);
+      const int64_t OC = op.outChannels;
+      memory::desc src({n, C, H, W}, dt::f32, tag::any), wts({OC, C, op.kh, op.kw}, dt::f32, tag::any),
+          bias({OC}, dt::f32, tag::x), dst({n, OC, OH, OW}, dt::f32, tag::any);
+      primitive_attr attr;
+      post_ops po;
+      appendActivation(po, op.activation, op.alpha);
+      attr.set_post_ops(po);
+      auto desc = convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct, src, wts, bias, dst,
+                                            {op.sh, op.sw}, {op.dh - 1, op.dw - 1}, {op.pt, op.pl}, {op.pb, op.pr});
+      convolution_forward::primitive_desc pd(desc, attr, eng);
+      feed(pd.src_desc());
+      // Weights: reordered into the kernel's layout once, here.
+      memory wUser(memory::desc({OC, C, op.kh, op.kw}, dt::f32, tag::hwio), eng, const_cast<float*>(op.weights.data()));
+      memory wMem(pd.weights_desc(), eng);
+      reorder(wUser, wMem).execute(s, wUser, wMem);
+      s.wait();
+      memory bMem(bias, eng, const_cast<float*>(op.bias.data()));
+      memory out(pd.dst_desc(), eng);
+      p->keep.insert(p->keep.end(), {wMem, bMem, out});
+      convolution_forward prim(pd);
+      memory in = cur;
+      steps.push_back([prim, in, wMem, bMem, out, &s]() {
+        prim.execute(s, {{DNNL_ARG_SRC, in}, {DNNL_ARG_WEIGHTS, wMem}, {DNNL_ARG_BIAS, bMem}, {DNNL_ARG_DST, out}});
+      });
+      cur = out, H = OH, W = OW, C = OC;
+    } else if (op.kind == InferenceOp::kMaxPool || op.kind == InferenceOp::kAvgPool) {
+      const int64_t OH = windowOut(H, op.kh, op.sh, 1, op.pt, op.pb), OW = windowOut(W, op.kw, op.sw, 1, op.pl, op.pr);
+      memory::desc dst({n, C, OH, OW}, dt::f32, tag::any);
+      auto desc = pooling_forward::desc(prop_kind::forward_inference,
+                                        op.kind == InferenceOp::kMaxPool ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding,
+                                        cur.get_desc(), dst, {op.sh, op.sw}, {op.kh, op.kw}, {op.pt, op.pl}, {op.pb, op.pr});
+      pooling_forward::primitive_desc pd(desc, eng);
+      feed(pd.src_desc());
+      memory out(pd.dst_desc(), eng);
+      p->keep.push_back(out);
+      pooling_forward prim(pd);
+      memory in = cur;
+      steps.push_back([prim, in, out, &s]() { prim.execute(s, {{DNNL_ARG_SRC, in}, {DNNL_ARG_DST, out}}); });
+      cur = out, H = OH, W = OW;
+    } else if (op.kind == InferenceOp::kLayerNorm || op.kind == InferenceOp::kAffine) {
+      ensureNhwc();
+      memory out(cur.get_desc(), eng);
+      p->keep.push_back(out);
+      memory in = cur;
+      const int64_t size = flat ? C : H * W * C;
+      const InferenceOp* o = &op;
+      steps.push_back([in, out, n, size, o, &s]() {
+        s.wait();
+        const float* x = static_cast<const float*>(in.get_data_handle());
+        float* y = static_cast<float*>(out.get_data_handle());
+        if (o->kind == InferenceOp::kLayerNorm) {
+          layerNorm(x, y, n, size, o->weights.data(), o->bias.data(), o->epsilon);
+        } else {
+          const float a = o->scale, b = o->offset;
+#pragma omp parallel for
+          for (int64_t i = 0; i < n * size; i++) y[i] = x[i] * a + b;
+        }
+      });
+      cur = out;
+    } else {  // dense on the NHWC-flattened activations, as tfjs-layers' Flatten orders them
+      ensureNhwc();
+      const int64_t k = flat ? C : H * W * C, units = op.outChannels;
+      memory out(memory::desc({n, units}, dt::f32, tag::ab), eng);
+      p->keep.push_back(out);
+      memory in = cur;
+      const InferenceOp* o = &op;
+      steps.push_back([in, out, n, k, units, o, &s]() {
+        s.wait();
+        float* y = static_cast<float*>(out.get_data_handle());
+        batchMatMul(static_cast<const float*>(in.get_data_handle()), o->weights.data(), y, 1, false, false, n, units, k, false, false);
+        biasActivation(y, n * units, o->bias.empty() ? nullptr : o->bias.data(), o->bias.empty() ? 0 : units, o->activation, o->alpha);
+      });
+      cur = out, H = 1, W = 1, C = units, flat = true;
+    }
+  }
+  ensureNhwc();
+  {
+    memory last = cur;
+    const int64_t bytes = n * outSize_ * int64_t(sizeof(float));
+    p->output = memory(memory::desc({n * outSize_}, dt::f32, tag::x), eng, DNNL_MEMORY_NONE);
+    memory output = p->output;
+    steps.push_back([last, output, bytes, &s]() {
+      s.wait();
+      std::memcpy(output.get_data_handle(), last.get_data_handle(), size_t(bytes));
+    });
+  }
+  // Keep a few batch sizes (a service sees 1..k, an evaluation its chunk size and a remainder).
+  if (lru_.size() >= 4) {
+    byBatch_.erase(lru_.front());
+    lru_.erase(lru_.begin());
+  }
+  lru_.push_back(n);
+  return *(byBatch_[n] = std::move(p));
+}
+
+void InferencePlan::run(const float* x, int64_t n, float* y) {
+  if (n < 1) throw std::invalid_argument("inference plan: batch must be >= 1");
+  Compiled& c = compiled(n);
+  c.input.set_data_handle(const_cast<float*>(x));
+  c.output.set_data_handle(y);
+  for (auto& step : c.steps) step();
+  cpuStream().wait();
+}
+
+}  // namespace fewshot

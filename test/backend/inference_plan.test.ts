@@ -1,0 +1,96 @@
+/**
+ * The compiled native inference plan (BN folded into conv weights, conv+bias+activation fused,
+ * blocked layouts between layers) equals TF.js cpu within 1e-4, at batch 1 and larger.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { selectBackend } from '../../src/backend/select.js';
+import { loadNativeAddon } from '../../src/backend/native/addon.js';
+import { compileInferencePlan, planSpecOf } from '../../src/backend/native/inference_plan.js';
+import { loadModel } from '../../src/models/io.js';
+import { relativeError, skipNative } from './compare.js';
+
+/** Gives every batch-norm layer non-trivial moving statistics, so folding is really tested. */
+function randomiseBatchNorm(model: tfl.LayersModel, seed: number): void {
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    const w = layer.getWeights();
+    layer.setWeights(w.map((t, i) => tf.randomUniform(t.shape, i === 3 ? 0.5 : -0.5, i === 3 ? 2 : 1.5, 'float32', seed++)));
+  }
+}
+
+async function planMatchesCpu(model: tfl.LayersModel, batches: number[]): Promise<void> {
+  const compiled = compileInferencePlan(model, loadNativeAddon().addon!);
+  assert.ok('plan' in compiled, 'reason' in compiled ? compiled.reason : '');
+  const [, h, w, c] = model.inputs[0]!.shape as number[];
+  for (const n of batches) {
+    await selectBackend('cpu', { quiet: true });
+    const x = tf.randomUniform([n, h!, w!, c!], 0, 1, 'float32', n);
+    const expected = tf.tidy(() => tf.reshape(model.predict(x) as tf.Tensor, [n, -1]));
+    const y = new Float32Array(n * compiled.plan.outputSize);
+    compiled.plan.run(x.dataSync() as Float32Array, n, y);
+    const err = relativeError(y, expected.dataSync());
+    assert.ok(err <= 1e-4, `batch ${n}: relative error ${err}`);
+    tf.dispose([x, expected]);
+  }
+}
+
+test('Conv-4 with batch norm, ReLU and max-pool: plan equals TF.js cpu', { skip: skipNative }, async () => {
+  await selectBackend('cpu', { quiet: true });
+  const layers: tfl.layers.Layer[] = [];
+  for (let i = 0; i < 4; i++) {
+    layers.push(
+      tfl.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', ...(i === 0 ? { inputShape: [28, 28, 1] } : {}), kernelInitializer: tfl.initializers.heNormal({ seed: i }) }),
+      tfl.layers.batchNormalization({}),
+      tfl.layers.activation({ activation: 'relu' }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+    );
+  }
+  const model = tfl.sequential({ layers: [...layers, tfl.layers.flatten()] });
+  randomiseBatchNorm(model, 1);
+  await planMatchesCpu(model, [1, 3, 64]);
+});
+
+test('strides, valid/same padding, dilation, avg-pool, rescaling, layer norm, dense: plan equals TF.js cpu', { skip: skipNative }, async () => {
+  await selectBackend('cpu', { quiet: true });
+  const model = tfl.sequential({ layers: [
+    tfl.layers.rescaling({ scale: 2, offset: -0.5, inputShape: [23, 19, 3] } as never),
+    tfl.layers.layerNormalization({ axis: [1, 2, 3], gammaInitializer: tfl.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: 3 }), betaInitializer: tfl.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: 4 }) }),
+    tfl.layers.conv2d({ filters: 8, kernelSize: 5, strides: 2, padding: 'valid', activation: 'relu', kernelInitializer: tfl.initializers.heNormal({ seed: 5 }) }),
+    tfl.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }),
+    tfl.layers.conv2d({ filters: 12, kernelSize: 3, dilationRate: 2, padding: 'same', kernelInitializer: tfl.initializers.heNormal({ seed: 6 }), biasInitializer: tfl.initializers.constant({ value: 0.1 }) }),
+    tfl.layers.batchNormalization({ center: false }),
+    tfl.layers.activation({ activation: 'elu' }),
+    tfl.layers.averagePooling2d({ poolSize: 2, padding: 'same' }),
+    tfl.layers.flatten(),
+    tfl.layers.dense({ units: 7, activation: 'sigmoid', kernelInitializer: tfl.initializers.glorotNormal({ seed: 7 }) }),
+  ] });
+  randomiseBatchNorm(model, 10);
+  await planMatchesCpu(model, [1, 5]);
+});
+
+for (const name of ['omniglot', 'faces', 'signatures']) {
+  test(`shipped model ${name}: plan equals TF.js cpu`, { skip: skipNative }, async (t) => {
+    await selectBackend('cpu', { quiet: true });
+    let model: tfl.LayersModel;
+    try {
+      model = (await loadModel(`models/${name}`)).model;
+    } catch (e) {
+      t.skip(`models/${name} is not a fewshot layers model here (${(e as Error).message})`);
+      return;
+    }
+    await planMatchesCpu(model, [1, 9]);
+  });
+}
+
+test('layers the plan cannot compute exactly are reported, not compiled', async () => {
+  await selectBackend('cpu', { quiet: true });
+  const model = tfl.sequential({ layers: [tfl.layers.conv2d({ filters: 2, kernelSize: 1, inputShape: [4, 4, 1] }), tfl.layers.batchNormalization({ axis: 1 })] });
+  const r = planSpecOf(model);
+  assert.ok('reason' in r && /axis/.test(r.reason), JSON.stringify(r));
+  const prelu = tfl.sequential({ layers: [tfl.layers.conv2d({ filters: 2, kernelSize: 1, inputShape: [4, 4, 1] }), tfl.layers.prelu()] });
+  const r2 = planSpecOf(prelu);
+  assert.ok('reason' in r2 && /PReLU/.test(r2.reason), JSON.stringify(r2));
+});
