@@ -60,5 +60,8 @@ export {
   type PretrainedSiamConfig,
 } from './tracking/siam_network.js';
 export { PretrainedBackbone, BACKBONES, type BackboneSpec } from './tracking/backbone.js';
+// SiamFC training (its networks may hold a pretrained backbone read from disk)
+export { trainSiamFC, type TrainOptions as TrackerTrainOptions } from './tracking/train.js';
+export type { TrainResult as TrackerTrainResult } from './tracking/train.js';
 export { saveTrackingModel, loadTrackingModel, type TrackerMetadata } from './tracking/model_io.js';
 export { loadTrackerModel, DEFAULT_TRACKING_MODEL_DIR } from './tracking/default_model.js';
