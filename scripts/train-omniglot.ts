@@ -1,5 +1,5 @@
 /**
- * `npm run train:omniglot [-- <fewshot train options>] [--ship]`
+ * `npm run train:omniglot [-- <fewshot train options>] [--ship [DIR]]`
  *
  * Trains on the Omniglot background alphabets minus the project's validation alphabets, then
  * measures the best checkpoint on those held-out alphabets the same way for every method:
@@ -8,7 +8,7 @@
  *   - Lake-style 20 runs (one alphabet, two drawers per run) built from the held-out alphabets.
  * Appends the row to runs/omniglot/comparison.jsonl, calibrates the open-set threshold (FAR 1% on
  * held-out pairs) into fewshot.json; `--ship` copies the model, its metadata, its training log
- * and these results to models/omniglot/.
+ * and these results to models/omniglot/ (or DIR, e.g. models/omniglot-siamese).
  *
  * Defaults are the shipped configuration as one run (prototypical network, conv4, 28x28, 60-way
  * 1-shot episodes, half of them within one alphabet, class rotations, Koch augmentation, 4800
@@ -42,10 +42,10 @@ const SHIPPED_DEFAULTS = [
 
 const userArgs = process.argv.slice(2);
 const cmd = trainCommand()
-  .option('--ship', 'copy the trained model to models/omniglot/')
+  .option('--ship [dir]', 'copy the trained model to models/omniglot/ (or DIR)')
   .option('--eval-episodes <n>', 'episodes of the final validation measurements', parseInteger(1), 400);
 cmd.parse([...SHIPPED_DEFAULTS, ...userArgs], { from: 'user' });
-const opts = cmd.opts<TrainCliOptions & { ship?: boolean; evalEpisodes: number }>();
+const opts = cmd.opts<TrainCliOptions & { ship?: boolean | string; evalEpisodes: number }>();
 const data = opts.data ?? findOmniglotBackground();
 if (!data) throw new Error('the Omniglot background set is needed: ../shared/data/omniglot/images_background.zip or --data PATH|URL');
 opts.data = data;
@@ -112,7 +112,7 @@ writeThreshold(opts.out, calibration.threshold);
 console.log(`threshold ${calibration.threshold.value.toFixed(4)} (${calibration.threshold.source}): FAR ${calibration.far.toFixed(4)}, FRR ${calibration.frr.toFixed(4)}`);
 
 if (opts.ship) {
-  const dest = resolve(DEFAULT_MODEL_DIR);
+  const dest = resolve(typeof opts.ship === 'string' ? opts.ship : DEFAULT_MODEL_DIR);
   mkdirSync(dest, { recursive: true });
   for (const f of ['model.json', 'weights.bin', 'fewshot.json', 'training-log.jsonl']) copyFileSync(join(opts.out, f), join(dest, f));
   writeFileSync(join(dest, 'validation.json'), JSON.stringify(row, null, 2) + '\n');

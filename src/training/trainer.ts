@@ -17,7 +17,8 @@ import { EmbeddingCache } from '../evaluation/embedding_cache.js';
 import { evaluateEpisodes, type EpisodeGrouping } from '../evaluation/episodes.js';
 import { SiameseScorer } from '../inference/embedder.js';
 import { createEncoder } from '../models/encoders/registry.js';
-import { saveModel } from '../models/io.js';
+import { loadModel, saveModel } from '../models/io.js';
+import { splitPairModel } from '../models/siamese.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { Rng } from '../util/random.js';
 import { captureWeights, readCheckpoint, restoreWeights, writeCheckpoint, type TrainingProgress } from './checkpoint.js';
@@ -68,6 +69,8 @@ export interface TrainConfig {
   /** Checkpoint and live log; default `<outDir>-train` (outside the model directory, which saveModel replaces). */
   stateDir?: string;
   resume: boolean;
+  /** A saved model whose encoder weights start the run (ignored when resuming from a checkpoint). */
+  initFrom?: string;
   preprocess: PreprocessConfig;
   /** Extra facts for the model's metadata (data location, validation alphabets...). */
   notes?: Record<string, unknown>;
@@ -114,6 +117,28 @@ export function encoderInputShape(encoder: tfl.LayersModel): [number, number, nu
   const shape = encoder.inputs[0]!.shape;
   if (shape.length !== 4) throw new Error(`encoder input must be [batch, h, w, c], got [${shape}]`);
   return [shape[1]!, shape[2]!, shape[3]!];
+}
+
+/**
+ * Copies the encoder weights of a saved model (an embedding model, or the encoder inside a pair
+ * model) into `encoder`; both must be the same architecture at the same input size.
+ */
+export async function copyEncoderWeights(modelDir: string, encoder: tfl.LayersModel): Promise<void> {
+  const { model, meta } = await loadModel(modelDir);
+  try {
+    const source = meta.score === 'pair-probability' ? splitPairModel(model).encoder : model;
+    const from = source.weights;
+    const to = encoder.weights;
+    const mismatch =
+      from.length !== to.length ? `${from.length} weight tensors, not ${to.length}` : from.findIndex((w, i) => w.shape.join('x') !== to[i]!.shape.join('x'));
+    if (typeof mismatch === 'string' || mismatch >= 0) {
+      const what = typeof mismatch === 'string' ? mismatch : `weight ${from[mismatch]!.originalName} is [${from[mismatch]!.shape}], not [${to[mismatch]!.shape}]`;
+      throw new Error(`--init-from ${modelDir}: its encoder '${meta.encoder}' (${meta.inputShape.join('x')}) does not fit this run's encoder: ${what}`);
+    }
+    encoder.setWeights(from.map((w) => w.read()));
+  } finally {
+    model.dispose();
+  }
 }
 
 /** The settings that must match for `--resume` to continue a run. */
@@ -168,6 +193,10 @@ export async function trainModel(
     progressOut.message(`resuming from step ${progress.step} (${ckptPath})`);
   } else if (cfg.resume) {
     progressOut.message(`no checkpoint in ${cfg.outDir}: starting from step 0`);
+  }
+  if (cfg.initFrom && progress.step === 0) {
+    await copyEncoderWeights(cfg.initFrom, encoder);
+    progressOut.message(`encoder initialised from ${cfg.initFrom}`);
   }
   const resumedFrom = progress.step;
   log.startAt(progress.step);

@@ -87,3 +87,29 @@ test('parser errors name the file and the line', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('hungarian assignment: one-to-one on square runs, a clear error naming the file otherwise', async () => {
+  const dir = tmp();
+  try {
+    const data = writeSyntheticOmniglot(join(dir, 'data'), { alphabets: 1, charactersPerAlphabet: 20, drawers: 2, jitter: 0 });
+    const out = join(dir, 'runs');
+    writeLakeRunsFixture(await openSource(data.root), out, { runs: 2, way: 20, seed: 3 });
+    const scorer = identityScorer(28);
+    const r = evaluateLakeRuns(scorer, await openSource(out), undefined, { assignment: 'hungarian' });
+    assert.equal(r.assignment, 'hungarian');
+    assert.equal(r.accuracy, 1);
+    for (const d of r.details) assert.equal(new Set(d.choices.map((c) => c.chosen)).size, d.trials);
+    assert.equal(evaluateLakeRuns(scorer, await openSource(out)).assignment, 'argmax');
+    // 19 test images for 20 training images: argmax still works, hungarian refuses, naming the file.
+    const file = join(out, 'run02', 'class_labels.txt');
+    writeFileSync(file, readFileSync(file, 'utf8').trim().split('\n').slice(1).join('\n') + '\n');
+    assert.equal(evaluateLakeRuns(scorer, await openSource(out)).details[1]!.trials, 19);
+    const source = await openSource(out);
+    assert.throws(
+      () => evaluateLakeRuns(scorer, source, undefined, { assignment: 'hungarian' }),
+      /run02\/class_labels\.txt: --assignment hungarian needs as many test images as training images, this run has 19 test and 20 training images/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -43,6 +43,7 @@ export interface TrainCliOptions extends MethodOptions {
   checkpointEvery: number;
   logEvery: number;
   resume?: boolean;
+  initFrom?: string;
   maxPerClass?: number;
   json?: boolean;
   backend: string;
@@ -89,7 +90,7 @@ export function trainCommand(): Command {
     .option('--margin <x>', 'contrastive / triplet margin', parseNumber(0))
     .addOption(new Option('--distance <name>', 'distance of the loss and of inference').choices(['euclidean', 'sqeuclidean', 'cosine']))
     .addOption(new Option('--miner <name>', 'triplet miner').choices([...MINER_NAMES]).default('semi-hard'))
-    .option('--within-group-episodes <f>', 'protonet: fraction of training episodes drawn from one group (alphabet)', parseNumber(0), 0)
+    .option('--within-group-episodes <f>', 'protonet / pair: fraction of training episodes (pair batches) drawn from one group (alphabet)', parseNumber(0), 0)
     .option('--val-groups <list>', 'comma-separated groups (alphabets) held out for validation', parseList)
     .option('--val-fraction <f>', 'otherwise hold out this fraction of the groups (or classes)', parseNumber(0), 0.2)
     .option('--val-every <steps>', 'validate every this many steps (0: only at the end)', parseInteger(0), 250)
@@ -102,6 +103,7 @@ export function trainCommand(): Command {
     .option('--log-every <steps>', 'average the loss over this many steps per log line', parseInteger(1), 10)
     .option('--max-per-class <n>', 'use at most n images per class (quick runs)', parseInteger(1))
     .option('--resume', 'continue from <out>/checkpoint.bin if present')
+    .option('--init-from <dir>', "start from the encoder weights of a saved model (embedding or pair model; same encoder and input size)")
     .option('--json', 'print the result as one JSON object on stdout');
   return addBackendOption(cmd);
 }
@@ -165,11 +167,13 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
     logEvery: opts.logEvery,
     outDir: opts.out,
     resume: Boolean(opts.resume),
+    ...(opts.initFrom ? { initFrom: opts.initFrom } : {}),
     preprocess,
     notes: {
       data,
       validationGroups,
       rotateClasses: Boolean(opts.rotateClasses),
+      ...(opts.initFrom ? { initFrom: opts.initFrom } : {}),
       backend,
     },
   };
