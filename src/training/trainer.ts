@@ -23,6 +23,7 @@ import type { ModelMetadata } from '../models/metadata.js';
 import { Rng } from '../util/random.js';
 import { captureWeights, readCheckpoint, restoreWeights, writeCheckpoint, type TrainingProgress } from './checkpoint.js';
 import { JsonlLog } from './jsonl_log.js';
+import { initPairHeadFromL1 } from './pair_head_init.js';
 import { createMethod } from './methods/index.js';
 import type { MethodName, MethodOptions, TrainingMethod } from './methods/method.js';
 import { createOptimizer, getOptimizerState, setLearningRate, setOptimizerState, type OptimizerName } from './optimizer.js';
@@ -197,6 +198,10 @@ export async function trainModel(
   if (cfg.initFrom && progress.step === 0) {
     await copyEncoderWeights(cfg.initFrom, encoder);
     progressOut.message(`encoder initialised from ${cfg.initFrom}`);
+    if (cfg.method === 'pair') {
+      const fit = initPairHeadFromL1(model, encoder, train, cfg.seed);
+      progressOut.message(`pair head initialised as the L1 distance: logit = ${fit.bias.toFixed(3)} - ${fit.scale.toFixed(4)} * |e1 - e2|_1 (${fit.pairs} training pairs)`);
+    }
   }
   const resumedFrom = progress.step;
   log.startAt(progress.step);

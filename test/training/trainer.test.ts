@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
 import { splitByGroup } from '../../src/data/split.js';
 import { loadModel } from '../../src/models/io.js';
+import { LOGIT_LAYER, splitPairModel } from '../../src/models/siamese.js';
 import { readJsonl } from '../../src/training/jsonl_log.js';
 import type { MethodName } from '../../src/training/methods/method.js';
 import { ProgressReporter } from '../../src/training/progress.js';
@@ -136,6 +137,37 @@ test('resume refuses a checkpoint of another configuration', async () => {
   try {
     await trainModel(train, validation, config(dir, { steps: 4 }), quiet());
     await assert.rejects(trainModel(train, validation, config(dir, { steps: 8, method: 'triplet', resume: true }), quiet()), /cannot resume.*method/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--init-from: a pair run starts from a saved embedding model\'s encoder, with the head as its L1 distance', async () => {
+  const dir = tmp();
+  try {
+    await trainModel(train, validation, config(dir, { steps: 6, validation: { every: 0, episodes: 10, way: 5, alsoWays: [], shot: 1, query: 1, groups: 'any', seed: 1 } }), quiet());
+    const source = (await loadModel(join(dir, 'model'))).model;
+    const pairDir = join(dir, 'pair');
+    // lr 1e-9: the saved pair model keeps its initial weights (to float precision).
+    await trainModel(train, validation, config(dir, { method: 'pair', steps: 1, lr: 1e-9, outDir: pairDir, initFrom: join(dir, 'model'), validation: { every: 0, episodes: 10, way: 5, alsoWays: [], shot: 1, query: 1, groups: 'any', seed: 1 } }), quiet());
+    const { model: pair } = await loadModel(pairDir);
+    const { encoder } = splitPairModel(pair);
+    // Batch-norm moving averages move during the training step; the trainable weights do not.
+    encoder.trainableWeights.forEach((w, i) => {
+      const want = source.trainableWeights[i]!.read().dataSync();
+      const got = w.read().dataSync();
+      assert.equal(got.length, want.length);
+      got.forEach((v, j) => assert.ok(Math.abs(v - want[j]!) < 1e-6, `${w.originalName}[${j}]: ${v} vs ${want[j]}`));
+    });
+    const [kernel, bias] = pair.getLayer(LOGIT_LAYER).getWeights();
+    const k = Array.from(kernel!.dataSync());
+    assert.ok(k[0]! < 0 && k.every((v) => v === k[0]), 'every head weight is the same negative number');
+    assert.ok(Number.isFinite(bias!.dataSync()[0]!));
+    // A model of another encoder is refused.
+    await assert.rejects(
+      trainModel(train, validation, config(dir, { method: 'pair', encoder: 'conv4', steps: 1, outDir: join(dir, 'x'), initFrom: join(dir, 'model') }), quiet()),
+      /--init-from .*does not fit this run's encoder/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
