@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { selectBackend, type BackendName } from '../backend/select.js';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../inference/default_model.js';
+import { MAX_TTA_VIEWS } from '../inference/test_time_augmentation.js';
 
 export function parseInteger(min: number) {
   return (value: string): number => {
@@ -40,6 +41,11 @@ export async function useBackend(name: string | undefined, quiet = false): Promi
 }
 
 /** `--model DIR`, or the shipped Omniglot model, with a clear message when neither exists. */
+/** `--tta <views>`: test-time augmentation of the scorer (SiameseScorer.withTestTimeAugmentation). */
+export function addTtaOption(cmd: Command): Command {
+  return cmd.option('--tta <views>', `test-time augmentation: mean embedding over 1 (off) to ${MAX_TTA_VIEWS} fixed small affine jitters`, parseInteger(1), 1);
+}
+
 export function resolveModelDir(dir: string | undefined): string {
   const chosen = dir ? resolve(dir) : DEFAULT_MODEL_DIR;
   if (!existsSync(join(chosen, 'model.json')) || !existsSync(join(chosen, 'fewshot.json'))) {

@@ -17,6 +17,7 @@ import type { Distance } from '../distances/distance.js';
 import { loadModel } from '../models/io.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { splitPairModel } from '../models/siamese.js';
+import { checkTtaViews, jitteredViews } from './test_time_augmentation.js';
 
 /** Images per encoder call: large enough to amortise kernel launches, small enough for memory. */
 const EMBED_BATCH = 128;
@@ -28,6 +29,8 @@ export class SiameseScorer {
     readonly meta: ModelMetadata,
     readonly encoder: tfl.LayersModel,
     private readonly head: tfl.LayersModel | null,
+    /** Test-time augmentation: embeddings are the mean over this many fixed jitters (1 = off). */
+    readonly ttaViews = 1,
   ) {
     this.distance = head ? null : createDistance(meta.distance ?? 'euclidean');
   }
@@ -49,6 +52,15 @@ export class SiameseScorer {
     }
     if (meta.score !== 'negative-distance') throw new Error(`unknown score '${String(meta.score)}' in model metadata`);
     return new SiameseScorer(meta, model, null);
+  }
+
+  /**
+   * The same model (shared weights) whose embeddings average `views` fixed affine jitters of
+   * each image (test_time_augmentation.ts); views = 1 is the plain scorer.
+   */
+  withTestTimeAugmentation(views: number): SiameseScorer {
+    checkTtaViews(views);
+    return new SiameseScorer(this.meta, this.encoder, this.head, views);
   }
 
   get inputShape(): [number, number, number] {
@@ -87,15 +99,20 @@ export class SiameseScorer {
   embedFlat(flat: Uint8Array, n: number): Float32Array[] {
     const [h, w, c] = this.meta.inputShape;
     if (flat.length !== n * h * w * c) throw new Error(`expected ${n} images of ${h}x${w}x${c}, got ${flat.length} values`);
+    const views = this.ttaViews;
     const out: Float32Array[] = [];
-    for (let start = 0; start < n; start += EMBED_BATCH) {
-      const count = Math.min(EMBED_BATCH, n - start);
+    // With test-time augmentation a chunk holds fewer images, so a call still embeds about EMBED_BATCH.
+    const perChunk = Math.max(1, Math.floor(EMBED_BATCH / views));
+    for (let start = 0; start < n; start += perChunk) {
+      const count = Math.min(perChunk, n - start);
+      const chunk = flat.subarray(start * h * w * c, (start + count) * h * w * c);
+      const input = views > 1 ? jitteredViews(chunk, count, h, w, c, views) : chunk;
       const values = tf.tidy(() => {
-        const x = tf.tensor4d(toUnitFloats(flat.subarray(start * h * w * c, (start + count) * h * w * c)), [count, h, w, c]);
-        const y = this.encoder.predict(x) as tf.Tensor;
-        return tf.reshape(y, [count, -1]);
+        const x = tf.tensor4d(toUnitFloats(input), [views * count, h, w, c]);
+        const y = tf.reshape(this.encoder.predict(x) as tf.Tensor, [views, count, -1]);
+        return views > 1 ? tf.mean(y, 0) : tf.reshape(y, [count, -1]);
       });
-      const dim = values.shape[1]!;
+      const dim = values.shape[values.rank - 1]!;
       const data = values.dataSync() as Float32Array;
       values.dispose();
       for (let i = 0; i < count; i++) {

@@ -53,6 +53,9 @@ for (const [model, score] of [['models/omniglot', 'negative-distance']] as const
     });
     // Generated characters are far apart: a trained model recognises most of them either way.
     assert.ok(results.every((a) => a > 0.5), `accuracies ${results}`);
+    const tta = evalRuns(runs, '--model', model, '--tta', '3', '--json');
+    assert.equal(tta.status, 0, tta.stderr);
+    assert.equal((JSON.parse(tta.stdout.trim()) as Record<string, unknown>)['ttaViews'], 3);
     const text = evalRuns(runs, '--model', model, '--assignment', 'hungarian');
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /\(assignment hungarian, transductive; score /);

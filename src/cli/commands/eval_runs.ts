@@ -4,13 +4,14 @@ import { openSource } from '../../data/source.js';
 import { RUN_ASSIGNMENTS, type RunAssignment } from '../../evaluation/assignment.js';
 import { evaluateLakeRuns } from '../../evaluation/lake_runs.js';
 import { SiameseScorer } from '../../inference/embedder.js';
-import { addBackendOption, pct, printJson, resolveModelDir, useBackend } from '../options.js';
+import { addBackendOption, addTtaOption, pct, printJson, resolveModelDir, useBackend } from '../options.js';
 
 interface EvalRunsOptions {
   runs: string;
   model?: string;
   assignment: RunAssignment;
   json?: boolean;
+  tta: number;
   backend: string;
 }
 
@@ -26,15 +27,15 @@ export function register(program: Command): void {
         .default('argmax'),
     )
     .option('--json', 'print one JSON object on stdout');
-  addBackendOption(cmd).action(async (opts: EvalRunsOptions) => {
+  addBackendOption(addTtaOption(cmd)).action(async (opts: EvalRunsOptions) => {
     await useBackend(opts.backend, opts.json);
     const modelDir = resolveModelDir(opts.model);
-    const scorer = await SiameseScorer.load(modelDir);
+    const scorer = (await SiameseScorer.load(modelDir)).withTestTimeAugmentation(opts.tta);
     const source = await openSource(opts.runs);
     // Everything is scored before anything is printed: bad input fails with one line and no partial result.
     const r = evaluateLakeRuns(scorer, source, undefined, { assignment: opts.assignment });
     if (opts.json) {
-      printJson({ assignment: r.assignment, score: scorer.meta.score, accuracy: r.accuracy, errorRate: r.errorRate, runs: r.runs, runNames: r.details.map((d) => d.name), model: modelDir });
+      printJson({ assignment: r.assignment, score: scorer.meta.score, ttaViews: scorer.ttaViews, accuracy: r.accuracy, errorRate: r.errorRate, runs: r.runs, runNames: r.details.map((d) => d.name), model: modelDir });
       return;
     }
     for (const d of r.details) console.log(`${d.name}: ${d.correct}/${d.trials} correct (${pct(d.accuracy, 1)})`);
