@@ -65,6 +65,13 @@ export interface TrainConfig {
   patience: number;
   checkpointEvery: number;
   logEvery: number;
+  /**
+   * Wall-clock budget of training in seconds (resumed runs count their earlier time): the run
+   * ends when it is spent, and the schedule follows the spent fraction of it instead of the step
+   * (step = fraction x steps), so runs of different speed get the same schedule shape.
+   * For equal-compute comparisons; `steps` is then an upper bound.
+   */
+  timeBudgetSeconds?: number;
   /** The model directory (replaced as a whole by every best-model save). */
   outDir: string;
   /** Checkpoint and live log; default `<outDir>-train` (outside the model directory, which saveModel replaces). */
@@ -268,12 +275,15 @@ export async function trainModel(
   };
 
   try {
-    while (progress.step < cfg.steps && !stoppedEarly) {
+    const budget = cfg.timeBudgetSeconds;
+    if (budget !== undefined && !(budget > 0)) throw new Error(`the time budget must be a positive number of seconds, got ${budget}`);
+    const budgetSpent = (): boolean => budget !== undefined && elapsed() >= budget;
+    while (progress.step < cfg.steps && !stoppedEarly && !budgetSpent()) {
       const step = progress.step;
       const rng = stepRng(cfg.seed, step);
       const sampleRng = rng.fork();
       const augmentRng = rng.fork();
-      const lr = schedule(step);
+      const lr = schedule(budget !== undefined ? Math.min(cfg.steps - 1, Math.floor((elapsed() / budget) * cfg.steps)) : step);
       setLearningRate(optimizer, lr);
       const batch = method.sample(classIndices, sampleRng, train.classGroups);
       const images = (idx: Int32Array): tf.Tensor4D => toBatchTensor(train, idx, { augment: cfg.augment, rng: augmentRng });
@@ -288,7 +298,7 @@ export async function trainModel(
       hooks.onStep?.(progress.step, loss);
       progressOut.update({ step: progress.step, totalSteps: cfg.steps, loss, lr, elapsedSeconds: elapsed(), ...(progress.bestAccuracy >= 0 ? { valAccuracy: progress.bestAccuracy } : {}) });
 
-      const last = progress.step === cfg.steps;
+      const last = progress.step === cfg.steps || budgetSpent();
       const validateNow = validation !== null && (last || (cfg.validation.every > 0 && progress.step % cfg.validation.every === 0));
       const record: Record<string, unknown> = {};
       if (validateNow) {

@@ -172,3 +172,22 @@ test('--init-from: a pair run starts from a saved embedding model\'s encoder, wi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--time-budget: the run stops when its training time is spent, validates and saves at that step', async () => {
+  const dir = tmp();
+  try {
+    const r = await trainModel(train, validation, config(dir, { steps: 100000, timeBudgetSeconds: 1.5, schedule: 'cosine', checkpointEvery: 1000 }), quiet());
+    assert.ok(r.steps > 1 && r.steps < 100000, `${r.steps} steps`);
+    assert.ok(r.elapsedSeconds >= 1.5);
+    const log = readJsonl(join(dir, 'model-train', LOG_FILE)) as unknown as { step: number; lr: number; valAccuracy?: number }[];
+    const lastLine = log[log.length - 1]!;
+    assert.equal(lastLine.step, r.steps);
+    assert.equal(typeof lastLine.valAccuracy, 'number');
+    // The cosine schedule follows the spent time: the learning rate has decayed by the end.
+    const lrs = log.map((l) => l.lr);
+    assert.ok(lrs[lrs.length - 1]! < 0.5 * 0.01, `last lr ${lrs[lrs.length - 1]}`);
+    await assert.rejects(trainModel(train, validation, config(join(dir, 'b'), { timeBudgetSeconds: 0 }), quiet()), /time budget must be a positive/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

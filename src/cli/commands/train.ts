@@ -27,6 +27,7 @@ export interface TrainCliOptions extends MethodOptions {
   stepSize?: number;
   gamma?: number;
   steps: number;
+  timeBudget?: number;
   seed: number;
   augment: boolean;
   rotateClasses?: boolean;
@@ -77,6 +78,7 @@ export function trainCommand(): Command {
     .option('--step-size <steps>', "'step' schedule: decay every this many steps", parseInteger(1))
     .option('--gamma <g>', "'step' schedule: decay factor", parseNumber(0))
     .option('--steps <n>', 'optimisation steps', parseInteger(1), 2000)
+    .option('--time-budget <minutes>', 'stop after this much training time (resumes included); the schedule follows the spent fraction, --steps is the upper bound', parseNumber(0))
     .option('--seed <s>', 'seed of initialisation, sampling and augmentation', parseInteger(0), 0)
     .option('--no-augment', 'switch off the random affine distortions (on by default)')
     .option('--rotate-classes', 'add 90/180/270-degree rotations of every training class as new classes')
@@ -150,6 +152,7 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
     ...(opts.stepSize ? { stepSize: opts.stepSize } : {}),
     ...(opts.gamma !== undefined ? { gamma: opts.gamma } : {}),
     steps: opts.steps,
+    ...(opts.timeBudget !== undefined ? { timeBudgetSeconds: opts.timeBudget * 60 } : {}),
     seed: opts.seed,
     augment: opts.augment,
     validation: {
