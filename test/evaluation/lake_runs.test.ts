@@ -44,14 +44,21 @@ test('the fixture generator writes Lake-format runs from Omniglot-layout images'
   }
 });
 
+/**
+ * Two 20-way runs whose drawers draw identically (jitter 0): with pixel embeddings every test
+ * image finds its own character's training image, so accuracy is exactly 1.
+ */
+async function perfectRuns(dir: string): Promise<string> {
+  const data = writeSyntheticOmniglot(join(dir, 'data'), { alphabets: 1, charactersPerAlphabet: 20, drawers: 2, jitter: 0 });
+  const out = join(dir, 'runs');
+  writeLakeRunsFixture(await openSource(data.root), out, { runs: 2, way: 20, seed: 3 });
+  return out;
+}
+
 test('scoring: a test image is correct when its most similar training image is the listed one', async () => {
   const dir = tmp();
   try {
-    // Drawers draw identically (jitter 0), so with pixel embeddings every test image finds its
-    // own character's training image: accuracy exactly 1.
-    const data = writeSyntheticOmniglot(join(dir, 'data'), { alphabets: 1, charactersPerAlphabet: 20, drawers: 2, jitter: 0 });
-    const out = join(dir, 'runs');
-    writeLakeRunsFixture(await openSource(data.root), out, { runs: 2, way: 20, seed: 3 });
+    const out = await perfectRuns(dir);
     const scorer = identityScorer(28);
     const perfect = evaluateLakeRuns(scorer, await openSource(out));
     assert.equal(perfect.accuracy, 1);
@@ -91,9 +98,7 @@ test('parser errors name the file and the line', async () => {
 test('hungarian assignment: one-to-one on square runs, a clear error naming the file otherwise', async () => {
   const dir = tmp();
   try {
-    const data = writeSyntheticOmniglot(join(dir, 'data'), { alphabets: 1, charactersPerAlphabet: 20, drawers: 2, jitter: 0 });
-    const out = join(dir, 'runs');
-    writeLakeRunsFixture(await openSource(data.root), out, { runs: 2, way: 20, seed: 3 });
+    const out = await perfectRuns(dir);
     const scorer = identityScorer(28);
     const r = evaluateLakeRuns(scorer, await openSource(out), undefined, { assignment: 'hungarian' });
     assert.equal(r.assignment, 'hungarian');
