@@ -72,6 +72,11 @@ export interface TrainConfig {
    * For equal-compute comparisons; `steps` is then an upper bound.
    */
   timeBudgetSeconds?: number;
+  /**
+   * What the budget counts: 'wall' (wall-clock seconds) or 'cpu' (CPU seconds of this process,
+   * all threads), the fairer measure when other jobs share the machine. Default 'wall'.
+   */
+  budgetClock?: 'wall' | 'cpu';
   /** The model directory (replaced as a whole by every best-model save). */
   outDir: string;
   /** Checkpoint and live log; default `<outDir>-train` (outside the model directory, which saveModel replaces). */
@@ -257,6 +262,11 @@ export async function trainModel(
   const classIndices = train.indicesByClass();
   const started = Date.now();
   const elapsed = (): number => progress.elapsedSeconds + (Date.now() - started) / 1000;
+  const cpuStart = process.cpuUsage();
+  const cpuSeconds = (): number => {
+    const used = process.cpuUsage(cpuStart);
+    return (progress.cpuSeconds ?? 0) + (used.user + used.system) / 1e6;
+  };
   let lossSum = 0;
   let lossCount = 0;
   let lastLoss = NaN;
@@ -267,7 +277,7 @@ export async function trainModel(
   };
   const saveCheckpoint = async (): Promise<void> => {
     writeCheckpoint(ckptPath, {
-      progress: { ...progress, elapsedSeconds: elapsed() },
+      progress: { ...progress, elapsedSeconds: elapsed(), cpuSeconds: cpuSeconds() },
       config: { ...id, stoppedEarly },
       weights: await captureWeights(model),
       optimizer: progress.step > 0 ? await getOptimizerState(optimizer) : { names: [], shapes: [], dtypes: [], values: [] },
@@ -277,13 +287,14 @@ export async function trainModel(
   try {
     const budget = cfg.timeBudgetSeconds;
     if (budget !== undefined && !(budget > 0)) throw new Error(`the time budget must be a positive number of seconds, got ${budget}`);
-    const budgetSpent = (): boolean => budget !== undefined && elapsed() >= budget;
+    const spent = (): number => (cfg.budgetClock === 'cpu' ? cpuSeconds() : elapsed());
+    const budgetSpent = (): boolean => budget !== undefined && spent() >= budget;
     while (progress.step < cfg.steps && !stoppedEarly && !budgetSpent()) {
       const step = progress.step;
       const rng = stepRng(cfg.seed, step);
       const sampleRng = rng.fork();
       const augmentRng = rng.fork();
-      const lr = schedule(budget !== undefined ? Math.min(cfg.steps - 1, Math.floor((elapsed() / budget) * cfg.steps)) : step);
+      const lr = schedule(budget !== undefined ? Math.min(cfg.steps - 1, Math.floor((spent() / budget) * cfg.steps)) : step);
       setLearningRate(optimizer, lr);
       const batch = method.sample(classIndices, sampleRng, train.classGroups);
       const images = (idx: Int32Array): tf.Tensor4D => toBatchTensor(train, idx, { augment: cfg.augment, rng: augmentRng });
@@ -326,7 +337,7 @@ export async function trainModel(
       }
       // Log lines sit on multiples of logEvery (not every logEvery steps since start) so a resumed log matches.
       if (validateNow || progress.step % cfg.logEvery === 0 || last) {
-        log.append({ step: progress.step, loss: lossSum / Math.max(1, lossCount), lr, ...record, elapsed: Number(elapsed().toFixed(2)) });
+        log.append({ step: progress.step, loss: lossSum / Math.max(1, lossCount), lr, ...record, elapsed: Number(elapsed().toFixed(2)), cpu: Number(cpuSeconds().toFixed(1)) });
         lossSum = 0;
         lossCount = 0;
       }

@@ -187,6 +187,11 @@ test('--time-budget: the run stops when its training time is spent, validates an
     const lrs = log.map((l) => l.lr);
     assert.ok(lrs[lrs.length - 1]! < 0.5 * 0.01, `last lr ${lrs[lrs.length - 1]}`);
     await assert.rejects(trainModel(train, validation, config(join(dir, 'b'), { timeBudgetSeconds: 0 }), quiet()), /time budget must be a positive/);
+    // A CPU-time budget: the log records the process's CPU seconds, and the run stops once they reach it.
+    const cpu = await trainModel(train, validation, config(join(dir, 'c'), { steps: 100000, timeBudgetSeconds: 1, budgetClock: 'cpu', checkpointEvery: 1000 }), quiet());
+    assert.ok(cpu.steps > 1 && cpu.steps < 100000, `${cpu.steps} steps`);
+    const cpuLog = readJsonl(join(dir, 'c', 'model-train', LOG_FILE)) as unknown as { cpu: number }[];
+    assert.ok(cpuLog[cpuLog.length - 1]!.cpu >= 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

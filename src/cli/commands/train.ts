@@ -28,6 +28,7 @@ export interface TrainCliOptions extends MethodOptions {
   gamma?: number;
   steps: number;
   timeBudget?: number;
+  budgetClock: 'wall' | 'cpu';
   seed: number;
   augment: boolean;
   rotateClasses?: boolean;
@@ -79,6 +80,7 @@ export function trainCommand(): Command {
     .option('--gamma <g>', "'step' schedule: decay factor", parseNumber(0))
     .option('--steps <n>', 'optimisation steps', parseInteger(1), 2000)
     .option('--time-budget <minutes>', 'stop after this much training time (resumes included); the schedule follows the spent fraction, --steps is the upper bound', parseNumber(0))
+    .addOption(new Option('--budget-clock <clock>', "what --time-budget counts: wall-clock time, or this process's CPU time (fairer on a shared machine)").choices(['wall', 'cpu']).default('wall'))
     .option('--seed <s>', 'seed of initialisation, sampling and augmentation', parseInteger(0), 0)
     .option('--no-augment', 'switch off the random affine distortions (on by default)')
     .option('--rotate-classes', 'add 90/180/270-degree rotations of every training class as new classes')
@@ -152,7 +154,7 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
     ...(opts.stepSize ? { stepSize: opts.stepSize } : {}),
     ...(opts.gamma !== undefined ? { gamma: opts.gamma } : {}),
     steps: opts.steps,
-    ...(opts.timeBudget !== undefined ? { timeBudgetSeconds: opts.timeBudget * 60 } : {}),
+    ...(opts.timeBudget !== undefined ? { timeBudgetSeconds: opts.timeBudget * 60, budgetClock: opts.budgetClock } : {}),
     seed: opts.seed,
     augment: opts.augment,
     validation: {
