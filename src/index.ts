@@ -65,12 +65,15 @@ export { withClassRotations, rotate90 } from './training/rotations.js';
 export { meanWithCi95, type MeanWithCi } from './evaluation/stats.js';
 export { EmbeddingCache } from './evaluation/embedding_cache.js';
 export { evaluateEpisodes, sampleEvaluationEpisodes, type EpisodeEvalOptions, type EpisodeEvalResult, type EpisodeGrouping } from './evaluation/episodes.js';
-export { readLakeRuns, evaluateLakeRun, evaluateLakeRuns, type LakeRun, type LakeRunResult, type LakeRunsResult } from './evaluation/lake_runs.js';
+export { readLakeRuns, evaluateLakeRun, evaluateLakeRuns, type LakeRun, type LakeRunOptions, type LakeRunResult, type LakeRunsResult } from './evaluation/lake_runs.js';
+export { assign, assignArgmax, assignHungarian, RUN_ASSIGNMENTS, type RunAssignment } from './evaluation/assignment.js';
+export { measureOnOmniglotValidation, type OmniglotValidationRow } from './evaluation/omniglot_validation.js';
 export { writeLakeRunsFixture, type RunsFixtureOptions } from './evaluation/runs_fixture.js';
 export { SiameseScorer } from './inference/embedder.js';
+export { TTA_TRANSFORMS, MAX_TTA_VIEWS, jitteredViews } from './inference/test_time_augmentation.js';
 export { FewShotClassifier, UNKNOWN, type FewShotClassifierOptions, type SupportClass, type Prediction as FewShotPrediction, type RankedClass, type SupportMode } from './inference/few_shot_classifier.js';
 export { loadSupportSet } from './inference/support_set.js';
-export { DEFAULT_MODEL_DIR } from './inference/default_model.js';
+export { DEFAULT_MODEL_DIR, SIAMESE_MODEL_DIR } from './inference/default_model.js';
 
 // backends
 export { selectBackend, type BackendName } from './backend/select.js';

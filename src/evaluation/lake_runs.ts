@@ -93,6 +93,17 @@ export function checkRunForAssignment(run: LakeRun, assignment: RunAssignment): 
   if (tests.size !== run.trials.length) throw new Error(`${run.labelsFile}: --assignment hungarian needs distinct test images, one is listed twice`);
 }
 
+/**
+ * What the assignment maximises. argmax: the similarity itself. Hungarian: the sum of the
+ * similarities, except for pair models, whose similarity is a probability: there the sum of
+ * log-probabilities (the most probable joint matching), since saturated probabilities near 0
+ * would otherwise all count the same. log is monotone, so argmax would choose the same either way.
+ */
+function assignmentScores(scorer: SiameseScorer, sims: number[][], assignment: RunAssignment): number[][] {
+  if (assignment !== 'hungarian' || scorer.meta.score !== 'pair-probability') return sims;
+  return sims.map((row) => row.map((p) => Math.log(Math.max(p, Number.MIN_VALUE))));
+}
+
 /** Scores one run: every test image against every training image of the run. */
 export function evaluateLakeRun(scorer: SiameseScorer, source: FileSource, run: LakeRun, opts: LakeRunOptions = {}): LakeRunResult {
   const assignment = opts.assignment ?? 'argmax';
@@ -101,7 +112,7 @@ export function evaluateLakeRun(scorer: SiameseScorer, source: FileSource, run: 
   const testPaths = run.trials.map((t) => t.test);
   const testEmb = scorer.embed(testPaths.map(load));
   const trainEmb = scorer.embed(run.trainingImages.map(load));
-  const chosenIndex = assign(scorer.similarityMatrix(testEmb, trainEmb), assignment);
+  const chosenIndex = assign(assignmentScores(scorer, scorer.similarityMatrix(testEmb, trainEmb), assignment), assignment);
   const choices = run.trials.map((trial, i) => {
     const chosen = run.trainingImages[chosenIndex[i]!]!;
     return { test: trial.test, expected: trial.training, chosen, correct: chosen === trial.training };

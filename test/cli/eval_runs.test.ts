@@ -38,7 +38,7 @@ function withLabels(name: string, edit: (lines: string[]) => string[]): string {
   return copy;
 }
 
-for (const [model, score] of [['models/omniglot', 'negative-distance']] as const) {
+for (const [model, score] of [['models/omniglot', 'negative-distance'], ['models/omniglot-siamese', 'pair-probability']] as const) {
   test(`eval-runs --json with ${model}: argmax (default) and hungarian`, () => {
     const results = (['argmax', 'hungarian'] as const).map((assignment) => {
       const r = evalRuns(runs, '--model', model, '--json', ...(assignment === 'argmax' ? [] : ['--assignment', assignment]));
