@@ -133,22 +133,27 @@ export function encoderInputShape(encoder: tfl.LayersModel): [number, number, nu
 }
 
 /**
- * Copies the encoder weights of a saved model (an embedding model, or the encoder inside a pair
- * model) into `encoder`; both must be the same architecture at the same input size.
+ * `--init-from`: starts a run from a saved model. A pair model into a pair run gives all its
+ * weights (encoder and head); otherwise the encoder weights of the saved model (an embedding
+ * model, or the encoder inside a pair model) go into `encoder`. Architectures and input sizes
+ * must match. Returns what was copied.
  */
-export async function copyEncoderWeights(modelDir: string, encoder: tfl.LayersModel): Promise<void> {
+export async function initFromSavedModel(modelDir: string, trained: tfl.LayersModel, encoder: tfl.LayersModel, method: MethodName): Promise<'pair model' | 'encoder'> {
   const { model, meta } = await loadModel(modelDir);
   try {
-    const source = meta.score === 'pair-probability' ? splitPairModel(model).encoder : model;
+    const pairIntoPair = meta.score === 'pair-probability' && method === 'pair';
+    const source = pairIntoPair ? model : meta.score === 'pair-probability' ? splitPairModel(model).encoder : model;
+    const target = pairIntoPair ? trained : encoder;
     const from = source.weights;
-    const to = encoder.weights;
+    const to = target.weights;
     const mismatch =
       from.length !== to.length ? `${from.length} weight tensors, not ${to.length}` : from.findIndex((w, i) => w.shape.join('x') !== to[i]!.shape.join('x'));
     if (typeof mismatch === 'string' || mismatch >= 0) {
       const what = typeof mismatch === 'string' ? mismatch : `weight ${from[mismatch]!.originalName} is [${from[mismatch]!.shape}], not [${to[mismatch]!.shape}]`;
-      throw new Error(`--init-from ${modelDir}: its encoder '${meta.encoder}' (${meta.inputShape.join('x')}) does not fit this run's encoder: ${what}`);
+      throw new Error(`--init-from ${modelDir}: its ${pairIntoPair ? 'pair model' : 'encoder'} '${meta.encoder}' (${meta.inputShape.join('x')}) does not fit this run's: ${what}`);
     }
-    encoder.setWeights(from.map((w) => w.read()));
+    target.setWeights(from.map((w) => w.read()));
+    return pairIntoPair ? 'pair model' : 'encoder';
   } finally {
     model.dispose();
   }
@@ -208,9 +213,9 @@ export async function trainModel(
     progressOut.message(`no checkpoint in ${cfg.outDir}: starting from step 0`);
   }
   if (cfg.initFrom && progress.step === 0) {
-    await copyEncoderWeights(cfg.initFrom, encoder);
-    progressOut.message(`encoder initialised from ${cfg.initFrom}`);
-    if (cfg.method === 'pair') {
+    const copied = await initFromSavedModel(cfg.initFrom, model, encoder, cfg.method);
+    progressOut.message(`${copied} initialised from ${cfg.initFrom}`);
+    if (cfg.method === 'pair' && copied === 'encoder') {
       const fit = initPairHeadFromL1(model, encoder, train, cfg.seed);
       progressOut.message(`pair head initialised as the L1 distance: logit = ${fit.bias.toFixed(3)} - ${fit.scale.toFixed(4)} * |e1 - e2|_1 (${fit.pairs} training pairs)`);
     }

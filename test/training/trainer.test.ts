@@ -166,8 +166,13 @@ test('--init-from: a pair run starts from a saved embedding model\'s encoder, wi
     // A model of another encoder is refused.
     await assert.rejects(
       trainModel(train, validation, config(dir, { method: 'pair', encoder: 'conv4', steps: 1, outDir: join(dir, 'x'), initFrom: join(dir, 'model') }), quiet()),
-      /--init-from .*does not fit this run's encoder/,
+      /--init-from .*its encoder 'tiny' \(28x28x1\) does not fit this run's/,
     );
+    // A pair model into a pair run: every weight, the head included, is copied.
+    const again = join(dir, 'pair-again');
+    await trainModel(train, validation, config(dir, { method: 'pair', steps: 1, lr: 1e-9, outDir: again, initFrom: pairDir, validation: { every: 0, episodes: 10, way: 5, alsoWays: [], shot: 1, query: 1, groups: 'any', seed: 1 } }), quiet());
+    const [kernel2] = (await loadModel(again)).model.getLayer(LOGIT_LAYER).getWeights();
+    Array.from(kernel2!.dataSync()).forEach((v, j) => assert.ok(Math.abs(v - k[j]!) < 1e-6));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -107,7 +107,7 @@ export function trainCommand(): Command {
     .option('--log-every <steps>', 'average the loss over this many steps per log line', parseInteger(1), 10)
     .option('--max-per-class <n>', 'use at most n images per class (quick runs)', parseInteger(1))
     .option('--resume', 'continue from <out>/checkpoint.bin if present')
-    .option('--init-from <dir>', "start from the encoder weights of a saved model (embedding or pair model; same encoder and input size)")
+    .option('--init-from <dir>', "start from a saved model: its encoder (a pair run from a pair model: all weights); same encoder and input size")
     .option('--json', 'print the result as one JSON object on stdout');
   return addBackendOption(cmd);
 }
