@@ -81,7 +81,9 @@ export type { SampledEpisode } from './evaluation/episodes.js';
 export { meanWithCi95, type MeanWithCi } from './evaluation/stats.js';
 export { EmbeddingCache } from './evaluation/embedding_cache.js';
 export { evaluateEpisodes, sampleEvaluationEpisodes, type EpisodeEvalOptions, type EpisodeEvalResult, type EpisodeGrouping } from './evaluation/episodes.js';
-export { readLakeRuns, evaluateLakeRun, evaluateLakeRuns, type LakeRun, type LakeRunResult, type LakeRunsResult } from './evaluation/lake_runs.js';
+export { readLakeRuns, evaluateLakeRun, evaluateLakeRuns, type LakeRun, type LakeRunOptions, type LakeRunResult, type LakeRunsResult } from './evaluation/lake_runs.js';
+export { assign, assignArgmax, assignHungarian, RUN_ASSIGNMENTS, type RunAssignment } from './evaluation/assignment.js';
+export { TTA_TRANSFORMS, MAX_TTA_VIEWS, jitteredViews } from './inference/test_time_augmentation.js';
 
 // inference
 export { SiameseScorer } from './inference/embedder.js';

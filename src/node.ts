@@ -16,7 +16,7 @@ export { loadSupportSet } from './inference/support_set.js';
 // model directories
 export { saveModel, loadModel, readMetadata } from './models/io.js';
 export { writeThreshold } from './verification/calibration.js';
-export { DEFAULT_MODEL_DIR } from './inference/default_model.js';
+export { DEFAULT_MODEL_DIR, SIAMESE_MODEL_DIR } from './inference/default_model.js';
 export { loadScorer, loadClassifier, loadVerifier, type LoadOptions } from './inference/load.js';
 
 // backends
@@ -41,6 +41,7 @@ export { trainCommand, runTrainCommand, type TrainCliOptions } from './cli/comma
 
 // evaluation fixtures and reports
 export { writeLakeRunsFixture, type RunsFixtureOptions } from './evaluation/runs_fixture.js';
+export { measureOnOmniglotValidation, type OmniglotValidationRow } from './evaluation/omniglot_validation.js';
 export { renderReportHtml, writeReport, type ReportInput } from './report/html.js';
 
 // applications and tracking data on disk

@@ -9,6 +9,7 @@ import type { ModelMetadata } from '../models/metadata.js';
 import { seenTrainingClasses } from '../models/training_classes.js';
 import { setInferenceEngine } from '../inference/native_runners.js';
 import { useOnnxRuntime } from '../backend/onnx/select.js';
+import { MAX_TTA_VIEWS } from '../inference/test_time_augmentation.js';
 
 export function parseInteger(min: number) {
   return (value: string): number => {
@@ -47,6 +48,11 @@ export async function useBackend(name: string | undefined, quiet = false): Promi
   if (name === 'onnx') return useOnnxRuntime(quiet);
   setInferenceEngine('auto');
   return selectBackend((name ?? 'auto') as BackendName, { quiet });
+}
+
+/** `--tta <views>`: test-time augmentation of the scorer (SiameseScorer.withTestTimeAugmentation). */
+export function addTtaOption(cmd: Command): Command {
+  return cmd.option('--tta <views>', `test-time augmentation: mean embedding over 1 (off) to ${MAX_TTA_VIEWS} fixed small affine jitters`, parseInteger(1), 1);
 }
 
 /**

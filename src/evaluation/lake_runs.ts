@@ -3,14 +3,18 @@
  * 20 runs, each with 20 training images (one per character, all from one alphabet) and 20 test
  * images of the same characters by other drawers. `runNN/class_labels.txt` lists, per line,
  * `runNN/test/itemXX.png runNN/training/classYY.png`. A test image is classified correctly when
- * the most similar training image of its run is the listed one.
+ * the most similar training image of its run is the listed one ('argmax'); the transductive
+ * 'hungarian' assignment (see assignment.ts) is an option, reported separately.
  */
 import { decodeImage } from '../data/image.js';
 import type { FileSource } from '../data/zip_source.js';
 import type { SiameseScorer } from '../inference/embedder.js';
+import { assign, type RunAssignment } from './assignment.js';
 
 export interface LakeRun {
   name: string;
+  /** The run's class_labels.txt (source path), named in errors. */
+  labelsFile: string;
   /** Each test image with its correct training image (source paths). */
   trials: { test: string; training: string }[];
   /** Every candidate training image of the run (source paths), in a fixed order. */
@@ -27,6 +31,7 @@ export interface LakeRunResult {
 }
 
 export interface LakeRunsResult {
+  assignment: RunAssignment;
   accuracy: number;
   errorRate: number;
   runs: number[];
@@ -64,35 +69,77 @@ export function readLakeRuns(source: FileSource): LakeRun[] {
     const training = new Set(trials.map((t) => t.training));
     for (const f of files) if (f.startsWith(`${runDir}training/`) && /\.(png|jpe?g|pgm)$/i.test(f)) training.add(f);
     if (training.size < 2) throw new Error(`${file}: a run needs at least 2 training images, found ${training.size}`);
-    runs.push({ name, trials, trainingImages: [...training].sort() });
+    runs.push({ name, labelsFile: file, trials, trainingImages: [...training].sort() });
   }
   if (runs.length === 0) throw new Error(`no runNN/class_labels.txt found in ${source.location}`);
   return runs.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+export interface LakeRunOptions {
+  /** 'argmax' (default, Lake's protocol) or the transductive 'hungarian'. */
+  assignment?: RunAssignment;
+}
+
+/** Throws (naming the run's class_labels.txt) unless the run can be scored with `assignment`. */
+export function checkRunForAssignment(run: LakeRun, assignment: RunAssignment): void {
+  if (assignment !== 'hungarian') return;
+  if (run.trials.length !== run.trainingImages.length) {
+    throw new Error(
+      `${run.labelsFile}: --assignment hungarian needs as many test images as training images, ` +
+        `this run has ${run.trials.length} test and ${run.trainingImages.length} training images`,
+    );
+  }
+  const tests = new Set(run.trials.map((t) => t.test));
+  if (tests.size !== run.trials.length) throw new Error(`${run.labelsFile}: --assignment hungarian needs distinct test images, one is listed twice`);
+}
+
+/**
+ * What the assignment maximises. argmax: the similarity itself. Hungarian: the sum of the
+ * similarities, except for pair models, whose similarity is a probability that saturates near
+ * 0 and 1: there the sum of logits log(p / (1 - p)), which for Koch's head is a weighted L1
+ * distance plus a constant, the counterpart of an embedding model's negative distance.
+ * (Shipped pair model on the validation runs fixture: probabilities 86.5%, log-probabilities
+ * 85.0%, logits 90.8%.) p is float32, so logits are clamped at about +-27.6 (p within 1e-12 of
+ * 0 or 1). The logit is monotone in p, so argmax would choose the same either way.
+ */
+function assignmentScores(scorer: SiameseScorer, sims: number[][], assignment: RunAssignment): number[][] {
+  if (assignment !== 'hungarian' || scorer.meta.score !== 'pair-probability') return sims;
+  const tiny = 1e-12;
+  return sims.map((row) => row.map((p) => Math.log(Math.max(p, tiny)) - Math.log(Math.max(1 - p, tiny))));
+}
+
 /** Scores one run: every test image against every training image of the run. */
-export function evaluateLakeRun(scorer: SiameseScorer, source: FileSource, run: LakeRun): LakeRunResult {
+export function evaluateLakeRun(scorer: SiameseScorer, source: FileSource, run: LakeRun, opts: LakeRunOptions = {}): LakeRunResult {
+  const assignment = opts.assignment ?? 'argmax';
+  checkRunForAssignment(run, assignment);
   const load = (p: string): Uint8Array => scorer.preprocessImage(decodeImage(source.read(p), p));
   const testPaths = run.trials.map((t) => t.test);
   const testEmb = scorer.embed(testPaths.map(load));
   const trainEmb = scorer.embed(run.trainingImages.map(load));
-  const sims = scorer.similarityMatrix(testEmb, trainEmb);
+  const chosenIndex = assign(assignmentScores(scorer, scorer.similarityMatrix(testEmb, trainEmb), assignment), assignment);
   const choices = run.trials.map((trial, i) => {
-    const row = sims[i]!;
-    let best = 0;
-    for (let j = 1; j < row.length; j++) if (row[j]! > row[best]!) best = j;
-    const chosen = run.trainingImages[best]!;
+    const chosen = run.trainingImages[chosenIndex[i]!]!;
     return { test: trial.test, expected: trial.training, chosen, correct: chosen === trial.training };
   });
   const correct = choices.filter((c) => c.correct).length;
   return { name: run.name, accuracy: correct / choices.length, correct, trials: choices.length, choices };
 }
 
-/** All runs; accuracy is over all test images (equal to the mean of runs when runs are equal-sized). */
-export function evaluateLakeRuns(scorer: SiameseScorer, source: FileSource, runs: LakeRun[] = readLakeRuns(source)): LakeRunsResult {
-  const details = runs.map((r) => evaluateLakeRun(scorer, source, r));
+/**
+ * All runs; accuracy is over all test images (equal to the mean of runs when runs are
+ * equal-sized). Every run is checked before any is scored, so bad input fails before work.
+ */
+export function evaluateLakeRuns(
+  scorer: SiameseScorer,
+  source: FileSource,
+  runs: LakeRun[] = readLakeRuns(source),
+  opts: LakeRunOptions = {},
+): LakeRunsResult {
+  const assignment = opts.assignment ?? 'argmax';
+  for (const run of runs) checkRunForAssignment(run, assignment);
+  const details = runs.map((r) => evaluateLakeRun(scorer, source, r, { assignment }));
   const correct = details.reduce((a, d) => a + d.correct, 0);
   const total = details.reduce((a, d) => a + d.trials, 0);
   const accuracy = correct / total;
-  return { accuracy, errorRate: 1 - accuracy, runs: details.map((d) => d.accuracy), details };
+  return { assignment, accuracy, errorRate: 1 - accuracy, runs: details.map((d) => d.accuracy), details };
 }

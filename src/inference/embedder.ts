@@ -18,6 +18,7 @@ import { modelFromArtifacts, type ModelArtifactsInput } from '../models/serializ
 import type { ModelMetadata } from '../models/metadata.js';
 import { splitPairModel } from '../models/siamese.js';
 import { createEncoderRunner, type EncoderRunner } from './encoder_runner.js';
+import { checkTtaViews, jitteredViews } from './test_time_augmentation.js';
 
 /** Images per encoder call: large enough to amortise kernel launches, small enough for memory. */
 const EMBED_BATCH = 128;
@@ -25,17 +26,16 @@ const EMBED_BATCH = 128;
 /** A trained model as "how similar are these images": embeds preprocessed images (batched) and scores pairs, higher = more similar. Build it with `fromModel`, `fromArtifacts`, or `loadScorer(dir)` of `fewshot/node`. */
 export class SiameseScorer {
   private readonly distance: Distance | null;
-  /** Computes the encoder's forward pass (compiled native plan, ONNX Runtime or TF.js). */
-  readonly runner: EncoderRunner;
-
   private constructor(
     readonly meta: ModelMetadata,
     readonly encoder: tfl.LayersModel,
     private readonly head: tfl.LayersModel | null,
-    frozen: boolean,
+    /** Computes the encoder's forward pass (compiled native plan, ONNX Runtime or TF.js). */
+    readonly runner: EncoderRunner,
+    /** Test-time augmentation: embeddings are the mean over this many fixed jitters (1 = off). */
+    readonly ttaViews = 1,
   ) {
     this.distance = head ? null : createDistance(meta.distance ?? 'euclidean');
-    this.runner = createEncoderRunner(encoder, frozen);
   }
 
   /**
@@ -57,10 +57,19 @@ export class SiameseScorer {
   static fromModel(model: tfl.LayersModel, meta: ModelMetadata, opts: { frozen?: boolean } = {}): SiameseScorer {
     if (meta.score === 'pair-probability') {
       const { encoder, head } = splitPairModel(model);
-      return new SiameseScorer(meta, encoder, head, opts.frozen ?? false);
+      return new SiameseScorer(meta, encoder, head, createEncoderRunner(encoder, opts.frozen ?? false));
     }
     if (meta.score !== 'negative-distance') throw new Error(`unknown score '${String(meta.score)}' in model metadata`);
-    return new SiameseScorer(meta, model, null, opts.frozen ?? false);
+    return new SiameseScorer(meta, model, null, createEncoderRunner(model, opts.frozen ?? false));
+  }
+
+  /**
+   * The same model (shared weights) whose embeddings average `views` fixed affine jitters of
+   * each image (test_time_augmentation.ts); views = 1 is the plain scorer.
+   */
+  withTestTimeAugmentation(views: number): SiameseScorer {
+    checkTtaViews(views);
+    return new SiameseScorer(this.meta, this.encoder, this.head, this.runner, views);
   }
 
   get inputShape(): [number, number, number] {
@@ -99,11 +108,17 @@ export class SiameseScorer {
   embedFlat(flat: Uint8Array, n: number): Float32Array[] {
     const [h, w, c] = this.meta.inputShape;
     if (flat.length !== n * h * w * c) throw new Error(`expected ${n} images of ${h}x${w}x${c}, got ${flat.length} values`);
+    const views = this.ttaViews;
     const out: Float32Array[] = [];
-    for (let start = 0; start < n; start += EMBED_BATCH) {
-      const count = Math.min(EMBED_BATCH, n - start);
-      const data = this.runner.run(toUnitFloats(flat.subarray(start * h * w * c, (start + count) * h * w * c)), count, [h, w, c]);
-      const dim = data.length / count;
+    // With test-time augmentation a chunk holds fewer images, so a call still embeds about EMBED_BATCH.
+    const perChunk = Math.max(1, Math.floor(EMBED_BATCH / views));
+    for (let start = 0; start < n; start += perChunk) {
+      const count = Math.min(perChunk, n - start);
+      const chunk = flat.subarray(start * h * w * c, (start + count) * h * w * c);
+      const input = views > 1 ? jitteredViews(chunk, count, h, w, c, views) : chunk;
+      const raw = this.runner.run(toUnitFloats(input), views * count, [h, w, c]);
+      const dim = raw.length / (views * count);
+      const data = views > 1 ? meanOverViews(raw, views, count * dim) : raw;
       for (let i = 0; i < count; i++) {
         const e = data.slice(i * dim, (i + 1) * dim);
         if (e.some((v) => !Number.isFinite(v))) throw new Error(`the model produced a non-finite embedding (image ${start + i})`);
@@ -186,4 +201,12 @@ function concatFloats(rows: readonly Float32Array[], dim: number): Float32Array 
   const flat = new Float32Array(rows.length * dim);
   rows.forEach((r, i) => flat.set(r, i * dim));
   return flat;
+}
+
+/** Mean of `views` consecutive blocks of `size` values (the jittered views of a chunk of images). */
+function meanOverViews(raw: Float32Array, views: number, size: number): Float32Array {
+  const out = new Float32Array(size);
+  for (let v = 0; v < views; v++) for (let i = 0; i < size; i++) out[i]! += raw[v * size + i]!;
+  for (let i = 0; i < size; i++) out[i]! /= views;
+  return out;
 }

@@ -25,6 +25,8 @@ export interface TrainingProgress {
   /** Validations since the best one (early stopping). */
   stale: number;
   elapsedSeconds: number;
+  /** CPU seconds of the training process (all its threads), resumes included; absent in older checkpoints. */
+  cpuSeconds?: number;
 }
 
 export interface Checkpoint {

@@ -20,12 +20,14 @@ import { createEncoder } from '../models/encoders/registry.js';
 import { loadModel, saveModel } from '../models/io.js';
 import { writeThreshold } from '../verification/calibration.js';
 import { evaluatePairs } from '../verification/evaluate.js';
+import { splitPairModel } from '../models/siamese.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { trainClassDigests } from '../models/training_classes.js';
 import { Rng } from '../util/random.js';
 import { captureWeights, readCheckpoint, restoreWeights, writeCheckpoint, type TrainingProgress } from './checkpoint.js';
 import { JsonlLog } from './jsonl_log.js';
 import { checkTrainingPlan } from './preflight.js';
+import { initPairHeadFromL1 } from './pair_head_init.js';
 import { createMethod } from './methods/index.js';
 import type { MethodName, MethodOptions, TrainingMethod } from './methods/method.js';
 import { createOptimizer, getOptimizerState, setLearningRate, setOptimizerState, type OptimizerName } from './optimizer.js';
@@ -67,11 +69,25 @@ export interface TrainConfig {
   patience: number;
   checkpointEvery: number;
   logEvery: number;
+  /**
+   * Wall-clock budget of training in seconds (resumed runs count their earlier time): the run
+   * ends when it is spent, and the schedule follows the spent fraction of it instead of the step
+   * (step = fraction x steps), so runs of different speed get the same schedule shape.
+   * For equal-compute comparisons; `steps` is then an upper bound.
+   */
+  timeBudgetSeconds?: number;
+  /**
+   * What the budget counts: 'wall' (wall-clock seconds) or 'cpu' (CPU seconds of this process,
+   * all threads), the fairer measure when other jobs share the machine. Default 'wall'.
+   */
+  budgetClock?: 'wall' | 'cpu';
   /** The model directory (replaced as a whole by every best-model save). */
   outDir: string;
   /** Checkpoint and live log; default `<outDir>-train` (outside the model directory, which saveModel replaces). */
   stateDir?: string;
   resume: boolean;
+  /** A saved model whose encoder weights start the run (ignored when resuming from a checkpoint). */
+  initFrom?: string;
   preprocess: PreprocessConfig;
   /** Extra facts for the model's metadata (data location, validation alphabets...). */
   notes?: Record<string, unknown>;
@@ -127,6 +143,33 @@ export function encoderInputShape(encoder: tfl.LayersModel): [number, number, nu
   const shape = encoder.inputs[0]!.shape;
   if (shape.length !== 4) throw new Error(`encoder input must be [batch, h, w, c], got [${shape}]`);
   return [shape[1]!, shape[2]!, shape[3]!];
+}
+
+/**
+ * `--init-from`: starts a run from a saved model. A pair model into a pair run gives all its
+ * weights (encoder and head); otherwise the encoder weights of the saved model (an embedding
+ * model, or the encoder inside a pair model) go into `encoder`. Architectures and input sizes
+ * must match. Returns what was copied.
+ */
+export async function initFromSavedModel(modelDir: string, trained: tfl.LayersModel, encoder: tfl.LayersModel, method: MethodName): Promise<'pair model' | 'encoder'> {
+  const { model, meta } = await loadModel(modelDir);
+  try {
+    const pairIntoPair = meta.score === 'pair-probability' && method === 'pair';
+    const source = pairIntoPair ? model : meta.score === 'pair-probability' ? splitPairModel(model).encoder : model;
+    const target = pairIntoPair ? trained : encoder;
+    const from = source.weights;
+    const to = target.weights;
+    const mismatch =
+      from.length !== to.length ? `${from.length} weight tensors, not ${to.length}` : from.findIndex((w, i) => w.shape.join('x') !== to[i]!.shape.join('x'));
+    if (typeof mismatch === 'string' || mismatch >= 0) {
+      const what = typeof mismatch === 'string' ? mismatch : `weight ${from[mismatch]!.originalName} is [${from[mismatch]!.shape}], not [${to[mismatch]!.shape}]`;
+      throw new Error(`--init-from ${modelDir}: its ${pairIntoPair ? 'pair model' : 'encoder'} '${meta.encoder}' (${meta.inputShape.join('x')}) does not fit this run's: ${what}`);
+    }
+    target.setWeights(from.map((w) => w.read()));
+    return pairIntoPair ? 'pair model' : 'encoder';
+  } finally {
+    model.dispose();
+  }
 }
 
 /** The settings that must match for `--resume` to continue a run. */
@@ -189,6 +232,14 @@ export async function trainModel(
   } else if (cfg.resume) {
     progressOut.message(`--resume: no checkpoint at ${ckptPath} yet: starting from step 0`);
   }
+  if (cfg.initFrom && progress.step === 0) {
+    const copied = await initFromSavedModel(cfg.initFrom, model, encoder, cfg.method);
+    progressOut.message(`${copied} initialised from ${cfg.initFrom}`);
+    if (cfg.method === 'pair' && copied === 'encoder') {
+      const fit = initPairHeadFromL1(model, encoder, train, cfg.seed);
+      progressOut.message(`pair head initialised as the L1 distance: logit = ${fit.bias.toFixed(3)} - ${fit.scale.toFixed(4)} * |e1 - e2|_1 (${fit.pairs} training pairs)`);
+    }
+  }
   const resumedFrom = progress.step;
   log.startAt(progress.step);
 
@@ -237,6 +288,11 @@ export async function trainModel(
   const classIndices = train.indicesByClass();
   const started = Date.now();
   const elapsed = (): number => progress.elapsedSeconds + (Date.now() - started) / 1000;
+  const cpuStart = process.cpuUsage();
+  const cpuSeconds = (): number => {
+    const used = process.cpuUsage(cpuStart);
+    return (progress.cpuSeconds ?? 0) + (used.user + used.system) / 1e6;
+  };
   let lossSum = 0;
   let lossCount = 0;
   let lastLoss = NaN;
@@ -249,7 +305,7 @@ export async function trainModel(
   };
   const saveCheckpoint = async (): Promise<void> => {
     writeCheckpoint(ckptPath, {
-      progress: { ...progress, elapsedSeconds: elapsed() },
+      progress: { ...progress, elapsedSeconds: elapsed(), cpuSeconds: cpuSeconds() },
       config: { ...id, stoppedEarly },
       weights: await captureWeights(model),
       optimizer: progress.step > 0 ? await getOptimizerState(optimizer) : { names: [], shapes: [], dtypes: [], values: [] },
@@ -257,12 +313,16 @@ export async function trainModel(
   };
 
   try {
-    while (progress.step < cfg.steps && !stoppedEarly) {
+    const budget = cfg.timeBudgetSeconds;
+    if (budget !== undefined && !(budget > 0)) throw new Error(`the time budget must be a positive number of seconds, got ${budget}`);
+    const spent = (): number => (cfg.budgetClock === 'cpu' ? cpuSeconds() : elapsed());
+    const budgetSpent = (): boolean => budget !== undefined && spent() >= budget;
+    while (progress.step < cfg.steps && !stoppedEarly && !budgetSpent()) {
       const step = progress.step;
       const rng = stepRng(cfg.seed, step);
       const sampleRng = rng.fork();
       const augmentRng = rng.fork();
-      const lr = schedule(step);
+      const lr = schedule(budget !== undefined ? Math.min(cfg.steps - 1, Math.floor((spent() / budget) * cfg.steps)) : step);
       setLearningRate(optimizer, lr);
       const batch = method.sample(classIndices, sampleRng, train.classGroups);
       const images = (idx: Int32Array): tf.Tensor4D => toBatchTensor(train, idx, { augment: cfg.augment, rng: augmentRng });
@@ -277,7 +337,7 @@ export async function trainModel(
       hooks.onStep?.(progress.step, loss);
       progressOut.update({ step: progress.step, totalSteps: cfg.steps, loss, lr, elapsedSeconds: elapsed(), ...(progress.bestAccuracy >= 0 ? { valAccuracy: progress.bestAccuracy } : {}) });
 
-      const last = progress.step === cfg.steps;
+      const last = progress.step === cfg.steps || budgetSpent();
       const validateNow = validation !== null && (last || (valCfg.every > 0 && progress.step % valCfg.every === 0));
       const record: Record<string, unknown> = {};
       if (validateNow) {
@@ -306,7 +366,7 @@ export async function trainModel(
       }
       // Log lines sit on multiples of logEvery (not every logEvery steps since start) so a resumed log matches.
       if (validateNow || progress.step % cfg.logEvery === 0 || last) {
-        log.append({ step: progress.step, loss: lossSum / Math.max(1, lossCount), lr, ...record, elapsed: Number(elapsed().toFixed(2)) });
+        log.append({ step: progress.step, loss: lossSum / Math.max(1, lossCount), lr, ...record, elapsed: Number(elapsed().toFixed(2)), cpu: Number(cpuSeconds().toFixed(1)) });
         lossSum = 0;
         lossCount = 0;
       }

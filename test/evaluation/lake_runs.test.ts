@@ -44,14 +44,21 @@ test('the fixture generator writes Lake-format runs from Omniglot-layout images'
   }
 });
 
+/**
+ * Two 20-way runs whose drawers draw identically (jitter 0): with pixel embeddings every test
+ * image finds its own character's training image, so accuracy is exactly 1.
+ */
+async function perfectRuns(dir: string): Promise<string> {
+  const data = writeSyntheticOmniglot(join(dir, 'data'), { alphabets: 1, charactersPerAlphabet: 20, drawers: 2, jitter: 0 });
+  const out = join(dir, 'runs');
+  writeLakeRunsFixture(await openSource(data.root), out, { runs: 2, way: 20, seed: 3 });
+  return out;
+}
+
 test('scoring: a test image is correct when its most similar training image is the listed one', async () => {
   const dir = tmp();
   try {
-    // Drawers draw identically (jitter 0), so with pixel embeddings every test image finds its
-    // own character's training image: accuracy exactly 1.
-    const data = writeSyntheticOmniglot(join(dir, 'data'), { alphabets: 1, charactersPerAlphabet: 20, drawers: 2, jitter: 0 });
-    const out = join(dir, 'runs');
-    writeLakeRunsFixture(await openSource(data.root), out, { runs: 2, way: 20, seed: 3 });
+    const out = await perfectRuns(dir);
     const scorer = identityScorer(28);
     const perfect = evaluateLakeRuns(scorer, await openSource(out));
     assert.equal(perfect.accuracy, 1);
@@ -83,6 +90,30 @@ test('parser errors name the file and the line', async () => {
     assert.throws(() => readLakeRuns(source), /run01\/class_labels.txt line 2: expected 'test-image training-image'/);
     files['run01/class_labels.txt'] = 'run01/test/item01.png run01/training/class09.png\n';
     assert.throws(() => readLakeRuns(source), /line 1: image 'run01\/training\/class09.png' not found/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('hungarian assignment: one-to-one on square runs, a clear error naming the file otherwise', async () => {
+  const dir = tmp();
+  try {
+    const out = await perfectRuns(dir);
+    const scorer = identityScorer(28);
+    const r = evaluateLakeRuns(scorer, await openSource(out), undefined, { assignment: 'hungarian' });
+    assert.equal(r.assignment, 'hungarian');
+    assert.equal(r.accuracy, 1);
+    for (const d of r.details) assert.equal(new Set(d.choices.map((c) => c.chosen)).size, d.trials);
+    assert.equal(evaluateLakeRuns(scorer, await openSource(out)).assignment, 'argmax');
+    // 19 test images for 20 training images: argmax still works, hungarian refuses, naming the file.
+    const file = join(out, 'run02', 'class_labels.txt');
+    writeFileSync(file, readFileSync(file, 'utf8').trim().split('\n').slice(1).join('\n') + '\n');
+    assert.equal(evaluateLakeRuns(scorer, await openSource(out)).details[1]!.trials, 19);
+    const source = await openSource(out);
+    assert.throws(
+      () => evaluateLakeRuns(scorer, source, undefined, { assignment: 'hungarian' }),
+      /run02\/class_labels\.txt: --assignment hungarian needs as many test images as training images, this run has 19 test and 20 training images/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../../src/backend/select.js';
 import { createEncoder } from '../../src/models/encoders/registry.js';
+import { PairMethod } from '../../src/training/methods/pair.js';
 import { ProtonetMethod } from '../../src/training/methods/protonet.js';
+import { fitLogisticOnDistance } from '../../src/training/pair_head_init.js';
 import { rotate90, withClassRotations } from '../../src/training/rotations.js';
 import { Rng } from '../../src/util/random.js';
 import { syntheticDataset } from './synthetic_omniglot.js';
@@ -23,6 +25,37 @@ test('protonet within-group episodes take every class from one group (alphabet)'
   const mixed = new ProtonetMethod(createEncoder('tiny'), { ...opts, way: 6, withinGroupEpisodes: 0 });
   const ep = mixed.sample(ds.indicesByClass(), new Rng(2), ds.classGroups);
   assert.equal(ep.classes.length, 6); // more than one alphabet holds
+});
+
+test('pair within-group batches draw both images of every pair from one group', () => {
+  const ds = syntheticDataset({ alphabets: 3, charactersPerAlphabet: 5, drawers: 3 });
+  const method = new PairMethod(createEncoder('tiny'), { ...opts, batchSize: 16, withinGroupEpisodes: 1 });
+  const groupOf = (idx: number) => ds.classGroups[ds.labels[idx]!];
+  const rng = new Rng(4);
+  for (let i = 0; i < 10; i++) {
+    const b = method.sample(ds.indicesByClass(), rng, ds.classGroups);
+    assert.equal(new Set([...b.left, ...b.right].map(groupOf)).size, 1);
+    assert.equal(b.same.reduce((a, v) => a + v, 0), 8); // still balanced
+  }
+  const mixed = new PairMethod(createEncoder('tiny'), { ...opts, batchSize: 64, withinGroupEpisodes: 0 });
+  const b = mixed.sample(ds.indicesByClass(), new Rng(5), ds.classGroups);
+  assert.ok(new Set([...b.left, ...b.right].map(groupOf)).size > 1);
+});
+
+test('the L1 pair-head initialisation recovers a known logistic relation', () => {
+  // y ~ Bernoulli(sigmoid(6 - 2 x)) for x uniform in [0, 6]: the fit finds scale ~2, bias ~6.
+  const rng = new Rng(11);
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < 20000; i++) {
+    const xi = rng.next() * 6;
+    x.push(xi);
+    y.push(rng.next() < 1 / (1 + Math.exp(-(6 - 2 * xi))) ? 1 : 0);
+  }
+  const fit = fitLogisticOnDistance(x, y);
+  assert.ok(Math.abs(fit.scale - 2) < 0.15, `scale ${fit.scale}`);
+  assert.ok(Math.abs(fit.bias - 6) < 0.45, `bias ${fit.bias}`);
+  assert.throws(() => fitLogisticOnDistance([1], [1]), /at least 2/);
 });
 
 test('class rotations: 4x the classes, rotated pixels, one group per alphabet and rotation', () => {

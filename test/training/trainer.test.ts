@@ -8,6 +8,7 @@ import { selectBackend } from '../../src/backend/select.js';
 import { splitByGroup } from '../../src/data/split.js';
 import { loadModel } from '../../src/models/io.js';
 import { readCheckpoint } from '../../src/training/checkpoint.js';
+import { LOGIT_LAYER, splitPairModel } from '../../src/models/siamese.js';
 import { readJsonl } from '../../src/training/jsonl_log.js';
 import type { MethodName } from '../../src/training/methods/method.js';
 import { formatSeconds, ProgressReporter } from '../../src/training/progress.js';
@@ -145,4 +146,64 @@ test('progress times round as a whole: 179.6 s is 3m00s, not 2m60s', () => {
   assert.equal(formatSeconds(59.4), '59s');
   assert.equal(formatSeconds(3725), '1h02m');
   assert.equal(formatSeconds(NaN), '?');
+});
+
+test('--init-from: a pair run starts from a saved embedding model\'s encoder, with the head as its L1 distance', async () => {
+  const dir = tmp();
+  try {
+    await trainModel(train, validation, config(dir, { steps: 6, validation: { every: 0, episodes: 10, way: 5, alsoWays: [], shot: 1, query: 1, groups: 'any', seed: 1 } }), quiet());
+    const source = (await loadModel(join(dir, 'model'))).model;
+    const pairDir = join(dir, 'pair');
+    // lr 1e-9: the saved pair model keeps its initial weights (to float precision).
+    await trainModel(train, validation, config(dir, { method: 'pair', steps: 1, lr: 1e-9, outDir: pairDir, initFrom: join(dir, 'model'), validation: { every: 0, episodes: 10, way: 5, alsoWays: [], shot: 1, query: 1, groups: 'any', seed: 1 } }), quiet());
+    const { model: pair } = await loadModel(pairDir);
+    const { encoder } = splitPairModel(pair);
+    // Batch-norm moving averages move during the training step; the trainable weights do not.
+    encoder.trainableWeights.forEach((w, i) => {
+      const want = source.trainableWeights[i]!.read().dataSync();
+      const got = w.read().dataSync();
+      assert.equal(got.length, want.length);
+      got.forEach((v, j) => assert.ok(Math.abs(v - want[j]!) < 1e-6, `${w.originalName}[${j}]: ${v} vs ${want[j]}`));
+    });
+    const [kernel, bias] = pair.getLayer(LOGIT_LAYER).getWeights();
+    const k = Array.from(kernel!.dataSync());
+    assert.ok(k[0]! < 0 && k.every((v) => v === k[0]), 'every head weight is the same negative number');
+    assert.ok(Number.isFinite(bias!.dataSync()[0]!));
+    // A model of another encoder is refused.
+    await assert.rejects(
+      trainModel(train, validation, config(dir, { method: 'pair', encoder: 'conv4', steps: 1, outDir: join(dir, 'x'), initFrom: join(dir, 'model') }), quiet()),
+      /--init-from .*its encoder 'tiny' \(28x28x1\) does not fit this run's/,
+    );
+    // A pair model into a pair run: every weight, the head included, is copied.
+    const again = join(dir, 'pair-again');
+    await trainModel(train, validation, config(dir, { method: 'pair', steps: 1, lr: 1e-9, outDir: again, initFrom: pairDir, validation: { every: 0, episodes: 10, way: 5, alsoWays: [], shot: 1, query: 1, groups: 'any', seed: 1 } }), quiet());
+    const [kernel2] = (await loadModel(again)).model.getLayer(LOGIT_LAYER).getWeights();
+    Array.from(kernel2!.dataSync()).forEach((v, j) => assert.ok(Math.abs(v - k[j]!) < 1e-6));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--time-budget: the run stops when its training time is spent, validates and saves at that step', async () => {
+  const dir = tmp();
+  try {
+    const r = await trainModel(train, validation, config(dir, { steps: 100000, timeBudgetSeconds: 1.5, schedule: 'cosine', checkpointEvery: 1000 }), quiet());
+    assert.ok(r.steps > 1 && r.steps < 100000, `${r.steps} steps`);
+    assert.ok(r.elapsedSeconds >= 1.5);
+    const log = readJsonl(join(dir, 'model-train', LOG_FILE)) as unknown as { step: number; lr: number; valAccuracy?: number }[];
+    const lastLine = log[log.length - 1]!;
+    assert.equal(lastLine.step, r.steps);
+    assert.equal(typeof lastLine.valAccuracy, 'number');
+    // The cosine schedule follows the spent time: the learning rate has decayed by the end.
+    const lrs = log.map((l) => l.lr);
+    assert.ok(lrs[lrs.length - 1]! < 0.5 * 0.01, `last lr ${lrs[lrs.length - 1]}`);
+    await assert.rejects(trainModel(train, validation, config(join(dir, 'b'), { timeBudgetSeconds: 0 }), quiet()), /time budget must be a positive/);
+    // A CPU-time budget: the log records the process's CPU seconds, and the run stops once they reach it.
+    const cpu = await trainModel(train, validation, config(join(dir, 'c'), { steps: 100000, timeBudgetSeconds: 1, budgetClock: 'cpu', checkpointEvery: 1000 }), quiet());
+    assert.ok(cpu.steps > 1 && cpu.steps < 100000, `${cpu.steps} steps`);
+    const cpuLog = readJsonl(join(dir, 'c', 'model-train', LOG_FILE)) as unknown as { cpu: number }[];
+    assert.ok(cpuLog[cpuLog.length - 1]!.cpu >= 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadImageDataset } from '../../data/dataset.js';
 import { evaluateEpisodes } from '../../evaluation/episodes.js';
 import { loadScorer } from '../../inference/load.js';
-import { addBackendOption, parseInteger, pct, printJson, resolveModelDir, useBackend, warnIfSeenClasses } from '../options.js';
+import { addBackendOption, addTtaOption, parseInteger, pct, printJson, resolveModelDir, useBackend, warnIfSeenClasses } from '../options.js';
 
 interface EvalOptions {
   data: string;
@@ -16,6 +16,7 @@ interface EvalOptions {
   json?: boolean;
   withinGroups?: boolean;
   layout: 'auto' | 'omniglot' | 'class-folders';
+  tta: number;
   backend: string;
 }
 
@@ -33,10 +34,10 @@ export function register(program: Command): void {
     .option('--within-groups', 'draw the classes of an episode from one group (alphabet), as in Lake et al.')
     .option('--layout <layout>', 'auto, omniglot or class-folders', 'auto')
     .option('--json', 'print one JSON object on stdout');
-  addBackendOption(cmd, { inference: true }).action(async (opts: EvalOptions) => {
+  addBackendOption(addTtaOption(cmd), { inference: true }).action(async (opts: EvalOptions) => {
     const backend = await useBackend(opts.backend, opts.json);
     const modelDir = resolveModelDir(opts.model);
-    const scorer = await loadScorer(modelDir);
+    const scorer = (await loadScorer(modelDir)).withTestTimeAugmentation(opts.tta);
     const ds = await loadImageDataset(opts.data, { layout: opts.layout, preprocess: scorer.meta.preprocess });
     const seen = warnIfSeenClasses(scorer.meta, ds);
     const t0 = Date.now();
@@ -62,6 +63,7 @@ export function register(program: Command): void {
         seenInTraining: seen,
         images: ds.size,
         model: modelDir,
+        ttaViews: scorer.ttaViews,
         backend,
         seconds,
       });

@@ -36,6 +36,8 @@ export interface TrainCliOptions extends MethodOptions {
   stepSize?: number;
   gamma?: number;
   steps: number;
+  timeBudget?: number;
+  budgetClock: 'wall' | 'cpu';
   seed: number;
   augment: boolean;
   rotateClasses?: boolean;
@@ -56,6 +58,7 @@ export interface TrainCliOptions extends MethodOptions {
   checkpointEvery: number;
   logEvery: number;
   resume?: boolean;
+  initFrom?: string;
   maxPerClass?: number;
   json?: boolean;
   backend: string;
@@ -89,6 +92,8 @@ export function trainCommand(): Command {
     .option('--step-size <steps>', "'step' schedule: decay every this many steps", parseInteger(1))
     .option('--gamma <g>', "'step' schedule: decay factor", parseNumber(0))
     .option('--steps <n>', 'optimisation steps', parseInteger(1), 2000)
+    .option('--time-budget <minutes>', 'stop after this much training time (resumes included); the schedule follows the spent fraction, --steps is the upper bound', parseNumber(0))
+    .addOption(new Option('--budget-clock <clock>', "what --time-budget counts: wall-clock time, or this process's CPU time (fairer on a shared machine)").choices(['wall', 'cpu']).default('wall'))
     .option('--seed <s>', 'seed of initialisation, sampling and augmentation', parseInteger(0), 0)
     .option('--no-augment', 'switch off the random affine distortions (on by default)')
     .option('--rotate-classes', 'add 90/180/270-degree rotations of every training class as new classes')
@@ -105,7 +110,7 @@ export function trainCommand(): Command {
     .option('--margin <x>', 'contrastive / triplet margin', parseNumber(0))
     .addOption(new Option('--distance <name>', 'distance of the loss and of inference').choices(['euclidean', 'sqeuclidean', 'cosine']))
     .addOption(new Option('--miner <name>', 'triplet miner').choices([...MINER_NAMES]).default('semi-hard'))
-    .option('--within-group-episodes <f>', 'protonet: fraction of training episodes drawn from one group (alphabet)', parseNumber(0), 0)
+    .option('--within-group-episodes <f>', 'protonet / pair: fraction of training episodes (pair batches) drawn from one group (alphabet)', parseNumber(0), 0)
     .option('--val-groups <list>', 'comma-separated groups (alphabets) held out for validation', parseList)
     .option('--val-fraction <f>', 'otherwise hold out this fraction of the groups (or classes)', parseNumber(0), 0.2)
     .option('--val-every <steps>', 'validate every this many steps (0: only at the end)', parseInteger(0), 250)
@@ -119,6 +124,7 @@ export function trainCommand(): Command {
     .option('--max-per-class <n>', 'use at most n images per class (quick runs)', parseInteger(1))
     .option('--resume', 'continue the run whose checkpoint is in <out>-train/ (after Ctrl-C or a crash)')
     .option('--force', 'start again even if --out already holds a model or a checkpoint (they are replaced)')
+    .option('--init-from <dir>', "start from a saved model: its encoder (a pair run from a pair model: all weights); same encoder and input size")
     .option('--json', 'print the result as one JSON object on stdout');
   return addBackendOption(cmd);
 }
@@ -170,6 +176,7 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
     ...(opts.stepSize ? { stepSize: opts.stepSize } : {}),
     ...(opts.gamma !== undefined ? { gamma: opts.gamma } : {}),
     steps: opts.steps,
+    ...(opts.timeBudget !== undefined ? { timeBudgetSeconds: opts.timeBudget * 60, budgetClock: opts.budgetClock } : {}),
     seed: opts.seed,
     augment: opts.augment,
     validation: {
@@ -187,11 +194,13 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
     logEvery: opts.logEvery,
     outDir: opts.out,
     resume: Boolean(opts.resume),
+    ...(opts.initFrom ? { initFrom: opts.initFrom } : {}),
     preprocess,
     notes: {
       data,
       validationGroups,
       rotateClasses: Boolean(opts.rotateClasses),
+      ...(opts.initFrom ? { initFrom: opts.initFrom } : {}),
       backend,
     },
   };

@@ -2,13 +2,15 @@
  * The "Conv-4" backbone of matching / prototypical networks (Vinyals et al. 2016, Snell et al.
  * 2017), for 28x28x1 images: 4 x {conv3x3-64 same, batchnorm, relu, maxpool2}, flatten -> 64-d
  * at 28x28. With `embeddingDim` different from the flattened size, a linear dense layer maps to it.
+ * Wider variants ('conv4-96', 'conv4-128': 96 or 128 filters per layer) trade speed for capacity;
+ * at 56x56 they give a 3x3xfilters embedding.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ENCODER_MODEL_NAME, shrink, type ResolvedEncoderOptions } from './encoder_options.js';
 
 export const CONV4_INPUT_SHAPE: [number, number, number] = [28, 28, 1];
 
-export function conv4Encoder(opts: ResolvedEncoderOptions): tfl.LayersModel {
+export function conv4Encoder(opts: ResolvedEncoderOptions, filters = 64): tfl.LayersModel {
   const { inputShape, seed } = opts;
   let h = inputShape[0];
   let w = inputShape[1];
@@ -16,7 +18,7 @@ export function conv4Encoder(opts: ResolvedEncoderOptions): tfl.LayersModel {
   for (let i = 1; i <= 4; i++) {
     layers.push(
       tfl.layers.conv2d({
-        filters: 64,
+        filters,
         kernelSize: 3,
         padding: 'same',
         kernelInitializer: tfl.initializers.heNormal({ seed: seed * 1000 + i }),
@@ -30,7 +32,7 @@ export function conv4Encoder(opts: ResolvedEncoderOptions): tfl.LayersModel {
     w = shrink(w, 2, 2, 'conv4', inputShape);
   }
   layers.push(tfl.layers.flatten({ name: 'conv4_flatten' }));
-  if (opts.embeddingDim !== undefined && opts.embeddingDim !== h * w * 64) {
+  if (opts.embeddingDim !== undefined && opts.embeddingDim !== h * w * filters) {
     layers.push(
       tfl.layers.dense({
         units: opts.embeddingDim,

@@ -1,7 +1,8 @@
 /**
  * Encoder registry: an encoder is a function of (inputShape, embeddingDim, seed) returning a
  * tfl.LayersModel named 'encoder' that maps [n, h, w, c] images in [0, 1] to [n, dim] embeddings.
- * Built-ins: 'koch' (105x105x1), 'conv4' (28x28x1) and 'tiny' (tests); `registerEncoder` adds more.
+ * Built-ins: 'koch' (105x105x1), 'conv4' (28x28x1; wider: 'conv4-96', 'conv4-128') and 'tiny' (tests);
+ * `registerEncoder` adds more.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ENCODER_MODEL_NAME, type EncoderOptions, type ResolvedEncoderOptions } from './encoder_options.js';
@@ -68,5 +69,7 @@ function lookup(name: string): Registration {
 }
 
 registerEncoder('koch', kochEncoder, { inputShape: KOCH_INPUT_SHAPE });
-registerEncoder('conv4', conv4Encoder, { inputShape: CONV4_INPUT_SHAPE });
+registerEncoder('conv4', (o) => conv4Encoder(o), { inputShape: CONV4_INPUT_SHAPE });
+registerEncoder('conv4-96', (o) => conv4Encoder(o, 96), { inputShape: CONV4_INPUT_SHAPE });
+registerEncoder('conv4-128', (o) => conv4Encoder(o, 128), { inputShape: CONV4_INPUT_SHAPE });
 registerEncoder('tiny', tinyEncoder, { inputShape: TINY_INPUT_SHAPE });

@@ -28,8 +28,8 @@ export interface MethodOptions {
   distance?: DistanceName;
   miner: MinerName;
   /**
-   * protonet: fraction of episodes whose classes all come from one group (alphabet). Such
-   * episodes hold the hard negatives of Lake's within-alphabet test (default 0).
+   * protonet / pair: fraction of episodes (pair batches) whose classes all come from one group
+   * (alphabet). Such batches hold the hard negatives of Lake's within-alphabet test (default 0).
    */
   withinGroupEpisodes?: number;
 }

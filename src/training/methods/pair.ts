@@ -9,6 +9,7 @@ import { PairBinaryCrossEntropyLoss } from '../../losses/pair_binary_cross_entro
 import { buildPairModel, splitPairModel } from '../../models/siamese.js';
 import { PairSampler, type PairBatch } from '../../samplers/pair_sampler.js';
 import type { Rng } from '../../util/random.js';
+import { classesForBatch } from './within_group.js';
 import { concatIndices, embedTraining, type ImageBatchFn, type MethodOptions, type TrainingMethod } from './method.js';
 
 export class PairMethod implements TrainingMethod<PairBatch> {
@@ -28,11 +29,13 @@ export class PairMethod implements TrainingMethod<PairBatch> {
     const split = splitPairModel(this.model);
     this.encoder = split.encoder;
     this.logitHead = split.logitHead;
-    this.settings = { batchSize: opts.batchSize };
+    this.settings = { batchSize: opts.batchSize, withinGroupEpisodes: opts.withinGroupEpisodes ?? 0 };
   }
 
-  sample(classIndices: number[][], rng: Rng): PairBatch {
-    return new PairSampler(classIndices, {}, rng).sample(this.opts.batchSize);
+  sample(classIndices: number[][], rng: Rng, classGroups?: readonly string[]): PairBatch {
+    // Within-group batches: both the same and the different pairs come from one alphabet.
+    const classes = classesForBatch(classIndices, rng, this.opts.withinGroupEpisodes ?? 0, 1, classGroups);
+    return new PairSampler(classes, {}, rng).sample(this.opts.batchSize);
   }
 
   loss(batch: PairBatch, images: ImageBatchFn): tf.Scalar {

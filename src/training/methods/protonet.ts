@@ -10,6 +10,7 @@ import type { DistanceName } from '../../distances/distance.js';
 import { PrototypicalLoss } from '../../losses/prototypical_loss.js';
 import { EpisodeSampler, type Episode } from '../../samplers/episode_sampler.js';
 import type { Rng } from '../../util/random.js';
+import { classesForBatch } from './within_group.js';
 import { concatIndices, embedTraining, type ImageBatchFn, type MethodOptions, type TrainingMethod } from './method.js';
 
 export class ProtonetMethod implements TrainingMethod<Episode> {
@@ -30,24 +31,7 @@ export class ProtonetMethod implements TrainingMethod<Episode> {
 
   sample(classIndices: number[][], rng: Rng, classGroups?: readonly string[]): Episode {
     const need = this.opts.shot + this.opts.query;
-    let usable = classIndices.filter((c) => c.length >= need);
-    const within = this.opts.withinGroupEpisodes ?? 0;
-    // The draw happens every step (even at 0) so that the step's stream does not depend on the setting.
-    if (rng.next() < within && classGroups) {
-      const byGroup = new Map<string, number[][]>();
-      classIndices.forEach((c, i) => {
-        if (c.length < need) return;
-        const g = classGroups[i] ?? '';
-        if (!byGroup.has(g)) byGroup.set(g, []);
-        byGroup.get(g)!.push(c);
-      });
-      const groups = [...byGroup.keys()].sort().filter((g) => byGroup.get(g)!.length >= 2);
-      // Groups drawn in proportion to their size, as classes are in ordinary episodes.
-      const total = groups.reduce((a, g) => a + byGroup.get(g)!.length, 0);
-      let r = rng.next() * total;
-      const chosen = groups.find((g) => (r -= byGroup.get(g)!.length) < 0) ?? groups[groups.length - 1];
-      if (chosen !== undefined) usable = byGroup.get(chosen)!;
-    }
+    const usable = classesForBatch(classIndices, rng, this.opts.withinGroupEpisodes ?? 0, need, classGroups);
     const way = Math.min(this.opts.way, usable.length);
     return new EpisodeSampler(usable, { way, shot: this.opts.shot, query: this.opts.query }, rng).sample();
   }

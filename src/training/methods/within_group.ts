@@ -1,0 +1,36 @@
+/**
+ * Within-group batches: with probability `fraction`, a training batch draws all its classes from
+ * one group (an Omniglot alphabet). Such batches hold the hard negatives of Lake et al.'s
+ * within-alphabet one-shot runs. Shared by the protonet (episodes) and pair (pairs) methods.
+ */
+import type { Rng } from '../../util/random.js';
+
+/**
+ * The classes (index lists) a batch may use: all with >= `minImages` images, or, with
+ * probability `fraction`, those of one group drawn in proportion to its usable classes.
+ * The random draw happens on every call (even at fraction 0), so the step's random stream
+ * does not depend on the setting.
+ */
+export function classesForBatch(
+  classIndices: number[][],
+  rng: Rng,
+  fraction: number,
+  minImages: number,
+  classGroups?: readonly string[],
+): number[][] {
+  const usable = classIndices.filter((c) => c.length >= minImages);
+  if (!(rng.next() < fraction) || !classGroups) return usable;
+  const byGroup = new Map<string, number[][]>();
+  classIndices.forEach((c, i) => {
+    if (c.length < minImages) return;
+    const g = classGroups[i] ?? '';
+    if (!byGroup.has(g)) byGroup.set(g, []);
+    byGroup.get(g)!.push(c);
+  });
+  const groups = [...byGroup.keys()].sort().filter((g) => byGroup.get(g)!.length >= 2);
+  // Groups drawn in proportion to their size, as classes are in ordinary batches.
+  const total = groups.reduce((a, g) => a + byGroup.get(g)!.length, 0);
+  let r = rng.next() * total;
+  const chosen = groups.find((g) => (r -= byGroup.get(g)!.length) < 0) ?? groups[groups.length - 1];
+  return chosen !== undefined ? byGroup.get(chosen)! : usable;
+}
