@@ -13,3 +13,8 @@ export async function loadTrackerModel(dir?: string): ReturnType<typeof loadTrac
   }
   return loadTrackingModel(chosen);
 }
+
+/** One line naming the tracking model a command uses (the shipped one when `dir` is undefined). */
+export function describeTrackerModel(dir?: string): string {
+  return dir ? `tracking model ${resolve(dir)}` : `no --model given: using the shipped tracking model ${DEFAULT_TRACKING_MODEL_DIR}`;
+}

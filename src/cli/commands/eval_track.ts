@@ -5,7 +5,7 @@
  * frame strip per sequence.
  */
 import type { Command } from 'commander';
-import { loadTrackerModel } from '../../tracking/default_model.js';
+import { describeTrackerModel, loadTrackerModel } from '../../tracking/default_model.js';
 import { evaluateTracking } from '../../tracking/evaluate.js';
 import { writeTrackingReport } from '../../tracking/report.js';
 import { loadSequences } from '../../tracking/sequence.js';
@@ -30,6 +30,7 @@ export function register(program: Command): void {
   addBackendOption(cmd).action(async (opts: EvalTrackOptions) => {
     await useBackend(opts.backend, opts.json);
     const { model, meta } = await loadTrackerModel(opts.model);
+    process.stderr.write(`fewshot: ${describeTrackerModel(opts.model)}\n`);
     const sequences = await loadSequences(opts.sequences);
     const { summary, results } = evaluateTracking(sequences, model, meta.params, {
       onSequence: (r) => {
