@@ -94,6 +94,7 @@ function fromBlob(b: Buffer): Float32Array {
   return out;
 }
 
+/** The persistent set of enrolled examples (SQLite) with a vector index for nearest-neighbour search, per model. */
 export class Gallery {
   readonly dir: string;
   readonly modelId: string;

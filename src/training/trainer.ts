@@ -45,6 +45,7 @@ export interface ValidationConfig {
   seed: number;
 }
 
+/** Everything a training run needs: model, method, optimizer and schedule, validation, checkpoints and output folder. */
 export interface TrainConfig {
   method: MethodName;
   encoder: string;
@@ -77,6 +78,7 @@ export interface TrainConfig {
   notes?: Record<string, unknown>;
 }
 
+/** What a training run did: steps, the best validation accuracy and its step, where the model is, whether it was interrupted, the calibrated threshold. */
 export interface TrainResult {
   steps: number;
   bestAccuracy: number;
@@ -95,6 +97,7 @@ export interface TrainResult {
   threshold: CalibratedThreshold | null;
 }
 
+/** Optional callbacks of a training run: progress output, per-step observation, graceful stop. */
 export interface TrainHooks {
   progress?: ProgressReporter;
   /** Called after every step (tests use it to watch memory and losses). */
@@ -134,6 +137,7 @@ function identity(cfg: TrainConfig, inputShape: number[]): Record<string, unknow
   return { method: cfg.method, encoder: cfg.encoder, inputShape, embeddingDim: cfg.embeddingDim ?? null, seed: cfg.seed, optimizer: cfg.optimizer };
 }
 
+/** Trains `cfg.method` on `train`, validating on `validation` by few-shot episodes: keeps the best model in `cfg.outDir`, a resumable checkpoint and the live log in `<outDir>-train/`, stops early after `patience` validations without improvement, and ends by storing an EER threshold calibrated on the validation classes. Checks the plan against the data before step 1. Resuming (`cfg.resume`) a killed run ends with the same weights as an uninterrupted one. */
 export async function trainModel(
   train: ImageDataset,
   validation: ImageDataset | null,
