@@ -246,6 +246,7 @@ export async function trainModel(
   let lastLoss = NaN;
   let modelSaved = false;
   let interrupted = false;
+  let warnedSaturated = false;
   let threshold: CalibratedThreshold | null = null;
   const copyLog = (): void => {
     if (existsSync(join(cfg.outDir, 'model.json'))) copyFileSync(log.path, join(cfg.outDir, LOG_FILE));
@@ -287,7 +288,17 @@ export async function trainModel(
       if (validateNow) {
         const v = validate();
         Object.assign(record, { valAccuracy: v.accuracy, valCi95: v.ci95, ...v.byWay });
-        if (v.accuracy > progress.bestAccuracy) {
+        // A perfect score cannot be beaten, so a later perfect step replaces an earlier one (it has
+        // trained longer at no measurable cost) instead of freezing the selection at the first.
+        const saturated = v.accuracy >= 1 && progress.bestAccuracy >= 1;
+        if (saturated && !warnedSaturated) {
+          warnedSaturated = true;
+          progressOut.message(
+            `warning: validation is at 100% (${valCfg.way}-way on ${validation!.numClasses} classes): it can no longer tell steps apart; ` +
+              `hold out more classes, or raise --val-way / --val-query`,
+          );
+        }
+        if (v.accuracy > progress.bestAccuracy || saturated) {
           progress.bestAccuracy = v.accuracy;
           progress.bestStep = progress.step;
           progress.stale = 0;
