@@ -75,6 +75,7 @@ export { METHOD_NAMES, MINER_NAMES, type MethodName, type MinerName, type Method
 export { createSchedule, SCHEDULE_NAMES, type ScheduleConfig, type ScheduleName, type LearningRateSchedule } from './training/schedule.js';
 export { createOptimizer, setLearningRate, getOptimizerState, setOptimizerState, OPTIMIZER_NAMES, type OptimizerName, type OptimizerState } from './training/optimizer.js';
 export { withClassRotations } from './training/rotations.js';
+export { checkTrainingPlan, type PlanToCheck, type PlanCheck } from './training/preflight.js';
 
 // evaluation
 export type { SampledEpisode } from './evaluation/episodes.js';

@@ -44,6 +44,7 @@ async function openUrlZip(url: string, maxBytes: number): Promise<FileSource> {
   return new ZipSource(bytes, url);
 }
 
+/** The files under a directory (symbolic links followed, system junk like .DS_Store left out). */
 export class DirectorySource implements FileSource {
   readonly location: string;
   private files: string[] | null = null;

@@ -33,6 +33,7 @@ export interface RankedClass {
   score: number;
 }
 
+/** A query's answer: the best class (or `unknown`), its score and every class ranked, in similarity units (higher = closer). */
 export interface Prediction {
   /** The best class, or 'unknown' when its score is under the threshold. */
   label: string;

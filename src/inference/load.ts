@@ -10,6 +10,7 @@ import { Verifier } from '../verification/verifier.js';
 import { SiameseScorer } from './embedder.js';
 import { FewShotClassifier, type FewShotClassifierOptions } from './few_shot_classifier.js';
 
+/** How the one-call loaders pick the tensor backend. */
 export interface LoadOptions {
   /** Tensor backend; 'auto' (default) takes native oneDNN kernels when built, else wasm, else cpu. */
   backend?: BackendName;

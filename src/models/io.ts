@@ -19,6 +19,7 @@ import { MODEL_JSON, WEIGHTS_BIN, modelFromArtifacts, serializeModel } from './s
 
 export { MODEL_JSON, WEIGHTS_BIN, serializeModel, modelFromArtifacts, type ModelArtifactsInput } from './serialize.js';
 
+/** Writes a model directory (model.json, weights.bin, fewshot.json) atomically: a crash leaves the previous model or the new one. */
 export async function saveModel(dir: string, model: tfl.LayersModel, meta: ModelMetadata): Promise<void> {
   validateMetadata(meta, `the metadata given to saveModel for ${dir}`);
   const { modelJson, weights } = await serializeModel(model);
@@ -35,6 +36,7 @@ export function readMetadata(dir: string): ModelMetadata {
   return validateMetadata(readJson(file, 'model metadata'), file);
 }
 
+/** Reads a model directory written by saveModel, checking that its files agree with each other. */
 export async function loadModel(dir: string): Promise<{ model: tfl.LayersModel; meta: ModelMetadata }> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`model directory not found: ${dir}`);
   const meta = readMetadata(dir);

@@ -9,6 +9,7 @@ import type { WriterDependentSettings } from '../verification/writer_dependent.j
 export const METADATA_FORMAT = 'fewshot-model/1';
 export const METADATA_FILE = 'fewshot.json';
 
+/** fewshot.json: how to use a saved model (method, encoder, input shape, preprocessing, score and distance, threshold) and how it was trained. */
 export interface ModelMetadata {
   format: 'fewshot-model/1';
   method: 'pair' | 'contrastive' | 'triplet' | 'protonet' | string;

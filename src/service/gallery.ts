@@ -86,6 +86,7 @@ export function compareNames(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** The persistent set of enrolled examples (SQLite) with a vector index for nearest-neighbour search, per model. */
 export class Gallery {
   readonly store: GalleryStore;
   readonly modelId: string;

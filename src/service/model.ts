@@ -101,6 +101,7 @@ export function legacyModelFingerprint(dir: string): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/** Loads the model a service serves, with its fingerprint (so a gallery is never used with another model's embeddings). */
 export async function loadServedModel(dir: string): Promise<ServedModel> {
   const abs = resolve(dir);
   const files = modelFiles(abs);

@@ -72,6 +72,7 @@ function errorBody(status: number, message: string): { error: string; message: s
   return { error: STATUS_NAMES[status] ?? (status < 500 ? 'bad_request' : 'internal_error'), message };
 }
 
+/** The Fastify instance of the service (routes, limits, auth), for embedding in another server or testing with `inject`. */
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const limits: ServiceLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const { model, gallery } = opts;

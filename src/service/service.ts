@@ -106,6 +106,7 @@ export async function openGalleryStore(store: string | undefined, dir: string, i
   return SqliteStore.open(dir, identity);
 }
 
+/** Starts the recognition service: loads the model, opens its gallery under `home`, listens on `host:port` (0 picks a free port) and serves the API and the browser app. `close()` stops it. */
 export async function startService(opts: ServiceOptions): Promise<RunningService> {
   const log = opts.log ?? ((line: string) => console.error(line));
   const host = opts.host ?? '127.0.0.1';

@@ -28,3 +28,13 @@ export async function loadTrackerModels(dirs?: string[]): Promise<Array<Awaited<
   const kinds = loaded.map((l) => (isPretrained(l.meta.network) ? 'siamfc-pretrained' : 'siamfc-small'));
   return loaded.map((l, i) => ({ ...l, name: kinds.filter((k) => k === kinds[i]).length > 1 ? `${kinds[i]}:${basename(chosen[i]!)}` : kinds[i]! }));
 }
+
+/** One line naming the tracking model a command uses (the shipped one when `dir` is undefined). */
+export function describeTrackerModel(dir?: string): string {
+  return dir ? `tracking model ${resolve(dir)}` : `no --model given: using the shipped tracking model ${DEFAULT_TRACKING_MODEL_DIR}`;
+}
+
+/** One line naming the tracking models `eval-track` compares (the shipped ones unless given). */
+export function describeTrackerModels(models: ReadonlyArray<{ name: string; dir?: string }>): string {
+  return `tracking models ${models.map((m) => m.name).join(', ')}`;
+}

@@ -52,6 +52,7 @@ export const SIAMFC_PARAMS: TrackerParams = {
   upsample: 8,
 };
 
+/** A SiamFC-style tracker: `init(frame, box)` embeds the exemplar once, `update(frame)` searches around the last position at a few scales and returns the new box. */
 export class SiamTracker {
   private cx = 0;
   private cy = 0;

@@ -8,12 +8,14 @@
 import type { ImageDataset } from '../data/image_dataset.js';
 import type { MethodName, MethodOptions } from './methods/method.js';
 
+/** A training plan to check against the data: the method, its batch shape and the validation episodes. */
 export interface PlanToCheck {
   method: MethodName;
   methodOptions: MethodOptions;
   validation: { way: number; alsoWays: number[]; shot: number; query: number } | null;
 }
 
+/** The validation settings to use after the check, and the warnings to show. */
 export interface PlanCheck {
   /** The validation way to use (lowered when the validation split is too small). */
   validationWay: number;

@@ -47,6 +47,7 @@ export interface ValidationConfig {
   seed: number;
 }
 
+/** Everything a training run needs: model, method, optimizer and schedule, validation, checkpoints and output folder. */
 export interface TrainConfig {
   method: MethodName;
   encoder: string;
@@ -93,6 +94,7 @@ export interface TrainConfig {
   notes?: Record<string, unknown>;
 }
 
+/** What a training run did: steps, the best validation accuracy and its step, where the model is, whether it was interrupted, the calibrated threshold. */
 export interface TrainResult {
   steps: number;
   bestAccuracy: number;
@@ -111,6 +113,7 @@ export interface TrainResult {
   threshold: CalibratedThreshold | null;
 }
 
+/** Optional callbacks of a training run: progress output, per-step observation, graceful stop. */
 export interface TrainHooks {
   progress?: ProgressReporter;
   /** Called after every step (tests use it to watch memory and losses). */
@@ -177,6 +180,7 @@ function identity(cfg: TrainConfig, inputShape: number[]): Record<string, unknow
   return { method: cfg.method, encoder: cfg.encoder, inputShape, embeddingDim: cfg.embeddingDim ?? null, seed: cfg.seed, optimizer: cfg.optimizer };
 }
 
+/** Trains `cfg.method` on `train`, validating on `validation` by few-shot episodes: keeps the best model in `cfg.outDir`, a resumable checkpoint and the live log in `<outDir>-train/`, stops early after `patience` validations without improvement, and ends by storing an EER threshold calibrated on the validation classes. Checks the plan against the data before step 1. Resuming (`cfg.resume`) a killed run ends with the same weights as an uninterrupted one. */
 export async function trainModel(
   train: ImageDataset,
   validation: ImageDataset | null,
@@ -298,6 +302,7 @@ export async function trainModel(
   let lastLoss = NaN;
   let modelSaved = false;
   let interrupted = false;
+  let warnedSaturated = false;
   let threshold: CalibratedThreshold | null = null;
   const copyLog = (): void => {
     if (existsSync(join(cfg.outDir, 'model.json'))) copyFileSync(log.path, join(cfg.outDir, LOG_FILE));
@@ -343,7 +348,17 @@ export async function trainModel(
       if (validateNow) {
         const v = validate();
         Object.assign(record, { valAccuracy: v.accuracy, valCi95: v.ci95, ...v.byWay });
-        if (v.accuracy > progress.bestAccuracy) {
+        // A perfect score cannot be beaten, so a later perfect step replaces an earlier one (it has
+        // trained longer at no measurable cost) instead of freezing the selection at the first.
+        const saturated = v.accuracy >= 1 && progress.bestAccuracy >= 1;
+        if (saturated && !warnedSaturated) {
+          warnedSaturated = true;
+          progressOut.message(
+            `warning: validation is at 100% (${valCfg.way}-way on ${validation!.numClasses} classes): it can no longer tell steps apart; ` +
+              `hold out more classes, or raise --val-way / --val-query`,
+          );
+        }
+        if (v.accuracy > progress.bestAccuracy || saturated) {
           progress.bestAccuracy = v.accuracy;
           progress.bestStep = progress.step;
           progress.stale = 0;

@@ -19,6 +19,7 @@ export interface PairEvaluationOptions {
   dataName: string;
 }
 
+/** The result of evaluatePairs: the pairs, their similarities, ROC and summary, the calibrated threshold and how the model's stored one does. */
 export interface PairEvaluation {
   kind: ScoreKind;
   pairs: VerificationPairs;

@@ -22,6 +22,7 @@ export interface SimilarityScorer {
   similarity(a: Float32Array, b: Float32Array[]): number[];
 }
 
+/** A same/different answer with its score, threshold and their units. */
 export interface VerificationResult {
   /** The model's natural score: a probability or a distance, see `scoreKind`. */
   score: number;

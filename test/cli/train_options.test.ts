@@ -44,6 +44,7 @@ test('norm-conv4, --layout, --channels 3, --invert auto; validation way lowered 
   const r = fewshot(
     ...base(out), '--encoder', 'norm-conv4', '--input-size', '28', '--channels', '3', '--layout', 'omniglot',
     '--way', '5', '--shot', '1', '--query', '1', '--steps', '4', '--val-every', '0', '--val-episodes', '10', '--json',
+    '--backend', 'auto', // the last --backend wins: training convolutions on the plain cpu backend take minutes
   );
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /--invert auto: dark marks on light paper, inverting/);
@@ -65,7 +66,7 @@ test('norm-conv4, --layout, --channels 3, --invert auto; validation way lowered 
   const again = fewshot(...base(out), '--steps', '4');
   assert.equal(again.status, 1);
   assert.match(again.stderr, /--out .* is taken .*add --resume .* --force/);
-  const ev = fewshot('eval', '--data', data.root, '--model', out, '--way', '3', '--episodes', '5', '--backend', 'cpu');
+  const ev = fewshot('eval', '--data', data.root, '--model', out, '--way', '3', '--episodes', '5');
   assert.equal(ev.status, 0, ev.stderr);
   assert.match(ev.stderr, /fewshot: model .*model \(protonet, encoder norm-conv4, 28x28x3 inputs\)/);
   assert.match(ev.stderr, /warning: 8 of the 16 classes in --data were seen in training/);

@@ -207,3 +207,23 @@ test('--time-budget: the run stops when its training time is spent, validates an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a saturated validation (100%) keeps the latest perfect step and says why selection stops meaning much', async () => {
+  const dir = tmp();
+  try {
+    // Every drawer draws the same image: 2-way 1-shot validation is perfect from the start.
+    const easy = syntheticDataset({ alphabets: 2, charactersPerAlphabet: 6, drawers: 4, jitter: 0 });
+    const split = splitByGroup(easy, { validationGroups: ['A1'], seed: 0 });
+    const lines: string[] = [];
+    const stream = { isTTY: false, write: (t: string) => { lines.push(t); return true; } } as unknown as NodeJS.WriteStream;
+    const r = await trainModel(split.train, split.validation, config(dir, {
+      steps: 6, augment: false, methodOptions: { ...config(dir).methodOptions, way: 3, shot: 1, query: 1 },
+      validation: { every: 2, episodes: 5, way: 2, alsoWays: [], shot: 1, query: 1, groups: 'any', seed: 1 },
+    }), { progress: new ProgressReporter(stream, 1000) });
+    assert.equal(r.bestAccuracy, 1);
+    assert.equal(r.bestStep, 6, 'the last perfect validation is kept');
+    assert.equal(lines.filter((l) => /warning: validation is at 100%/.test(l)).length, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

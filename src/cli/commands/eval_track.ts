@@ -6,7 +6,7 @@
  * --report writes the HTML report with success / precision plots and a frame strip per sequence.
  */
 import type { Command } from 'commander';
-import { loadTrackerModels } from '../../tracking/default_model.js';
+import { describeTrackerModels, loadTrackerModels } from '../../tracking/default_model.js';
 import { evaluateTracking, trackerOrder, type TrackerSummary } from '../../tracking/evaluate.js';
 import { writeTrackingReport } from '../../tracking/report.js';
 import { loadSequences } from '../../tracking/sequence.js';
@@ -31,6 +31,7 @@ export function register(program: Command): void {
   addBackendOption(cmd).action(async (opts: EvalTrackOptions) => {
     await useBackend(opts.backend, opts.json);
     const models = await loadTrackerModels(opts.model);
+    process.stderr.write(`fewshot: ${describeTrackerModels(models)}\n`);
     const sequences = await loadSequences(opts.sequences);
     const trackers = models.map((m) => ({ name: m.name, network: m.network, params: m.meta.params }));
     const order = trackerOrder(trackers.map((t) => t.name)).names;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { toOtb, type Box } from '../../tracking/boxes.js';
 import { encodePng, type Image } from '../../tracking/data_access.js';
-import { loadTrackerModel } from '../../tracking/default_model.js';
+import { describeTrackerModel, loadTrackerModel } from '../../tracking/default_model.js';
 import { annotatedFrame, hstack, stripIndices } from '../../tracking/draw.js';
 import { runTrackers } from '../../tracking/run.js';
 import { NccScorer, SiamFCScorer } from '../../tracking/scorers.js';
@@ -41,6 +41,7 @@ export function register(program: Command): void {
     let scorer;
     if (opts.tracker === 'siamfc') {
       const { network, meta } = await loadTrackerModel(opts.model);
+      process.stderr.write(`fewshot: ${describeTrackerModel(opts.model)}\n`);
       params = meta.params;
       scorer = new SiamFCScorer(network);
     } else {

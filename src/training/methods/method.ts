@@ -14,6 +14,7 @@ export const METHOD_NAMES: readonly MethodName[] = ['pair', 'contrastive', 'trip
 export type MinerName = 'batch-all' | 'batch-hard' | 'semi-hard' | 'none';
 export const MINER_NAMES: readonly MinerName[] = ['batch-all', 'batch-hard', 'semi-hard', 'none'];
 
+/** Batch shape and loss settings of the training methods (each method reads the fields it needs). */
 export interface MethodOptions {
   /** pair / contrastive: pairs per batch; triplet without miner: triplets per batch. */
   batchSize: number;
