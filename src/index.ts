@@ -93,9 +93,16 @@ export { renderReportHtml, writeReport, type ReportInput } from './report/html.j
 export { NORM_CONV4, normConv4Encoder } from './applications/normalized_conv4.js';
 export { FACES_PREPROCESS, splitAttFaces, evaluateFaces } from './applications/faces/att.js';
 export {
-  SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, type SignatureFile, type SignatureSet,
+  SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, writerFolds, type SignatureFile, type SignatureSet,
 } from './applications/signatures/layout.js';
-export { evaluateReferenceVerification, referenceSimilarity, type ReferenceEvalResult } from './applications/signatures/reference_verification.js';
+export {
+  evaluateReferenceVerification, referenceSimilarity, SIGNATURE_DECISIONS, type ReferenceEvalResult, type SignatureDecision,
+} from './applications/signatures/reference_verification.js';
+export {
+  WriterDependentVerifier, REFERENCE_DECISIONS, type WriterClassifier, type WriterDependentOptions, type WriterDependentKernel, type LabelledEmbedding, type ReferenceDecision,
+} from './verification/writer_dependent.js';
+export { LogisticRegression, type LogisticRegressionOptions } from './verification/logistic_regression.js';
+export { normalizeInk, removeBackground, otsuThreshold, BlankImageError, type InkNormalization } from './data/ink_normalize.js';
 
 // tracking
 export { type Box, iou, centerError, fromOtb, toOtb } from './tracking/boxes.js';
