@@ -1,18 +1,29 @@
 /**
- * Trains the shipped signature model (models/signatures/), writer-independent (SigNet setting):
- *   nice -n 10 npx tsx scripts/train-signatures.ts [--steps N] [--out models/signatures] [--data ZIP]
+ * Trains signature feature extractors (writer-independent, SigNet setting) in two phases:
  *
- * Persons (claimed identities) are split three ways, seeded: test persons (never seen: neither
- * their genuine signatures nor the forgeries of them), validation persons (model selection and
- * the EER threshold stored in fewshot.json), training persons. The test persons are then
- * evaluated with 1..4 genuine references per questioned signature (skilled forgeries included)
- * and the numbers written to <out>/results.json.
+ *   nice -n 19 npx tsx scripts/train-signatures.ts --phase cv [--recipes pairs,random-only]
+ *     Cross-validation over writers: the 30 claimed persons in 3 folds of 10 (seeded). For each
+ *     recipe and fold, an encoder is trained on the other 20 persons (16 train, 4 validation
+ *     persons that choose the recipe, the training length and the decision thresholds) and saved
+ *     at every checkpoint step under <state>/<recipe>/fold-<i>/step-<n>/. Resumable: a fold whose
+ *     last checkpoint is saved is skipped. Choosing and evaluating: scripts/report-signatures.ts.
+ *
+ *   nice -n 19 npx tsx scripts/train-signatures.ts --phase final --recipe pairs --stop-at N
+ *     The shipped extractor: every writer trains, with the recipe and length the validation
+ *     persons chose (same learning-rate schedule over --steps, stopped at N); saved to
+ *     models/signatures (thresholds: report-signatures.ts --write-thresholds).
+ *
+ * Recipes: 'pairs' = contrastive loss on genuine pairs, genuine/skilled-forgery pairs and pairs of
+ * different persons, the three kinds averaged separately; 'random-only' = the same without the
+ * skilled forgeries (what a system with no forgeries to learn from gets); 'pairs-strong-aug' = 'pairs'
+ * with Koch-strength affine augmentation (against overfitting 16 writers).
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '../src/backend/select.js';
 import { createDistance } from '../src/distances/create_distance.js';
 import { SiameseScorer } from '../src/inference/embedder.js';
@@ -24,19 +35,26 @@ import { createOptimizer, setLearningRate } from '../src/training/optimizer.js';
 import { JsonlLog } from '../src/training/jsonl_log.js';
 import { Rng } from '../src/util/random.js';
 import { NORM_CONV4 } from '../src/applications/normalized_conv4.js';
-import { SIGNATURES_PREPROCESS, loadSignatures, splitByPerson, type SignatureSet } from '../src/applications/signatures/layout.js';
+import { SIGNATURES_PREPROCESS, loadSignatures, splitByPerson, subset, writerFolds, type SignatureSet } from '../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification, type ReferenceTrial } from '../src/applications/signatures/reference_verification.js';
-import { sampleSignatureBatch, signatureBatchLoss, signatureIndex, signatureTensor } from '../src/applications/signatures/train.js';
-import { calibrateThreshold, writeThreshold } from '../src/verification/calibration.js';
+import { SIGNATURE_AFFINE, SIGNATURE_AFFINE_STRONG, sampleSignatureBatch, signatureBatchLoss, signatureIndex, signatureTensor } from '../src/applications/signatures/train.js';
 import { summarize } from '../src/verification/metrics.js';
 
+export const SIGNATURE_RECIPES = ['pairs', 'random-only', 'pairs-strong-aug'] as const;
+type Recipe = (typeof SIGNATURE_RECIPES)[number];
 
 const { values: args } = parseArgs({
   options: {
+    phase: { type: 'string', default: 'cv' },
     data: { type: 'string', default: resolve('..', 'shared', 'data', 'signatures', 'handwritten_signatures.zip') },
     out: { type: 'string', default: 'models/signatures' },
-    state: { type: 'string', default: join(tmpdir(), 'fewshot-signatures-train') },
+    state: { type: 'string', default: join(tmpdir(), 'fewshot-signatures-cv') },
+    recipes: { type: 'string', default: SIGNATURE_RECIPES.join(',') },
+    recipe: { type: 'string', default: 'pairs' },
+    folds: { type: 'string', default: '3' },
     steps: { type: 'string', default: '200' },
+    checkpoints: { type: 'string', default: '20,40,60,80,120,160,200' },
+    'stop-at': { type: 'string' },
     seed: { type: 'string', default: '1' },
     persons: { type: 'string', default: '8' },
     margin: { type: 'string', default: '1' },
@@ -45,129 +63,146 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'auto' },
   },
 });
-const outDir = resolve(args.out!);
-const stateDir = resolve(args.state!);
-mkdirSync(stateDir, { recursive: true });
 const seed = Number(args.seed);
 const steps = Number(args.steps);
-const margin = Number(args.margin);
+const checkpoints = args.phase === 'final'
+  ? [Number(args['stop-at'] ?? steps)]
+  : args.checkpoints!.split(',').map(Number);
+if (checkpoints.some((c) => !(Number.isInteger(c) && c >= 1 && c <= steps))) throw new Error(`checkpoints must be steps in 1..${steps}, got ${checkpoints.join(',')}`);
+const lastStep = Math.max(...checkpoints);
 const backend = await selectBackend(args.backend as 'auto');
-
 const all = await loadSignatures(args.data!, SIGNATURES_PREPROCESS);
-const outer = splitByPerson(all, { testFraction: 1 / 3, seed });
-const inner = splitByPerson(outer.train, { testFraction: 0.25, seed: seed + 1 });
-const train = inner.train;
-const validation = inner.test;
-const test = outer.test;
-console.error(`signatures: ${all.files.length} files; train persons ${inner.trainPersons.join(',')}; validation ${inner.testPersons.join(',')}; test (never seen) ${outer.testPersons.join(',')}`);
+const INPUT: [number, number, number] = [SIGNATURES_PREPROCESS.height, SIGNATURES_PREPROCESS.width, 1];
 
-const encoder = createEncoder(NORM_CONV4, { inputShape: [SIGNATURES_PREPROCESS.height, SIGNATURES_PREPROCESS.width, 1], embeddingDim: 64, seed });
-const distance = createDistance('euclidean');
-const meta = (extra: Record<string, unknown>): ModelMetadata => ({
-  format: 'fewshot-model/1',
-  method: 'contrastive',
-  encoder: NORM_CONV4,
-  inputShape: [SIGNATURES_PREPROCESS.height, SIGNATURES_PREPROCESS.width, 1],
-  embeddingDim: 64,
-  preprocess: SIGNATURES_PREPROCESS,
-  score: 'negative-distance',
-  distance: 'euclidean',
-  training: {
-    script: 'scripts/train-signatures.ts',
-    protocol: 'writer-independent: test and validation persons never trained on',
-    trainPersons: inner.trainPersons, validationPersons: inner.testPersons, testPersons: outer.testPersons,
-    steps, seed, margin, personsPerBatch: Number(args.persons), lr: Number(args.lr),
-    ...extra,
-  },
-  createdAt: new Date().toISOString(),
-});
+function parseRecipe(r: string): Recipe {
+  if (!(SIGNATURE_RECIPES as readonly string[]).includes(r)) throw new Error(`unknown recipe '${r}': one of ${SIGNATURE_RECIPES.join(', ')}`);
+  return r as Recipe;
+}
 
-/** Trials for K = 1..maxK pooled: a threshold that does not depend on how many references. */
-function pooledTrials(scorer: SiameseScorer, set: SignatureSet, maxK: number, s: number): ReferenceTrial[] {
+function metadata(recipe: Recipe, training: Record<string, unknown>): ModelMetadata {
+  return {
+    format: 'fewshot-model/1',
+    method: 'contrastive',
+    encoder: NORM_CONV4,
+    inputShape: INPUT,
+    embeddingDim: 64,
+    preprocess: SIGNATURES_PREPROCESS,
+    score: 'negative-distance',
+    distance: 'euclidean',
+    training: {
+      script: 'scripts/train-signatures.ts', recipe, steps, seed, margin: Number(args.margin), personsPerBatch: Number(args.persons), lr: Number(args.lr), backend,
+      ...training,
+    },
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** Genuine vs skilled EER with 1..3 references pooled (distance decision), for the log. */
+function validationEer(encoder: tfl.LayersModel, meta: ModelMetadata, set: SignatureSet): { eer: number; auc: number } {
+  const scorer = SiameseScorer.fromModel(encoder, meta);
   const emb = scorer.embedFlat(set.pixels, set.files.length);
-  const out: ReferenceTrial[] = [];
-  for (let k = 1; k <= maxK; k++) {
-    try {
-      out.push(...evaluateReferenceVerification(scorer, set, emb, { references: k, seed: s + k }).trials);
-    } catch { /* no person has k + 1 genuine signatures */ }
-  }
-  return out;
+  const trials: ReferenceTrial[] = [];
+  for (let k = 1; k <= 3; k++) trials.push(...evaluateReferenceVerification(scorer, set, emb, { references: k, seed: 100 + k, skipShortWriters: true }).trials);
+  const s = summarize({ genuine: trials.filter((t) => t.kind === 'genuine').map((t) => t.similarity), impostor: trials.filter((t) => t.kind === 'skilled').map((t) => t.similarity), direction: 'higher-is-same' });
+  return { eer: s.eer, auc: s.auc };
 }
 
-const index = signatureIndex(train);
-const optimizer = createOptimizer({ name: 'adam', lr: Number(args.lr) });
-const log = new JsonlLog(join(stateDir, 'training-log.jsonl'));
-log.startAt(0);
-const vars = encoder.trainableWeights.map((w) => w.read() as tf.Variable);
-const rng = new Rng(seed);
-const started = Date.now();
-let best = Infinity;
-let lossSum = 0;
-let lossCount = 0;
-const tensorsAtStart = tf.memory().numTensors;
-for (let step = 1; step <= steps; step++) {
-  // Cosine decay to 5% of the initial rate.
-  const lr = Number(args.lr) * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / steps)));
-  setLearningRate(optimizer, lr);
-  const batch = sampleSignatureBatch(index, Number(args.persons), rng);
-  const x = signatureTensor(train, batch.images, rng);
-  const cost = optimizer.minimize(() => signatureBatchLoss(encoder, x, batch, distance, margin), true, vars)!;
-  const loss = (await cost.data())[0]!;
-  cost.dispose();
-  x.dispose();
-  if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step}: lower --lr`);
-  lossSum += loss;
-  lossCount++;
-  const validateNow = step % Number(args['validate-every']) === 0 || step === steps;
-  if (step % 10 === 0 || validateNow) {
-    const record: Record<string, unknown> = { step, loss: lossSum / lossCount, lr, tensors: tf.memory().numTensors - tensorsAtStart };
-    lossSum = 0;
-    lossCount = 0;
-    if (validateNow) {
-      const scorer = SiameseScorer.fromModel(encoder, meta({}));
-      const trials = pooledTrials(scorer, validation, 3, 100);
-      const s = summarize({ genuine: trials.filter((t) => t.kind === 'genuine').map((t) => t.similarity), impostor: trials.filter((t) => t.kind === 'skilled').map((t) => t.similarity), direction: 'higher-is-same' });
-      record.valEer = s.eer;
-      record.valAuc = s.auc;
-      if (s.eer < best) {
-        best = s.eer;
-        await saveModel(outDir, encoder, meta({ bestStep: step, valEer: s.eer, valAuc: s.auc }));
-        record.best = true;
+/**
+ * Trains one encoder on `train`, saving it at every checkpoint step to <outDir>/step-<n>/ (or to
+ * outDir itself when there is one checkpoint: the final model). The validation EER is logged.
+ */
+async function trainEncoder(train: SignatureSet, validation: SignatureSet | null, recipe: Recipe, outDir: string, training: Record<string, unknown>): Promise<void> {
+  const encoder = createEncoder(NORM_CONV4, { inputShape: INPUT, embeddingDim: 64, seed });
+  const distance = createDistance('euclidean');
+  const index = signatureIndex(train);
+  const optimizer = createOptimizer({ name: 'adam', lr: Number(args.lr) });
+  mkdirSync(outDir, { recursive: true });
+  const log = new JsonlLog(join(outDir, 'training-log.partial.jsonl'));
+  log.startAt(0);
+  const vars = encoder.trainableWeights.map((w) => w.read() as tf.Variable);
+  const rng = new Rng(seed);
+  const started = Date.now();
+  const tensorsAtStart = tf.memory().numTensors;
+  let lossSum = 0, lossCount = 0;
+  for (let step = 1; step <= lastStep; step++) {
+    // Cosine decay over --steps to 5% of the initial rate.
+    const lr = Number(args.lr) * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / steps)));
+    setLearningRate(optimizer, lr);
+    const batch = sampleSignatureBatch(index, Number(args.persons), rng, recipe !== 'random-only');
+    const x = signatureTensor(train, batch.images, rng, recipe === 'pairs-strong-aug' ? SIGNATURE_AFFINE_STRONG : SIGNATURE_AFFINE);
+    const cost = optimizer.minimize(() => signatureBatchLoss(encoder, x, batch, distance, Number(args.margin)), true, vars)!;
+    const loss = (await cost.data())[0]!;
+    cost.dispose();
+    x.dispose();
+    if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step}: lower --lr`);
+    lossSum += loss;
+    lossCount++;
+    const checkpoint = checkpoints.includes(step);
+    if (step % 10 === 0 || checkpoint) {
+      const record: Record<string, unknown> = { step, loss: lossSum / lossCount, lr, tensors: tf.memory().numTensors - tensorsAtStart };
+      lossSum = 0;
+      lossCount = 0;
+      let line = `  step ${step}: loss ${(record.loss as number).toFixed(4)}`;
+      if (checkpoint && validation) {
+        const v = validationEer(encoder, metadata(recipe, training), validation);
+        record.valEer = v.eer;
+        record.valAuc = v.auc;
+        line += ` validation EER ${(100 * v.eer).toFixed(1)}% AUC ${v.auc.toFixed(3)}`;
       }
-      console.error(`step ${step}: loss ${(record.loss as number).toFixed(4)} validation EER ${(100 * s.eer).toFixed(1)}% AUC ${s.auc.toFixed(3)}${record.best ? ' (best, saved)' : ''} [${((Date.now() - started) / 1000).toFixed(0)} s]`);
+      log.append({ ...record, elapsed: (Date.now() - started) / 1000 } as never);
+      if (checkpoint) {
+        const dir = checkpoints.length === 1 ? outDir : join(outDir, `step-${step}`);
+        await saveAtomically(dir, encoder, metadata(recipe, { ...training, stoppedAt: step }), log.path);
+        line += ` (saved ${dir})`;
+      }
+      console.error(`${line} [${((Date.now() - started) / 1000).toFixed(0)} s]`);
     }
-    log.append({ ...record, elapsed: (Date.now() - started) / 1000 } as never);
   }
+  renameSync(log.path, join(outDir, 'training-log.jsonl'));
+  encoder.dispose();
+  optimizer.dispose();
 }
-copyFileSync(log.path, join(outDir, 'training-log.jsonl'));
 
-// Threshold: EER on the validation persons (never trained on), references K = 1..4 pooled.
-let scorer = await loadScorer(outDir);
-const calTrials = pooledTrials(scorer, validation, 4, 200);
-const cal = calibrateThreshold(
-  calTrials.filter((t) => t.kind === 'genuine').map((t) => t.similarity),
-  calTrials.filter((t) => t.kind === 'skilled').map((t) => t.similarity),
-  'eer',
-  `validation persons ${inner.testPersons.join(',')} (genuine vs skilled forgeries, 1-4 references pooled)`,
-);
-writeThreshold(outDir, cal.threshold);
-scorer = await loadScorer(outDir);
+/** The model appears complete or not at all (model.json last: 'model.json exists' means done). */
+async function saveAtomically(dir: string, encoder: tfl.LayersModel, meta: ModelMetadata, logPath: string): Promise<void> {
+  const tmpDir = `${dir}.partial`;
+  rmSync(tmpDir, { recursive: true, force: true });
+  await saveModel(tmpDir, encoder, meta);
+  copyFileSync(logPath, join(tmpDir, 'training-log.jsonl'));
+  mkdirSync(dir, { recursive: true });
+  const files = readdirSync(tmpDir).sort((a, b) => Number(a === 'model.json') - Number(b === 'model.json'));
+  for (const file of files) renameSync(join(tmpDir, file), join(dir, file));
+  rmSync(tmpDir, { recursive: true, force: true });
+}
 
-const emb = scorer.embedFlat(test.pixels, test.files.length);
-const results: Record<string, unknown>[] = [];
-for (const k of [1, 2, 3, 4, 5]) {
-  try {
-    const { trials: _t, ...r } = evaluateReferenceVerification(scorer, test, emb, { references: k, seed });
-    results.push(r);
-  } catch (err) {
-    results.push({ references: k, error: (err as Error).message });
+if (args.phase === 'cv') {
+  const folds = writerFolds(all.files, Number(args.folds), seed);
+  for (const recipe of args.recipes!.split(',').map(parseRecipe)) {
+    for (let f = 0; f < folds.length; f++) {
+      const dir = resolve(args.state!, recipe, `fold-${f}`);
+      if (existsSync(join(dir, `step-${lastStep}`, 'model.json'))) {
+        console.error(`${recipe} fold ${f}: done already (${dir})`);
+        continue;
+      }
+      const testPersons = folds[f]!;
+      const rest = subset(all, (file) => !testPersons.includes(file.claimed));
+      const inner = splitByPerson(rest, { testFraction: 0.2, seed: seed + 1 + f });
+      console.error(`${recipe} fold ${f}: test ${testPersons.join(',')}; validation ${inner.testPersons.join(',')}; train ${inner.trainPersons.length} persons`);
+      await trainEncoder(inner.train, inner.test, recipe, dir, {
+        protocol: `cross-validation fold ${f} of ${folds.length} over writers`,
+        fold: f, testPersons, validationPersons: inner.testPersons, trainPersons: inner.trainPersons,
+      });
+    }
   }
+} else if (args.phase === 'final') {
+  const recipe = parseRecipe(args.recipe!);
+  const outDir = resolve(args.out!);
+  const persons = [...new Set(all.files.map((f) => f.claimed))].sort();
+  console.error(`final ${recipe}: ${persons.length} persons, ${lastStep} steps (schedule over ${steps}) -> ${outDir}`);
+  await trainEncoder(all, null, recipe, outDir, {
+    protocol: `every writer of ${args.data} (recipe and steps chosen by cross-validation over writers, scripts/report-signatures.ts)`,
+    trainPersons: persons,
+  });
+} else {
+  throw new Error(`--phase must be cv or final, got '${args.phase}'`);
 }
-const summary = {
-  model: outDir, backend, data: args.data,
-  testPersons: outer.testPersons, validationPersons: inner.testPersons, trainPersons: inner.trainPersons,
-  threshold: cal.threshold, seconds: (Date.now() - started) / 1000,
-  results,
-};
-writeFileSync(join(outDir, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
-console.log(JSON.stringify(summary, null, 2));

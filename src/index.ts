@@ -113,7 +113,14 @@ export { evaluateOpenSet, calibrateOpenSetThreshold, type OpenSetOptions, type O
 export type { FaceEvaluation, FaceSplit } from './applications/faces/att.js';
 export type { ReferenceAggregate, ReferenceEvalOptions, ReferenceTrial } from './applications/signatures/reference_verification.js';
 export { FACES_PREPROCESS, splitAttFaces, evaluateFaces } from './applications/faces/att.js';
-export { evaluateReferenceVerification, referenceSimilarity, type ReferenceEvalResult } from './applications/signatures/reference_verification.js';
+export {
+  evaluateReferenceVerification, referenceSimilarity, SIGNATURE_DECISIONS, type ReferenceEvalResult, type SignatureDecision,
+} from './applications/signatures/reference_verification.js';
+export {
+  WriterDependentVerifier, REFERENCE_DECISIONS, type WriterClassifier, type WriterDependentOptions, type WriterDependentKernel, type LabelledEmbedding, type ReferenceDecision,
+} from './verification/writer_dependent.js';
+export { LogisticRegression, type LogisticRegressionOptions } from './verification/logistic_regression.js';
+export { normalizeInk, removeBackground, otsuThreshold, BlankImageError, type InkNormalization } from './data/ink_normalize.js';
 
 // tracking
 export { type Box, iou, centerError, fromOtb, toOtb } from './tracking/boxes.js';

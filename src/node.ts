@@ -46,7 +46,7 @@ export { renderReportHtml, writeReport, type ReportInput } from './report/html.j
 
 // applications and tracking data on disk
 export {
-  SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, type SignatureFile, type SignatureSet,
+  SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, writerFolds, type SignatureFile, type SignatureSet,
 } from './applications/signatures/layout.js';
 export { loadSequence, loadSequences, findSequenceFolders, sequenceFromSource } from './tracking/sequence.js';
 export { writeTrackingReport } from './tracking/report.js';

@@ -68,8 +68,9 @@ export function validateMetadata(value: unknown, source: string): ModelMetadata 
     const w = m.writerDependent as Record<string, unknown>;
     const t = w?.threshold as Record<string, unknown> | undefined;
     if (typeof w !== 'object' || w === null || (w.l2 !== undefined && !(typeof w.l2 === 'number' && w.l2 > 0)) ||
+        (w.kernel !== undefined && w.kernel !== 'linear' && w.kernel !== 'rbf') ||
         (t !== undefined && (typeof t !== 'object' || t === null || typeof t.value !== 'number' || !Number.isFinite(t.value) || typeof t.source !== 'string'))) {
-      fail(`'writerDependent' must be { threshold?: { value: number, source: string }, l2?: positive number }`);
+      fail(`'writerDependent' must be { threshold?: { value: number, source: string }, l2?: positive number, kernel?: 'linear' | 'rbf' }`);
     }
   }
   if (m.training !== undefined && (typeof m.training !== 'object' || m.training === null || Array.isArray(m.training))) {

@@ -67,7 +67,10 @@ export async function verifyAgainstClass(
     throw new HttpError(409, `the writer-dependent decision trains class '${className}' against other classes' examples, and no other class has any: enrol other classes, or ask for decision=distance`);
   }
   const wd = model.meta.writerDependent;
-  const verifier = new WriterDependentVerifier(negatives.map((embedding) => ({ writer: '(other classes)', embedding })), wd?.l2 !== undefined ? { l2: wd.l2 } : {});
+  const verifier = new WriterDependentVerifier(negatives.map((embedding) => ({ writer: '(other classes)', embedding })), {
+    ...(wd?.l2 !== undefined ? { l2: wd.l2 } : {}),
+    ...(wd?.kernel ? { kernel: wd.kernel } : {}),
+  });
   const score = verifier.fit(className, references).score(query);
   const threshold = wd?.threshold?.value ?? null;
   return { class: className, decision, score, same: threshold === null ? null : score >= threshold, threshold, references: references.length, negatives: negatives.length };

@@ -20,7 +20,16 @@ export interface LabelledEmbedding {
 export interface WriterDependentOptions {
   /** L2 penalty of the per-writer classifier (default 1e-2, chosen on validation writers). */
   l2?: number;
+  /**
+   * 'linear': logistic regression on the embeddings. 'rbf': on the empirical kernel map
+   * [exp(-gamma |x - t|^2) for every training sample t], gamma = 1 / median squared distance
+   * between the references and the negatives: a local decision, high only near the references
+   * (default 'linear').
+   */
+  kernel?: WriterDependentKernel;
 }
+
+export type WriterDependentKernel = 'linear' | 'rbf';
 
 /** The fitted classifier of one writer. */
 export interface WriterClassifier {
@@ -45,6 +54,7 @@ export interface WriterDependentSettings {
   /** Global threshold on the log-odds, calibrated on writers the classifier never trained on. */
   threshold?: StoredThreshold;
   l2?: number;
+  kernel?: WriterDependentKernel;
 }
 
 export class WriterDependentVerifier {
@@ -54,7 +64,8 @@ export class WriterDependentVerifier {
   /** @param negatives genuine signatures of many writers; the claimed writer's own are skipped at fit time. */
   constructor(negatives: readonly LabelledEmbedding[], opts: WriterDependentOptions = {}) {
     this.negatives = negatives;
-    this.options = { l2: opts.l2 ?? DEFAULT_WD_L2 };
+    this.options = { l2: opts.l2 ?? DEFAULT_WD_L2, kernel: opts.kernel ?? 'linear' };
+    if (this.options.kernel !== 'linear' && this.options.kernel !== 'rbf') throw new Error(`writer-dependent kernel must be linear or rbf, got '${String(this.options.kernel)}'`);
   }
 
   /** Writers that can serve as negatives. */
@@ -77,10 +88,26 @@ export class WriterDependentVerifier {
     for (const r of [...references, ...negatives]) {
       if (r.length !== dim) throw new Error(`writer '${writer}': embeddings of ${r.length} and ${dim} dimensions mixed`);
     }
-    const lr = LogisticRegression.fit([...references, ...negatives], [...references.map(() => 1 as const), ...negatives.map(() => 0 as const)], {
+    const samples = [...references, ...negatives];
+    const features: (x: Float32Array) => ArrayLike<number> = this.options.kernel === 'rbf' ? rbfMap(samples, references, negatives) : (x) => x;
+    const lr = LogisticRegression.fit(samples.map((x) => features(x)), [...references.map(() => 1 as const), ...negatives.map(() => 0 as const)], {
       l2: this.options.l2,
       classWeight: 'balanced',
     } satisfies LogisticRegressionOptions);
-    return { writer, references: references.length, negatives: negatives.length, score: (e) => lr.decision(e) };
+    return { writer, references: references.length, negatives: negatives.length, score: (e) => lr.decision(features(e)) };
   }
+}
+
+function squaredDistance(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i]! - b[i]!) ** 2;
+  return s;
+}
+
+/** x -> [exp(-gamma |x - t|^2) for t in centres], gamma from the median reference-negative distance. */
+function rbfMap(centres: readonly Float32Array[], references: readonly Float32Array[], negatives: readonly Float32Array[]): (x: Float32Array) => Float64Array {
+  const d2 = references.flatMap((r) => negatives.map((n) => squaredDistance(r, n))).sort((a, b) => a - b);
+  const median = d2[d2.length >> 1]!;
+  const gamma = median > 0 ? 1 / median : 1;
+  return (x) => Float64Array.from(centres, (c) => Math.exp(-gamma * squaredDistance(x, c)));
 }

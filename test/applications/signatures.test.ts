@@ -7,13 +7,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import jpeg from 'jpeg-js';
 import { selectBackend } from '../../src/backend/select.js';
-import { decodeImage } from '../../src/data/image.js';
+import { decodeImage, encodePng } from '../../src/data/image.js';
 import { openSource } from '../../src/data/source.js';
 import { Verifier } from '../../src/verification/verifier.js';
 import { SiameseScorer } from '../../src/inference/embedder.js';
 import { loadScorer } from '../../src/inference/load.js';
 import type { ModelMetadata } from '../../src/models/metadata.js';
-import { SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, signaturePersons } from '../../src/applications/signatures/layout.js';
+import { SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, signaturePersons, writerFolds, type SignatureSet } from '../../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification } from '../../src/applications/signatures/reference_verification.js';
 import { sampleSignatureBatch, signatureIndex } from '../../src/applications/signatures/train.js';
 import { Rng } from '../../src/util/random.js';
@@ -23,7 +23,18 @@ before(async () => {
   await selectBackend('cpu', { quiet: true });
 });
 
-const CFG = { height: 12, width: 24, channels: 1 as const, invert: true, cropToInk: true, keepAspect: true };
+const CFG = { height: 12, width: 24, channels: 1 as const, invert: true, ink: { threshold: 'otsu' as const, centre: 'mass' as const } };
+
+/** An "encoder" that flattens the pixels: enough to tell the generated persons apart. */
+function flattenScorer(set: SignatureSet): { scorer: SiameseScorer; emb: Float32Array[] } {
+  const encoder = tfl.sequential({ name: 'encoder', layers: [tfl.layers.inputLayer({ inputShape: [12, 24, 1] }), tfl.layers.flatten()] });
+  const meta: ModelMetadata = {
+    format: 'fewshot-model/1', method: 'contrastive', encoder: 'flatten', inputShape: [12, 24, 1], embeddingDim: 288,
+    preprocess: CFG, score: 'negative-distance', distance: 'euclidean', createdAt: new Date(0).toISOString(),
+  };
+  const scorer = SiameseScorer.fromModel(encoder, meta);
+  return { scorer, emb: scorer.embedFlat(set.pixels, set.files.length) };
+}
 
 test('signature names parse into writer, sample and claimed person', () => {
   assert.deepEqual(parseSignaturePath('dataset3/real/00101001.png'), { path: 'dataset3/real/00101001.png', writer: '001', sample: 1, claimed: '001', genuine: true });
@@ -76,15 +87,27 @@ test('writer-independent split: no claimed person on both sides, forgeries follo
   assert.throws(() => splitByPerson(set, { testPersons: ['099'] }), /not in the data: 099/);
 });
 
+test('writer folds: every person tested exactly once, seeded, sizes within one', async () => {
+  const set = await loadSignatures(writeFiles(tempDir(), signatureFiles(7, 2, 1)), CFG);
+  const folds = writerFolds(set.files, 3, 5);
+  assert.deepEqual(folds.flat().sort(), signaturePersons(set.files));
+  assert.deepEqual(folds.map((f) => f.length).sort(), [2, 2, 3]);
+  assert.deepEqual(writerFolds(set.files, 3, 5), folds);
+  assert.throws(() => writerFolds(set.files, 8, 5), /2\.\.7 folds/);
+});
+
+test('a blank page in the layout fails naming the file', async () => {
+  const files = signatureFiles(2, 2, 1);
+  const dir = writeFiles(tempDir(), files);
+  writeFileSync(join(dir, 'dataset3', 'real', '00103001.png'), encodePng({ width: 40, height: 20, channels: 1, data: new Uint8Array(800).fill(240) }));
+  await assert.rejects(loadSignatures(dir, CFG), /dataset3\/real\/00103001\.png: blank page/);
+  writeFileSync(join(dir, 'dataset3', 'real', '00103001.png'), Buffer.from('not an image'));
+  await assert.rejects(loadSignatures(dir, CFG), /dataset3\/real\/00103001\.png: not a PNG, JPEG or PGM image/);
+});
+
 test('reference verification: genuine accepted, skilled forgeries scored lower, 1..K references', async () => {
   const set = await loadSignatures(writeFiles(tempDir(), signatureFiles(5, 4, 3, 9)), CFG);
-  const encoder = tfl.sequential({ name: 'encoder', layers: [tfl.layers.inputLayer({ inputShape: [12, 24, 1] }), tfl.layers.flatten()] });
-  const meta: ModelMetadata = {
-    format: 'fewshot-model/1', method: 'contrastive', encoder: 'flatten', inputShape: [12, 24, 1], embeddingDim: 288,
-    preprocess: CFG, score: 'negative-distance', distance: 'euclidean', createdAt: new Date(0).toISOString(),
-  };
-  const scorer = SiameseScorer.fromModel(encoder, meta);
-  const emb = scorer.embedFlat(set.pixels, set.files.length);
+  const { scorer, emb } = flattenScorer(set);
   const start = tf.memory().numTensors;
   for (const k of [1, 3]) {
     const r = evaluateReferenceVerification(scorer, set, emb, { references: k, seed: 1 });
@@ -101,9 +124,44 @@ test('reference verification: genuine accepted, skilled forgeries scored lower, 
     }
   }
   assert.equal(tf.memory().numTensors, start, 'no tensor leak');
+  assert.throws(() => evaluateReferenceVerification(scorer, set, emb, { references: 5, seed: 1 }), /writer 001 has 4 genuine signature\(s\), fewer than the 5 references asked for \(so do 002, 003, 004, 005\)/);
+  // K = 4 of 4: no genuine signature left to question, forgeries still are.
   assert.throws(() => evaluateReferenceVerification(scorer, set, emb, { references: 4, seed: 1 }), /at least 5 genuine signatures/);
   const given = evaluateReferenceVerification(scorer, set, emb, { references: 2, seed: 1, threshold: 0 });
   assert.equal(given.frr, 1); // similarity = -distance < 0 for every non-identical pair
+});
+
+test('writer-dependent decision: per-writer classifiers separate genuine from skilled and random forgeries', async () => {
+  const files = signatureFiles(6, 4, 3, 9);
+  // Writer 006 has a single genuine signature: too few for 2 references.
+  delete files['dataset3/real/00602006.png'];
+  delete files['dataset3/real/00603006.png'];
+  delete files['dataset3/real/00604006.png'];
+  const set = await loadSignatures(writeFiles(tempDir(), files), CFG);
+  const { scorer, emb } = flattenScorer(set);
+  assert.throws(() => evaluateReferenceVerification(scorer, set, emb, { references: 2, seed: 1, decision: 'wd' }), /writer 006 has 1 genuine signature\(s\), fewer than the 2 references asked for: .*--skip-short-writers/);
+  const r = evaluateReferenceVerification(scorer, set, emb, { references: 2, seed: 1, decision: 'wd', skipShortWriters: true });
+  assert.equal(r.decision, 'wd');
+  assert.deepEqual(r.skippedPersons, ['006']);
+  assert.equal(r.persons, 5);
+  // The classifiers learn what tells a writer from the others; the generated forgeries copy most of
+  // it (6 of 32 cells flipped), so they are harder for wd than for the raw pixel distance.
+  assert.ok(r.auc > 0.8, `skilled AUC ${r.auc}`);
+  assert.ok(r.aucRandom > 0.95, `random AUC ${r.aucRandom}`);
+  assert.match(r.thresholdSource, /EER threshold of this evaluation/);
+  // Writer 006 (one genuine signature) still serves K = 1: its forgeries are questioned, not its genuine one.
+  const k1 = evaluateReferenceVerification(scorer, set, emb, { references: 1, seed: 1, decision: 'wd' });
+  assert.equal(k1.persons, 6);
+  assert.equal(k1.genuineTrials, 5 * 4);
+  assert.equal(k1.skilledTrials, 6 * 3);
+  // A stored writer-dependent threshold is used for the wd decision, the distance one for distance.
+  const withThresholds = SiameseScorer.fromModel(scorer.encoder, { ...scorer.meta, threshold: { value: -1e9, source: 'test distance' }, writerDependent: { threshold: { value: 1e9, source: 'test wd' } } });
+  const wd = evaluateReferenceVerification(withThresholds, set, emb, { references: 2, seed: 1, decision: 'wd', skipShortWriters: true });
+  assert.equal(wd.thresholdSource, 'model: test wd');
+  assert.equal(wd.frr, 1);
+  const dist = evaluateReferenceVerification(withThresholds, set, emb, { references: 2, seed: 1, skipShortWriters: true });
+  assert.equal(dist.thresholdSource, 'model: test distance');
+  assert.equal(dist.far, 1);
 });
 
 test('training batches pair anchors with positives, skilled forgeries and other persons', async () => {

@@ -79,3 +79,22 @@ test('writer-dependent verifier: each writer against the others, the questioned 
   // Deterministic: the same inputs give the same scores.
   assert.equal(wd.fit('001', refs).score(refs[0]!), c.score(refs[0]!));
 });
+
+test('rbf kernel: a writer surrounded by others is told apart locally, where a linear classifier cannot', () => {
+  const rng = new Rng(17);
+  // Other writers on a ring around the claimed writer's references.
+  const negatives: LabelledEmbedding[] = Array.from({ length: 40 }, (_, i) => {
+    const a = (2 * Math.PI * i) / 40;
+    return { writer: `w${i % 8}`, embedding: Float32Array.from([3 * Math.cos(a) + 0.1 * rng.normal(), 3 * Math.sin(a) + 0.1 * rng.normal()]) };
+  });
+  const refs = cloud(rng, [0, 0], 3, 0.3);
+  const inside = cloud(rng, [0, 0], 10, 0.3);
+  const outside = Array.from({ length: 10 }, (_, i) => Float32Array.from([3 * Math.cos(i + 0.5), 3 * Math.sin(i + 0.5)]));
+  const separation = (kernel: 'linear' | 'rbf') => {
+    const c = new WriterDependentVerifier(negatives, { kernel, l2: 0.01 }).fit('me', refs);
+    return Math.min(...inside.map((e) => c.score(e))) - Math.max(...outside.map((e) => c.score(e)));
+  };
+  assert.ok(separation('rbf') > 0, `rbf: ${separation('rbf')}`);
+  assert.ok(separation('linear') < 0, `linear: ${separation('linear')}`);
+  assert.throws(() => new WriterDependentVerifier(negatives, { kernel: 'poly' as 'rbf' }), /kernel must be linear or rbf, got 'poly'/);
+});

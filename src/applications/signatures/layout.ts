@@ -10,10 +10,12 @@ import { openSource, isJunkPath, type FileSource } from '../../data/source.js';
 import { Rng } from '../../util/random.js';
 
 /**
- * The signature model's own preprocessing: grayscale, ink made bright (inverted), cropped to the
- * ink's bounding box (large off-white scans are mostly paper), resized with the aspect ratio kept.
+ * The signature model's own preprocessing, as in the signature literature (Hafemann et al. 2017):
+ * grayscale, paper removed by Otsu's threshold, ink inverted (bright on 0), centred on the canvas
+ * by its centre of mass and scaled with the aspect ratio kept (src/data/ink_normalize.ts). A blank
+ * page is refused.
  */
-export const SIGNATURES_PREPROCESS: PreprocessConfig = { height: 48, width: 96, channels: 1, invert: true, cropToInk: true, keepAspect: true };
+export const SIGNATURES_PREPROCESS: PreprocessConfig = { height: 48, width: 96, channels: 1, invert: true, ink: { threshold: 'otsu', centre: 'mass' } };
 
 export interface SignatureFile {
   /** Path inside the source, as listed. */
@@ -103,8 +105,15 @@ export async function loadSignatures(
   const size = cfg.height * cfg.width * cfg.channels;
   const pixels = new Uint8Array(files.length * size);
   files.forEach((f, i) => {
-    const img = decodeImage(source.read(f.path), `${source.location}/${f.path}`);
-    pixels.set(preprocess(img, cfg), i * size);
+    const name = `${source.location}/${f.path}`;
+    const img = decodeImage(source.read(f.path), name);
+    let px: Uint8Array;
+    try {
+      px = preprocess(img, cfg);
+    } catch (err) {
+      throw new Error(`${name}: ${(err as Error).message}`, { cause: err });
+    }
+    pixels.set(px, i * size);
     onProgress?.(i + 1, files.length);
   });
   return { files, height: cfg.height, width: cfg.width, channels: cfg.channels, pixels, location: source.location };
@@ -139,6 +148,19 @@ export function splitByPerson(
   const train = persons.filter((p) => !testSet.has(p));
   if (train.length === 0) throw new Error('writer-independent split left no training person');
   return { train: subset(set, (f) => !testSet.has(f.claimed)), test: subset(set, (f) => testSet.has(f.claimed)), trainPersons: train, testPersons: test };
+}
+
+/**
+ * Cross-validation over writers: the claimed persons shuffled (seeded) into `folds` groups of
+ * near-equal size. Fold i tests on group i and trains on the others.
+ */
+export function writerFolds(files: readonly SignatureFile[], folds: number, seed: number): string[][] {
+  const persons = signaturePersons(files);
+  if (!(Number.isInteger(folds) && folds >= 2 && folds <= persons.length)) {
+    throw new Error(`cross-validation needs 2..${persons.length} folds (one person at least per fold), got ${folds}`);
+  }
+  const shuffled = new Rng(seed).shuffle([...persons]);
+  return Array.from({ length: folds }, (_, f) => shuffled.filter((_, i) => i % folds === f).sort());
 }
 
 export function subset(set: SignatureSet, keep: (f: SignatureFile) => boolean): SignatureSet {

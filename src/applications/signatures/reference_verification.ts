@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { SimilarityScorer } from '../../verification/verifier.js';
 import { summarize, statsAtThreshold, equalErrorRate, type LabelledScores } from '../../verification/metrics.js';
-import { REFERENCE_DECISIONS, WriterDependentVerifier, type LabelledEmbedding, type ReferenceDecision } from '../../verification/writer_dependent.js';
+import { REFERENCE_DECISIONS, WriterDependentVerifier, type LabelledEmbedding, type ReferenceDecision, type WriterDependentKernel } from '../../verification/writer_dependent.js';
 import { Rng } from '../../util/random.js';
 import type { SignatureSet } from './layout.js';
 
@@ -65,6 +65,8 @@ export interface ReferenceEvalOptions {
   negatives?: readonly LabelledEmbedding[];
   /** 'wd': L2 penalty of the per-writer classifier. */
   l2?: number;
+  /** 'wd': the classifier's kernel (linear or rbf). */
+  kernel?: WriterDependentKernel;
   /**
    * Writers with fewer than K genuine signatures are an error naming them (default); true leaves
    * them out (listed in skippedPersons).
@@ -138,7 +140,7 @@ export function evaluateReferenceVerification(
   const wd = decision === 'wd'
     ? new WriterDependentVerifier(
       [...usable.flatMap((p) => genuineOf.get(p)!.map((i) => ({ writer: p, embedding: embeddings[i]! }))), ...(opts.negatives ?? [])],
-      opts.l2 !== undefined ? { l2: opts.l2 } : {},
+      { ...(opts.l2 !== undefined ? { l2: opts.l2 } : {}), ...(opts.kernel ? { kernel: opts.kernel } : {}) },
     )
     : null;
   const trials: ReferenceTrial[] = [];

@@ -33,8 +33,11 @@ export function signatureIndex(set: SignatureSet): { persons: string[]; genuine:
   return { persons, genuine, forged };
 }
 
-/** One training batch over `personsPerBatch` persons that have at least 2 genuine signatures. */
-export function sampleSignatureBatch(index: ReturnType<typeof signatureIndex>, personsPerBatch: number, rng: Rng): SignatureBatch {
+/**
+ * One training batch over `personsPerBatch` persons that have at least 2 genuine signatures.
+ * `withForgeries: false` leaves the skilled forgeries out (random negatives only).
+ */
+export function sampleSignatureBatch(index: ReturnType<typeof signatureIndex>, personsPerBatch: number, rng: Rng, withForgeries = true): SignatureBatch {
   const eligible = index.persons.map((_, i) => i).filter((i) => index.genuine[i]!.length >= 2);
   if (eligible.length < 2) throw new Error('signature training needs at least 2 persons with 2 or more genuine signatures');
   const chosen = rng.sample(eligible, Math.min(personsPerBatch, eligible.length));
@@ -46,7 +49,7 @@ export function sampleSignatureBatch(index: ReturnType<typeof signatureIndex>, p
     anchors.push(a!);
     positives.push(b!);
     const f = index.forged[p]!;
-    if (f.length > 0) forgeries.push({ img: f[rng.int(f.length)]!, anchorPos: k });
+    if (withForgeries && f.length > 0) forgeries.push({ img: f[rng.int(f.length)]!, anchorPos: k });
   });
   const n = anchors.length;
   const images = Int32Array.from([...anchors, ...positives, ...forgeries.map((f) => f.img)]);
@@ -61,15 +64,17 @@ export function sampleSignatureBatch(index: ReturnType<typeof signatureIndex>, p
 
 /** Mild augmentation: scanned signatures vary in slant, size and position, not in topology. */
 export const SIGNATURE_AFFINE: Partial<AffineRange> = { rotationDeg: 5, shear: 0.15, scaleMin: 0.9, scaleMax: 1.1, translate: 0.04, probability: 0.5, fill: 0 };
+/** Koch-strength augmentation, every component on most images: against overfitting few writers. */
+export const SIGNATURE_AFFINE_STRONG: Partial<AffineRange> = { rotationDeg: 10, shear: 0.3, scaleMin: 0.8, scaleMax: 1.2, translate: 0.06, probability: 0.8, fill: 0 };
 
 /** Float batch [n, h, w, c] in [0, 1] of the given set images, optionally augmented. */
-export function signatureTensor(set: SignatureSet, idx: ArrayLike<number>, rng: Rng | null): tf.Tensor4D {
+export function signatureTensor(set: SignatureSet, idx: ArrayLike<number>, rng: Rng | null, affine: Partial<AffineRange> = SIGNATURE_AFFINE): tf.Tensor4D {
   const { height: h, width: w, channels: c } = set;
   const size = h * w * c;
   const out = new Float32Array(idx.length * size);
   for (let k = 0; k < idx.length; k++) {
     let px = set.pixels.subarray(idx[k]! * size, (idx[k]! + 1) * size);
-    if (rng) px = randomAffine(px, h, w, c, rng, SIGNATURE_AFFINE);
+    if (rng) px = randomAffine(px, h, w, c, rng, affine);
     for (let i = 0; i < size; i++) out[k * size + i] = px[i]! / 255;
   }
   return tf.tensor4d(out, [idx.length, h, w, c]);

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadScorer } from '../../inference/load.js';
 import { loadSignatures } from '../../applications/signatures/layout.js';
 import { SIGNATURE_DECISIONS, evaluateReferenceVerification, type SignatureDecision } from '../../applications/signatures/reference_verification.js';
+import type { WriterDependentKernel } from '../../verification/writer_dependent.js';
 import { scoreKindOf, similarityToScore, type ScoreKind } from '../../verification/score_kind.js';
 import { calibrateThreshold, parseCalibrationTarget, writeThreshold, writeWriterDependentSettings, type CalibrationTarget } from '../../verification/calibration.js';
 import { addBackendOption, parseInteger, parseNumber, pct, printJson, resolveModelDir, useBackend } from '../options.js';
@@ -22,6 +23,7 @@ interface EvalSignaturesOptions {
   decision: SignatureDecision;
   negatives?: string;
   l2?: number;
+  kernel?: WriterDependentKernel;
   skipShortWriters?: boolean;
   model?: string;
   seed: number;
@@ -42,6 +44,7 @@ export function register(program: Command): void {
     .option('--decision <how>', "'wd': a classifier per claimed writer (references vs other writers' genuine signatures); 'distance': mean distance to the references", parseDecision, 'wd' as SignatureDecision)
     .option('--negatives <path|url>', "with --decision wd: genuine signatures of further writers (same layout) to train against, besides the other writers in --data")
     .option('--l2 <penalty>', "with --decision wd: L2 penalty of the per-writer classifier (default: the model's)", parseNumber())
+    .option('--kernel <linear|rbf>', "with --decision wd: the per-writer classifier's kernel (default: the model's)", parseKernel)
     .option('--skip-short-writers', 'leave out writers with fewer genuine signatures than --references (default: an error naming them)')
     .option('--model <dir>', 'model directory (default: the shipped models/signatures)')
     .option('--seed <s>', 'reference sampling seed', parseInteger(0), 0)
@@ -72,6 +75,7 @@ export function register(program: Command): void {
       negatives = idx.map((i) => ({ writer: `negatives:${extra.files[i]!.claimed}`, embedding: emb[i]! }));
     }
     const l2 = opts.l2 ?? scorer.meta.writerDependent?.l2;
+    const wdKernel = opts.kernel ?? scorer.meta.writerDependent?.kernel;
     const r = evaluateReferenceVerification(scorer, set, embeddings, {
       references: opts.references,
       seed: opts.seed,
@@ -80,13 +84,14 @@ export function register(program: Command): void {
       skipShortWriters: Boolean(opts.skipShortWriters),
       ...(negatives ? { negatives } : {}),
       ...(l2 !== undefined ? { l2 } : {}),
+      ...(wdKernel ? { kernel: wdKernel } : {}),
       ...(opts.threshold !== undefined ? { threshold: kind === 'log-odds' ? opts.threshold : similarityToScore(opts.threshold, kind) } : {}),
     });
     let calibrated = null;
     if (opts.writeThreshold) {
       const sims = (kind: string) => r.trials.filter((t) => t.kind === kind).map((t) => t.similarity);
       const cal = calibrateThreshold(sims('genuine'), sims('skilled'), opts.target, `${opts.data} (${r.references} references, ${r.decision} decision, genuine vs skilled forgeries)`);
-      if (wd) writeWriterDependentSettings(modelDir, { threshold: cal.threshold, ...(l2 !== undefined ? { l2 } : {}) });
+      if (wd) writeWriterDependentSettings(modelDir, { threshold: cal.threshold, ...(l2 !== undefined ? { l2 } : {}), ...(wdKernel ? { kernel: wdKernel } : {}) });
       else writeThreshold(modelDir, cal.threshold);
       calibrated = { threshold: toUser(cal.threshold.value), source: cal.threshold.source, far: cal.far, frr: cal.frr };
     }
@@ -111,4 +116,9 @@ export function register(program: Command): void {
 function parseDecision(text: string): SignatureDecision {
   if (!(SIGNATURE_DECISIONS as readonly string[]).includes(text)) throw new Error(`--decision must be ${SIGNATURE_DECISIONS.join(' or ')}, got '${text}'`);
   return text as SignatureDecision;
+}
+
+function parseKernel(text: string): WriterDependentKernel {
+  if (text !== 'linear' && text !== 'rbf') throw new Error(`--kernel must be linear or rbf, got '${text}'`);
+  return text;
 }

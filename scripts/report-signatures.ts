@@ -1,0 +1,234 @@
+/**
+ * Chooses the signature training recipe by cross-validation over writers and reports it:
+ *   nice -n 19 npx tsx scripts/report-signatures.ts [--state DIR] [--write-thresholds models/signatures]
+ *
+ * Reads the fold models of scripts/train-signatures.ts --phase cv (<state>/<recipe>/fold-<i>/step-<n>).
+ * 1. Selection, on each fold's 4 validation persons only (never its 10 test persons): for every
+ *    recipe, checkpoint, decision and writer-dependent classifier (kernel, penalty), the
+ *    genuine-vs-skilled EER with K = 1..4 references pooled, averaged over the folds. The recipe
+ *    and checkpoint with the lowest EER (of either decision) win; then the best classifier there.
+ * 2. Thresholds: per fold and decision, the EER threshold on its validation persons (K pooled).
+ * 3. Test: each fold's 10 test persons, K = 1..4, both decisions: AUC, EER, FAR (skilled) and FRR
+ *    at the fold's threshold, random-forgery FAR; per fold and over the folds.
+ * Writes <out>/cv-results.json. With --write-thresholds DIR, stores the mean of the folds'
+ * thresholds (distance and writer-dependent) and the chosen penalty in DIR/fewshot.json: the
+ * shipped model is trained on every writer, so no writer is left to calibrate it on.
+ */
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { selectBackend } from '../src/backend/select.js';
+import type { SiameseScorer } from '../src/inference/embedder.js';
+import { loadScorer } from '../src/inference/load.js';
+import { SIGNATURES_PREPROCESS, loadSignatures, subset, writerFolds, type SignatureSet } from '../src/applications/signatures/layout.js';
+import { evaluateReferenceVerification, type ReferenceEvalOptions, type ReferenceTrial, type SignatureDecision } from '../src/applications/signatures/reference_verification.js';
+import { calibrateThreshold, writeThreshold, writeWriterDependentSettings } from '../src/verification/calibration.js';
+import { summarize } from '../src/verification/metrics.js';
+import type { LabelledEmbedding, WriterDependentKernel } from '../src/verification/writer_dependent.js';
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string', default: resolve('..', 'shared', 'data', 'signatures', 'handwritten_signatures.zip') },
+    state: { type: 'string', default: join(tmpdir(), 'fewshot-signatures-cv') },
+    out: { type: 'string', default: 'models/signatures' },
+    folds: { type: 'string', default: '3' },
+    seed: { type: 'string', default: '1' },
+    wd: { type: 'string', default: 'linear:0.1,linear:1,linear:10,rbf:1,rbf:10' },
+    steps: { type: 'string' },
+    'write-thresholds': { type: 'string' },
+    backend: { type: 'string', default: 'auto' },
+  },
+});
+const seed = Number(args.seed);
+const backend = await selectBackend(args.backend as 'auto');
+const all = await loadSignatures(args.data!, SIGNATURES_PREPROCESS);
+const folds = writerFolds(all.files, Number(args.folds), seed);
+const wdGrid = args.wd!.split(',').map((c) => {
+  const [kernel, l2] = c.split(':');
+  if ((kernel !== 'linear' && kernel !== 'rbf') || !(Number(l2) > 0)) throw new Error(`--wd: expected kernel:l2 pairs such as linear:1,rbf:10, got '${c}'`);
+  return { kernel: kernel as WriterDependentKernel, l2: Number(l2) };
+});
+const stepFilter = args.steps ? args.steps.split(',').map(Number) : null;
+const KS = [1, 2, 3, 4];
+
+interface WdConfig { kernel: WriterDependentKernel; l2: number }
+
+interface FoldModel {
+  fold: number;
+  dir: string;
+  scorer: SiameseScorer;
+  embeddings: Float32Array[];
+  testPersons: string[];
+  validationPersons: string[];
+  trainPersons: string[];
+}
+
+/** Genuine signatures of `persons`, embedded: the writer-dependent negatives. */
+function genuineOf(m: FoldModel, persons: readonly string[]): LabelledEmbedding[] {
+  return all.files.flatMap((f, i) => (f.genuine && persons.includes(f.claimed) ? [{ writer: f.claimed, embedding: m.embeddings[i]! }] : []));
+}
+
+function part(m: FoldModel, persons: readonly string[]): { set: SignatureSet; emb: Float32Array[] } {
+  const idx = all.files.map((f, i) => (persons.includes(f.claimed) ? i : -1)).filter((i) => i >= 0);
+  return { set: subset(all, (f) => persons.includes(f.claimed)), emb: idx.map((i) => m.embeddings[i]!) };
+}
+
+async function loadFold(dir: string, fold: number): Promise<FoldModel> {
+  const scorer = await loadScorer(dir);
+  const t = scorer.meta.training as { testPersons: string[]; validationPersons: string[]; trainPersons: string[] };
+  if (t.testPersons.join() !== folds[fold]!.join()) throw new Error(`${dir}: trained for test persons ${t.testPersons.join()}, but fold ${fold} is ${folds[fold]!.join()} (different --seed or --folds?)`);
+  return { fold, dir, scorer, embeddings: scorer.embedFlat(all.pixels, all.files.length), ...t };
+}
+
+/** Validation persons' trials, K = 1..4 pooled, for one decision. */
+function validationTrials(m: FoldModel, decision: SignatureDecision, wd: WdConfig): ReferenceTrial[] {
+  const { set, emb } = part(m, m.validationPersons);
+  const out: ReferenceTrial[] = [];
+  for (const k of KS) {
+    out.push(...evaluateReferenceVerification(m.scorer, set, emb, {
+      references: k, seed: 100 + k, decision, ...wd, skipShortWriters: true, randomPerPerson: 0, threshold: 0,
+      negatives: genuineOf(m, m.trainPersons),
+    }).trials);
+  }
+  return out;
+}
+
+const scores = (trials: readonly ReferenceTrial[], kind: ReferenceTrial['kind']) => trials.filter((t) => t.kind === kind).map((t) => t.similarity);
+const eerOf = (trials: readonly ReferenceTrial[]) => summarize({ genuine: scores(trials, 'genuine'), impostor: scores(trials, 'skilled'), direction: 'higher-is-same' }).eer;
+const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+const sd = (v: readonly number[]) => Math.sqrt(mean(v.map((x) => (x - mean(v)) ** 2)));
+
+// --- 1. selection on the validation persons ------------------------------------------------------
+interface Candidate { recipe: string; step: number; decision: SignatureDecision; wd: WdConfig | null; valEer: number; foldValEer: number[] }
+const candidates: Candidate[] = [];
+const recipes = readdirSync(args.state!).filter((r) => existsSync(join(args.state!, r, 'fold-0'))).sort();
+for (const recipe of recipes) {
+  const steps = readdirSync(join(args.state!, recipe, 'fold-0')).filter((d) => /^step-\d+$/.test(d)).map((d) => Number(d.slice(5)))
+    .filter((st) => !stepFilter || stepFilter.includes(st)).sort((a, b) => a - b);
+  for (const step of steps) {
+    const dirs = folds.map((_, f) => join(args.state!, recipe, `fold-${f}`, `step-${step}`));
+    if (!dirs.every((d) => existsSync(join(d, 'model.json')))) {
+      console.error(`${recipe} step ${step}: not every fold is trained, left out`);
+      continue;
+    }
+    const models = await Promise.all(dirs.map((d, f) => loadFold(d, f)));
+    const push = (decision: SignatureDecision, wd: WdConfig | null) => {
+      const foldValEer = models.map((m) => eerOf(validationTrials(m, decision, wd ?? wdGrid[0]!)));
+      candidates.push({ recipe, step, decision, wd, valEer: mean(foldValEer), foldValEer });
+    };
+    push('distance', null);
+    for (const wd of wdGrid) push('wd', wd);
+    const row = candidates.filter((c) => c.recipe === recipe && c.step === step);
+    console.error(`${recipe} step ${step}: validation EER ${row.map((c) => `${c.decision}${c.wd ? ` ${c.wd.kernel}:${c.wd.l2}` : ''} ${(100 * c.valEer).toFixed(1)}%`).join(', ')}`);
+  }
+}
+if (candidates.length === 0) throw new Error(`${args.state}: no trained folds (run scripts/train-signatures.ts --phase cv first)`);
+const byEer = (a: Candidate, b: Candidate) => a.valEer - b.valEer || a.step - b.step;
+const best = [...candidates].sort(byEer)[0]!;
+const bestWdAt = (recipe: string, step: number) => candidates.filter((c) => c.recipe === recipe && c.step === step && c.decision === 'wd').sort(byEer)[0]!;
+const chosenWd = bestWdAt(best.recipe, best.step);
+const chosen = { recipe: best.recipe, step: best.step, decision: best.decision, wd: chosenWd.wd!, valEer: best.valEer };
+console.error(`chosen on the validation persons: recipe ${chosen.recipe}, ${chosen.step} steps (best decision ${chosen.decision}, validation EER ${(100 * chosen.valEer).toFixed(1)}%), writer-dependent ${chosen.wd.kernel} l2 ${chosen.wd.l2} (validation EER ${(100 * chosenWd.valEer).toFixed(1)}%)`);
+
+// --- 2 and 3. thresholds on validation persons, numbers on test persons ---------------------------
+interface TestRow { fold: number; decision: SignatureDecision; references: number; auc: number; eer: number; far: number; frr: number; farRandom: number; threshold: number; genuineTrials: number; skilledTrials: number; randomTrials: number; genuineRejected: number; skilledAccepted: number; randomAccepted: number }
+
+async function testRecipe(recipe: string, step: number, wd: WdConfig): Promise<{ rows: TestRow[]; thresholds: Record<SignatureDecision, number[]> }> {
+  const rows: TestRow[] = [];
+  const thresholds: Record<SignatureDecision, number[]> = { distance: [], wd: [] };
+  for (let f = 0; f < folds.length; f++) {
+    const m = await loadFold(join(args.state!, recipe, `fold-${f}`, `step-${step}`), f);
+    const { set, emb } = part(m, m.testPersons);
+    for (const decision of ['distance', 'wd'] as const) {
+      const val = validationTrials(m, decision, wd);
+      const threshold = calibrateThreshold(scores(val, 'genuine'), scores(val, 'skilled'), 'eer', 'validation').threshold.value;
+      thresholds[decision].push(threshold);
+      for (const k of KS) {
+        const opts: ReferenceEvalOptions = {
+          references: k, seed: k, decision, ...wd, threshold, skipShortWriters: true,
+          negatives: genuineOf(m, [...m.trainPersons, ...m.validationPersons]),
+        };
+        const r = evaluateReferenceVerification(m.scorer, set, emb, opts);
+        rows.push({
+          fold: f, decision, references: k, auc: r.auc, eer: r.eer, far: r.far, frr: r.frr, farRandom: r.farRandom, threshold,
+          genuineTrials: r.genuineTrials, skilledTrials: r.skilledTrials, randomTrials: r.randomTrials,
+          genuineRejected: Math.round(r.frr * r.genuineTrials), skilledAccepted: Math.round(r.far * r.skilledTrials), randomAccepted: Math.round(r.farRandom * r.randomTrials),
+        });
+      }
+    }
+  }
+  return { rows, thresholds };
+}
+
+function pooled(rows: readonly TestRow[]) {
+  const out = [];
+  for (const decision of ['distance', 'wd'] as const) {
+    for (const k of KS) {
+      const r = rows.filter((x) => x.decision === decision && x.references === k);
+      const sum = (f: (x: TestRow) => number) => r.reduce((a, x) => a + f(x), 0);
+      out.push({
+        decision, references: k,
+        auc: mean(r.map((x) => x.auc)), aucSd: sd(r.map((x) => x.auc)),
+        eer: mean(r.map((x) => x.eer)), eerSd: sd(r.map((x) => x.eer)),
+        far: sum((x) => x.skilledAccepted) / sum((x) => x.skilledTrials),
+        frr: sum((x) => x.genuineRejected) / sum((x) => x.genuineTrials),
+        farRandom: sum((x) => x.randomAccepted) / sum((x) => x.randomTrials),
+        genuineTrials: sum((x) => x.genuineTrials), skilledTrials: sum((x) => x.skilledTrials), randomTrials: sum((x) => x.randomTrials),
+      });
+    }
+  }
+  return out;
+}
+
+const main = await testRecipe(chosen.recipe, chosen.step, chosen.wd);
+const summary = pooled(main.rows);
+// The other recipes at their own best validation settings, K = 4, for comparison.
+const others = [];
+for (const recipe of recipes.filter((r) => r !== chosen.recipe)) {
+  const top = candidates.filter((c) => c.recipe === recipe).sort(byEer)[0];
+  if (!top) continue;
+  const wd = bestWdAt(recipe, top.step).wd!;
+  const t = await testRecipe(recipe, top.step, wd);
+  others.push({ recipe, step: top.step, decision: top.decision, wd, valEer: top.valEer, test: pooled(t.rows) });
+}
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+console.log(`| decision | K | AUC (mean ± sd over folds) | EER (mean ± sd) | FAR skilled | FRR | FAR random |`);
+console.log('|---|---|---|---|---|---|---|');
+for (const s of summary) console.log(`| ${s.decision} | ${s.references} | ${s.auc.toFixed(3)} ± ${s.aucSd.toFixed(3)} | ${pct(s.eer)} ± ${pct(s.eerSd)} | ${pct(s.far)} | ${pct(s.frr)} | ${pct(s.farRandom)} |`);
+console.log(`\nper fold (EER, decision wd / distance):`);
+for (let f = 0; f < folds.length; f++) {
+  const r = (d: SignatureDecision) => KS.map((k) => pct(main.rows.find((x) => x.fold === f && x.decision === d && x.references === k)!.eer)).join(' ');
+  console.log(`fold ${f} (${folds[f]!.join(',')}): wd K=1..4 ${r('wd')} | distance ${r('distance')}`);
+}
+for (const o of others) {
+  const k4 = (d: SignatureDecision) => o.test.find((x) => x.decision === d && x.references === 4)!;
+  console.log(`${o.recipe} (${o.step} steps, wd ${o.wd.kernel}:${o.wd.l2}, best validation EER ${pct(o.valEer)} with ${o.decision}): K=4 test EER wd ${pct(k4('wd').eer)}, distance ${pct(k4('distance').eer)}`);
+}
+
+const thresholds = {
+  distance: { value: mean(main.thresholds.distance), folds: main.thresholds.distance },
+  wd: { value: mean(main.thresholds.wd), folds: main.thresholds.wd },
+};
+const result = {
+  data: args.data, backend, state: resolve(args.state!), folds, seed,
+  protocol: 'cross-validation over writers: per fold 10 test persons never trained on; 16 train and 4 validation persons; recipe, checkpoint, penalty and thresholds chosen on the validation persons only',
+  chosen,
+  selection: candidates,
+  thresholds,
+  test: summary,
+  perFold: main.rows,
+  otherRecipes: others,
+  createdAt: new Date().toISOString(),
+};
+writeFileSync(join(args.out!, 'cv-results.json'), JSON.stringify(result, null, 2) + '\n');
+console.error(`wrote ${join(args.out!, 'cv-results.json')}`);
+
+if (args['write-thresholds']) {
+  const dir = args['write-thresholds'];
+  const src = (d: SignatureDecision) =>
+    `mean of the ${folds.length} cross-validation folds' EER thresholds on their validation persons (genuine vs skilled forgeries, 1-4 references pooled; folds: ${thresholds[d].folds.map((v) => v.toFixed(3)).join(', ')})`;
+  writeThreshold(dir, { value: thresholds.distance.value, source: src('distance') });
+  writeWriterDependentSettings(dir, { threshold: { value: thresholds.wd.value, source: src('wd') }, ...chosen.wd });
+  console.error(`thresholds written to ${dir}/fewshot.json: distance ${thresholds.distance.value.toFixed(4)}, wd ${thresholds.wd.value.toFixed(4)} (${chosen.wd.kernel}, l2 ${chosen.wd.l2})`);
+}
