@@ -233,7 +233,7 @@ async function startServer(home: string, port: number, extra: string[] = []): Pr
   child.stdout!.on('data', (b) => output.push(String(b)));
   child.stderr!.on('data', (b) => output.push(String(b)));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + 900_000; // a 1M gallery loads slowly on a busy machine
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}): ${output.join('')}`);
     try {
@@ -244,7 +244,7 @@ async function startServer(home: string, port: number, extra: string[] = []): Pr
     await new Promise((r) => setTimeout(r, 250));
   }
   child.kill('SIGKILL');
-  throw new Error(`server did not become healthy in 180 s: ${output.join('')}`);
+  throw new Error(`server did not become healthy in 900 s: ${output.join('')}`);
 }
 
 async function stopServer(s: Server, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

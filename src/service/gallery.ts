@@ -234,10 +234,11 @@ export class Gallery {
   }
 
   /** Starts (or queues) a background HNSW rebuild from the store; searches keep working meanwhile. */
-  private startRebuild(why: string): Promise<void> {
+  private startRebuild(why: string, force = false): Promise<void> {
     const t0 = Date.now();
-    const p = this.index.rebuild(() => this.pages(), this.hnswFile).then(
-      () => {
+    const p = this.index.rebuild(() => this.pages(), this.hnswFile, { force }).then(
+      (swapped) => {
+        if (!swapped) return;
         this.log(`gallery: HNSW index built over ${this.size} embeddings in ${((Date.now() - t0) / 1000).toFixed(1)} s (${why})`);
         this.writeState();
         this.markDirty(); // changes folded in after the build are not in the file yet
@@ -367,7 +368,7 @@ export class Gallery {
       }
     } catch (e) {
       this.log(`gallery: the search index missed a committed change (${(e as Error).message}); rebuilding it`);
-      if (!this.store.shared) void this.startRebuild('repair after an error');
+      if (!this.store.shared) void this.startRebuild('repair after an error', true);
     }
   }
 
@@ -455,7 +456,7 @@ export class Gallery {
       for (const r of rows) this.apply({ seq: 0, kind: 'add', ...r });
     } catch (e) {
       this.log(`gallery: the search index missed a bulk addition (${(e as Error).message}); rebuilding it`);
-      void this.startRebuild('repair after an error');
+      void this.startRebuild('repair after an error', true);
     }
   }
 

@@ -26,10 +26,12 @@ export class LiveIndex {
   private tombstones = new Set<number>();
   /** Bumped by reset(): background work started before it must not swap its result in. */
   private generation = 0;
-  private work: Promise<void> = Promise.resolve();
+  private work: Promise<unknown> = Promise.resolve();
   /** Jobs queued or running; the base stays frozen until none is left. */
   private pending = 0;
-  private queuedRebuild: Promise<void> | null = null;
+  private queuedRebuild: Promise<boolean> | null = null;
+  /** Ids the latest rebuild put in the base (the overlay may hold them too until folded). */
+  private lastBuilt: Set<number> | null = null;
   private readonly cancelled = new AbortController();
 
   constructor(readonly dim: number, readonly metric: Metric, private readonly hnswOptions: HnswOptions = {}, base?: VectorIndex) {
@@ -49,6 +51,7 @@ export class LiveIndex {
   reset(base: VectorIndex = new ExactIndex(this.dim, this.metric)): void {
     this.generation++;
     this.base = base;
+    this.lastBuilt = null;
     if (this.overlay) this.overlay = new ExactIndex(this.dim, this.metric);
     this.tombstones.clear();
   }
@@ -84,27 +87,29 @@ export class LiveIndex {
    * Runs `job` after any earlier one. The base is frozen from now until the queue is empty: changes
    * meanwhile go to the overlay and tombstones, and are folded into the base after each job.
    */
-  private schedule(job: (generation: number) => Promise<{ index: VectorIndex; built: Set<number> } | null>): Promise<void> {
+  private schedule(job: (generation: number) => Promise<{ index: VectorIndex; built: Set<number> } | null>): Promise<boolean> {
     if (!this.overlay) {
       this.overlay = new ExactIndex(this.dim, this.metric);
       this.tombstones = new Set();
     }
     this.pending++;
-    const run = async () => {
+    const run = async (): Promise<boolean> => {
       const generation = this.generation;
-      let built: Set<number> | undefined;
       try {
         const fresh = await job(generation);
-        if (fresh && generation === this.generation) {
-          this.base = fresh.index;
-          built = fresh.built;
-        }
+        if (!fresh || generation !== this.generation) return false;
+        this.base = fresh.index;
+        this.lastBuilt = fresh.built;
+        return true;
       } finally {
         // A queued rebuild will read every committed row anyway: folding now would be wasted work
         // (the overlay stays searchable until then, and the tombstones are kept).
-        if (!this.queuedRebuild) await this.fold(built);
+        if (!this.queuedRebuild) await this.fold();
         this.pending--;
-        if (this.pending === 0 && this.overlay && this.overlay.size === 0 && this.tombstones.size === 0) this.overlay = null;
+        if (this.pending === 0 && this.overlay && this.overlay.size === 0 && this.tombstones.size === 0) {
+          this.overlay = null;
+          this.lastBuilt = null;
+        }
       }
     };
     const p = this.work.then(run);
@@ -117,13 +122,14 @@ export class LiveIndex {
    * tens of thousands of HNSW insertions never hold the event loop for more than a few
    * milliseconds. Searches stay exact meanwhile (base + rest of the overlay - tombstones).
    */
-  private async fold(alreadyIn?: Set<number>): Promise<void> {
+  private async fold(): Promise<void> {
     // Re-read this.overlay each turn: reset() may have replaced it (and the base) meanwhile.
     while (this.overlay && this.overlay.size > 0) {
       const overlay = this.overlay;
       const { ids, data } = overlay.export(FOLD_BATCH);
       ids.forEach((id, i) => {
-        if (!alreadyIn?.has(id) && !this.tombstones.has(id)) this.base.add(id, data.subarray(i * this.dim, (i + 1) * this.dim));
+        // Rows the last rebuild read from the store are in the base already.
+        if (!this.lastBuilt?.has(id) && !this.tombstones.has(id)) this.base.add(id, data.subarray(i * this.dim, (i + 1) * this.dim));
         overlay.remove(id);
       });
       if (overlay.size > 0) await new Promise((r) => setImmediate(r));
@@ -134,7 +140,7 @@ export class LiveIndex {
 
   /** Takes many additions into the overlay and folds them into the base in the background. */
   absorb(): Promise<void> {
-    return this.schedule(async () => null);
+    return this.schedule(async () => null).then(() => {});
   }
 
   /** Writes the HNSW base to `file` durably, off the event loop (no-op for an exact base). */
@@ -143,7 +149,7 @@ export class LiveIndex {
     return this.schedule(async () => {
       if (this.base instanceof HnswIndex) await this.base.write(file);
       return null;
-    });
+    }).then(() => {});
   }
 
   /**
@@ -151,11 +157,14 @@ export class LiveIndex {
    * nothing committed is missed) in a worker thread, loads it on the thread pool and swaps it in.
    * `file`: where the graph is kept (else a temporary file that is removed).
    */
-  rebuild(rows: RowSource, file?: string): Promise<void> {
+  /** Resolves true when a new graph was swapped in (false: skipped, superseded or cancelled). */
+  rebuild(rows: RowSource, file?: string, opts: { force?: boolean } = {}): Promise<boolean> {
     // A rebuild not yet started will read everything committed until it starts: one is enough.
     if (this.queuedRebuild) return this.queuedRebuild;
     const p = this.schedule(async (generation) => {
         this.queuedRebuild = null;
+        // Queued behind a build that already produced a graph: the fold adds what came since.
+        if (!opts.force && this.base.kind === 'hnsw') return null;
         let ids = new Float64Array(1024);
         let data = new Float32Array(1024 * this.dim);
         let n = 0;

@@ -257,3 +257,25 @@ test('a large import into an HNSW gallery is searchable at once and folded in wi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('bulk loads while the first graph is built: one build, the rest folded in, nothing lost', async () => {
+  const dir = tempDir();
+  try {
+    const rng = new Rng(9);
+    const logs: string[] = [];
+    const g = await Gallery.openFolder({ dir, modelId: 'm', dim: DIM, metric: 'l2', annThreshold: 300, log: (l) => logs.push(l) });
+    const batches = [];
+    for (let b = 0; b < 3; b++) {
+      const items = Array.from({ length: 1500 }, (_, i) => ({ className: `b${b}c${i % 50}`, example: example(vector(rng), i) }));
+      batches.push({ items, ids: await g.enrolBatch(items) });
+    }
+    await g.settled();
+    assert.equal(g.searchKind, 'hnsw');
+    assert.equal(g.size, 4500);
+    assert.equal(logs.filter((l) => /HNSW index built/.test(l)).length, 1, logs.join('\n'));
+    for (const { items, ids } of batches) for (let i = 0; i < items.length; i += 97) assert.equal(g.nearest(items[i]!.example.embedding, 1)[0]!.id, ids[i]);
+    await g.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

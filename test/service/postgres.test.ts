@@ -98,6 +98,7 @@ test('two replicas: enrol on A is predicted on B within 1 s; delete on B, A stop
     const { id } = await r.json();
     const ms = await within(1000, 'B predicts what A enrolled', async () => (await predict(b, 'circle', 1)).predictions[0]?.class === 'circle');
     assert.ok(ms < 1000, `${ms} ms`);
+    console.log(`# replica B predicted A's enrolment after ${ms.toFixed(0)} ms`);
     assert.deepEqual((await b.gallery.example(id))?.class, 'circle');
     assert.deepEqual(b.gallery.classes(), [
       { name: 'bars', examples: 1 },
@@ -106,7 +107,8 @@ test('two replicas: enrol on A is predicted on B within 1 s; delete on B, A stop
     ]);
 
     assert.equal((await fetch(`${b.url}/api/classes/circle`, { method: 'DELETE' })).status, 200);
-    await within(1000, 'A stops returning the class B deleted', async () => !(await predict(a, 'circle', 1)).predictions.some((p) => p.class === 'circle'));
+    const gone = await within(1000, 'A stops returning the class B deleted', async () => !(await predict(a, 'circle', 1)).predictions.some((p) => p.class === 'circle'));
+    console.log(`# replica A stopped returning the class B deleted after ${gone.toFixed(0)} ms`);
     assert.deepEqual(a.gallery.classes().map((c) => c.name), ['bars', 'zigzag']);
     assert.equal((await fetch(`${a.url}/api/classes/circle`)).status, 404);
   } finally {
