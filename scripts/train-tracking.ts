@@ -102,8 +102,9 @@ function parseCandidate(label: string): Candidate {
 }
 
 const DEFAULT_CANDIDATES: Record<string, string[]> = {
-  pretrained: ['centernet-s4:8:both', 'centernet-s4:8:stills', 'centernet-s4x:8:both', 'centernet-s4:12:both'],
-  small: ['small:video', 'small:stills', 'small:both'],
+  // The first one is what a run without --experiments ships (the cross-validation winners).
+  pretrained: ['centernet-s4x:8:both', 'centernet-s4:8:both', 'centernet-s4:8:stills', 'centernet-s4:12:both'],
+  small: ['small:stills', 'small:video', 'small:both'],
 };
 if (!(args.network! in DEFAULT_CANDIDATES)) throw new Error(`--network must be pretrained or small, got '${args.network}'`);
 const candidates = (args.candidates?.split(',') ?? DEFAULT_CANDIDATES[args.network!]!).map((c) => parseCandidate(c.trim()));

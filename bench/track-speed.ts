@@ -1,0 +1,105 @@
+/**
+ * `npx tsx bench/track-speed.ts [--sequences ZIP|DIR] [--sequence NAME] [--frames N] [--rounds N]
+ *  [--backend auto|native|wasm|cpu] [--json]`: tracking speed of the shipped trackers on real
+ * frames, decode excluded (reported apart).
+ *
+ * The frames are decoded once up front (that time is the "decode" line); then every round runs
+ * each tracker (SiamFC pretrained, SiamFC small, NCC) over the same frames, rounds interleaved so
+ * that load from other processes hits all of them alike. A tracker's time is init + every update:
+ * crops, network (or NCC) and search; `network` is the part spent inside the scorer. fps =
+ * frames / time; min / median / max over rounds.
+ */
+import { parseArgs } from 'node:util';
+import { selectBackend, type BackendName } from '../src/backend/select.js';
+import type { Image } from '../src/tracking/data_access.js';
+import { loadTrackerModels } from '../src/tracking/default_model.js';
+import { NccScorer, SiamFCScorer } from '../src/tracking/scorers.js';
+import { loadSequences } from '../src/tracking/sequence.js';
+import { SiamTracker, SIAMFC_PARAMS, type ResponseScorer, type TrackerParams } from '../src/tracking/tracker.js';
+
+const { values: args } = parseArgs({
+  options: {
+    sequences: { type: 'string', default: '../shared/data/tracking/sequences.zip' },
+    sequence: { type: 'string', default: 'Girl' },
+    frames: { type: 'string', default: '120' },
+    rounds: { type: 'string', default: '5' },
+    backend: { type: 'string', default: 'auto' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+const backend = await selectBackend(args.backend as BackendName, { quiet: args.json });
+const seqs = await loadSequences(args.sequences!);
+const seq = seqs.find((s) => s.name === args.sequence) ?? seqs[0]!;
+const n = Math.min(Number(args.frames), seq.length);
+const t0 = performance.now();
+const frames: Image[] = Array.from({ length: n }, (_, i) => seq.readFrame(i));
+const decodeMs = (performance.now() - t0) / n;
+
+/** Times the scorer's calls (the network part) inside a tracker's step. */
+class TimedScorer implements ResponseScorer {
+  seconds = 0;
+  constructor(private readonly inner: ResponseScorer) {}
+  get name() {
+    return this.inner.name;
+  }
+  get stride() {
+    return this.inner.stride;
+  }
+  setExemplar(crop: Float32Array, size: number): void {
+    const t = performance.now();
+    this.inner.setExemplar(crop, size);
+    this.seconds += (performance.now() - t) / 1000;
+  }
+  score(crops: Float32Array[], size: number) {
+    const t = performance.now();
+    const r = this.inner.score(crops, size);
+    this.seconds += (performance.now() - t) / 1000;
+    return r;
+  }
+  dispose(): void {
+    this.inner.dispose();
+  }
+}
+
+const models = await loadTrackerModels();
+const trackers: { name: string; make: () => ResponseScorer; params: TrackerParams }[] = [
+  ...models.map((m) => ({ name: m.name, make: () => new SiamFCScorer(m.network), params: m.meta.params })),
+  { name: 'ncc', make: () => new NccScorer(), params: SIAMFC_PARAMS },
+];
+const first = seq.groundTruth[0]!;
+const runOnce = (t: (typeof trackers)[number]) => {
+  const scorer = new TimedScorer(t.make());
+  const tracker = new SiamTracker(scorer, t.params);
+  const start = performance.now();
+  tracker.init(frames[0]!, first);
+  for (let i = 1; i < n; i++) tracker.update(frames[i]!);
+  const seconds = (performance.now() - start) / 1000;
+  tracker.dispose();
+  return { fps: n / seconds, networkShare: scorer.seconds / seconds };
+};
+for (const t of trackers) runOnce(t); // warm-up: primitive caches, JIT
+const results = new Map(trackers.map((t) => [t.name, [] as { fps: number; networkShare: number }[]]));
+for (let r = 0; r < Number(args.rounds); r++) for (const t of trackers) results.get(t.name)!.push(runOnce(t));
+
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]! };
+};
+const r1 = (v: number) => Math.round(v * 10) / 10;
+const summary = Object.fromEntries(
+  [...results].map(([name, rs]) => {
+    const f = stats(rs.map((x) => x.fps));
+    return [name, { fpsMin: r1(f.min), fpsMedian: r1(f.median), fpsMax: r1(f.max), networkShare: Math.round(stats(rs.map((x) => x.networkShare)).median * 100) / 100 }];
+  }),
+);
+const out = { backend, sequence: seq.name, frames: n, rounds: Number(args.rounds), decodeMsPerFrame: r1(decodeMs), decodeFps: r1(1000 / decodeMs), trackers: summary };
+if (args.json) console.log(JSON.stringify(out));
+else {
+  console.log(`${seq.name}, ${n} frames ${frames[0]!.width}x${frames[0]!.height}, backend ${backend}, ${args.rounds} interleaved rounds`);
+  console.log(`decode (not in fps): ${out.decodeMsPerFrame} ms/frame (${out.decodeFps} fps)`);
+  for (const [name, s] of Object.entries(summary)) {
+    console.log(`${name.padEnd(18)} fps min ${s.fpsMin} median ${s.fpsMedian} max ${s.fpsMax}  (network ${Math.round(s.networkShare * 100)}% of the time)`);
+  }
+}
+for (const m of models) m.network.dispose();
