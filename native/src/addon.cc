@@ -51,6 +51,12 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& i) {
                   float(f64(i[6])));
   });
 }
+Napi::Value DepthwiseConv2dForward(const Napi::CallbackInfo& i) {
+  return guarded(i, [&] {
+    depthwiseConv2dForward(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), in(i[3]), out(i[4]), int(i64(i[5])),
+                           float(f64(i[6])));
+  });
+}
 Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& i) {
   return guarded(i, [&] { conv2dBackwardData(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), out(i[3])); });
 }
@@ -153,6 +159,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
   }
   exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward));
+  exports.Set("depthwiseConv2dForward", Napi::Function::New(env, DepthwiseConv2dForward));
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
   exports.Set("conv2dBackwardWeights", Napi::Function::New(env, Conv2dBackwardWeights));
   exports.Set("batchMatMul", Napi::Function::New(env, BatchMatMul));

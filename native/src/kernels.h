@@ -18,6 +18,10 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
                    float* y, int activation, float alpha);
 void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx);
 void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw);
+// Depthwise convolution (TF.js DepthwiseConv2dNative: filter [kh, kw, ic, multiplier], oc =
+// ic * multiplier) as a oneDNN grouped convolution with one group per input channel.
+void depthwiseConv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
+                            float* y, int activation, float alpha);
 
 // Row-major C[b] = op(A[b]) * op(B[b]) through oneDNN's sgemm; batchA/batchB are 1 or batch.
 void batchMatMul(const float* a, const float* b, float* c, int64_t batch, bool aBatched,

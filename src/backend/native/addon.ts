@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 /** The functions native/src/addon.cc exports. All buffers are Float32Arrays used in place. */
 export interface NativeAddon {
   conv2dForward(geometry: number[], x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, activation: number, alpha: number): void;
+  /** Absent in addons built before it existed: the kernel then falls back to cpu. */
+  depthwiseConv2dForward?(geometry: number[], x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, activation: number, alpha: number): void;
   conv2dBackwardData(geometry: number[], dy: Float32Array, w: Float32Array, dx: Float32Array): void;
   conv2dBackwardWeights(geometry: number[], x: Float32Array, dy: Float32Array, dw: Float32Array): void;
   batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, aBatched: boolean, bBatched: boolean, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
