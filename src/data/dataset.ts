@@ -4,7 +4,7 @@
  * converted to float only batch by batch.
  */
 import { decodeImage, type DecodeLimits, type Image } from './image.js';
-import { resolveLayout, type LayoutName } from './layout.js';
+import { resolveLayout, type LabelledFile, type LayoutName } from './layout.js';
 import { preprocess, validatePreprocessConfig, type PreprocessConfig } from './preprocess.js';
 import { openSource, type FileSource } from './source.js';
 
@@ -17,6 +17,8 @@ export interface ImageDatasetInit {
   classNames: string[];
   classGroups: string[];
   paths: string[];
+  /** Source images left out (e.g. no face found), with the reason. */
+  skipped?: { path: string; reason: string }[];
 }
 
 export class ImageDataset {
@@ -32,6 +34,8 @@ export class ImageDataset {
   readonly classGroups: string[];
   /** Source path of each image (for messages and reports). */
   readonly paths: string[];
+  /** Source images left out while loading (e.g. no face found in them), with the reason. */
+  readonly skipped: { path: string; reason: string }[];
   private byClass: number[][] | null = null;
 
   constructor(init: ImageDatasetInit) {
@@ -52,6 +56,7 @@ export class ImageDataset {
     this.classNames = classNames;
     this.classGroups = classGroups;
     this.paths = paths;
+    this.skipped = init.skipped ?? [];
   }
 
   get size(): number {
@@ -144,6 +149,10 @@ export interface LoadImageDatasetOptions {
 export async function loadImageDataset(pathOrUrl: string, opts: LoadImageDatasetOptions): Promise<ImageDataset> {
   validatePreprocessConfig(opts.preprocess);
   const source = await openSource(pathOrUrl);
+  if (opts.preprocess.face) {
+    const { loadFaceDatasetFromSource } = await import('../applications/faces/dataset.js');
+    return loadFaceDatasetFromSource(source, opts);
+  }
   return loadImageDatasetFromSource(source, opts);
 }
 
@@ -151,6 +160,27 @@ export async function loadImageDataset(pathOrUrl: string, opts: LoadImageDataset
 export function loadImageDatasetFromSource(source: FileSource, opts: LoadImageDatasetOptions): ImageDataset {
   const cfg = opts.preprocess;
   validatePreprocessConfig(cfg);
+  const { files, newIndex, classNames, classGroups } = selectFiles(source, opts);
+  const n = files.length;
+  const imageSize = cfg.height * cfg.width * cfg.channels;
+  const pixels = new Uint8Array(n * imageSize);
+  const labels = new Int32Array(n);
+  const paths: string[] = new Array(n);
+  const progressEvery = Math.max(1, Math.floor(n / 100));
+  for (let i = 0; i < n; i++) {
+    const f = files[i]!;
+    const where = `${source.location}: ${f.path}`;
+    const img = decodeImage(source.read(f.path), where, opts.limits);
+    pixels.set(preprocess(img, cfg), i * imageSize);
+    labels[i] = newIndex[f.label]!;
+    paths[i] = f.path;
+    if (opts.onProgress && ((i + 1) % progressEvery === 0 || i + 1 === n)) opts.onProgress(i + 1, n);
+  }
+  return new ImageDataset({ height: cfg.height, width: cfg.width, channels: cfg.channels, pixels, labels, classNames, classGroups, paths });
+}
+
+/** The files a load keeps (layout, groups and maxPerClass applied) and their new class indices. */
+export function selectFiles(source: FileSource, opts: LoadImageDatasetOptions): { files: LabelledFile[]; newIndex: Int32Array; classNames: string[]; classGroups: string[] } {
   const layout = resolveLayout(source, opts.layout ?? 'auto');
   let keepClass = layout.classNames.map(() => true);
   if (opts.groups) {
@@ -177,21 +207,5 @@ export function loadImageDatasetFromSource(source: FileSource, opts: LoadImageDa
     perClass[f.label]!++;
     return true;
   });
-
-  const n = files.length;
-  const imageSize = cfg.height * cfg.width * cfg.channels;
-  const pixels = new Uint8Array(n * imageSize);
-  const labels = new Int32Array(n);
-  const paths: string[] = new Array(n);
-  const progressEvery = Math.max(1, Math.floor(n / 100));
-  for (let i = 0; i < n; i++) {
-    const f = files[i]!;
-    const where = `${source.location}: ${f.path}`;
-    const img = decodeImage(source.read(f.path), where, opts.limits);
-    pixels.set(preprocess(img, cfg), i * imageSize);
-    labels[i] = newIndex[f.label]!;
-    paths[i] = f.path;
-    if (opts.onProgress && ((i + 1) % progressEvery === 0 || i + 1 === n)) opts.onProgress(i + 1, n);
-  }
-  return new ImageDataset({ height: cfg.height, width: cfg.width, channels: cfg.channels, pixels, labels, classNames, classGroups, paths });
+  return { files, newIndex, classNames, classGroups };
 }

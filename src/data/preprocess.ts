@@ -20,6 +20,12 @@ export interface PreprocessConfig {
   inkThreshold?: number;
   /** Margin kept around the ink box, as a fraction of the box's larger side (default 0.05). */
   cropMargin?: number;
+  /**
+   * Face models: detect the largest face and crop it by its landmarks to height x width RGB
+   * (src/applications/faces/pipeline.ts). Detection is asynchronous, so these models take images
+   * through SiameseScorer.prepareImages / loadImageDataset, never through preprocess().
+   */
+  face?: { minConfidence: number };
 }
 
 export function validatePreprocessConfig(cfg: PreprocessConfig): void {
@@ -34,6 +40,7 @@ export function validatePreprocessConfig(cfg: PreprocessConfig): void {
 /** Returns height * width * channels bytes (HWC) at the model's size. */
 export function preprocess(img: Image, cfg: PreprocessConfig): Uint8Array {
   validatePreprocessConfig(cfg);
+  if (cfg.face) throw new Error('this model finds faces first: give it images through SiameseScorer.prepareImages (or loadImageDataset), not preprocess()');
   assertImage(img);
   let im = cfg.channels === 1 ? toGrayscale(img) : toRgb(img);
   if (cfg.invert) im = invertImage(im);

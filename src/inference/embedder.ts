@@ -14,28 +14,85 @@ import type { Image } from '../data/image.js';
 import { preprocess } from '../data/preprocess.js';
 import { createDistance } from '../distances/create_distance.js';
 import type { Distance } from '../distances/distance.js';
-import { loadModel } from '../models/io.js';
+import { loadModel, readMetadata } from '../models/io.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { splitPairModel } from '../models/siamese.js';
 
 /** Images per encoder call: large enough to amortise kernel launches, small enough for memory. */
 const EMBED_BATCH = 128;
 
+/** What turns a batch of preprocessed images into embeddings: a layers model, or a face encoder. */
+export interface Encoder {
+  predict(x: tf.Tensor): tf.Tensor | tf.Tensor[];
+}
+
+/** One face found by a face model's preprocessing: where it is and its aligned pixels. */
+export interface FoundFace {
+  box: { x: number; y: number; width: number; height: number };
+  score: number;
+  pixels: Uint8Array;
+}
+
+/** Face detection, for models whose preprocessing finds faces (see applications/faces). */
+export interface FaceFinder {
+  /** Every face, largest first. */
+  findFaces(img: Image, name: string): Promise<FoundFace[]>;
+}
+
 export class SiameseScorer {
   private readonly distance: Distance | null;
 
   private constructor(
     readonly meta: ModelMetadata,
-    readonly encoder: tfl.LayersModel,
+    readonly encoder: Encoder,
     private readonly head: tfl.LayersModel | null,
+    /** Set for face models: their preprocessing detects and aligns a face (asynchronous). */
+    readonly faces: FaceFinder | null = null,
   ) {
     this.distance = head ? null : createDistance(meta.distance ?? 'euclidean');
   }
 
-  /** Loads a model directory written by saveModel (model.json + weights.bin + fewshot.json). */
+  /**
+   * Loads a model directory written by saveModel (model.json + weights.bin + fewshot.json), or a
+   * face model (fewshot.json naming the pretrained face networks, plus an optional adapter).
+   */
   static async load(dir: string): Promise<SiameseScorer> {
+    if (readMetadata(dir).encoder === 'face') {
+      const faces = await import('../applications/faces/model.js');
+      const { encoder, meta } = await faces.loadFaceEncoder(dir);
+      return SiameseScorer.fromFaceEncoder(encoder, meta);
+    }
     const { model, meta } = await loadModel(dir);
     return SiameseScorer.fromModel(model, meta);
+  }
+
+  /** A face model: `encoder` embeds aligned crops, `finder` produces them from photos. */
+  static fromFaceEncoder(encoder: Encoder & { pipeline: { alignFaces(img: Image, opts: { minConfidence?: number }): Promise<FoundFace[]> } }, meta: ModelMetadata): SiameseScorer {
+    const minConfidence = meta.preprocess.face?.minConfidence;
+    const finder: FaceFinder = {
+      findFaces: async (img) => encoder.pipeline.alignFaces(img, minConfidence !== undefined ? { minConfidence } : {}),
+    };
+    return new SiameseScorer(meta, encoder, null, finder);
+  }
+
+  /**
+   * Decoded images -> the model's input pixels. For face models the largest face of each image,
+   * detected and aligned; an image without one rejects with "<name>: no face found".
+   */
+  async prepareImages(imgs: readonly Image[], names: readonly string[] = imgs.map((_, i) => `image ${i + 1}`)): Promise<Uint8Array[]> {
+    return (await this.prepareWithFaces(imgs, names)).map((p) => p.pixels);
+  }
+
+  /** prepareImages, with the face each image was reduced to (null for models that take whole images). */
+  async prepareWithFaces(imgs: readonly Image[], names: readonly string[] = imgs.map((_, i) => `image ${i + 1}`)): Promise<{ pixels: Uint8Array; face: FoundFace | null }[]> {
+    if (!this.faces) return imgs.map((img) => ({ pixels: this.preprocessImage(img), face: null }));
+    const out: { pixels: Uint8Array; face: FoundFace | null }[] = [];
+    for (let i = 0; i < imgs.length; i++) {
+      const [face] = await this.faces.findFaces(imgs[i]!, names[i]!);
+      if (!face) throw new NoFaceFoundError(names[i]!);
+      out.push({ pixels: face.pixels, face });
+    }
+    return out;
   }
 
   /**
@@ -160,6 +217,14 @@ export class SiameseScorer {
       probs.dispose();
     }
     return out;
+  }
+}
+
+/** A face model got an image in which it found no face. */
+export class NoFaceFoundError extends Error {
+  constructor(readonly imageName: string) {
+    super(`${imageName}: no face found`);
+    this.name = 'NoFaceFoundError';
   }
 }
 

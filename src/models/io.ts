@@ -59,7 +59,11 @@ export function readMetadata(dir: string): ModelMetadata {
   return validateMetadata(readJson(file, 'model metadata'), file);
 }
 
-export async function loadModel(dir: string): Promise<{ model: tfl.LayersModel; meta: ModelMetadata }> {
+/**
+ * `inputShape` overrides the metadata's when the saved network is not the whole model (a face
+ * model's adapter takes 128-d descriptors, its metadata describes the 150x150x3 face crops).
+ */
+export async function loadModel(dir: string, opts: { inputShape?: number[] } = {}): Promise<{ model: tfl.LayersModel; meta: ModelMetadata }> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`model directory not found: ${dir}`);
   const meta = readMetadata(dir);
   const jsonFile = path.join(dir, MODEL_JSON);
@@ -87,8 +91,9 @@ export async function loadModel(dir: string): Promise<{ model: tfl.LayersModel; 
     throw new Error(`cannot load the model in ${dir}: ${(e as Error).message}`);
   }
   const shape = model.inputs[0]!.shape.slice(1);
-  if (shape.join('x') !== meta.inputShape.join('x')) {
-    throw new Error(`model in ${dir} takes ${shape.join('x')} inputs but ${METADATA_FILE} says ${meta.inputShape.join('x')}`);
+  const wanted = opts.inputShape ?? meta.inputShape;
+  if (shape.join('x') !== wanted.join('x')) {
+    throw new Error(`model in ${dir} takes ${shape.join('x')} inputs but ${METADATA_FILE} says ${wanted.join('x')}`);
   }
   return { model, meta };
 }

@@ -19,6 +19,8 @@ export interface ModelMetadata {
   distance?: 'euclidean' | 'sqeuclidean' | 'cosine';
   threshold?: { value: number; source: string; far?: number };
   training?: Record<string, unknown>;
+  /** Pretrained networks the model runs that are not in its own files (e.g. the face encoder's). */
+  pretrained?: { package: string; version: string; license: string; networks: string[]; note?: string };
   createdAt: string;
 }
 
@@ -59,6 +61,12 @@ export function validateMetadata(value: unknown, source: string): ModelMetadata 
       fail(`'threshold' must be { value: number, source: string, far?: number }`);
     }
     if (t.far !== undefined && typeof t.far !== 'number') fail(`'threshold.far' must be a number`);
+  }
+  if (m.pretrained !== undefined) {
+    const pt = m.pretrained as Record<string, unknown>;
+    if (typeof pt !== 'object' || pt === null || typeof pt.package !== 'string' || typeof pt.version !== 'string' || !Array.isArray(pt.networks)) {
+      fail(`'pretrained' must be { package, version, license, networks[] }`);
+    }
   }
   if (m.training !== undefined && (typeof m.training !== 'object' || m.training === null || Array.isArray(m.training))) {
     fail(`'training' must be an object`);

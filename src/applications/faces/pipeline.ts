@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type Image, assertImage, toRgb } from '../../data/image.js';
+import { NoFaceFoundError } from '../../inference/embedder.js';
 import { loadFaceApi, readFaceApiWeights, type FaceApi } from './face_api.js';
 
 /** The descriptor network's input side (face-api's FaceRecognitionNet takes 150x150 RGB). */
@@ -44,13 +45,6 @@ export interface DetectOptions {
   maxFaces?: number;
 }
 
-/** The "no face in this image" refusal, so that callers can skip or answer 422. */
-export class NoFaceError extends Error {
-  constructor(readonly imageName: string) {
-    super(`${imageName}: no face found`);
-    this.name = 'NoFaceError';
-  }
-}
 
 export class FacePipeline {
   private constructor(private readonly api: FaceApi) {}
@@ -91,10 +85,10 @@ export class FacePipeline {
     return opts.maxFaces !== undefined ? faces.slice(0, opts.maxFaces) : faces;
   }
 
-  /** The largest face's crop; throws NoFaceError naming the image when there is none. */
+  /** The largest face's crop; throws NoFaceFoundError ("<name>: no face found") when there is none. */
   async alignLargest(img: Image, name: string, opts: Omit<DetectOptions, 'maxFaces'> = {}): Promise<AlignedFace> {
     const [face] = await this.alignFaces(img, { ...opts, maxFaces: 1 });
-    if (!face) throw new NoFaceError(name);
+    if (!face) throw new NoFaceFoundError(name);
     return face;
   }
 

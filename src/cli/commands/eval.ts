@@ -59,6 +59,7 @@ export function register(program: Command): void {
         withinGroups: r.withinGroup,
         classes: ds.numClasses,
         images: ds.size,
+        skipped: ds.skipped.length,
         model: modelDir,
         backend,
         seconds,

@@ -5,6 +5,9 @@ import { decodeImage } from '../../data/image.js';
 import { SiameseScorer } from '../../inference/embedder.js';
 import { FewShotClassifier } from '../../inference/few_shot_classifier.js';
 import { loadSupportSet } from '../../inference/support_set.js';
+import { loadImageDataset } from '../../data/dataset.js';
+import type { SupportClass } from '../../inference/few_shot_classifier.js';
+import { faceJson } from './verify.js';
 import { addBackendOption, parseInteger, parseNumber, printJson, resolveModelDir, useBackend } from '../options.js';
 
 interface PredictOptions {
@@ -32,7 +35,9 @@ export function register(program: Command): void {
   addBackendOption(cmd).action(async (opts: PredictOptions) => {
     await useBackend(opts.backend, opts.json);
     const scorer = await SiameseScorer.load(resolveModelDir(opts.model));
-    const support = await loadSupportSet(opts.support);
+    // Face models: support photos go through face detection (a photo without a face is skipped
+    // with a warning), queries too (a query without a face is a one-line error).
+    const support = scorer.faces ? await loadFaceSupportSet(opts.support, scorer) : await loadSupportSet(opts.support);
     const classifier = new FewShotClassifier(scorer, {
       mode: opts.mode,
       ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
@@ -46,13 +51,15 @@ export function register(program: Command): void {
       }
       return decodeImage(bytes, file);
     });
-    const predictions = classifier.predict(queries);
+    const prepared = await scorer.prepareWithFaces(queries, opts.query);
+    const predictions = classifier.predict(prepared.map((p) => p.pixels));
     const results = predictions.map((p, i) => ({
       query: opts.query[i]!,
       label: p.label,
       unknown: p.unknown,
       score: p.score,
       ranked: opts.top ? p.ranked.slice(0, opts.top) : p.ranked,
+      ...(prepared[i]!.face ? { face: faceJson(prepared[i]!.face!) } : {}),
     }));
     if (opts.json) {
       printJson({ model: scorer.meta.method, score: scorer.meta.score, threshold: classifier.threshold, mode: classifier.mode, predictions: results });
@@ -63,4 +70,10 @@ export function register(program: Command): void {
       for (const c of r.ranked) console.log(`  ${c.score.toFixed(4).padStart(10)}  ${c.class}`);
     }
   });
+}
+
+/** A support set of class folders for a face model: each photo's largest face, aligned. */
+async function loadFaceSupportSet(path: string, scorer: SiameseScorer): Promise<SupportClass[]> {
+  const ds = await loadImageDataset(path, { layout: 'class-folders', preprocess: scorer.meta.preprocess });
+  return ds.indicesByClass().map((idx, c) => ({ label: ds.classNames[c]!, images: idx.map((i) => ds.imagePixels(i)) }));
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { decodeImage, type Image } from '../../data/image.js';
-import { SiameseScorer } from '../../inference/embedder.js';
+import { SiameseScorer, type FoundFace } from '../../inference/embedder.js';
 import { Verifier } from '../../verification/verifier.js';
 import { addBackendOption, parseNumber, printJson, resolveModelDir, useBackend } from '../options.js';
 
@@ -23,6 +23,11 @@ export function readImageFile(file: string): Image {
   return decodeImage(bytes, file);
 }
 
+/** The face a face model compared: its box in the image's pixels and the detector's score. */
+export function faceJson(face: FoundFace): { box: FoundFace['box']; score: number } {
+  return { box: face.box, score: Math.round(face.score * 1e4) / 1e4 };
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('verify')
@@ -37,9 +42,13 @@ export function register(program: Command): void {
     const modelDir = resolveModelDir(opts.model);
     const scorer = await SiameseScorer.load(modelDir);
     const verifier = new Verifier(scorer, opts.threshold !== undefined ? { threshold: opts.threshold } : {});
-    const r = verifier.verifyImages(readImageFile(a), readImageFile(b));
+    // Face models find and align the largest face first (a one-line error when there is none).
+    const prepared = await scorer.prepareWithFaces([readImageFile(a), readImageFile(b)], [a, b]);
+    const [ea, eb] = scorer.embed(prepared.map((p) => p.pixels));
+    const r = verifier.verifyEmbeddings(ea!, eb!);
+    const faces = prepared[0]!.face ? { faces: { a: faceJson(prepared[0]!.face), b: faceJson(prepared[1]!.face!) } } : {};
     if (opts.json) {
-      printJson({ a, b, model: modelDir, ...r });
+      printJson({ a, b, model: modelDir, ...r, ...faces });
       return;
     }
     const name = r.scoreKind === 'probability' ? 'probability' : 'distance';
