@@ -33,6 +33,16 @@ export interface FoundFace {
   pixels: Uint8Array;
 }
 
+/** What answers say about a face: its box in the image's pixels and the detector's confidence (0..1). */
+export interface FaceJson {
+  box: FoundFace['box'];
+  score: number;
+}
+
+export function faceJson(face: FoundFace): FaceJson {
+  return { box: face.box, score: Math.round(face.score * 1e4) / 1e4 };
+}
+
 /** Face detection, for models whose preprocessing finds faces (see applications/faces). */
 export interface FaceFinder {
   /** Every face, largest first. */

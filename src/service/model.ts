@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Image } from '../data/image.js';
-import { SiameseScorer } from '../inference/embedder.js';
+import { SiameseScorer, type FoundFace } from '../inference/embedder.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import type { Metric } from './vector_index.js';
 
@@ -18,6 +18,11 @@ export interface EmbeddingModel {
   embedImages(imgs: readonly Image[]): Float32Array[];
   /** Similarity of `a` to each of `b`, higher = more similar. */
   similarity(a: Float32Array, b: readonly Float32Array[]): number[];
+  /** Face models only: every face of an image (largest first), and embeddings of their aligned crops. */
+  faces?: {
+    find(img: Image, name: string): Promise<FoundFace[]>;
+    embed(crops: readonly Uint8Array[]): Float32Array[];
+  };
 }
 
 export interface ServedModel {
@@ -35,6 +40,8 @@ export interface ServedModel {
 /** model.json, the weight files it names and fewshot.json, in a fixed order. */
 export function modelFiles(dir: string): string[] {
   const modelJson = join(dir, 'model.json');
+  // A pretrained face model without an adapter is its fewshot.json alone (the networks live in node_modules).
+  if (!existsSync(modelJson) && isFaceModelDir(dir)) return ['fewshot.json'];
   if (!existsSync(modelJson)) throw new Error(`no model.json in ${dir}: not a saved fewshot model`);
   let manifest: { weightsManifest?: { paths?: string[] }[] };
   try {
@@ -46,6 +53,14 @@ export function modelFiles(dir: string): string[] {
   const weights = (manifest.weightsManifest ?? []).flatMap((g) => g.paths ?? []).map((p) => p.replace(/^\.\//, ''));
   for (const w of weights) if (!/^[A-Za-z0-9_.-]+$/.test(w) || w.startsWith('.')) throw new Error(`${modelJson}: weight path '${w}' is not a file next to model.json`);
   return ['model.json', ...weights, 'fewshot.json'].filter((f) => f === 'model.json' || existsSync(join(dir, f)));
+}
+
+function isFaceModelDir(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'fewshot.json'), 'utf8')) as { encoder?: unknown }).encoder === 'face';
+  } catch {
+    return false;
+  }
 }
 
 /** Hash of the model's files: same weights and metadata => same gallery. */
@@ -68,11 +83,13 @@ export async function loadServedModel(dir: string): Promise<ServedModel> {
  * Runs every scorer call inside tf.tidy, so that a long-running server keeps its tensor count
  * flat even if a scoring path forgets to dispose an intermediate (the service test checks it).
  */
-export function leakProof(scorer: EmbeddingModel): EmbeddingModel {
+export function leakProof(scorer: SiameseScorer): EmbeddingModel {
+  const finder = scorer.faces;
   return {
     meta: scorer.meta,
     embedImages: (imgs) => tf.tidy(() => scorer.embedImages(imgs)),
     similarity: (a, b) => tf.tidy(() => scorer.similarity(a, b)),
+    ...(finder ? { faces: { find: (img: Image, name: string) => finder.findFaces(img, name), embed: (crops: readonly Uint8Array[]) => tf.tidy(() => scorer.embed(crops)) } } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import { ServiceMetrics } from './metrics.js';
 import { decisionThreshold, retrievalMetric, type ServedModel } from './model.js';
 import { openApiDocument } from './openapi.js';
 import { recognize } from './recognizer.js';
+import { allFaces, faceJson, largestFaces, parseFacesParam, type FaceJson } from './faces.js';
 import { decodeUploads, IMAGE_TYPES, readUploads, type DecodedUpload } from './uploads.js';
 import { packageVersion } from './paths.js';
 
@@ -95,6 +96,23 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   const write = async (req: FastifyRequest) => authorizeWrite(req, opts.token);
 
+  /** Embeddings of the uploads; face models embed each photo's largest face (422 when one has none). */
+  const embedWithFaces = async (uploads: DecodedUpload[]): Promise<{ embeddings: Float32Array[]; faces: FaceJson[] | null }> => {
+    if (!model.scorer.faces) return { embeddings: embed(uploads), faces: null };
+    const found = await largestFaces(model.scorer.faces, uploads);
+    return { embeddings: embedCrops(found.map((f) => f.pixels), uploads), faces: found.map(faceJson) };
+  };
+  const embedCrops = (crops: Uint8Array[], uploads: DecodedUpload[]): Float32Array[] => {
+    const t0 = performance.now();
+    let out: Float32Array[];
+    try {
+      out = model.scorer.faces!.embed(crops);
+    } catch (e) {
+      throw new HttpError(422, `cannot embed ${uploads.length === 1 ? `image '${uploads[0]!.name}'` : 'images'}: ${(e as Error).message}`);
+    }
+    metrics.observeEmbedding(crops.length, (performance.now() - t0) / 1000);
+    return out;
+  };
   const embed = (uploads: DecodedUpload[]): Float32Array[] => {
     const t0 = performance.now();
     let out: Float32Array[];
@@ -157,13 +175,14 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     const name = req.params.name;
     validateClassName(name);
     const uploads = decodeUploads(await readUploads(req, limits), limits);
-    const embeddings = embed(uploads);
+    const { embeddings, faces } = await embedWithFaces(uploads);
     const ids = gallery.enrol(
       name,
       uploads.map((u, i) => ({ embedding: embeddings[i]!, sha256: u.sha256, source: u.field === 'body' ? 'upload' : `upload:${u.name}`.slice(0, 200) })),
     );
     reply.status(201);
-    return ids.length === 1 ? { class: name, id: ids[0]! } : { class: name, id: ids[0]!, ids };
+    const withFaces = faces ? { faces } : {};
+    return ids.length === 1 ? { class: name, id: ids[0]!, ...withFaces } : { class: name, id: ids[0]!, ids, ...withFaces };
   });
   app.delete<{ Params: { name: string } }>('/api/classes/:name', { preHandler: write }, async (req) => {
     const examples = gallery.examples(req.params.name);
@@ -186,12 +205,22 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   });
 
   // --- recognition ------------------------------------------------------------------------------
-  app.post<{ Querystring: { top?: string } }>('/api/predict', async (req) => {
+  app.post<{ Querystring: { top?: string; faces?: string } }>('/api/predict', async (req) => {
     const top = req.query.top === undefined ? 5 : positiveInt(req.query.top, 'top', 100);
+    const which = parseFacesParam(req.query.faces);
     const upload = await oneImage(req);
-    const [query] = embed([upload]);
-    const r = recognize(model.scorer, gallery, query!, { threshold, top, candidates: opts.candidates });
-    return { predictions: r.predictions, unknown: r.unknown, threshold: r.threshold, nearest: r.nearest, search: r.search };
+    const answer = (query: Float32Array) => {
+      const r = recognize(model.scorer, gallery, query, { threshold, top, candidates: opts.candidates });
+      return { predictions: r.predictions, unknown: r.unknown, threshold: r.threshold, nearest: r.nearest, search: r.search };
+    };
+    if (which === 'all' && model.scorer.faces) {
+      // Every face, largest first, each with its own ranking.
+      const found = await allFaces(model.scorer.faces, upload);
+      const embeddings = embedCrops(found.map((f) => f.pixels), [upload]);
+      return { faces: found.map((f, i) => ({ face: faceJson(f), ...answer(embeddings[i]!) })) };
+    }
+    const { embeddings, faces } = await embedWithFaces([upload]);
+    return { ...answer(embeddings[0]!), ...(faces ? { face: faces[0]! } : {}) };
   });
   app.post('/api/verify', async (req) => {
     const uploads = await readUploads(req, limits);
@@ -201,13 +230,14 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       throw new HttpError(400, `send two multipart files named 'a' and 'b' (got fields: ${uploads.map((u) => u.field).join(', ') || 'none'})`);
     }
     const decoded = decodeUploads([a[0]!, b[0]!], limits);
-    const [ea, eb] = embed(decoded);
+    const { embeddings: [ea, eb], faces } = await embedWithFaces(decoded);
     const score = model.scorer.similarity(ea!, [eb!])[0]!;
-    return { score, same: threshold === null ? null : score >= threshold, threshold };
+    return { score, same: threshold === null ? null : score >= threshold, threshold, ...(faces ? { faces: { a: faces[0]!, b: faces[1]! } } : {}) };
   });
   app.post('/api/embed', async (req) => {
     const uploads = decodeUploads(await readUploads(req, limits), limits);
-    return { embeddings: embed(uploads).map((e) => Array.from(e)) };
+    const { embeddings, faces } = await embedWithFaces(uploads);
+    return { embeddings: embeddings.map((e) => Array.from(e)), ...(faces ? { faces } : {}) };
   });
 
   // --- the gallery as a whole ----------------------------------------------------------------

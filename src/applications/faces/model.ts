@@ -52,7 +52,7 @@ export async function loadFaceEncoder(dir: string): Promise<{ encoder: FaceEncod
 }
 
 /** fewshot.json of a face model; `embeddingDim` and `training` describe an adapter when there is one. */
-export function faceModelMetadata(fields: { embeddingDim?: number; method?: string; training?: Record<string, unknown>; threshold?: ModelMetadata['threshold']; minConfidence?: number } = {}): ModelMetadata {
+export function faceModelMetadata(fields: { embeddingDim?: number; method?: string; distance?: ModelMetadata['distance']; training?: Record<string, unknown>; threshold?: ModelMetadata['threshold']; minConfidence?: number } = {}): ModelMetadata {
   const pkg = faceApiPackageInfo();
   const s = ALIGNED_FACE_SIZE;
   return createMetadata({
@@ -62,7 +62,7 @@ export function faceModelMetadata(fields: { embeddingDim?: number; method?: stri
     embeddingDim: fields.embeddingDim ?? DESCRIPTOR_DIM,
     preprocess: { height: s, width: s, channels: 3, invert: false, face: { minConfidence: fields.minConfidence ?? DEFAULT_MIN_CONFIDENCE } },
     score: 'negative-distance',
-    distance: 'euclidean',
+    distance: fields.distance ?? 'euclidean',
     pretrained: {
       package: pkg.name, version: pkg.version, license: pkg.license, networks: FACE_NETWORKS,
       note: 'weights read from the package\'s model/ folder in node_modules; nothing is downloaded',

@@ -2,12 +2,11 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { decodeImage } from '../../data/image.js';
-import { SiameseScorer } from '../../inference/embedder.js';
+import { faceJson, SiameseScorer } from '../../inference/embedder.js';
 import { FewShotClassifier } from '../../inference/few_shot_classifier.js';
 import { loadSupportSet } from '../../inference/support_set.js';
 import { loadImageDataset } from '../../data/dataset.js';
 import type { SupportClass } from '../../inference/few_shot_classifier.js';
-import { faceJson } from './verify.js';
 import { addBackendOption, parseInteger, parseNumber, printJson, resolveModelDir, useBackend } from '../options.js';
 
 interface PredictOptions {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { decodeImage, type Image } from '../../data/image.js';
-import { SiameseScorer, type FoundFace } from '../../inference/embedder.js';
+import { faceJson, SiameseScorer } from '../../inference/embedder.js';
 import { Verifier } from '../../verification/verifier.js';
 import { addBackendOption, parseNumber, printJson, resolveModelDir, useBackend } from '../options.js';
 
@@ -21,11 +21,6 @@ export function readImageFile(file: string): Image {
     throw new Error(`cannot read image ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   return decodeImage(bytes, file);
-}
-
-/** The face a face model compared: its box in the image's pixels and the detector's score. */
-export function faceJson(face: FoundFace): { box: FoundFace['box']; score: number } {
-  return { box: face.box, score: Math.round(face.score * 1e4) / 1e4 };
 }
 
 export function register(program: Command): void {

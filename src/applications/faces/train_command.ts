@@ -1,0 +1,30 @@
+/** `fewshot train --encoder face`: the CLI's options -> a face adapter (adapter.ts) on the user's people. */
+import type { TrainCliOptions } from '../../cli/commands/train.js';
+import { loadImageDataset } from '../../data/dataset.js';
+import { trainFaceAdapter } from './adapter.js';
+import { faceModelMetadata } from './model.js';
+
+export async function runFaceAdapterTraining(opts: TrainCliOptions, backend: string): Promise<Record<string, unknown>> {
+  const t0 = Date.now();
+  const ds = await loadImageDataset(opts.data!, { layout: 'class-folders', preprocess: faceModelMetadata().preprocess, ...(opts.maxPerClass ? { maxPerClass: opts.maxPerClass } : {}) });
+  process.stderr.write(`fewshot: ${ds.size} faces of ${ds.numClasses} people in ${((Date.now() - t0) / 1000).toFixed(1)} s` +
+    `${ds.skipped.length ? ` (${ds.skipped.length} photos without a face skipped)` : ''} [backend ${backend}]\n`);
+  const r = await trainFaceAdapter(ds, {
+    method: opts.method,
+    methodOptions: {
+      batchSize: opts.batchSize, way: opts.way, shot: opts.shot, query: opts.query, classesPerBatch: opts.classesPerBatch, m: opts.m,
+      miner: opts.miner, ...(opts.margin !== undefined ? { margin: opts.margin } : {}), ...(opts.distance ? { distance: opts.distance } : {}),
+    },
+    steps: opts.steps,
+    lr: opts.lr,
+    seed: opts.seed,
+    valFraction: ds.numClasses >= 4 ? opts.valFraction : 0,
+    valEvery: opts.valEvery || opts.steps,
+    outDir: opts.out,
+    notes: { data: opts.data, backend, skipped: ds.skipped.length },
+    log: (line) => process.stderr.write(`fewshot: ${line}\n`),
+  });
+  process.stderr.write(`fewshot: face adapter (${opts.method}) saved to ${r.modelDir}; best step ${r.bestStep}` +
+    (r.rawValidationAuc !== null ? `, held-out people AUC ${r.rawValidationAuc.toFixed(4)} raw -> ${r.bestValidationAuc!.toFixed(4)} adapted` : '') + '\n');
+  return { ...r, method: opts.method, encoder: 'face', backend, skipped: ds.skipped.length };
+}
