@@ -101,4 +101,8 @@ const summary = {
   date: new Date().toISOString(),
 };
 writeFileSync(join(outDir, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
-console.log(JSON.stringify({ att: { facesFound: summary.att.facesFound, ...attResult, verification: (attResult.verification as { summary?: unknown }).summary }, caltech: { ...summary.caltech, verification: (summary.caltech.verification as { summary?: unknown }).summary } }, null, 2));
+const core = (v: Record<string, unknown>) => ({ auc: v.auc, eer: v.eer, tarAtFar1e2: v.tarAtFar1e2, tarAtFar1e3: v.tarAtFar1e3, farAtModelThreshold: v.farAtModelThreshold, frrAtModelThreshold: v.frrAtModelThreshold });
+console.log(JSON.stringify({
+  att: { facesFound: summary.att.facesFound, ...attResult, verification: core(attResult.verification) },
+  caltech: { ...summary.caltech, verification: core(summary.caltech.verification as Record<string, unknown>) },
+}, null, 2));

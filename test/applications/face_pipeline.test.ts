@@ -12,13 +12,14 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import jpeg from 'jpeg-js';
 import { selectBackend } from '../../src/backend/select.js';
-import { loadImageDataset } from '../../src/data/dataset.js';
+import { ImageDataset, loadImageDataset } from '../../src/data/dataset.js';
 import { decodeImage, encodePng, type Image } from '../../src/data/image.js';
 import { applyOrientation, jpegOrientation } from '../../src/data/exif.js';
 import { resize } from '../../src/data/preprocess.js';
 import { NoFaceFoundError, SiameseScorer } from '../../src/inference/embedder.js';
 import { ALIGNED_FACE_SIZE, FacePipeline } from '../../src/applications/faces/pipeline.js';
 import { FACE_ENCODER } from '../../src/applications/faces/model.js';
+import { trainFaceAdapter } from '../../src/applications/faces/adapter.js';
 import { tempDir, writeFiles } from './helpers.js';
 
 const MODEL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'faces');
@@ -107,8 +108,10 @@ test('EXIF orientation: a phone photo stored sideways is decoded upright and its
 });
 
 test('tight grayscale crops (AT&T style, 92x112) are found by framing them', async () => {
+  // The whole head and little else, like AT&T's portraits.
   const f = (await pipeline.alignFaces(group))[0]!.box;
-  const tight = resize(crop(group, Math.round(f.x), Math.round(f.y), Math.round(f.width), Math.round(f.height)), 92, 112);
+  const w = Math.round(f.width * 1.3), h = Math.round(f.height * 1.4);
+  const tight = resize(crop(group, Math.round(f.x + f.width / 2 - w / 2), Math.round(f.y + f.height / 2 - h / 2), w, h), 92, 112);
   const gray: Image = { width: 92, height: 112, channels: 1, data: Uint8Array.from({ length: 92 * 112 }, (_, i) => tight.data[i * 3 + 1]!) };
   const face = await pipeline.alignLargest(gray, 'tight.pgm');
   assert.ok(face.box.width > 40 && face.box.x >= 0 && face.box.x + face.box.width <= 92);
@@ -168,4 +171,40 @@ test('a face dataset skips photos with no face, naming them, and keeps the count
   const ds = await loadImageDataset(join(dir, 'people'), { layout: 'class-folders', preprocess: scorer.meta.preprocess });
   assert.equal(ds.size, 3);
   assert.deepEqual(ds.skipped, [{ path: 'p0/wall.png', reason: 'no face found' }]);
+});
+
+test('a face adapter trains on frozen descriptors and saves as a face model that loads and scores', async () => {
+  const faces = await pipeline.alignFaces(group);
+  // Three people, four framings each: the descriptors differ a little per framing.
+  const crops: Uint8Array[] = [];
+  const labels: number[] = [];
+  for (const [k, f] of faces.entries()) {
+    for (const [grow, shift] of [[1.6, 0], [2, 0.1], [2.4, -0.1], [1.8, 0.05]] as const) {
+      const b = f.box;
+      const w = Math.round(b.width * grow), h = Math.round(b.height * grow);
+      const x = Math.max(0, Math.min(group.width - w, Math.round(b.x + b.width / 2 - w / 2 + shift * b.width)));
+      const y = Math.max(0, Math.min(group.height - h, Math.round(b.y + b.height / 2 - h / 2)));
+      crops.push((await pipeline.alignLargest(crop(group, x, y, w, h), `p${k}`)).pixels);
+      labels.push(k);
+    }
+  }
+  const size = ALIGNED_FACE_SIZE * ALIGNED_FACE_SIZE * 3;
+  const pixels = new Uint8Array(crops.length * size);
+  crops.forEach((c, i) => pixels.set(c, i * size));
+  const ds = new ImageDataset({ height: ALIGNED_FACE_SIZE, width: ALIGNED_FACE_SIZE, channels: 3, pixels, labels: Int32Array.from(labels), classNames: ['a', 'b', 'c'], classGroups: ['a', 'b', 'c'], paths: labels.map((l, i) => `${l}/${i}.png`) });
+  const out = join(tempDir(), 'adapter');
+  const start = tf.memory().numTensors;
+  const r = await trainFaceAdapter(ds, {
+    method: 'triplet', methodOptions: { batchSize: 8, way: 3, shot: 1, query: 1, classesPerBatch: 3, m: 2, miner: 'batch-all', margin: 0.2 },
+    steps: 20, lr: 1e-3, seed: 1, valFraction: 0, valEvery: 10, outDir: out,
+  });
+  assert.equal(tf.memory().numTensors, start);
+  assert.equal(r.steps, 20);
+  const scorer = await SiameseScorer.load(out);
+  assert.equal(scorer.meta.encoder, FACE_ENCODER);
+  assert.equal(scorer.meta.method, 'triplet');
+  assert.equal(scorer.meta.distance, 'cosine');
+  const [a, b] = scorer.embed([crops[0]!, crops[4]!]);
+  assert.equal(a!.length, 128);
+  assert.ok(scorer.similarity(a!, [a!])[0]! > scorer.similarity(a!, [b!])[0]!);
 });
