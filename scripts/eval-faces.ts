@@ -12,12 +12,12 @@
  * 4. writes <out>/results.json.
  * Aligned crops are cached in --cache (default: the OS temp dir), keyed by the data file's size and mtime.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { cachedFaceDataset } from './face-crops.js';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectBackend, type BackendName } from '../src/backend/select.js';
-import { ImageDataset, loadImageDataset } from '../src/data/dataset.js';
 import { SiameseScorer } from '../src/inference/embedder.js';
 import { faceModelMetadata, saveFaceModel } from '../src/applications/faces/model.js';
 import { attPeople, evaluateFaces } from '../src/applications/faces/att.js';
@@ -43,24 +43,7 @@ const backend = await selectBackend(args.backend as BackendName);
 await saveFaceModel(outDir, faceModelMetadata());
 let scorer = await SiameseScorer.load(outDir);
 
-/** The face dataset of a data file, from the crop cache when the file has not changed. */
-async function faceDataset(file: string): Promise<ImageDataset> {
-  const st = statSync(file);
-  const key = join(args.cache!, `${basename(file)}-${st.size}-${Math.round(st.mtimeMs)}`);
-  if (existsSync(`${key}.json`)) {
-    const j = JSON.parse(readFileSync(`${key}.json`, 'utf8'));
-    return new ImageDataset({ ...j, labels: Int32Array.from(j.labels), pixels: new Uint8Array(readFileSync(`${key}.bin`)) });
-  }
-  const t0 = Date.now();
-  const ds = await loadImageDataset(file, { layout: 'class-folders', preprocess: scorer.meta.preprocess });
-  console.error(`${file}: ${ds.size} faces in ${((Date.now() - t0) / 1000).toFixed(0)} s, ${ds.skipped.length} skipped`);
-  mkdirSync(args.cache!, { recursive: true });
-  writeFileSync(`${key}.bin`, ds.pixels);
-  const { height, width, channels, classNames, classGroups, paths, skipped } = ds;
-  writeFileSync(`${key}.json`, JSON.stringify({ height, width, channels, classNames, classGroups, paths, skipped, labels: Array.from(ds.labels) }));
-  return ds;
-}
-
+const faceDataset = (file: string) => cachedFaceDataset(file, scorer.meta.preprocess, args.cache!);
 const att = await faceDataset(args.att!);
 const calibration = att.subsetByClasses(attPeople(att, 1, 30));
 const test = att.subsetByClasses(attPeople(att, 31, 40));
