@@ -1,5 +1,5 @@
 /** Option parsing shared by the subcommands: numbers with clear errors, backend, model, data paths. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { selectBackend, type BackendName } from '../backend/select.js';
@@ -42,7 +42,9 @@ export async function useBackend(name: string | undefined, quiet = false): Promi
 /** `--model DIR`, or the shipped Omniglot model, with a clear message when neither exists. */
 export function resolveModelDir(dir: string | undefined): string {
   const chosen = dir ? resolve(dir) : DEFAULT_MODEL_DIR;
-  if (!existsSync(join(chosen, 'model.json')) || !existsSync(join(chosen, 'fewshot.json'))) {
+  // A pretrained face model may be fewshot.json alone (its networks come from node_modules).
+  const faceModel = existsSync(join(chosen, 'fewshot.json')) && /"encoder"\s*:\s*"face"/.test(readFileSync(join(chosen, 'fewshot.json'), 'utf8'));
+  if ((!existsSync(join(chosen, 'model.json')) && !faceModel) || !existsSync(join(chosen, 'fewshot.json'))) {
     throw new Error(
       dir
         ? `no fewshot model in ${chosen} (expected model.json and fewshot.json)`

@@ -40,9 +40,9 @@ export interface AdapterResult {
   modelDir: string;
   steps: number;
   bestStep: number;
-  /** Validation AUC of the raw descriptors and of the best adapter (null without validation). */
-  rawValidationAuc: number | null;
-  bestValidationAuc: number | null;
+  /** Held-out people's verification with the raw descriptors and with the best adapter (null without validation). */
+  rawValidation: Quality | null;
+  bestValidation: Quality | null;
   elapsedSeconds: number;
 }
 
@@ -73,7 +73,9 @@ export async function trainFaceAdapter(ds: ImageDataset, opts: AdapterOptions): 
   const val = split.validation;
   const valDescriptors = val ? tf.tensor2d(concat(raw.embedFlat(val.pixels, val.size)), [val.size, DESCRIPTOR_DIM]) : null;
   const distance = createDistance(method.distance ?? 'euclidean');
-  const validate = (withAdapter: boolean): number | null => {
+  // Held-out people's verification: AUC, and d' (separation of genuine and impostor distances, in
+  // pooled standard deviations) to rank steps when AUC saturates at 1 (it does on AT&T).
+  const validate = (withAdapter: boolean): Quality | null => {
     if (!val || !valDescriptors) return null;
     const d = tf.tidy(() => distance.pairwise(...twice(withAdapter ? (adapter.predict(valDescriptors) as tf.Tensor2D) : valDescriptors)));
     const all = d.dataSync();
@@ -83,11 +85,11 @@ export async function trainFaceAdapter(ds: ImageDataset, opts: AdapterOptions): 
     for (let i = 0; i < val.size; i++) {
       for (let j = i + 1; j < val.size; j++) (val.labels[i] === val.labels[j] ? genuine : impostor).push(-all[i * val.size + j]!);
     }
-    return auc({ genuine, impostor, direction: 'higher-is-same' });
+    return { auc: auc({ genuine, impostor, direction: 'higher-is-same' }), dPrime: dPrime(genuine, impostor) };
   };
   const rawAuc = validate(false);
-  let best = { step: 0, auc: rawAuc ?? -1, weights: adapter.getWeights().map((w) => w.clone()) };
-  if (rawAuc !== null) log(`raw descriptors: validation AUC ${rawAuc.toFixed(4)} on ${split.validation!.numClasses} held-out people`);
+  let best = { step: 0, quality: rawAuc, weights: adapter.getWeights().map((w) => w.clone()) };
+  if (rawAuc !== null) log(`raw descriptors: validation AUC ${rawAuc.auc.toFixed(4)}, d' ${rawAuc.dPrime.toFixed(2)} on ${split.validation!.numClasses} held-out people`);
   for (let step = 1; step <= opts.steps; step++) {
     const batch = method.sample(classIndices, rng, train.classGroups);
     const loss = optimizer.minimize(() => method.loss(batch, rows), true) as tf.Scalar;
@@ -96,10 +98,10 @@ export async function trainFaceAdapter(ds: ImageDataset, opts: AdapterOptions): 
     if (!Number.isFinite(value)) throw new Error(`adapter training diverged at step ${step} (loss ${value})`);
     if (step % opts.valEvery === 0 || step === opts.steps) {
       const vAuc = validate(true);
-      log(`step ${step}: loss ${value.toFixed(4)}${vAuc !== null ? `, validation AUC ${vAuc.toFixed(4)}` : ''}`);
-      if (vAuc === null || vAuc > best.auc) {
+      log(`step ${step}: loss ${value.toFixed(4)}${vAuc !== null ? `, validation AUC ${vAuc.auc.toFixed(4)}, d' ${vAuc.dPrime.toFixed(2)}` : ''}`);
+      if (vAuc === null || better(vAuc, best.quality!)) {
         best.weights.forEach((w) => w.dispose());
-        best = { step, auc: vAuc ?? -1, weights: adapter.getWeights().map((w) => w.clone()) };
+        best = { step, quality: vAuc, weights: adapter.getWeights().map((w) => w.clone()) };
       }
     }
   }
@@ -111,10 +113,27 @@ export async function trainFaceAdapter(ds: ImageDataset, opts: AdapterOptions): 
   await saveFaceModel(opts.outDir, meta({
     ...opts.notes, ...method.settings, steps: opts.steps, bestStep: best.step, lr: opts.lr, seed: opts.seed,
     trainPeople: train.numClasses, trainImages: train.size, validationPeople: split.validation?.numClasses ?? 0,
-    rawValidationAuc: rawAuc, bestValidationAuc: rawAuc === null ? null : best.auc, elapsedSeconds,
+    rawValidation: rawAuc, bestValidation: best.quality, elapsedSeconds,
   }), adapter);
   adapter.dispose();
-  return { modelDir: opts.outDir, steps: opts.steps, bestStep: best.step, rawValidationAuc: rawAuc, bestValidationAuc: rawAuc === null ? null : best.auc, elapsedSeconds };
+  return { modelDir: opts.outDir, steps: opts.steps, bestStep: best.step, rawValidation: rawAuc, bestValidation: best.quality, elapsedSeconds };
+}
+
+export interface Quality {
+  auc: number;
+  dPrime: number;
+}
+
+const better = (a: Quality, b: Quality) => a.auc > b.auc || (a.auc === b.auc && a.dPrime > b.dPrime);
+
+/** (mean impostor - mean genuine) / pooled standard deviation, on similarity scores. */
+function dPrime(genuine: number[], impostor: number[]): number {
+  const stats = (xs: number[]) => {
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    return { m, v: xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length };
+  };
+  const g = stats(genuine), i = stats(impostor);
+  return (g.m - i.m) / Math.sqrt((g.v + i.v) / 2 || 1e-12);
 }
 
 const twice = <T>(x: T): [T, T] => [x, x];

@@ -25,6 +25,6 @@ export async function runFaceAdapterTraining(opts: TrainCliOptions, backend: str
     log: (line) => process.stderr.write(`fewshot: ${line}\n`),
   });
   process.stderr.write(`fewshot: face adapter (${opts.method}) saved to ${r.modelDir}; best step ${r.bestStep}` +
-    (r.rawValidationAuc !== null ? `, held-out people AUC ${r.rawValidationAuc.toFixed(4)} raw -> ${r.bestValidationAuc!.toFixed(4)} adapted` : '') + '\n');
+    (r.rawValidation ? `, held-out people AUC ${r.rawValidation.auc.toFixed(4)} raw -> ${r.bestValidation!.auc.toFixed(4)} adapted (d' ${r.rawValidation.dPrime.toFixed(2)} -> ${r.bestValidation!.dPrime.toFixed(2)})` : '') + '\n');
   return { ...r, method: opts.method, encoder: 'face', backend, skipped: ds.skipped.length };
 }
