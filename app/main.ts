@@ -282,7 +282,8 @@ async function main(): Promise<void> {
   if (info.writeNeedsToken) ($<HTMLDetailsElement>('token-box')).open = !tokenInput.value;
   const backend = await chooseBackend(new URLSearchParams(location.search).get('backend'));
   $('page-backend').textContent = `(TF.js ${backend})`;
-  model = await PageModel.load(info);
+  // Face models run on the server only (detection in the page is not built yet): no live preview.
+  model = info.modelUrl ? await PageModel.load(info) : null;
   const m = info.meta;
   $('model-info').textContent = `${info.name} · ${m.method}/${m.encoder} · ${m.inputShape.join('x')} → ${m.embeddingDim} · threshold ${info.threshold === null ? 'none' : info.threshold.toFixed(3)}`;
   await refreshGallery();

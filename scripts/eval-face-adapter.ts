@@ -3,7 +3,7 @@
  * `fewshot train --encoder face`'s adapter on AT&T s1..s30 (20% of them held out to pick the
  * step), calibrates its threshold on s1..s30, and compares it with the raw descriptors (models/faces)
  * on s31..s40: verification AUC, EER, TAR at FAR 1e-2 / 1e-3, and 10-way 1-shot identification.
- *   nice -n 10 npx tsx scripts/eval-face-adapter.ts [--method triplet] [--steps 2000] [--out runs/face-adapter]
+ *   nice -n 10 npx tsx scripts/eval-face-adapter.ts [--method triplet] [--steps 500] [--margin 0.5] [--out runs/face-adapter]
  * Results: <out>/comparison.json.
  */
 import { writeFileSync } from 'node:fs';
@@ -25,8 +25,8 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'runs/face-adapter' },
     method: { type: 'string', default: 'triplet' },
     miner: { type: 'string', default: 'semi-hard' },
-    margin: { type: 'string', default: '0.2' },
-    steps: { type: 'string', default: '2000' },
+    margin: { type: 'string', default: '0.5' },
+    steps: { type: 'string', default: '500' },
     lr: { type: 'string', default: '0.0003' },
     att: { type: 'string', default: resolve('..', 'shared', 'data', 'faces', 'att_faces.zip') },
     cache: { type: 'string', default: join(tmpdir(), 'fewshot-face-crops') },
@@ -44,7 +44,7 @@ const outDir = resolve(args.out!);
 const r = await trainFaceAdapter(trainPeople, {
   method: args.method as MethodName,
   methodOptions: { batchSize: 64, way: 10, shot: 1, query: 3, classesPerBatch: 16, m: 4, miner: args.miner as MinerName, margin: Number(args.margin) },
-  steps: Number(args.steps), lr: Number(args.lr), seed, valFraction: 0.2, valEvery: 100, outDir,
+  steps: Number(args.steps), lr: Number(args.lr), seed, valFraction: 0.2, valEvery: 50, outDir,
   notes: { data: 'AT&T s1-s30 (24 train, 6 held out for step selection)', script: 'scripts/eval-face-adapter.ts' },
   log: (line) => console.error(line),
 });

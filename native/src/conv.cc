@@ -133,13 +133,24 @@ memory weightsFor(ConvPrimitive& p, const float* w) {
 
 }  // namespace
 
-void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
-                   int activation, float alpha) {
-  const std::string key = keyOf("fwd", g, activation, alpha, bias != nullptr);
+namespace {
+
+// Forward convolution, plain or depthwise (a grouped convolution with one group per input
+// channel, over TF.js's [kh, kw, ic, multiplier] filter), with optional bias and activation.
+void convForward(bool depthwise, const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
+                 int activation, float alpha) {
+  const std::string key = keyOf(depthwise ? "dw" : "fwd", g, activation, alpha, bias != nullptr);
   auto p = cache().get(key);
   if (!p) {
     p = std::make_shared<ConvPrimitive>();
     Descs d = descsOf(g);
+    if (depthwise) {
+      const int64_t mult = g.oc / g.ic;
+      // Grouped weights {groups, out/group, in/group, kh, kw} as strides over the TF.js buffer.
+      const memory::dims dims{g.ic, mult, 1, g.kh, g.kw};
+      d.weightsUser = memory::desc(dims, dt::f32, memory::dims{mult, 1, g.ic * mult, g.kw * g.ic * mult, g.ic * mult});
+      d.weightsAny = memory::desc(dims, dt::f32, tag::any);
+    }
     post_ops ops;
     appendActivation(ops, activation, alpha);
     primitive_attr attr;
@@ -163,39 +174,16 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
   s.wait();
 }
 
+}  // namespace
+
+void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
+                   int activation, float alpha) {
+  convForward(false, g, x, w, bias, y, activation, alpha);
+}
+
 void depthwiseConv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
                             int activation, float alpha) {
-  const std::string key = keyOf("dw", g, activation, alpha, bias != nullptr);
-  auto p = cache().get(key);
-  if (!p) {
-    p = std::make_shared<ConvPrimitive>();
-    Descs d = descsOf(g);
-    const int64_t mult = g.oc / g.ic;
-    // Grouped weights {groups, out/group, in/group, kh, kw} over TF.js's [kh, kw, ic, mult] buffer.
-    const memory::dims dims{g.ic, mult, 1, g.kh, g.kw};
-    d.weightsUser = memory::desc(dims, dt::f32, memory::dims{mult, 1, g.ic * mult, g.kw * g.ic * mult, g.ic * mult});
-    d.weightsAny = memory::desc(dims, dt::f32, tag::any);
-    post_ops ops;
-    appendActivation(ops, activation, alpha);
-    primitive_attr attr;
-    attr.set_post_ops(ops);
-    auto pd = forwardPd(d, bias != nullptr, attr);
-    p->prim = convolution_forward(pd);
-    p->weightsUser = d.weightsUser;
-    p->src = d.src;
-    p->dst = d.dst;
-    prepareWeights(*p, pd.weights_desc(), true);
-    cache().put(key, p);
-  }
-  auto& eng = cpuEngine();
-  auto& s = cpuStream();
-  memory src(p->src, eng, const_cast<float*>(x));
-  memory dst(p->dst, eng, y);
-  memory wUse = weightsFor(*p, w);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wUse}, {DNNL_ARG_DST, dst}};
-  if (bias) args.insert({DNNL_ARG_BIAS, memory(memory::desc({g.oc}, dt::f32, tag::x), eng, const_cast<float*>(bias))});
-  p->prim.execute(s, args);
-  s.wait();
+  convForward(true, g, x, w, bias, y, activation, alpha);
 }
 
 void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx) {

@@ -151,7 +151,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     meta: model.scorer.meta,
     threshold,
     metric: retrievalMetric(model.scorer.meta),
-    modelUrl: '/model/model.json',
+    // null: the model has no network the page can run (a pretrained face model: fewshot.json alone).
+    modelUrl: model.files.includes('model.json') ? '/model/model.json' : null,
     search: gallery.searchKind,
     limits,
     writeNeedsToken: Boolean(opts.token),

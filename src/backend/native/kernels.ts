@@ -42,37 +42,29 @@ const conv2D: NativeKernel = ({ inputs, backend, attrs }, addon) => {
   return out.info;
 };
 
-const fusedConv2D: NativeKernel = ({ inputs, backend, attrs }, addon) => {
-  const { x, filter, bias, preluActivationWeights } = inputs;
-  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation, leakyreluAlpha } = attrs as unknown as tf.FusedConv2DAttrs;
-  const act = ACTIVATIONS[activation];
-  const xv = f32(backend, x), wv = f32(backend, filter), bv = bias ? f32(backend, bias) : null;
-  if (!xv || !wv || act === undefined || preluActivationWeights != null || !isNHWC(dataFormat)) return null;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
-  if (bias && (!bv || bv.length !== info.outChannels)) return null;
-  if (!nonEmpty(info.outShape)) return null;
-  const out = output(backend, info.outShape);
-  addon.conv2dForward(convGeometry(info), xv, wv, bv, out.values, act, leakyreluAlpha ?? 0.2);
-  return out.info;
-};
-
 /**
- * Depthwise convolution (MobileNet-style detectors: face-api's SSD runs 13 per image) as a oneDNN
- * grouped convolution; with bias and activation for FusedDepthwiseConv2D.
+ * Conv2D with bias and activation (FusedConv2D), and depthwise convolution (DepthwiseConv2dNative,
+ * FusedDepthwiseConv2D: MobileNet-style detectors, face-api's SSD runs 13 per image) as a oneDNN
+ * grouped convolution with one group per channel.
  */
-const depthwiseConv2D: NativeKernel = ({ inputs, backend, attrs }, addon) => {
-  const { x, filter, bias, preluActivationWeights } = inputs;
-  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation, leakyreluAlpha } = attrs as unknown as tf.FusedDepthwiseConv2DAttrs;
-  const act = ACTIVATIONS[activation ?? 'linear'];
-  const xv = f32(backend, x), wv = f32(backend, filter), bv = bias ? f32(backend, bias) : null;
-  if (!addon.depthwiseConv2dForward || !xv || !wv || act === undefined || preluActivationWeights != null || !isNHWC(dataFormat)) return null;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations ?? 1, pad, dimRoundingMode, true, 'channelsLast');
-  if (bias && (!bv || bv.length !== info.outChannels)) return null;
-  if (!nonEmpty(info.outShape)) return null;
-  const out = output(backend, info.outShape);
-  addon.depthwiseConv2dForward(convGeometry(info), xv, wv, bv, out.values, act, leakyreluAlpha ?? 0.2);
-  return out.info;
-};
+function fusedConvKernel(depthwise: boolean): NativeKernel {
+  return ({ inputs, backend, attrs }, addon) => {
+    const { x, filter, bias, preluActivationWeights } = inputs;
+    const { strides, pad, dataFormat, dilations, dimRoundingMode, activation, leakyreluAlpha } = attrs as unknown as tf.FusedConv2DAttrs;
+    const act = ACTIVATIONS[activation ?? 'linear'];
+    const run = depthwise ? addon.depthwiseConv2dForward : addon.conv2dForward;
+    const xv = f32(backend, x), wv = f32(backend, filter), bv = bias ? f32(backend, bias) : null;
+    if (!run || !xv || !wv || act === undefined || preluActivationWeights != null || !isNHWC(dataFormat)) return null;
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations ?? 1, pad, dimRoundingMode, depthwise, 'channelsLast');
+    if (bias && (!bv || bv.length !== info.outChannels)) return null;
+    if (!nonEmpty(info.outShape)) return null;
+    const out = output(backend, info.outShape);
+    run.call(addon, convGeometry(info), xv, wv, bv, out.values, act, leakyreluAlpha ?? 0.2);
+    return out.info;
+  };
+}
+const fusedConv2D = fusedConvKernel(false);
+const depthwiseConv2D = fusedConvKernel(true);
 
 /** clipByValue(x, 0, 6) is how MobileNets spell relu6; other ranges stay on the cpu kernel. */
 const clipByValue: NativeKernel = ({ inputs, backend, attrs }, addon) => {
