@@ -5,7 +5,9 @@
  * interleaved (native, wasm, native, ...) so that both see the same machine load. Photos: face-api's
  * own demo pictures, cropped to 4:3 and scaled to 640x480, re-encoded as JPEG (so decode is timed).
  * Threads: native uses OMP_NUM_THREADS (default 2); the wasm backend runs its single-threaded
- * SIMD build in Node. Prints min / median / max photos/s per backend, the ratio, and the load average.
+ * SIMD build in Node. Prints min / median / max photos/s per backend, the ratio, the CPU time per
+ * photo (user + system, all threads), and the load average: on a shared machine photos/s measures
+ * the load as much as the code.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -41,8 +43,8 @@ const photos = Array.from({ length: Number(args.photos) }, (_, i) => photo((i % 
 
 const pipeline = await FacePipeline.load();
 /** Photos per second of one pass over the photos: everything from JPEG bytes to the descriptor. */
-async function pass(): Promise<{ perSecond: number; faces: number }> {
-  let faces = 0;
+async function pass(): Promise<{ perSecond: number; cpuMsPerPhoto: number }> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (const [i, bytes] of photos.entries()) {
     const img: Image = decodeImage(bytes, `photo ${i}`);
@@ -50,18 +52,21 @@ async function pass(): Promise<{ perSecond: number; faces: number }> {
     const d = pipeline.describeTensor(tf.tensor4d(Float32Array.from(face.pixels), [1, 150, 150, 3]));
     await d.data();
     tf.dispose(d);
-    faces++;
   }
-  return { perSecond: photos.length / ((performance.now() - t0) / 1000), faces };
+  const cpu = process.cpuUsage(c0);
+  return { perSecond: photos.length / ((performance.now() - t0) / 1000), cpuMsPerPhoto: (cpu.user + cpu.system) / 1000 / photos.length };
 }
 
 const results: Record<string, number[]> = Object.fromEntries(backends.map((b) => [b, []]));
+const cpuMs: Record<string, number[]> = Object.fromEntries(backends.map((b) => [b, []]));
 for (const b of backends) { await selectBackend(b, { quiet: true }); await pass(); } // warm-up: primitives, wasm compile
 const tensors = tf.memory().numTensors;
 for (let r = 0; r < rounds; r++) {
   for (const b of backends) {
     await selectBackend(b, { quiet: true });
-    results[b]!.push((await pass()).perSecond);
+    const p = await pass();
+    results[b]!.push(p.perSecond);
+    cpuMs[b]!.push(p.cpuMsPerPhoto);
   }
 }
 const stats = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]! }; };
@@ -72,12 +77,17 @@ const summary = {
   loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
   rounds,
   photosPerSecond: Object.fromEntries(Object.entries(results).map(([b, xs]) => [b, stats(xs)])),
+  // CPU time this process used per photo (all threads): what a photo costs, whatever the machine's load.
+  cpuMsPerPhoto: Object.fromEntries(Object.entries(cpuMs).map(([b, xs]) => [b, stats(xs)])),
   ...(results.native && results.wasm ? { nativeOverWasm: stats(results.native).median / stats(results.wasm).median } : {}),
   tensorsLeaked: tf.memory().numTensors - tensors,
 };
 if (args.json) console.log(JSON.stringify(summary, null, 2));
 else {
   console.log(`${summary.workload}; ${rounds} rounds interleaved; load average ${summary.loadAverage.join(' ')} on ${summary.cpus} cpus`);
-  for (const [b, s] of Object.entries(summary.photosPerSecond)) console.log(`  ${b.padEnd(7)} photos/s min ${s.min.toFixed(2)}  median ${s.median.toFixed(2)}  max ${s.max.toFixed(2)}`);
+  for (const [b, s] of Object.entries(summary.photosPerSecond)) {
+    const c = summary.cpuMsPerPhoto[b]!;
+    console.log(`  ${b.padEnd(7)} photos/s min ${s.min.toFixed(2)}  median ${s.median.toFixed(2)}  max ${s.max.toFixed(2)}   cpu ms/photo median ${c.median.toFixed(0)} (min ${c.min.toFixed(0)})`);
+  }
   if (summary.nativeOverWasm) console.log(`  native / wasm (median): ${summary.nativeOverWasm.toFixed(2)}x`);
 }
