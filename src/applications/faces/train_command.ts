@@ -9,6 +9,9 @@ export async function runFaceAdapterTraining(opts: TrainCliOptions, backend: str
   const ds = await loadImageDataset(opts.data!, { layout: 'class-folders', preprocess: faceModelMetadata().preprocess, ...(opts.maxPerClass ? { maxPerClass: opts.maxPerClass } : {}) });
   process.stderr.write(`fewshot: ${ds.size} faces of ${ds.numClasses} people in ${((Date.now() - t0) / 1000).toFixed(1)} s` +
     `${ds.skipped.length ? ` (${ds.skipped.length} photos without a face skipped)` : ''} [backend ${backend}]\n`);
+  // Step selection needs at least two held-out people (impostor pairs) and enough left to train on.
+  const validate = Math.floor(ds.numClasses * opts.valFraction) >= 2 && ds.numClasses >= 6;
+  if (!validate && opts.valFraction > 0) process.stderr.write(`fewshot: ${ds.numClasses} people: too few to hold some out for validation; training on all, keeping the last step\n`);
   const r = await trainFaceAdapter(ds, {
     method: opts.method,
     methodOptions: {
@@ -18,7 +21,7 @@ export async function runFaceAdapterTraining(opts: TrainCliOptions, backend: str
     steps: opts.steps,
     lr: opts.lr,
     seed: opts.seed,
-    valFraction: ds.numClasses >= 4 ? opts.valFraction : 0,
+    valFraction: validate ? opts.valFraction : 0,
     valEvery: opts.valEvery || opts.steps,
     outDir: opts.out,
     notes: { data: opts.data, backend, skipped: ds.skipped.length },
