@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,26 +13,17 @@ import { chromium } from 'playwright-core';
 import { selectBackend } from '../../src/backend/select.js';
 import { decodeImage, encodePng, type Image } from '../../src/data/image.js';
 import { resize } from '../../src/data/preprocess.js';
-import { FacePipeline, type FaceBox } from '../../src/applications/faces/pipeline.js';
+import { FacePipeline } from '../../src/applications/faces/pipeline.js';
 import { startService } from '../../src/service/service.js';
+import { cropAroundFace, faceDemoPhoto } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (install it with: apt-get install -y chromium; .ci/run does)`;
 const MODEL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'faces');
-const SAMPLE = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo', 'sample1.jpg');
-
-function around(img: Image, b: FaceBox, grow: number, shift: number): Image {
-  const w = Math.round(b.width * grow), h = Math.round(b.height * grow);
-  const x0 = Math.max(0, Math.min(img.width - w, Math.round(b.x + b.width / 2 - w / 2 + shift * b.width)));
-  const y0 = Math.max(0, Math.min(img.height - h, Math.round(b.y + b.height / 2 - h / 2)));
-  const out = new Uint8Array(w * h * 3);
-  for (let r = 0; r < h; r++) out.set(img.data.subarray(((y0 + r) * img.width + x0) * 3, ((y0 + r) * img.width + x0 + w) * 3), r * w * 3);
-  return { width: w, height: h, channels: 3, data: out };
-}
 
 test('browser app with the face model: the detected box is drawn, enrol a photo, recognise another; no face: an error and no box', { skip, timeout: 180_000 }, async () => {
   await selectBackend('auto', { quiet: true });
-  const full = decodeImage(readFileSync(SAMPLE), 'sample1.jpg');
+  const full = decodeImage(readFileSync(faceDemoPhoto()), 'sample1.jpg');
   const group = resize(full, full.width / 2, full.height / 2);
   const face = (await (await FacePipeline.load()).alignFaces(group))[0]!.box;
   const photo = (img: Image, name: string) => ({ name, mimeType: 'image/png', buffer: Buffer.from(encodePng(img)) });
@@ -47,7 +37,7 @@ test('browser app with the face model: the detected box is drawn, enrol a photo,
     await page.goto(`${service.url}/?backend=cpu`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
 
-    await page.setInputFiles('#file', photo(around(group, face, 2, 0), 'ann1.png'));
+    await page.setInputFiles('#file', photo(cropAroundFace(group, face, 2, 0), 'ann1.png'));
     await page.waitForFunction(() => window.fewshot.faceBox() !== null, undefined, { timeout: 60_000 });
     const box = (await page.evaluate(() => window.fewshot.faceBox()?.toJSON())) as { width: number; height: number };
     assert.ok(box.width > 40 && box.height > 40, JSON.stringify(box));
@@ -55,7 +45,7 @@ test('browser app with the face model: the detected box is drawn, enrol a photo,
     await page.click('#enrol');
     await page.waitForFunction(() => document.querySelector('#status')?.textContent?.includes("as 'ann'"), undefined, { timeout: 60_000 });
 
-    await page.setInputFiles('#file', photo(around(group, face, 2.6, 0.15), 'ann2.png'));
+    await page.setInputFiles('#file', photo(cropAroundFace(group, face, 2.6, 0.15), 'ann2.png'));
     await page.waitForFunction(() => document.querySelector('#verdict')?.getAttribute('data-class') === 'ann', undefined, { timeout: 60_000 });
     assert.ok(await page.evaluate(() => window.fewshot.faceBox() !== null));
 

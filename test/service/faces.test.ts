@@ -6,7 +6,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,31 +14,22 @@ import { decodeImage, encodePng, type Image } from '../../src/data/image.js';
 import { resize } from '../../src/data/preprocess.js';
 import { FacePipeline, type FaceBox } from '../../src/applications/faces/pipeline.js';
 import { startService, type RunningService } from '../../src/service/service.js';
-import { bytes, multipartBody } from './helpers.js';
+import { bytes, cropAroundFace, faceDemoPhoto, multipartBody } from './helpers.js';
 
 const MODEL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'faces');
-const SAMPLE = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo', 'sample1.jpg');
 
 let root: string;
 let s: RunningService;
 let group: Image;
 let boxes: FaceBox[];
 
-function crop(img: Image, b: FaceBox, grow: number, shift = 0): Image {
-  const w = Math.round(b.width * grow), h = Math.round(b.height * grow);
-  const x0 = Math.max(0, Math.min(img.width - w, Math.round(b.x + b.width / 2 - w / 2 + shift * b.width)));
-  const y0 = Math.max(0, Math.min(img.height - h, Math.round(b.y + b.height / 2 - h / 2)));
-  const out = new Uint8Array(w * h * 3);
-  for (let r = 0; r < h; r++) out.set(img.data.subarray(((y0 + r) * img.width + x0) * 3, ((y0 + r) * img.width + x0 + w) * 3), r * w * 3);
-  return { width: w, height: h, channels: 3, data: out };
-}
 const png = (img: Image) => bytes(encodePng(img));
 const post = (body: Uint8Array<ArrayBuffer>): RequestInit => ({ method: 'POST', body, headers: { 'content-type': 'image/png' } });
 
 before(async () => {
   await selectBackend('auto', { quiet: true });
   root = mkdtempSync(join(tmpdir(), 'fewshot-faces-api-'));
-  const full = decodeImage(readFileSync(SAMPLE), 'sample1.jpg');
+  const full = decodeImage(readFileSync(faceDemoPhoto()), 'sample1.jpg');
   group = resize(full, full.width / 2, full.height / 2);
   boxes = (await (await FacePipeline.load()).alignFaces(group)).map((f) => f.box);
   s = await startService({ modelDir: MODEL_DIR, home: join(root, 'home'), port: 0, buildApp: false, log: () => {} });
@@ -55,8 +45,8 @@ test('enrol from photos, predict and verify answer with the face box; no face ->
   assert.equal(model.meta.encoder, 'face');
   // Person "ann" (the largest face) from two differently framed photos, "bob" from one.
   const form = multipartBody([
-    { field: 'image', filename: 'ann1.png', type: 'image/png', data: png(crop(group, boxes[0]!, 2)) },
-    { field: 'image', filename: 'ann2.png', type: 'image/png', data: png(crop(group, boxes[0]!, 2.6, 0.15)) },
+    { field: 'image', filename: 'ann1.png', type: 'image/png', data: png(cropAroundFace(group, boxes[0]!, 2)) },
+    { field: 'image', filename: 'ann2.png', type: 'image/png', data: png(cropAroundFace(group, boxes[0]!, 2.6, 0.15)) },
   ]);
   let r = await fetch(`${s.url}/api/classes/ann/examples`, { method: 'POST', body: form.body, headers: { 'content-type': form.contentType } });
   assert.equal(r.status, 201);
@@ -64,12 +54,12 @@ test('enrol from photos, predict and verify answer with the face box; no face ->
   assert.equal(ann.ids.length, 2);
   assert.equal(ann.faces.length, 2);
   assert.ok(ann.faces[0].box.width > 20);
-  assert.equal((await fetch(`${s.url}/api/classes/bob/examples`, post(png(crop(group, boxes[1]!, 2))))).status, 201);
+  assert.equal((await fetch(`${s.url}/api/classes/bob/examples`, post(png(cropAroundFace(group, boxes[1]!, 2))))).status, 201);
 
   // A batch with one faceless photo: 422, and neither photo is enrolled.
   const wall: Image = { width: 200, height: 150, channels: 3, data: new Uint8Array(200 * 150 * 3).fill(180) };
   const bad = multipartBody([
-    { field: 'image', filename: 'cid.png', type: 'image/png', data: png(crop(group, boxes[2]!, 2)) },
+    { field: 'image', filename: 'cid.png', type: 'image/png', data: png(cropAroundFace(group, boxes[2]!, 2)) },
     { field: 'image', filename: 'wall.png', type: 'image/png', data: png(wall) },
   ]);
   r = await fetch(`${s.url}/api/classes/cid/examples`, { method: 'POST', body: bad.body, headers: { 'content-type': bad.contentType } });
@@ -93,7 +83,7 @@ test('enrol from photos, predict and verify answer with the face box; no face ->
   assert.equal((await fetch(`${s.url}/api/predict?faces=some`, post(png(group)))).status, 400);
 
   const v = multipartBody([
-    { field: 'a', filename: 'a.png', type: 'image/png', data: png(crop(group, boxes[0]!, 2)) },
+    { field: 'a', filename: 'a.png', type: 'image/png', data: png(cropAroundFace(group, boxes[0]!, 2)) },
     { field: 'b', filename: 'b.png', type: 'image/png', data: png(group) },
   ]);
   const ver = await (await fetch(`${s.url}/api/verify`, { method: 'POST', body: v.body, headers: { 'content-type': v.contentType } })).json();
