@@ -11,12 +11,14 @@ import type { DecodedUpload } from './uploads.js';
 
 type FaceModel = NonNullable<EmbeddingModel['faces']>;
 
+const what = (u: DecodedUpload) => (u.field === 'body' ? 'the uploaded image' : `'${u.name}'`);
+
 /** The largest face of each upload; 422 naming the first upload without one. */
 export async function largestFaces(faces: FaceModel, uploads: readonly DecodedUpload[]): Promise<FoundFace[]> {
   const out: FoundFace[] = [];
   for (const u of uploads) {
     const [face] = await faces.find(u.image, u.name);
-    if (!face) throw new HttpError(422, `no face found in '${u.name}'`);
+    if (!face) throw new HttpError(422, `no face found in ${what(u)}`);
     out.push(face);
   }
   return out;
@@ -25,7 +27,7 @@ export async function largestFaces(faces: FaceModel, uploads: readonly DecodedUp
 /** Every face of one upload, largest first; 422 when there is none. */
 export async function allFaces(faces: FaceModel, upload: DecodedUpload): Promise<FoundFace[]> {
   const found = await faces.find(upload.image, upload.name);
-  if (found.length === 0) throw new HttpError(422, `no face found in '${upload.name}'`);
+  if (found.length === 0) throw new HttpError(422, `no face found in ${what(upload)}`);
   return found;
 }
 
