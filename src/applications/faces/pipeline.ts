@@ -82,7 +82,7 @@ export class FacePipeline {
       faces = await this.alignIn(frame(rgb, border), border, opts);
     }
     faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
-    return opts.maxFaces !== undefined ? faces.slice(0, opts.maxFaces) : faces;
+    return faces;
   }
 
   /** The largest face's crop; throws NoFaceFoundError ("<name>: no face found") when there is none. */
@@ -109,8 +109,13 @@ export class FacePipeline {
     const input = tf.tensor3d(rgb.data, [rgb.height, rgb.width, 3], 'int32');
     try {
       const options = new api.SsdMobilenetv1Options({ minConfidence: opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE });
-      const found = await api.detectAllFaces(input as never, options).withFaceLandmarks();
-      const kept = found.filter((f) => Math.min(f.detection.box.width, f.detection.box.height) >= MIN_FACE_SIZE);
+      // Detection first; landmarks only for the faces wanted (largest first): a caller that needs
+      // the largest face does not pay the landmark network for every face in a group photo.
+      const detections = (await api.detectAllFaces(input as never, options))
+        .filter((d) => Math.min(d.box.width, d.box.height) >= MIN_FACE_SIZE)
+        .sort((a, b) => b.box.area - a.box.area)
+        .slice(0, opts.maxFaces ?? Infinity);
+      const kept = await new api.DetectAllFaceLandmarksTask(Promise.resolve(detections.map((d) => api.extendWithFaceDetection({}, d))), input as never, false);
       // The descriptor's crop: face-api's own choice for withFaceDescriptors (dlib-style box from eyes and mouth).
       const boxes = kept.map((f) => f.landmarks.align(null, { useDlibAlignment: true }));
       const crops = (await api.extractFaceTensors(input as never, boxes)) as unknown as tf.Tensor3D[];
