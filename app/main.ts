@@ -10,6 +10,11 @@ interface Prediction {
   class: string;
   score: number;
 }
+/** Face models: the face the server used, in the uploaded canvas image's pixels. */
+interface FaceAnswer {
+  box: { x: number; y: number; width: number; height: number };
+  score: number;
+}
 interface GalleryEntry {
   id: number;
   class: string;
@@ -53,6 +58,21 @@ function clearCanvas(): void {
   showVerdict(null);
   renderResults('page-results', []);
   renderResults('server-results', []);
+  showFaceBox(null);
+}
+
+/** Outlines the detected face over the canvas (face models; the server finds it). */
+function showFaceBox(face: FaceAnswer | null): void {
+  const el = $('face-box');
+  el.hidden = !face;
+  if (!face) return;
+  // Canvas pixels -> CSS pixels of the canvas inside the drop zone.
+  const k = canvas.clientWidth / canvas.width;
+  Object.assign(el.style, {
+    left: `${canvas.offsetLeft + face.box.x * k}px`, top: `${canvas.offsetTop + face.box.y * k}px`,
+    width: `${face.box.width * k}px`, height: `${face.box.height * k}px`,
+  });
+  el.title = `face, detector confidence ${face.score.toFixed(2)}`;
 }
 
 function setupDrawing(): void {
@@ -150,16 +170,18 @@ async function recognise(): Promise<void> {
   recogniseInPage();
   const n = ++serverRequest;
   try {
-    const r = await api<{ predictions: Prediction[]; unknown: boolean; search: string }>('/api/predict', {
+    const r = await api<{ predictions: Prediction[]; unknown: boolean; search: string; face?: FaceAnswer }>('/api/predict', {
       method: 'POST',
       headers: { 'content-type': 'image/png' },
       body: await canvasPng(),
     });
     if (n !== serverRequest) return; // a newer drawing is on its way
+    showFaceBox(r.face ?? null);
     renderResults('server-results', r.predictions);
     $('server-search').textContent = `(${r.search} search)`;
     showVerdict(r.predictions, r.unknown);
   } catch (e) {
+    if (n === serverRequest) showFaceBox(null);
     setStatus(`server: ${(e as Error).message}`, true);
   }
 }
@@ -283,18 +305,20 @@ async function main(): Promise<void> {
   if (info.writeNeedsToken) ($<HTMLDetailsElement>('token-box')).open = !tokenInput.value;
   const backend = await chooseBackend(new URLSearchParams(location.search).get('backend'));
   $('page-backend').textContent = `(TF.js ${backend})`;
-  model = await PageModel.load(info);
+  // Face models run on the server only (detection in the page is not built yet): no live preview.
+  model = info.modelUrl ? await PageModel.load(info) : null;
   const m = info.meta;
   $('model-info').textContent = `${info.name} · ${m.method}/${m.encoder} · ${m.inputShape.join('x')} → ${m.embeddingDim} · threshold ${info.threshold === null ? 'none' : info.threshold.toFixed(3)}`;
   await refreshGallery();
-  setStatus('ready: draw a character, name it, press Enrol; draw again to recognise');
+  setStatus(model ? 'ready: draw a character, name it, press Enrol; draw again to recognise'
+    : 'ready: drop or take a photo, name the person, press Enrol; another photo to recognise (faces are found on the server)');
   document.body.dataset['ready'] = 'true';
 }
 
 /** Hooks for tests and scripts: the page's embedding of image bytes, with the page's own model. */
 declare global {
   interface Window {
-    fewshot: { ready: Promise<void>; embedBytes(bytes: Uint8Array): number[]; embedCanvas(): number[]; backend(): string };
+    fewshot: { ready: Promise<void>; embedBytes(bytes: Uint8Array): number[]; embedCanvas(): number[]; backend(): string; faceBox(): DOMRect | null };
   }
 }
 const ready = main().catch((e: Error) => {
@@ -306,4 +330,5 @@ window.fewshot = {
   embedBytes: (bytes) => Array.from(model!.embed(decodeImage(bytes, 'bytes'))),
   embedCanvas: () => Array.from(model!.embed(canvasImage())),
   backend: () => ($('page-backend').textContent ?? ''),
+  faceBox: () => ($('face-box').hidden ? null : $('face-box').getBoundingClientRect()),
 };

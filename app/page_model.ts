@@ -19,7 +19,8 @@ export interface ModelInfo {
   name: string;
   meta: ModelMetadata;
   threshold: number | null;
-  modelUrl: string;
+  /** null when the model runs on the server only (face models). */
+  modelUrl: string | null;
   search: 'exact' | 'hnsw';
   writeNeedsToken: boolean;
   limits: { maxUploadBytes: number; maxImageSide: number; maxBatch: number; maxSnapshot: number };
@@ -49,6 +50,7 @@ export class PageModel {
   ) {}
 
   static async load(info: ModelInfo): Promise<PageModel> {
+    if (!info.modelUrl) throw new Error(`model ${info.name} runs on the server only`);
     const model = await tfl.loadLayersModel(info.modelUrl);
     if (info.meta.score === 'pair-probability') {
       const { encoder, head } = splitPairModel(model);

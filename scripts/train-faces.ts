@@ -1,7 +1,7 @@
 /**
- * Trains the shipped face model (models/faces/) on AT&T people s1..s30 and measures it on
+ * Trains the shipped face model (models/faces-scratch/: the from-scratch comparison row; models/faces is the pretrained pipeline) on AT&T people s1..s30 and measures it on
  * s31..s40, never seen in training:
- *   nice -n 10 npx tsx scripts/train-faces.ts [--steps N] [--out models/faces] [--data ZIP]
+ *   nice -n 10 npx tsx scripts/train-faces.ts [--steps N] [--out models/faces-scratch] [--data ZIP]
  *
  * Prototypical training (Snell et al. 2017) of a small conv4 encoder that standardises each
  * image itself (norm-conv4), on s1..s20 with s21..s30 for model selection and for calibrating
@@ -27,7 +27,7 @@ import { calibrateOpenSetThreshold } from '../src/verification/open_set.js';
 const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: resolve('..', 'shared', 'data', 'faces', 'att_faces.zip') },
-    out: { type: 'string', default: 'models/faces' },
+    out: { type: 'string', default: 'models/faces-scratch' },
     state: { type: 'string', default: join(tmpdir(), 'fewshot-faces-train') },
     steps: { type: 'string', default: '400' },
     seed: { type: 'string', default: '1' },

@@ -1,5 +1,5 @@
 /** Option parsing shared by the subcommands: numbers with clear errors, backend, model, data paths. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { selectBackend, type BackendName } from '../backend/select.js';
@@ -62,7 +62,9 @@ export function addTtaOption(cmd: Command): Command {
  */
 export function resolveModelDir(dir: string | undefined): string {
   const chosen = dir ? resolve(dir) : DEFAULT_MODEL_DIR;
-  if (!existsSync(join(chosen, 'model.json')) || !existsSync(join(chosen, 'fewshot.json'))) {
+  // A pretrained face model may be fewshot.json alone (its networks come from node_modules).
+  const faceModel = existsSync(join(chosen, 'fewshot.json')) && /"encoder"\s*:\s*"face"/.test(readFileSync(join(chosen, 'fewshot.json'), 'utf8'));
+  if ((!existsSync(join(chosen, 'model.json')) && !faceModel) || !existsSync(join(chosen, 'fewshot.json'))) {
     throw new Error(
       dir
         ? `no fewshot model in ${chosen} (expected model.json and fewshot.json)`

@@ -12,6 +12,10 @@ export * from './image_dataset.js';
 export async function loadImageDataset(pathOrUrl: string, opts: LoadImageDatasetOptions): Promise<ImageDataset> {
   validatePreprocessConfig(opts.preprocess);
   const source = await openSource(pathOrUrl);
+  if (opts.preprocess.face) {
+    const { loadFaceDatasetFromSource } = await import('../applications/faces/dataset.js');
+    return loadFaceDatasetFromSource(source, opts);
+  }
   return loadImageDatasetFromSource(source, opts);
 }
 

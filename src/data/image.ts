@@ -10,6 +10,7 @@
  */
 import { decode as decodePngRaw, encode as encodePngRaw, convertIndexedToRgb } from 'fast-png';
 import jpeg from 'jpeg-js';
+import { applyOrientation, jpegOrientation } from './exif.js';
 
 /** An 8-bit image in HWC order (row-major, channels interleaved), values 0..255. */
 export interface Image {
@@ -163,7 +164,10 @@ function composite(v: number, a: number): number {
 }
 
 function decodeJpeg(bytes: Uint8Array, maxPixels: number, maxMemoryMB: number): Image {
-  const components = jpegComponentCount(bytes);
+  const frame = jpegFrame(bytes);
+  // The frame header's claimed size is checked before anything is allocated.
+  if (frame.width > 0 && frame.height > 0) checkSize(frame.width, frame.height, maxPixels);
+  const components = frame.components;
   const decoded = jpeg.decode(bytes, {
     useTArray: true,
     formatAsRGBA: false,
@@ -174,29 +178,35 @@ function decodeJpeg(bytes: Uint8Array, maxPixels: number, maxMemoryMB: number): 
   });
   checkSize(decoded.width, decoded.height, maxPixels);
   const rgb = decoded.data as Uint8Array;
+  // CMYK / YCCK (Adobe) JPEGs come back from jpeg-js already converted to RGB.
+  let img: Image;
   if (components === 1) {
     const n = decoded.width * decoded.height;
     const out = new Uint8Array(n);
     for (let i = 0, j = 0; i < n; i++, j += 3) out[i] = rgb[j]!;
-    return { width: decoded.width, height: decoded.height, channels: 1, data: out };
+    img = { width: decoded.width, height: decoded.height, channels: 1, data: out };
+  } else {
+    img = { width: decoded.width, height: decoded.height, channels: 3, data: rgb };
   }
-  return { width: decoded.width, height: decoded.height, channels: 3, data: rgb };
+  // Phone photos: turned upright as their EXIF orientation says.
+  return applyOrientation(img, jpegOrientation(bytes));
 }
 
-/** Number of colour components from the JPEG frame header (SOFn); 3 when not found. */
-function jpegComponentCount(bytes: Uint8Array): number {
+/** Colour components and size from the JPEG frame header (SOFn); 3 components and 0x0 when not found. */
+function jpegFrame(bytes: Uint8Array): { components: number; width: number; height: number } {
+  const none = { components: 3, width: 0, height: 0 };
   let i = 2;
   while (i + 9 < bytes.length) {
-    if (bytes[i] !== 0xff) return 3;
+    if (bytes[i] !== 0xff) return none;
     const marker = bytes[i + 1]!;
     if (marker === 0xff) { i++; continue; } // fill byte
     const len = (bytes[i + 2]! << 8) | bytes[i + 3]!;
     const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isSof) return bytes[i + 9]!;
-    if (marker === 0xda) return 3; // start of scan without a frame header: let jpeg-js complain
+    if (isSof) return { components: bytes[i + 9]!, height: (bytes[i + 5]! << 8) | bytes[i + 6]!, width: (bytes[i + 7]! << 8) | bytes[i + 8]! };
+    if (marker === 0xda) return none; // start of scan without a frame header: let jpeg-js complain
     i += 2 + len;
   }
-  return 3;
+  return none;
 }
 
 /** Strict Netpbm parser: P2 (ASCII gray), P5 (binary gray), P6 (binary RGB); maxval up to 65535. */

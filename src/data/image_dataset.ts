@@ -4,7 +4,7 @@
  * converted to float only batch by batch.
  */
 import { decodeImage, type DecodeLimits, type Image } from './image.js';
-import { resolveLayout, type LayoutName } from './layout.js';
+import { resolveLayout, type LabelledFile, type LayoutName } from './layout.js';
 import { preprocess, validatePreprocessConfig, type PreprocessConfig } from './preprocess.js';
 import type { FileSource } from './zip_source.js';
 
@@ -17,6 +17,8 @@ export interface ImageDatasetInit {
   classNames: string[];
   classGroups: string[];
   paths: string[];
+  /** Source images left out (e.g. no face found), with the reason. */
+  skipped?: { path: string; reason: string }[];
 }
 
 /** Labelled images preprocessed to one size, as uint8 in one buffer; `indicesByClass()` feeds the samplers, `subset()` / the split functions make train and validation sets. */
@@ -33,6 +35,8 @@ export class ImageDataset {
   readonly classGroups: string[];
   /** Source path of each image (for messages and reports). */
   readonly paths: string[];
+  /** Source images left out while loading (e.g. no face found in them), with the reason. */
+  readonly skipped: { path: string; reason: string }[];
   private byClass: number[][] | null = null;
 
   constructor(init: ImageDatasetInit) {
@@ -53,6 +57,7 @@ export class ImageDataset {
     this.classNames = classNames;
     this.classGroups = classGroups;
     this.paths = paths;
+    this.skipped = init.skipped ?? [];
   }
 
   get size(): number {
@@ -145,6 +150,27 @@ export interface LoadImageDatasetOptions {
 export function loadImageDatasetFromSource(source: FileSource, opts: LoadImageDatasetOptions): ImageDataset {
   const cfg = opts.preprocess;
   validatePreprocessConfig(cfg);
+  const { files, newIndex, classNames, classGroups } = selectFiles(source, opts);
+  const n = files.length;
+  const imageSize = cfg.height * cfg.width * cfg.channels;
+  const pixels = new Uint8Array(n * imageSize);
+  const labels = new Int32Array(n);
+  const paths: string[] = new Array(n);
+  const progressEvery = Math.max(1, Math.floor(n / 100));
+  for (let i = 0; i < n; i++) {
+    const f = files[i]!;
+    const where = `${source.location}: ${f.path}`;
+    const img = decodeImage(source.read(f.path), where, opts.limits);
+    pixels.set(preprocess(img, cfg), i * imageSize);
+    labels[i] = newIndex[f.label]!;
+    paths[i] = f.path;
+    if (opts.onProgress && ((i + 1) % progressEvery === 0 || i + 1 === n)) opts.onProgress(i + 1, n);
+  }
+  return new ImageDataset({ height: cfg.height, width: cfg.width, channels: cfg.channels, pixels, labels, classNames, classGroups, paths });
+}
+
+/** The files a load keeps (layout, groups and maxPerClass applied) and their new class indices. */
+export function selectFiles(source: FileSource, opts: LoadImageDatasetOptions): { files: LabelledFile[]; newIndex: Int32Array; classNames: string[]; classGroups: string[] } {
   const layout = resolveLayout(source, opts.layout ?? 'auto');
   let keepClass = layout.classNames.map(() => true);
   if (opts.groups) {
@@ -171,21 +197,5 @@ export function loadImageDatasetFromSource(source: FileSource, opts: LoadImageDa
     perClass[f.label]!++;
     return true;
   });
-
-  const n = files.length;
-  const imageSize = cfg.height * cfg.width * cfg.channels;
-  const pixels = new Uint8Array(n * imageSize);
-  const labels = new Int32Array(n);
-  const paths: string[] = new Array(n);
-  const progressEvery = Math.max(1, Math.floor(n / 100));
-  for (let i = 0; i < n; i++) {
-    const f = files[i]!;
-    const where = `${source.location}: ${f.path}`;
-    const img = decodeImage(source.read(f.path), where, opts.limits);
-    pixels.set(preprocess(img, cfg), i * imageSize);
-    labels[i] = newIndex[f.label]!;
-    paths[i] = f.path;
-    if (opts.onProgress && ((i + 1) % progressEvery === 0 || i + 1 === n)) opts.onProgress(i + 1, n);
-  }
-  return new ImageDataset({ height: cfg.height, width: cfg.width, channels: cfg.channels, pixels, labels, classNames, classGroups, paths });
+  return { files, newIndex, classNames, classGroups };
 }

@@ -27,6 +27,12 @@ export interface PreprocessConfig {
    * channels 1 and invert (the output is always ink bright on 0). A blank page throws.
    */
   ink?: InkNormalization;
+  /**
+   * Face models: detect the largest face and crop it by its landmarks to height x width RGB
+   * (src/applications/faces/pipeline.ts). Detection is asynchronous, so these models take images
+   * through SiameseScorer.prepareImages / loadImageDataset, never through preprocess().
+   */
+  face?: { minConfidence: number };
 }
 
 export function validatePreprocessConfig(cfg: PreprocessConfig): void {
@@ -45,6 +51,7 @@ export function validatePreprocessConfig(cfg: PreprocessConfig): void {
 /** Returns height * width * channels bytes (HWC) at the model's size. */
 export function preprocess(img: Image, cfg: PreprocessConfig): Uint8Array {
   validatePreprocessConfig(cfg);
+  if (cfg.face) throw new Error('this model finds faces first: give it images through SiameseScorer.prepareImages (or loadImageDataset), not preprocess()');
   assertImage(img);
   if (cfg.ink) return normalizeInk(img, cfg.width, cfg.height, cfg.ink);
   let im = cfg.channels === 1 ? toGrayscale(img) : toRgb(img);

@@ -17,23 +17,50 @@ import type { Distance } from '../distances/distance.js';
 import { modelFromArtifacts, type ModelArtifactsInput } from '../models/serialize.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { splitPairModel } from '../models/siamese.js';
-import { createEncoderRunner, type EncoderRunner } from './encoder_runner.js';
+import { createEncoderRunner, TfjsRunner, type Encoder, type EncoderRunner } from './encoder_runner.js';
 import { checkTtaViews, jitteredViews } from './test_time_augmentation.js';
+
+export type { Encoder } from './encoder_runner.js';
 
 /** Images per encoder call: large enough to amortise kernel launches, small enough for memory. */
 const EMBED_BATCH = 128;
+
+/** One face found by a face model's preprocessing: where it is and its aligned pixels. */
+export interface FoundFace {
+  box: { x: number; y: number; width: number; height: number };
+  score: number;
+  pixels: Uint8Array;
+}
+
+/** What answers say about a face: its box in the image's pixels and the detector's confidence (0..1). */
+export interface FaceJson {
+  box: FoundFace['box'];
+  score: number;
+}
+
+export function faceJson(face: FoundFace): FaceJson {
+  return { box: face.box, score: Math.round(face.score * 1e4) / 1e4 };
+}
+
+/** Face detection, for models whose preprocessing finds faces (see applications/faces). */
+export interface FaceFinder {
+  /** Every face, largest first. */
+  findFaces(img: Image, name: string): Promise<FoundFace[]>;
+}
 
 /** A trained model as "how similar are these images": embeds preprocessed images (batched) and scores pairs, higher = more similar. Build it with `fromModel`, `fromArtifacts`, or `loadScorer(dir)` of `fewshot/node`. */
 export class SiameseScorer {
   private readonly distance: Distance | null;
   private constructor(
     readonly meta: ModelMetadata,
-    readonly encoder: tfl.LayersModel,
+    readonly encoder: Encoder,
     private readonly head: tfl.LayersModel | null,
     /** Computes the encoder's forward pass (compiled native plan, ONNX Runtime or TF.js). */
     readonly runner: EncoderRunner,
     /** Test-time augmentation: embeddings are the mean over this many fixed jitters (1 = off). */
     readonly ttaViews = 1,
+    /** Set for face models: their preprocessing detects and aligns a face (asynchronous). */
+    readonly faces: FaceFinder | null = null,
   ) {
     this.distance = head ? null : createDistance(meta.distance ?? 'euclidean');
   }
@@ -46,6 +73,35 @@ export class SiameseScorer {
   static async fromArtifacts(input: ModelArtifactsInput): Promise<SiameseScorer> {
     const { model, meta } = await modelFromArtifacts(input);
     return SiameseScorer.fromModel(model, meta, { frozen: true });
+  }
+
+  /** A face model: `encoder` embeds aligned crops, `finder` produces them from photos. */
+  static fromFaceEncoder(encoder: Encoder & { pipeline: { alignFaces(img: Image, opts: { minConfidence?: number }): Promise<FoundFace[]> } }, meta: ModelMetadata): SiameseScorer {
+    const minConfidence = meta.preprocess.face?.minConfidence;
+    const finder: FaceFinder = {
+      findFaces: async (img) => encoder.pipeline.alignFaces(img, minConfidence !== undefined ? { minConfidence } : {}),
+    };
+    return new SiameseScorer(meta, encoder, null, new TfjsRunner(encoder), 1, finder);
+  }
+
+  /**
+   * Decoded images -> the model's input pixels. For face models the largest face of each image,
+   * detected and aligned; an image without one rejects with "<name>: no face found".
+   */
+  async prepareImages(imgs: readonly Image[], names: readonly string[] = imgs.map((_, i) => `image ${i + 1}`)): Promise<Uint8Array[]> {
+    return (await this.prepareWithFaces(imgs, names)).map((p) => p.pixels);
+  }
+
+  /** prepareImages, with the face each image was reduced to (null for models that take whole images). */
+  async prepareWithFaces(imgs: readonly Image[], names: readonly string[] = imgs.map((_, i) => `image ${i + 1}`)): Promise<{ pixels: Uint8Array; face: FoundFace | null }[]> {
+    if (!this.faces) return imgs.map((img) => ({ pixels: this.preprocessImage(img), face: null }));
+    const out: { pixels: Uint8Array; face: FoundFace | null }[] = [];
+    for (let i = 0; i < imgs.length; i++) {
+      const [face] = await this.faces.findFaces(imgs[i]!, names[i]!);
+      if (!face) throw new NoFaceFoundError(names[i]!);
+      out.push({ pixels: face.pixels, face });
+    }
+    return out;
   }
 
   /**
@@ -69,7 +125,7 @@ export class SiameseScorer {
    */
   withTestTimeAugmentation(views: number): SiameseScorer {
     checkTtaViews(views);
-    return new SiameseScorer(this.meta, this.encoder, this.head, this.runner, views);
+    return new SiameseScorer(this.meta, this.encoder, this.head, this.runner, views, this.faces);
   }
 
   get inputShape(): [number, number, number] {
@@ -181,6 +237,14 @@ export class SiameseScorer {
       probs.dispose();
     }
     return out;
+  }
+}
+
+/** A face model got an image in which it found no face. */
+export class NoFaceFoundError extends Error {
+  constructor(readonly imageName: string) {
+    super(`${imageName}: no face found`);
+    this.name = 'NoFaceFoundError';
   }
 }
 

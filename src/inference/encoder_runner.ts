@@ -15,6 +15,11 @@ export interface EncoderRunner {
   run(x: Float32Array, n: number, shape: readonly number[]): Float32Array;
 }
 
+/** What turns a batch of preprocessed images into embeddings: a layers model, or a face encoder. */
+export interface Encoder {
+  predict(x: tf.Tensor): tf.Tensor | tf.Tensor[];
+}
+
 /** A faster engine for a frozen model, or null to fall back to TF.js. */
 export type EncoderRunnerFactory = (model: tfl.LayersModel) => EncoderRunner | null;
 
@@ -27,7 +32,7 @@ export function setEncoderRunnerFactory(f: EncoderRunnerFactory | null): void {
 
 export class TfjsRunner implements EncoderRunner {
   readonly engine = 'tfjs' as const;
-  constructor(private readonly model: tfl.LayersModel) {}
+  constructor(private readonly model: Encoder) {}
   run(x: Float32Array, n: number, shape: readonly number[]): Float32Array {
     const y = tf.tidy(() => tf.reshape(this.model.predict(tf.tensor(x, [n, ...shape])) as tf.Tensor, [n, -1]));
     const values = y.dataSync() as Float32Array;

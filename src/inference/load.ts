@@ -5,7 +5,7 @@
  */
 import { selectBackend, type BackendName } from '../backend/select.js';
 import './native_runners.js'; // installs the native-plan / ONNX Runtime engines for loaded models
-import { loadModel } from '../models/io.js';
+import { loadModel, readMetadata } from '../models/io.js';
 import { Verifier } from '../verification/verifier.js';
 import { SiameseScorer } from './embedder.js';
 import { FewShotClassifier, type FewShotClassifierOptions } from './few_shot_classifier.js';
@@ -20,6 +20,12 @@ export interface LoadOptions {
 
 /** Reads a model directory written by `fewshot train` (or saveModel) into a SiameseScorer. */
 export async function loadScorer(dir: string): Promise<SiameseScorer> {
+  if (readMetadata(dir).encoder === 'face') {
+    // A face model: fewshot.json names the pretrained face networks (plus an optional adapter).
+    const faces = await import('../applications/faces/model.js');
+    const { encoder, meta } = await faces.loadFaceEncoder(dir);
+    return SiameseScorer.fromFaceEncoder(encoder, meta);
+  }
   const { model, meta } = await loadModel(dir);
   return SiameseScorer.fromModel(model, meta, { frozen: true });
 }

@@ -36,8 +36,11 @@ export function readMetadata(dir: string): ModelMetadata {
   return validateMetadata(readJson(file, 'model metadata'), file);
 }
 
-/** Reads a model directory written by saveModel, checking that its files agree with each other. */
-export async function loadModel(dir: string): Promise<{ model: tfl.LayersModel; meta: ModelMetadata }> {
+/**
+ * `inputShape` overrides the metadata's when the saved network is not the whole model (a face
+ * model's adapter takes 128-d descriptors, its metadata describes the 150x150x3 face crops).
+ */
+export async function loadModel(dir: string, opts: { inputShape?: number[] } = {}): Promise<{ model: tfl.LayersModel; meta: ModelMetadata }> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`model directory not found: ${dir}`);
   const meta = readMetadata(dir);
   const jsonFile = path.join(dir, MODEL_JSON);
@@ -52,7 +55,7 @@ export async function loadModel(dir: string): Promise<{ model: tfl.LayersModel; 
       return fs.readFileSync(file);
     }),
   );
-  return modelFromArtifacts({ modelJson, weightData: new Uint8Array(Buffer.concat(chunks)), meta, where: dir });
+  return modelFromArtifacts({ modelJson, weightData: new Uint8Array(Buffer.concat(chunks)), meta, where: dir, ...(opts.inputShape ? { inputShape: opts.inputShape } : {}) });
 }
 
 function readJson(file: string, what: string): unknown {

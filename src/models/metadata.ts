@@ -23,6 +23,8 @@ export interface ModelMetadata {
   /** Writer-dependent decision (signatures): its calibrated threshold on the log-odds and penalty. */
   writerDependent?: WriterDependentSettings;
   training?: Record<string, unknown>;
+  /** Pretrained networks the model runs that are not in its own files (e.g. the face encoder's). */
+  pretrained?: { package: string; version: string; license: string; networks: string[]; note?: string };
   createdAt: string;
 }
 
@@ -71,6 +73,12 @@ export function validateMetadata(value: unknown, source: string): ModelMetadata 
         (w.kernel !== undefined && w.kernel !== 'linear' && w.kernel !== 'rbf') ||
         (t !== undefined && (typeof t !== 'object' || t === null || typeof t.value !== 'number' || !Number.isFinite(t.value) || typeof t.source !== 'string'))) {
       fail(`'writerDependent' must be { threshold?: { value: number, source: string }, l2?: positive number, kernel?: 'linear' | 'rbf' }`);
+    }
+  }
+  if (m.pretrained !== undefined) {
+    const pt = m.pretrained as Record<string, unknown>;
+    if (typeof pt !== 'object' || pt === null || typeof pt.package !== 'string' || typeof pt.version !== 'string' || !Array.isArray(pt.networks)) {
+      fail(`'pretrained' must be { package, version, license, networks[] }`);
     }
   }
   if (m.training !== undefined && (typeof m.training !== 'object' || m.training === null || Array.isArray(m.training))) {

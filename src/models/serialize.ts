@@ -43,6 +43,11 @@ export interface ModelArtifactsInput {
   meta: unknown;
   /** Names the model in error messages (a directory or URL). */
   where?: string;
+  /**
+   * Overrides the metadata's input shape when the saved network is not the whole model (a face
+   * model's adapter takes 128-d descriptors, its metadata describes the 150x150x3 face crops).
+   */
+  inputShape?: number[];
 }
 
 /** Builds the model described by model.json, its weights and fewshot.json, checking that they agree. */
@@ -67,8 +72,9 @@ export async function modelFromArtifacts(input: ModelArtifactsInput): Promise<{ 
     throw new Error(`cannot load the model in ${dir}: ${(e as Error).message}`);
   }
   const shape = model.inputs[0]!.shape.slice(1);
-  if (shape.join('x') !== meta.inputShape.join('x')) {
-    throw new Error(`model in ${dir} takes ${shape.join('x')} inputs but ${METADATA_FILE} says ${meta.inputShape.join('x')}`);
+  const wanted = input.inputShape ?? meta.inputShape;
+  if (shape.join('x') !== wanted.join('x')) {
+    throw new Error(`model in ${dir} takes ${shape.join('x')} inputs but ${METADATA_FILE} says ${wanted.join('x')}`);
   }
   return { model, meta };
 }

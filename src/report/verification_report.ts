@@ -78,6 +78,7 @@ export function pairReportInput(ctx: ReportContext, ds: ImageDataset, e: PairEva
       ['TAR at FAR = 1e-3', `${pct(s.tarAtFar1e3)}${s.farUnderResolved['1e-3'] ? ' (too few impostor pairs to resolve)' : ''}`],
       ['threshold', `${u(t.value).toPrecision(4)} (${e.modelThreshold ? 'stored in the model' : 'calibrated here'}: ${t.source})`],
       ['at the threshold', `accuracy ${pct(at.accuracy)}, FAR ${pct(at.far)}, FRR ${pct(at.frr)}`],
+      ...(ds.skipped.length ? [['skipped images', `${ds.skipped.length}: ${ds.skipped.slice(0, 10).map((x) => `${x.path} (${x.reason})`).join(', ')}${ds.skipped.length > 10 ? ', ...' : ''}`] as [string, string]] : []),
     ],
     roc: e.roc,
     eer: s.eer,

@@ -9,6 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Image } from '../data/image.js';
 import { loadScorer } from '../inference/load.js';
+import type { FoundFace, SiameseScorer } from '../inference/embedder.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import type { Metric } from './vector_index.js';
 
@@ -18,6 +19,11 @@ export interface EmbeddingModel {
   embedImages(imgs: readonly Image[]): Float32Array[];
   /** Similarity of `a` to each of `b`, higher = more similar. */
   similarity(a: Float32Array, b: readonly Float32Array[]): number[];
+  /** Face models only: every face of an image (largest first), and embeddings of their aligned crops. */
+  faces?: {
+    find(img: Image, name: string): Promise<FoundFace[]>;
+    embed(crops: readonly Uint8Array[]): Float32Array[];
+  };
 }
 
 export interface ServedModel {
@@ -37,6 +43,8 @@ export interface ServedModel {
 /** model.json, the weight files it names and fewshot.json, in a fixed order. */
 export function modelFiles(dir: string): string[] {
   const modelJson = join(dir, 'model.json');
+  // A pretrained face model without an adapter is its fewshot.json alone (the networks live in node_modules).
+  if (!existsSync(modelJson) && isFaceModelDir(dir)) return ['fewshot.json'];
   if (!existsSync(modelJson)) throw new Error(`no model.json in ${dir}: not a saved fewshot model`);
   let manifest: { weightsManifest?: { paths?: string[] }[] };
   try {
@@ -50,8 +58,18 @@ export function modelFiles(dir: string): string[] {
   return ['model.json', ...weights, 'fewshot.json'].filter((f) => f === 'model.json' || existsSync(join(dir, f)));
 }
 
+function isFaceModelDir(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'fewshot.json'), 'utf8')) as { encoder?: unknown }).encoder === 'face';
+  } catch {
+    return false;
+  }
+}
+
+
 /** The metadata that changes what an embedding means (not the threshold, training notes or dates). */
-const EMBEDDING_META = ['inputShape', 'embeddingDim', 'preprocess', 'score', 'distance'] as const;
+// `pretrained` names the package and version of a pretrained encoder (face models).
+const EMBEDDING_META = ['inputShape', 'embeddingDim', 'preprocess', 'score', 'distance', 'pretrained'] as const;
 
 /** JSON with object keys sorted, so that key order in a file never changes a hash. */
 function canonicalJson(v: unknown): string {
@@ -74,7 +92,9 @@ function canonicalJson(v: unknown): string {
 export function modelFingerprint(dir: string): string {
   const h = createHash('sha256');
   h.update('fewshot-model-id/2\0');
-  const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology?: unknown; weightsManifest?: { weights?: unknown }[] };
+  // A pretrained face model without an adapter has no model.json: its identity is fewshot.json's `pretrained`.
+  const manifestFile = join(dir, 'model.json');
+  const manifest = (existsSync(manifestFile) ? JSON.parse(readFileSync(manifestFile, 'utf8')) : {}) as { modelTopology?: unknown; weightsManifest?: { weights?: unknown }[] };
   h.update(canonicalJson(manifest.modelTopology ?? null));
   h.update(canonicalJson((manifest.weightsManifest ?? []).map((g) => g.weights ?? null)));
   for (const f of modelFiles(dir)) {
@@ -112,11 +132,13 @@ export async function loadServedModel(dir: string): Promise<ServedModel> {
  * Runs every scorer call inside tf.tidy, so that a long-running server keeps its tensor count
  * flat even if a scoring path forgets to dispose an intermediate (the service test checks it).
  */
-export function leakProof(scorer: EmbeddingModel): EmbeddingModel {
+export function leakProof(scorer: SiameseScorer): EmbeddingModel {
+  const finder = scorer.faces;
   return {
     meta: scorer.meta,
     embedImages: (imgs) => tf.tidy(() => scorer.embedImages(imgs)),
     similarity: (a, b) => tf.tidy(() => scorer.similarity(a, b)),
+    ...(finder ? { faces: { find: (img: Image, name: string) => finder.findFaces(img, name), embed: (crops: readonly Uint8Array[]) => tf.tidy(() => scorer.embed(crops)) } } : {}),
   };
 }
 

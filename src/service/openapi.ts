@@ -34,6 +34,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       schemas: {
         Prediction: { type: 'object', properties: { class: { type: 'string' }, score: { type: 'number' } }, required: ['class', 'score'] },
+        Face: {
+          type: 'object',
+          description: 'face models: the face used, its box in the uploaded image\'s pixels and the detector\'s confidence',
+          properties: { box: { type: 'object', properties: { x: { type: 'number' }, y: { type: 'number' }, width: { type: 'number' }, height: { type: 'number' } } }, score: { type: 'number' } },
+        },
         Example: {
           type: 'object',
           properties: { id: { type: 'integer' }, class: { type: 'string' }, sha256: { type: 'string' }, source: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
@@ -65,16 +70,17 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/api/classes/{name}/examples': {
         post: {
-          summary: 'Enrol one image (raw body) or up to maxBatch images (multipart files) into a class, created if new',
+          summary: 'Enrol one image (raw body) or up to maxBatch images (multipart files) into a class, created if new. Face models enrol each photo\'s largest face (boxes in `faces`); a photo without a face: 422 and nothing is enrolled',
           security: bearer,
           parameters: [className],
           requestBody: imageBody,
           responses: {
-            201: json({ type: 'object', properties: { class: { type: 'string' }, id: { type: 'integer' }, ids: { type: 'array', items: { type: 'integer' } } }, required: ['class', 'id'] }, 'Enrolled'),
+            201: json({ type: 'object', properties: { class: { type: 'string' }, id: { type: 'integer' }, ids: { type: 'array', items: { type: 'integer' } }, faces: { type: 'array', items: { $ref: '#/components/schemas/Face' } } }, required: ['class', 'id'] }, 'Enrolled'),
             400: error,
             401: error,
             413: error,
             415: error,
+            422: error,
             503: busy,
           },
         },
@@ -87,8 +93,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/api/predict': {
         post: {
-          summary: 'Recognise an image: ranked classes and unknown',
-          parameters: [{ name: 'top', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } }],
+          summary: 'Recognise an image: ranked classes and unknown. Face models: the largest face (its box in `face`), or every face with ?faces=all (`faces`: box and ranking each); 422 when the photo has no face',
+          parameters: [
+            { name: 'top', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
+            { name: 'faces', in: 'query', schema: { enum: ['largest', 'all'] }, description: 'face models: which faces to recognise (default largest)' },
+          ],
           requestBody: imageBody,
           responses: {
             200: json({
@@ -98,12 +107,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
                 unknown: { type: 'boolean' },
                 threshold: { type: ['number', 'null'] },
                 search: { enum: ['exact', 'hnsw'] },
+                face: { $ref: '#/components/schemas/Face' },
+                faces: { type: 'array', items: { type: 'object', description: 'with ?faces=all: { face, predictions, unknown, threshold, nearest, search } per face, largest first' } },
               },
-              required: ['predictions', 'unknown'],
             }),
             400: error,
             413: error,
             415: error,
+            422: error,
             503: busy,
           },
         },
@@ -115,7 +126,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             required: true,
             content: { 'multipart/form-data': { schema: { type: 'object', properties: { a: { type: 'string', format: 'binary' }, b: { type: 'string', format: 'binary' } }, required: ['a', 'b'] } } },
           },
-          responses: { 200: json({ type: 'object', properties: { score: { type: 'number' }, same: { type: 'boolean' }, threshold: { type: ['number', 'null'] } } }), 400: error, 503: busy },
+          responses: { 200: json({ type: 'object', properties: { score: { type: 'number' }, same: { type: 'boolean' }, threshold: { type: ['number', 'null'] }, faces: { type: 'object', description: 'face models: { a: Face, b: Face }, the faces compared' } } }), 400: error, 422: error, 503: busy },
         },
       },
       '/api/classes/{name}/verify': {

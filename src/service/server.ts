@@ -19,6 +19,7 @@ import { openApiDocument } from './openapi.js';
 import { recognize } from './recognizer.js';
 import { defaultDecision, verifyAgainstClass } from './class_verification.js';
 import { REFERENCE_DECISIONS, type ReferenceDecision } from '../verification/writer_dependent.js';
+import { allFaces, faceJson, largestFaces, parseFacesParam, type FaceJson } from './faces.js';
 import { decodeUploads, IMAGE_TYPES, readUploads, type DecodedUpload } from './uploads.js';
 import { packageVersion } from './paths.js';
 
@@ -129,6 +130,23 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     }
   });
 
+  /** Embeddings of the uploads; face models embed each photo's largest face (422 when one has none). */
+  const embedWithFaces = async (uploads: DecodedUpload[]): Promise<{ embeddings: Float32Array[]; faces: FaceJson[] | null }> => {
+    if (!model.scorer.faces) return { embeddings: embed(uploads), faces: null };
+    const found = await largestFaces(model.scorer.faces, uploads);
+    return { embeddings: embedCrops(found.map((f) => f.pixels), uploads), faces: found.map(faceJson) };
+  };
+  const embedCrops = (crops: Uint8Array[], uploads: DecodedUpload[]): Float32Array[] => {
+    const t0 = performance.now();
+    let out: Float32Array[];
+    try {
+      out = model.scorer.faces!.embed(crops);
+    } catch (e) {
+      throw new HttpError(422, `cannot embed ${uploads.length === 1 ? `image '${uploads[0]!.name}'` : 'images'}: ${(e as Error).message}`);
+    }
+    metrics.observeEmbedding(crops.length, (performance.now() - t0) / 1000);
+    return out;
+  };
   const embed = (uploads: DecodedUpload[]): Float32Array[] => {
     const t0 = performance.now();
     let out: Float32Array[];
@@ -173,7 +191,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     meta: model.scorer.meta,
     threshold,
     metric: retrievalMetric(model.scorer.meta),
-    modelUrl: '/model/model.json',
+    // null: the model has no network the page can run (a pretrained face model: fewshot.json alone).
+    modelUrl: model.files.includes('model.json') ? '/model/model.json' : null,
     search: gallery.searchKind,
     limits,
     writeNeedsToken: Boolean(opts.token),
@@ -201,13 +220,14 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     const name = req.params.name;
     validateClassName(name);
     const uploads = decodeUploads(await readUploads(req, limits), limits);
-    const embeddings = embed(uploads);
+    const { embeddings, faces } = await embedWithFaces(uploads);
     const ids = await gallery.enrol(
       name,
       uploads.map((u, i) => ({ embedding: embeddings[i]!, sha256: u.sha256, source: u.field === 'body' ? 'upload' : `upload:${u.name}`.slice(0, 200) })),
     );
     reply.status(201);
-    return ids.length === 1 ? { class: name, id: ids[0]! } : { class: name, id: ids[0]!, ids };
+    const withFaces = faces ? { faces } : {};
+    return ids.length === 1 ? { class: name, id: ids[0]!, ...withFaces } : { class: name, id: ids[0]!, ids, ...withFaces };
   });
   app.delete<{ Params: { name: string } }>('/api/classes/:name', write, async (req) => {
     const deleted = await gallery.deleteClass(req.params.name);
@@ -229,12 +249,22 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   // --- recognition ------------------------------------------------------------------------------
   const recognizeImages = { config: { access: 'recognize' as const, images: true } };
-  app.post<{ Querystring: { top?: string } }>('/api/predict', recognizeImages, async (req) => {
+  app.post<{ Querystring: { top?: string; faces?: string } }>('/api/predict', recognizeImages, async (req) => {
     const top = req.query.top === undefined ? 5 : positiveInt(req.query.top, 'top', 100);
+    const which = parseFacesParam(req.query.faces);
     const upload = await oneImage(req);
-    const [query] = embed([upload]);
-    const r = recognize(model.scorer, gallery, query!, { threshold, top, candidates: opts.candidates });
-    return { predictions: r.predictions, unknown: r.unknown, threshold: r.threshold, nearest: r.nearest, search: r.search };
+    const answer = (query: Float32Array) => {
+      const r = recognize(model.scorer, gallery, query, { threshold, top, candidates: opts.candidates });
+      return { predictions: r.predictions, unknown: r.unknown, threshold: r.threshold, nearest: r.nearest, search: r.search };
+    };
+    if (which === 'all' && model.scorer.faces) {
+      // Every face, largest first, each with its own ranking.
+      const found = await allFaces(model.scorer.faces, upload);
+      const embeddings = embedCrops(found.map((f) => f.pixels), [upload]);
+      return { faces: found.map((f, i) => ({ face: faceJson(f), ...answer(embeddings[i]!) })) };
+    }
+    const { embeddings, faces } = await embedWithFaces([upload]);
+    return { ...answer(embeddings[0]!), ...(faces ? { face: faces[0]! } : {}) };
   });
   app.post('/api/verify', recognizeImages, async (req) => {
     const uploads = await readUploads(req, limits);
@@ -244,20 +274,21 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       throw new HttpError(400, `send two multipart files named 'a' and 'b' (got fields: ${uploads.map((u) => u.field).join(', ') || 'none'})`);
     }
     const decoded = decodeUploads([a[0]!, b[0]!], limits);
-    const [ea, eb] = embed(decoded);
+    const { embeddings: [ea, eb], faces } = await embedWithFaces(decoded);
     const score = model.scorer.similarity(ea!, [eb!])[0]!;
-    return { score, same: threshold === null ? null : score >= threshold, threshold };
+    return { score, same: threshold === null ? null : score >= threshold, threshold, ...(faces ? { faces: { a: faces[0]!, b: faces[1]! } } : {}) };
   });
   app.post<{ Params: { name: string }; Querystring: { decision?: string } }>('/api/classes/:name/verify', recognizeImages, async (req) => {
     const decision = (req.query.decision ?? defaultDecision(model.scorer)) as ReferenceDecision;
     if (!REFERENCE_DECISIONS.includes(decision)) throw new HttpError(400, `decision must be ${REFERENCE_DECISIONS.join(' or ')}, got '${decision}'`);
     if (!(await gallery.examples(req.params.name))) throw new HttpError(404, `no class '${req.params.name}'`);
-    const [query] = embed([await oneImage(req)]);
+    const { embeddings: [query] } = await embedWithFaces([await oneImage(req)]);
     return verifyAgainstClass(model.scorer, gallery, req.params.name, query!, decision, threshold);
   });
   app.post('/api/embed', { config: { access: 'read' as const, images: true } }, async (req) => {
     const uploads = decodeUploads(await readUploads(req, limits), limits);
-    return { embeddings: embed(uploads).map((e) => Array.from(e)) };
+    const { embeddings, faces } = await embedWithFaces(uploads);
+    return { embeddings: embeddings.map((e) => Array.from(e)), ...(faces ? { faces } : {}) };
   });
 
   // --- the gallery as a whole ----------------------------------------------------------------

@@ -77,11 +77,11 @@ test('norm-conv4 standardises each image: brightness / contrast changes barely m
   assert.ok(d(a!, darker!) < 0.1 * d(a!, b!), `lighting change ${d(a!, darker!)} vs other person ${d(a!, b!)}`);
 });
 
-const MODEL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'faces');
+const MODEL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'faces-scratch');
 
-test('the shipped face model takes any size, grayscale or colour, and verifies the same person', async (t) => {
+test('the from-scratch face model (models/faces-scratch) takes any size, grayscale or colour, and verifies the same person', async (t) => {
   if (!existsSync(join(MODEL_DIR, 'model.json'))) {
-    assert.fail(`models/faces is missing: train it with 'npx tsx scripts/train-faces.ts'`);
+    assert.fail(`models/faces-scratch is missing: train it with 'npx tsx scripts/train-faces.ts'`);
   }
   const scorer = await loadScorer(MODEL_DIR);
   assert.deepEqual(scorer.meta.preprocess, FACES_PREPROCESS);

@@ -155,7 +155,7 @@ test('writer-dependent decision: per-writer classifiers separate genuine from sk
   assert.equal(k1.genuineTrials, 5 * 4);
   assert.equal(k1.skilledTrials, 6 * 3);
   // A stored writer-dependent threshold is used for the wd decision, the distance one for distance.
-  const withThresholds = SiameseScorer.fromModel(scorer.encoder, { ...scorer.meta, threshold: { value: -1e9, source: 'test distance' }, writerDependent: { threshold: { value: 1e9, source: 'test wd' } } });
+  const withThresholds = SiameseScorer.fromModel(scorer.encoder as tfl.LayersModel, { ...scorer.meta, threshold: { value: -1e9, source: 'test distance' }, writerDependent: { threshold: { value: 1e9, source: 'test wd' } } });
   const wd = evaluateReferenceVerification(withThresholds, set, emb, { references: 2, seed: 1, decision: 'wd', skipShortWriters: true });
   assert.equal(wd.thresholdSource, 'model: test wd');
   assert.equal(wd.frr, 1);

@@ -163,3 +163,31 @@ test('recycled output buffers never leak into live tensors or values read by the
   tf.dispose([a, b, ...churn]);
   await selectBackend('cpu', { quiet: true });
 });
+
+test('DepthwiseConv2dNative and FusedDepthwiseConv2D match cpu (multipliers 1-2, strides, same/valid, dilation)', { skip: skipNative }, async () => {
+  const cases: Array<{ n: number; h: number; w: number; c: number; m: number; k: number; s: number; pad: 'same' | 'valid'; d: number }> = [
+    { n: 1, h: 19, w: 19, c: 32, m: 1, k: 3, s: 1, pad: 'same', d: 1 },
+    { n: 2, h: 10, w: 9, c: 8, m: 1, k: 3, s: 2, pad: 'same', d: 1 },
+    { n: 3, h: 9, w: 11, c: 3, m: 2, k: 3, s: 1, pad: 'valid', d: 1 },
+    { n: 1, h: 12, w: 12, c: 4, m: 2, k: 3, s: 1, pad: 'same', d: 2 },
+    { n: 2, h: 8, w: 8, c: 16, m: 1, k: 5, s: 2, pad: 'valid', d: 1 },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const x = () => randn([c.n, c.h, c.w, c.c], i) as tf.Tensor4D;
+    const f = () => randn([c.k, c.k, c.c, c.m], 100 + i) as tf.Tensor4D;
+    await assertSame(`depthwise case ${i}`, () => tf.depthwiseConv2d(x(), f(), c.s, c.pad, 'NHWC', c.d));
+    await assertSame(`fused depthwise case ${i}`, () =>
+      tf.fused.depthwiseConv2d({ x: x(), filter: f(), strides: c.s, pad: c.pad, dilations: c.d, bias: randn([c.c * c.m], 200 + i), activation: 'relu6' }));
+  }
+});
+
+test('ClipByValue(0, 6) and Slice match cpu (float and int32, 1-4 dims, whole and partial rows)', { skip: skipNative }, async () => {
+  await assertSame('clip relu6', () => tf.clipByValue(tf.mul(randn([3, 7, 5], 1), 5), 0, 6));
+  await assertSame('clip other range', () => tf.clipByValue(randn([3, 7, 5], 2), -0.5, 0.5));
+  const x = randn([4, 9, 7, 3], 3);
+  await assertSame('slice 4d', () => tf.slice(x, [1, 2, 3, 0], [2, 5, 3, 3]));
+  await assertSame('slice 4d partial channels', () => tf.slice(x, [0, 0, 1, 1], [4, 9, 5, 2]));
+  await assertSame('slice 3d rows', () => tf.slice(tf.reshape(x, [36, 7, 3]), [5, 0, 0], [10, 7, 3]));
+  await assertSame('slice 1d', () => tf.slice(tf.reshape(x, [-1]), [17], [40]));
+  await assertSame('slice int32 image crop', () => tf.cast(tf.slice(tf.cast(tf.mul(x, 50), 'int32'), [1, 1, 1, 0], [2, 4, 4, 3]), 'float32'));
+});

@@ -1,4 +1,6 @@
 /** Shared by the service tests: a small saved model and synthetic drawings (ink on paper). */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { encodePng, type Image } from '../../src/data/image.js';
 import { createEncoder } from '../../src/models/encoders/registry.js';
@@ -85,4 +87,20 @@ export function multipartBody(files: { field: string; filename: string; type: st
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`));
   return { body: bytes(Buffer.concat(parts)), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/** face-api's own demo photo of three people (in node_modules: no ../shared needed). */
+export function faceDemoPhoto(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo', 'sample1.jpg');
+}
+
+/** A crop of `img` centred on a face box, `grow` times its size, shifted sideways by `shift` box widths. */
+export function cropAroundFace(img: Image, b: { x: number; y: number; width: number; height: number }, grow: number, shift = 0): Image {
+  const w = Math.round(b.width * grow), h = Math.round(b.height * grow);
+  const x0 = Math.max(0, Math.min(img.width - w, Math.round(b.x + b.width / 2 - w / 2 + shift * b.width)));
+  const y0 = Math.max(0, Math.min(img.height - h, Math.round(b.y + b.height / 2 - h / 2)));
+  const c = img.channels;
+  const out = new Uint8Array(w * h * c);
+  for (let r = 0; r < h; r++) out.set(img.data.subarray(((y0 + r) * img.width + x0) * c, ((y0 + r) * img.width + x0 + w) * c), r * w * c);
+  return { width: w, height: h, channels: c, data: out };
 }

@@ -74,6 +74,47 @@ const depthwiseConv2D: NativeKernel = ({ inputs, backend, attrs }, addon) => {
   return out.info;
 };
 
+/** clipByValue(x, 0, 6) is how MobileNets spell relu6; other ranges stay on the cpu kernel. */
+const clipByValue: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { clipValueMin, clipValueMax } = attrs as unknown as tf.ClipByValueAttrs;
+  if (clipValueMin !== 0 || clipValueMax !== 6) return null;
+  return unaryKernel(UNARY.Relu6!)({ inputs, backend }, addon);
+};
+
+/**
+ * Slice of any numeric dtype by copying contiguous runs (the cpu kernel indexes element by
+ * element: face crops out of a photo took ~60 ms each).
+ */
+const slice: NativeKernel = ({ inputs, backend, attrs }) => {
+  const { x } = inputs;
+  const { begin, size } = attrs as unknown as tf.SliceAttrs;
+  const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+  const src = backend.data.get(x.dataId).values;
+  if (x.dtype === 'string' || x.dtype === 'complex64' || !ArrayBuffer.isView(src) || !nonEmpty(s) || x.shape.length === 0) return null;
+  const values = src as Float32Array | Int32Array | Uint8Array;
+  const rank = x.shape.length;
+  const strides = tf.util.computeStrides(x.shape);
+  // The innermost axes that are taken whole form one contiguous run.
+  let inner = rank - 1;
+  let run = s[inner]!;
+  while (inner > 0 && s[inner] === x.shape[inner]) run *= s[--inner]!;
+  if (inner === 0 && s[0] === x.shape[0]) return null; // the whole tensor: the cpu kernel shares storage
+  const out = new (values.constructor as Float32ArrayConstructor)(tf.util.sizeFromShape(s));
+  const outer = s.slice(0, inner);
+  const count = tf.util.sizeFromShape(outer);
+  const idx = new Array<number>(inner).fill(0);
+  for (let r = 0; r < count; r++) {
+    let offset = b[inner]! * (inner < rank - 1 ? strides[inner]! : 1);
+    for (let d = 0; d < inner; d++) offset += (b[d]! + idx[d]!) * strides[d]!;
+    out.set(values.subarray(offset, offset + run), r * run);
+    for (let d = inner - 1; d >= 0; d--) {
+      if (++idx[d]! < outer[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  return backend.makeTensorInfo(s, x.dtype, out);
+};
+
 /** fewshot's own kernel: Conv2D + bias + ReLU (see conv_layer.ts). */
 const conv2DBiasRelu: NativeKernel = ({ inputs, backend, attrs }, addon) => {
   const { strides, pad } = attrs as unknown as { strides: [number, number]; pad: 'same' | 'valid' };
@@ -353,6 +394,8 @@ export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   FusedConv2D: fusedConv2D,
   DepthwiseConv2dNative: depthwiseConv2D,
   FusedDepthwiseConv2D: depthwiseConv2D,
+  ClipByValue: clipByValue,
+  Slice: slice,
   FewshotConv2DBiasRelu: conv2DBiasRelu,
   Conv2DBackpropInput: conv2DBackpropInput,
   Conv2DBackpropFilter: conv2DBackpropFilter,

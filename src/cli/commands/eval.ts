@@ -62,6 +62,7 @@ export function register(program: Command): void {
         classes: ds.numClasses,
         seenInTraining: seen,
         images: ds.size,
+        skipped: ds.skipped.length,
         model: modelDir,
         ttaViews: scorer.ttaViews,
         backend,

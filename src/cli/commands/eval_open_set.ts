@@ -53,7 +53,7 @@ export function register(program: Command): void {
     // For reference: the threshold these very episodes would pick (EER of known vs unknown best scores).
     const best = calibrateThreshold(r.knownBestScores, r.unknownBestScores, 'eer', 'these episodes');
     const { knownBestScores: _k, unknownBestScores: _u, ...numbers } = r;
-    const out = { ...numbers, thresholdSource: opts.threshold !== undefined ? 'given' : scorer.meta.threshold!.source, eerThresholdHere: best.threshold.value, eerHere: (best.far + best.frr) / 2, model: modelDir, classes: ds.numClasses };
+    const out = { ...numbers, thresholdSource: opts.threshold !== undefined ? 'given' : scorer.meta.threshold!.source, eerThresholdHere: best.threshold.value, eerHere: (best.far + best.frr) / 2, model: modelDir, classes: ds.numClasses, skipped: ds.skipped.length };
     if (opts.json) {
       printJson(out);
       return;

@@ -51,7 +51,7 @@ export function register(program: Command): void {
     });
     if (opts.writeThreshold) writeThreshold(modelDir, e.calibration.threshold);
     const seconds = (Date.now() - t0) / 1000;
-    const json = pairEvaluationJson(e, { model: modelDir, data: opts.data, classes: ds.numClasses, images: ds.size, backend, seconds, thresholdWritten: Boolean(opts.writeThreshold) });
+    const json = pairEvaluationJson(e, { model: modelDir, data: opts.data, classes: ds.numClasses, images: ds.size, skipped: ds.skipped.length, backend, seconds, thresholdWritten: Boolean(opts.writeThreshold) });
     if (opts.json) {
       printJson(json);
       return;

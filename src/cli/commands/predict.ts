@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { readImageFile } from '../files.js';
 import { scoreKindOf, scoreToSimilarity, similarityToScore } from '../../verification/score_kind.js';
 import { loadScorer } from '../../inference/load.js';
-import { FewShotClassifier } from '../../inference/few_shot_classifier.js';
+import { faceJson, type SiameseScorer } from '../../inference/embedder.js';
+import { FewShotClassifier, type SupportClass } from '../../inference/few_shot_classifier.js';
+import { loadImageDataset } from '../../data/dataset.js';
 import { loadSupportSet } from '../../inference/support_set.js';
 import { addBackendOption, parseInteger, parseNumber, printJson, resolveModelDir, useBackend } from '../options.js';
 
@@ -32,7 +34,9 @@ export function register(program: Command): void {
   addBackendOption(cmd, { inference: true }).action(async (opts: PredictOptions) => {
     await useBackend(opts.backend, opts.json);
     const scorer = await loadScorer(resolveModelDir(opts.model));
-    const support = await loadSupportSet(opts.support);
+    // Face models: support photos go through face detection (a photo without a face is skipped
+    // with a warning), queries too (a query without a face is a one-line error).
+    const support = scorer.faces ? await loadFaceSupportSet(opts.support, scorer) : await loadSupportSet(opts.support);
     // Scores are shown in the model's own units, as verify shows them: a probability (higher =
     // same) or a distance (lower = same); the classifier works in similarity (higher = same).
     const kind = scoreKindOf(scorer.meta);
@@ -42,13 +46,15 @@ export function register(program: Command): void {
       ...(opts.threshold !== undefined ? { threshold: scoreToSimilarity(opts.threshold, kind) } : {}),
     }).fit(support);
     const queries = opts.query.map((file) => readImageFile(file, 'query image'));
-    const predictions = classifier.predict(queries);
+    const prepared = await scorer.prepareWithFaces(queries, opts.query);
+    const predictions = classifier.predict(prepared.map((p) => p.pixels));
     const results = predictions.map((p, i) => ({
       query: opts.query[i]!,
       label: p.label,
       unknown: p.unknown,
       score: natural(p.score),
       ranked: (opts.top ? p.ranked.slice(0, opts.top) : p.ranked).map((r) => ({ class: r.class, score: natural(r.score) })),
+      ...(prepared[i]!.face ? { face: faceJson(prepared[i]!.face!) } : {}),
     }));
     const threshold = classifier.threshold === null ? null : natural(classifier.threshold);
     const direction = kind === 'probability' ? 'higher-is-same' : 'lower-is-same';
@@ -63,4 +69,10 @@ export function register(program: Command): void {
       for (const c of r.ranked) console.log(`  ${c.score.toFixed(4).padStart(10)}  ${c.class}`);
     }
   });
+}
+
+/** A support set of class folders for a face model: each photo's largest face, aligned. */
+async function loadFaceSupportSet(path: string, scorer: SiameseScorer): Promise<SupportClass[]> {
+  const ds = await loadImageDataset(path, { layout: 'class-folders', preprocess: scorer.meta.preprocess });
+  return ds.indicesByClass().map((idx, c) => ({ label: ds.classNames[c]!, images: idx.map((i) => ds.imagePixels(i)) }));
 }

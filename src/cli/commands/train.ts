@@ -81,7 +81,7 @@ export function trainCommand(): Command {
     .option('--data <path|url>', 'training images: directory or .zip, class folders or Omniglot layout (default: ../shared Omniglot background)')
     .option('--out <dir>', 'model directory (model.json, weights.bin, fewshot.json, training-log.jsonl); checkpoint in <dir>-train/', 'runs/model')
     .addOption(new Option('--method <name>', 'training method').choices([...METHOD_NAMES]).default('protonet'))
-    .option('--encoder <name>', `encoder (${encoderNames().join(', ')}); norm-conv4 normalises brightness and contrast (faces, signatures)`, 'conv4')
+    .option('--encoder <name>', `encoder (${encoderNames().join(', ')}); norm-conv4 normalises brightness and contrast (faces, signatures); face: an adapter on the pretrained face descriptors`, 'conv4')
     .option('--input-size <px>', "square input size (default: the encoder's)", parseInteger(4))
     .option('--embedding-dim <n>', "embedding size (default: the encoder's)", parseInteger(1))
     .addOption(new Option('--optimizer <name>', 'optimizer').choices([...OPTIMIZER_NAMES]).default('adam'))
@@ -131,6 +131,11 @@ export function trainCommand(): Command {
 
 /** Loads and splits the data, then trains; shared with scripts/train-omniglot.ts. */
 export async function runTrainCommand(opts: TrainCliOptions, backend: string): Promise<Record<string, unknown>> {
+  if (opts.encoder === 'face') {
+    if (!opts.data) throw new Error("--encoder face needs --data: class folders of your people's photos (one folder per person)");
+    const { runFaceAdapterTraining } = await import('../../applications/faces/train_command.js');
+    return runFaceAdapterTraining(opts, backend);
+  }
   const data = opts.data ?? findOmniglotBackground();
   if (!data) throw new Error('no --data given and ../shared/data/omniglot/images_background.zip not found');
   if (!encoderNames().includes(opts.encoder)) throw new Error(`--encoder ${opts.encoder}: unknown encoder (use ${encoderNames().join(', ')})`);

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { readImageFile } from '../files.js';
 import { loadScorer } from '../../inference/load.js';
+import { faceJson } from '../../inference/embedder.js';
 import { Verifier } from '../../verification/verifier.js';
 import { addBackendOption, parseNumber, printJson, resolveModelDir, useBackend } from '../options.js';
 
@@ -28,9 +29,13 @@ export function register(program: Command): void {
     const modelDir = resolveModelDir(opts.model);
     const scorer = await loadScorer(modelDir);
     const verifier = new Verifier(scorer, opts.threshold !== undefined ? { threshold: opts.threshold } : {});
-    const r = verifier.verifyImages(readImageFile(a), readImageFile(b));
+    // Face models find and align the largest face first (a one-line error when there is none).
+    const prepared = await scorer.prepareWithFaces([readImageFile(a), readImageFile(b)], [a, b]);
+    const [ea, eb] = scorer.embed(prepared.map((p) => p.pixels));
+    const r = verifier.verifyEmbeddings(ea!, eb!);
+    const faces = prepared[0]!.face ? { faces: { a: faceJson(prepared[0]!.face), b: faceJson(prepared[1]!.face!) } } : {};
     if (opts.json) {
-      printJson({ a, b, model: modelDir, ...r });
+      printJson({ a, b, model: modelDir, ...r, ...faces });
       return;
     }
     const name = r.scoreKind === 'probability' ? 'probability' : 'distance';

@@ -1,0 +1,94 @@
+/**
+ * `npm run bench:faces [-- --rounds 5 --photos 6 --json]`: end-to-end face photos per second —
+ * JPEG decode + detect (SSD-MobileNet) + 68 landmarks + align + 128-d descriptor of the largest
+ * face — at 640x480, on the native (oneDNN) and wasm backends, in one process with rounds
+ * interleaved (native, wasm, native, ...) so that both see the same machine load. Photos: face-api's
+ * own demo pictures, cropped to 4:3 and scaled to 640x480, re-encoded as JPEG (so decode is timed).
+ * Threads: native uses OMP_NUM_THREADS (default 2); the wasm backend runs its single-threaded
+ * SIMD build in Node. Prints min / median / max photos/s per backend, the ratio, the CPU time per
+ * photo (user + system, all threads), and the load average: on a shared machine photos/s measures
+ * the load as much as the code.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { loadavg, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import jpeg from 'jpeg-js';
+import { selectBackend } from '../src/backend/select.js';
+import { decodeImage, type Image } from '../src/data/image.js';
+import { resize } from '../src/data/preprocess.js';
+import { FacePipeline } from '../src/applications/faces/pipeline.js';
+
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, photos: { type: 'string', default: '6' }, json: { type: 'boolean' }, backends: { type: 'string', default: 'native,wasm' } } });
+const rounds = Number(args.rounds);
+const backends = args.backends!.split(',') as ('native' | 'wasm' | 'cpu')[];
+
+const demoDir = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo');
+/** A 640x480 JPEG of demo sample k (centre crop to 4:3, then area-resized). */
+function photo(k: number): Uint8Array {
+  const img = decodeImage(readFileSync(join(demoDir, `sample${k}.jpg`)), `sample${k}.jpg`);
+  const w = Math.min(img.width, Math.round((img.height * 4) / 3));
+  const h = Math.round((w * 3) / 4);
+  const x0 = Math.floor((img.width - w) / 2), y0 = Math.floor((img.height - h) / 2);
+  const data = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + w) * 3), y * w * 3);
+  const small = resize({ width: w, height: h, channels: 3, data }, 640, 480);
+  const rgba = Buffer.alloc(640 * 480 * 4);
+  for (let i = 0; i < 640 * 480; i++) { rgba.set(small.data.subarray(i * 3, i * 3 + 3), i * 4); rgba[i * 4 + 3] = 255; }
+  return new Uint8Array(jpeg.encode({ data: rgba, width: 640, height: 480 }, 90).data);
+}
+const photos = Array.from({ length: Number(args.photos) }, (_, i) => photo((i % 6) + 1));
+
+const pipeline = await FacePipeline.load();
+/** Photos per second of one pass over the photos: everything from JPEG bytes to the descriptor. */
+async function pass(): Promise<{ perSecond: number; cpuMsPerPhoto: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (const [i, bytes] of photos.entries()) {
+    const img: Image = decodeImage(bytes, `photo ${i}`);
+    const face = await pipeline.alignLargest(img, `photo ${i}`);
+    const x = tf.tensor4d(Float32Array.from(face.pixels), [1, 150, 150, 3]);
+    const d = pipeline.describeTensor(x);
+    await d.data();
+    tf.dispose([x, d]);
+  }
+  const cpu = process.cpuUsage(c0);
+  return { perSecond: photos.length / ((performance.now() - t0) / 1000), cpuMsPerPhoto: (cpu.user + cpu.system) / 1000 / photos.length };
+}
+
+const results: Record<string, number[]> = Object.fromEntries(backends.map((b) => [b, []]));
+const cpuMs: Record<string, number[]> = Object.fromEntries(backends.map((b) => [b, []]));
+for (const b of backends) { await selectBackend(b, { quiet: true }); await pass(); } // warm-up: primitives, wasm compile
+const tensors = tf.memory().numTensors;
+for (let r = 0; r < rounds; r++) {
+  for (const b of backends) {
+    await selectBackend(b, { quiet: true });
+    const p = await pass();
+    results[b]!.push(p.perSecond);
+    cpuMs[b]!.push(p.cpuMsPerPhoto);
+  }
+}
+const stats = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]! }; };
+const summary = {
+  workload: `${photos.length} photos 640x480 JPEG: decode + detect + landmarks + align + descriptor (largest face)`,
+  threads: { native: Number(process.env.OMP_NUM_THREADS ?? 2), wasm: 1 },
+  cpus: cpus().length,
+  loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
+  rounds,
+  photosPerSecond: Object.fromEntries(Object.entries(results).map(([b, xs]) => [b, stats(xs)])),
+  // CPU time this process used per photo (all threads): what a photo costs, whatever the machine's load.
+  cpuMsPerPhoto: Object.fromEntries(Object.entries(cpuMs).map(([b, xs]) => [b, stats(xs)])),
+  ...(results.native && results.wasm ? { nativeOverWasm: stats(results.native).median / stats(results.wasm).median } : {}),
+  tensorsLeaked: tf.memory().numTensors - tensors,
+};
+if (args.json) console.log(JSON.stringify(summary, null, 2));
+else {
+  console.log(`${summary.workload}; ${rounds} rounds interleaved; load average ${summary.loadAverage.join(' ')} on ${summary.cpus} cpus`);
+  for (const [b, s] of Object.entries(summary.photosPerSecond)) {
+    const c = summary.cpuMsPerPhoto[b]!;
+    console.log(`  ${b.padEnd(7)} photos/s min ${s.min.toFixed(2)}  median ${s.median.toFixed(2)}  max ${s.max.toFixed(2)}   cpu ms/photo median ${c.median.toFixed(0)} (min ${c.min.toFixed(0)})`);
+  }
+  if (summary.nativeOverWasm) console.log(`  native / wasm (median): ${summary.nativeOverWasm.toFixed(2)}x`);
+}
