@@ -15,7 +15,7 @@ import { ServiceMetrics } from './metrics.js';
 import { decisionThreshold, retrievalMetric, type ServedModel } from './model.js';
 import { openApiDocument } from './openapi.js';
 import { recognize } from './recognizer.js';
-import { defaultDecision, verifyAgainstClass } from './class_verification.js';
+import { DEFAULT_CLASS_DECISION, verifyAgainstClass } from './class_verification.js';
 import { REFERENCE_DECISIONS, type ReferenceDecision } from '../verification/writer_dependent.js';
 import { decodeUploads, IMAGE_TYPES, readUploads, type DecodedUpload } from './uploads.js';
 import { packageVersion } from './paths.js';
@@ -208,7 +208,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     return { score, same: threshold === null ? null : score >= threshold, threshold };
   });
   app.post<{ Params: { name: string }; Querystring: { decision?: string } }>('/api/classes/:name/verify', async (req) => {
-    const decision = (req.query.decision ?? defaultDecision(model.scorer)) as ReferenceDecision;
+    const decision = (req.query.decision ?? DEFAULT_CLASS_DECISION) as ReferenceDecision;
     if (!REFERENCE_DECISIONS.includes(decision)) throw new HttpError(400, `decision must be ${REFERENCE_DECISIONS.join(' or ')}, got '${decision}'`);
     if (!gallery.examples(req.params.name)) throw new HttpError(404, `no class '${req.params.name}'`);
     const [query] = embed([await oneImage(req)]);

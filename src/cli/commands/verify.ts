@@ -37,7 +37,16 @@ export function register(program: Command): void {
     const modelDir = resolveModelDir(opts.model);
     const scorer = await SiameseScorer.load(modelDir);
     const verifier = new Verifier(scorer, opts.threshold !== undefined ? { threshold: opts.threshold } : {});
-    const r = verifier.verifyImages(readImageFile(a), readImageFile(b));
+    const [imgA, imgB] = [a, b].map((path) => {
+      const img = readImageFile(path);
+      try {
+        scorer.preprocessImage(img); // refusals (e.g. a blank page for a signature model) name the file
+      } catch (err) {
+        throw new Error(`${path}: ${(err as Error).message}`, { cause: err });
+      }
+      return img;
+    });
+    const r = verifier.verifyImages(imgA!, imgB!);
     if (opts.json) {
       printJson({ a, b, model: modelDir, ...r });
       return;
