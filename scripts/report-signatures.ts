@@ -1,6 +1,6 @@
 /**
  * Chooses the signature training recipe by cross-validation over writers and reports it:
- *   nice -n 19 npx tsx scripts/report-signatures.ts [--state DIR] [--write-thresholds models/signatures]
+ *   nice -n 19 npx tsx scripts/report-signatures.ts [--state DIR] [--steps 10,20,40,80]
  *
  * Reads the fold models of scripts/train-signatures.ts --phase cv (<state>/<recipe>/fold-<i>/step-<n>).
  * 1. Selection, on each fold's 4 validation persons only (never its 10 test persons): for every
@@ -10,9 +10,10 @@
  * 2. Thresholds: per fold and decision, the EER threshold on its validation persons (K pooled).
  * 3. Test: each fold's 10 test persons, K = 1..4, both decisions: AUC, EER, FAR (skilled) and FRR
  *    at the fold's threshold, random-forgery FAR; per fold and over the folds.
- * Writes <out>/cv-results.json. With --write-thresholds DIR, stores the mean of the folds'
- * thresholds (distance and writer-dependent) and the chosen penalty in DIR/fewshot.json: the
- * shipped model is trained on every writer, so no writer is left to calibrate it on.
+ * Writes <out>/cv-results.json, from which `train-signatures.ts --phase final --from` takes the
+ * recipe, the length, the writer-dependent classifier and the thresholds (the mean of the folds'
+ * validation thresholds: the shipped model trains on every writer, so none is left to calibrate
+ * it on).
  */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ import type { SiameseScorer } from '../src/inference/embedder.js';
 import { loadScorer } from '../src/inference/load.js';
 import { SIGNATURES_PREPROCESS, loadSignatures, subset, writerFolds, type SignatureSet } from '../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification, type ReferenceEvalOptions, type ReferenceTrial, type SignatureDecision } from '../src/applications/signatures/reference_verification.js';
-import { calibrateThreshold, writeThreshold, writeWriterDependentSettings } from '../src/verification/calibration.js';
+import { calibrateThreshold } from '../src/verification/calibration.js';
 import { summarize } from '../src/verification/metrics.js';
 import type { LabelledEmbedding, WriterDependentKernel } from '../src/verification/writer_dependent.js';
 
@@ -36,7 +37,6 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     wd: { type: 'string', default: 'linear:0.1,linear:1,linear:10,rbf:1,rbf:10' },
     steps: { type: 'string' },
-    'write-thresholds': { type: 'string' },
     backend: { type: 'string', default: 'auto' },
   },
 });
@@ -224,11 +224,3 @@ const result = {
 writeFileSync(join(args.out!, 'cv-results.json'), JSON.stringify(result, null, 2) + '\n');
 console.error(`wrote ${join(args.out!, 'cv-results.json')}`);
 
-if (args['write-thresholds']) {
-  const dir = args['write-thresholds'];
-  const src = (d: SignatureDecision) =>
-    `mean of the ${folds.length} cross-validation folds' EER thresholds on their validation persons (genuine vs skilled forgeries, 1-4 references pooled; folds: ${thresholds[d].folds.map((v) => v.toFixed(3)).join(', ')})`;
-  writeThreshold(dir, { value: thresholds.distance.value, source: src('distance') });
-  writeWriterDependentSettings(dir, { threshold: { value: thresholds.wd.value, source: src('wd') }, ...chosen.wd });
-  console.error(`thresholds written to ${dir}/fewshot.json: distance ${thresholds.distance.value.toFixed(4)}, wd ${thresholds.wd.value.toFixed(4)} (${chosen.wd.kernel}, l2 ${chosen.wd.l2})`);
-}

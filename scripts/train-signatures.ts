@@ -8,17 +8,19 @@
  *     at every checkpoint step under <state>/<recipe>/fold-<i>/step-<n>/. Resumable: a fold whose
  *     last checkpoint is saved is skipped. Choosing and evaluating: scripts/report-signatures.ts.
  *
- *   nice -n 19 npx tsx scripts/train-signatures.ts --phase final --recipe pairs --stop-at N
+ *   nice -n 19 npx tsx scripts/train-signatures.ts --phase final --from models/signatures/cv-results.json
  *     The shipped extractor: every writer trains, with the recipe and length the validation
- *     persons chose (same learning-rate schedule over --steps, stopped at N); saved to
- *     models/signatures (thresholds: report-signatures.ts --write-thresholds).
+ *     persons chose (read from the report's cv-results.json: same learning-rate schedule over
+ *     --steps, stopped at the chosen step); saved to models/signatures with the decision thresholds
+ *     of the cross-validation (the mean of the folds' validation thresholds) and the chosen
+ *     writer-dependent classifier.
  *
  * Recipes: 'pairs' = contrastive loss on genuine pairs, genuine/skilled-forgery pairs and pairs of
  * different persons, the three kinds averaged separately; 'random-only' = the same without the
  * skilled forgeries (what a system with no forgeries to learn from gets); 'pairs-strong-aug' = 'pairs'
  * with Koch-strength affine augmentation (against overfitting 16 writers).
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,6 +41,8 @@ import { SIGNATURES_PREPROCESS, loadSignatures, splitByPerson, subset, writerFol
 import { evaluateReferenceVerification, type ReferenceTrial } from '../src/applications/signatures/reference_verification.js';
 import { SIGNATURE_AFFINE, SIGNATURE_AFFINE_STRONG, sampleSignatureBatch, signatureBatchLoss, signatureIndex, signatureTensor } from '../src/applications/signatures/train.js';
 import { summarize } from '../src/verification/metrics.js';
+import { writeThreshold, writeWriterDependentSettings } from '../src/verification/calibration.js';
+import type { WriterDependentSettings } from '../src/verification/writer_dependent.js';
 
 export const SIGNATURE_RECIPES = ['pairs', 'random-only', 'pairs-strong-aug'] as const;
 type Recipe = (typeof SIGNATURE_RECIPES)[number];
@@ -55,6 +59,7 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '200' },
     checkpoints: { type: 'string', default: '20,40,60,80,120,160,200' },
     'stop-at': { type: 'string' },
+    from: { type: 'string' },
     seed: { type: 'string', default: '1' },
     persons: { type: 'string', default: '8' },
     margin: { type: 'string', default: '1' },
@@ -63,6 +68,16 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'auto' },
   },
 });
+/** What report-signatures.ts chose (cv-results.json): recipe, step, thresholds, classifier. */
+interface CvChoice {
+  chosen: { recipe: string; step: number; wd: WriterDependentSettings };
+  thresholds: { distance: { value: number; folds: number[] }; wd: { value: number; folds: number[] } };
+}
+const cv: CvChoice | null = args.from ? (JSON.parse(readFileSync(args.from, 'utf8')) as CvChoice) : null;
+if (cv) {
+  args.recipe = cv.chosen.recipe;
+  args['stop-at'] = String(cv.chosen.step);
+}
 const seed = Number(args.seed);
 const steps = Number(args.steps);
 const checkpoints = args.phase === 'final'
@@ -202,7 +217,15 @@ if (args.phase === 'cv') {
   await trainEncoder(all, null, recipe, outDir, {
     protocol: `every writer of ${args.data} (recipe and steps chosen by cross-validation over writers, scripts/report-signatures.ts)`,
     trainPersons: persons,
+    ...(cv ? { chosenBy: args.from } : {}),
   });
+  if (cv) {
+    const src = (d: 'distance' | 'wd') =>
+      `mean of the ${cv.thresholds[d].folds.length} cross-validation folds' EER thresholds on their validation persons (genuine vs skilled forgeries, 1-4 references pooled; folds: ${cv.thresholds[d].folds.map((v) => v.toFixed(3)).join(', ')})`;
+    writeThreshold(outDir, { value: cv.thresholds.distance.value, source: src('distance') });
+    writeWriterDependentSettings(outDir, { ...cv.chosen.wd, threshold: { value: cv.thresholds.wd.value, source: src('wd') } });
+    console.error(`thresholds from ${args.from}: distance ${cv.thresholds.distance.value.toFixed(4)}, wd ${cv.thresholds.wd.value.toFixed(4)}`);
+  }
 } else {
   throw new Error(`--phase must be cv or final, got '${args.phase}'`);
 }

@@ -94,7 +94,16 @@ export class SiameseScorer {
 
   /** prepareImages, with the face each image was reduced to (null for models that take whole images). */
   async prepareWithFaces(imgs: readonly Image[], names: readonly string[] = imgs.map((_, i) => `image ${i + 1}`)): Promise<{ pixels: Uint8Array; face: FoundFace | null }[]> {
-    if (!this.faces) return imgs.map((img) => ({ pixels: this.preprocessImage(img), face: null }));
+    if (!this.faces) {
+      // Refusals (e.g. a blank page for a signature model) name the image they are about.
+      return imgs.map((img, i) => {
+        try {
+          return { pixels: this.preprocessImage(img), face: null };
+        } catch (err) {
+          throw new Error(`${names[i]}: ${(err as Error).message}`, { cause: err });
+        }
+      });
+    }
     const out: { pixels: Uint8Array; face: FoundFace | null }[] = [];
     for (let i = 0; i < imgs.length; i++) {
       const [face] = await this.faces.findFaces(imgs[i]!, names[i]!);

@@ -17,7 +17,7 @@ import { ServiceMetrics } from './metrics.js';
 import { decisionThreshold, retrievalMetric, type ServedModel } from './model.js';
 import { openApiDocument } from './openapi.js';
 import { recognize } from './recognizer.js';
-import { defaultDecision, verifyAgainstClass } from './class_verification.js';
+import { DEFAULT_CLASS_DECISION, verifyAgainstClass } from './class_verification.js';
 import { REFERENCE_DECISIONS, type ReferenceDecision } from '../verification/writer_dependent.js';
 import { allFaces, faceJson, largestFaces, parseFacesParam, type FaceJson } from './faces.js';
 import { decodeUploads, IMAGE_TYPES, readUploads, type DecodedUpload } from './uploads.js';
@@ -279,7 +279,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     return { score, same: threshold === null ? null : score >= threshold, threshold, ...(faces ? { faces: { a: faces[0]!, b: faces[1]! } } : {}) };
   });
   app.post<{ Params: { name: string }; Querystring: { decision?: string } }>('/api/classes/:name/verify', recognizeImages, async (req) => {
-    const decision = (req.query.decision ?? defaultDecision(model.scorer)) as ReferenceDecision;
+    const decision = (req.query.decision ?? DEFAULT_CLASS_DECISION) as ReferenceDecision;
     if (!REFERENCE_DECISIONS.includes(decision)) throw new HttpError(400, `decision must be ${REFERENCE_DECISIONS.join(' or ')}, got '${decision}'`);
     if (!(await gallery.examples(req.params.name))) throw new HttpError(404, `no class '${req.params.name}'`);
     const { embeddings: [query] } = await embedWithFaces([await oneImage(req)]);

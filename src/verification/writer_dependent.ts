@@ -82,7 +82,11 @@ export class WriterDependentVerifier {
     const skip = new Set([writer, ...exclude]);
     const negatives = this.negatives.filter((n) => !skip.has(n.writer)).map((n) => n.embedding);
     if (negatives.length === 0) {
-      throw new Error(`writer '${writer}': the writer-dependent decision needs genuine signatures of other writers as negatives, and there are none`);
+      const left = exclude.filter((w) => w !== writer);
+      throw new Error(
+        `writer '${writer}': the writer-dependent decision needs genuine signatures of other writers as negatives, and there are none` +
+        `${left.length ? ` besides ${left.join(', ')} (left out: being questioned)` : ''}: add writers (eval-signatures --negatives <path>)`,
+      );
     }
     const dim = references[0]!.length;
     for (const r of [...references, ...negatives]) {

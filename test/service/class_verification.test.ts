@@ -33,7 +33,7 @@ async function enrol(s: RunningService, shape: Shape, seeds: number[]): Promise<
   }
 }
 
-test('verify against one class: writer-dependent (default once calibrated) and distance decisions', async () => {
+test('verify against one class: writer-dependent and distance (default) decisions', async () => {
   const s = await startService({ modelDir: calibratedDir, home: join(root, 'h1'), port: 0, buildApp: false, log: () => {}, threshold: -0.5 });
   try {
     await enrol(s, 'circle', [1, 2, 3]);
@@ -43,19 +43,19 @@ test('verify against one class: writer-dependent (default once calibrated) and d
     for (const shape of ['cross', 'bars', 'triangle', 'zigzag'] as const) await enrol(s, shape, [1, 2, 3]);
     const before = await (await fetch(`${s.url}/api/classes`)).json();
 
-    const own = await (await fetch(`${s.url}/api/classes/circle/verify`, png(shapePng('circle', 56, 9)))).json();
-    assert.equal(own.decision, 'wd', 'the calibrated model answers with the writer-dependent decision by default');
+    const own = await (await fetch(`${s.url}/api/classes/circle/verify?decision=wd`, png(shapePng('circle', 56, 9)))).json();
+    assert.equal(own.decision, 'wd');
     assert.equal(own.references, 3);
     assert.equal(own.negatives, 12);
     assert.equal(own.threshold, 0);
     assert.equal(own.same, own.score >= 0);
-    const other = await (await fetch(`${s.url}/api/classes/cross/verify`, png(shapePng('circle', 56, 9)))).json();
+    const other = await (await fetch(`${s.url}/api/classes/cross/verify?decision=wd`, png(shapePng('circle', 56, 9)))).json();
     assert.ok(own.score > other.score, `circle as circle ${own.score} vs as cross ${other.score}`);
     // An enrolled image itself is its class's, by either decision.
-    const enrolled = await (await fetch(`${s.url}/api/classes/zigzag/verify`, png(shapePng('zigzag', 56, 2)))).json();
+    const enrolled = await (await fetch(`${s.url}/api/classes/zigzag/verify?decision=wd`, png(shapePng('zigzag', 56, 2)))).json();
     assert.equal(enrolled.same, true);
 
-    const dist = await (await fetch(`${s.url}/api/classes/circle/verify?decision=distance`, png(shapePng('circle', 56, 1)))).json();
+    const dist = await (await fetch(`${s.url}/api/classes/circle/verify`, png(shapePng('circle', 56, 1)))).json();
     assert.equal(dist.decision, 'distance');
     assert.equal(dist.threshold, -0.5);
     assert.equal(dist.negatives, undefined);
@@ -76,7 +76,7 @@ test('verify against one class: writer-dependent (default once calibrated) and d
   }
 });
 
-test('a model without a writer-dependent threshold answers with the distance decision, and wd without a verdict', async () => {
+test('a model without calibrated thresholds answers with scores and no verdict', async () => {
   const s = await startService({ modelDir, home: join(root, 'h2'), port: 0, buildApp: false, log: () => {} });
   try {
     await enrol(s, 'circle', [1, 2]);

@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .description('signature verification (genuine vs skilled forgeries) with K genuine references per person')
     .requiredOption('--data <path|url>', 'signatures in the layout real/XXXYYZZZ.png, forge/XXXYYZZZ.png (directory or .zip)')
     .option('--references <k>', 'genuine reference signatures per person (1..5)', parseInteger(1), 3)
-    .option('--decision <how>', "'wd': a classifier per claimed writer (references vs other writers' genuine signatures); 'distance': mean distance to the references", parseDecision, 'wd' as SignatureDecision)
+    .option('--decision <how>', "'wd': a classifier per claimed writer (references vs other writers' genuine signatures); 'distance': mean distance to the references", parseDecision, 'distance' as SignatureDecision)
     .option('--negatives <path|url>', "with --decision wd: genuine signatures of further writers (same layout) to train against, besides the other writers in --data")
     .option('--l2 <penalty>', "with --decision wd: L2 penalty of the per-writer classifier (default: the model's)", parseNumber())
     .option('--kernel <linear|rbf>', "with --decision wd: the per-writer classifier's kernel (default: the model's)", parseKernel)
