@@ -106,12 +106,13 @@ export class SiamTracker {
     // A stride-1 map (NCC) is already at pixel resolution; a strided one is refined by upsampling.
     const up = this.scorer.stride === 1 ? 1 : p.upsample;
     const upSize = (size - 1) * up + 1;
-    const ups = maps.map((m) => upsample(m, size, upSize));
-    // Best scale: the highest peak, with the scale changes penalised.
+    // Best scale: the highest peak, with the scale changes penalised. Bilinear upsampling with
+    // aligned corners keeps every map value and only adds convex combinations of them, so the
+    // peak of the raw map is the peak of the upsampled one: only the winner is upsampled.
     const mid = (p.numScales - 1) / 2;
     let best = mid;
     let bestPeak = -Infinity;
-    ups.forEach((m, i) => {
+    maps.forEach((m, i) => {
       const peak = maxOf(m) * (i === mid ? 1 : p.scalePenalty);
       if (peak > bestPeak) {
         bestPeak = peak;
@@ -122,7 +123,7 @@ export class SiamTracker {
       this.window = cosineWindow(upSize);
       this.windowSize = upSize;
     }
-    const response = applyWindow(ups[best]!, this.window, p.windowInfluence);
+    const response = applyWindow(upsample(maps[best]!, size, upSize), this.window, p.windowInfluence);
     const peak = argmax(response);
     const py = Math.floor(peak / upSize);
     const px = peak % upSize;
