@@ -30,6 +30,8 @@ class InferencePlan {
   ~InferencePlan();
   // Output values per image (the flattened NHWC result of the last op).
   int64_t outputSize() const { return outSize_; }
+  // Input values per image (h * w * c).
+  int64_t inputSize() const { return h_ * w_ * c_; }
   // y[n * outputSize()] = model(x[n * h * w * c]).
   void run(const float* x, int64_t n, float* y);
 

@@ -10,11 +10,15 @@
 namespace fewshot {
 namespace {
 
-std::vector<float> floats(const Napi::Value& v) {
-  if (v.IsNull() || v.IsUndefined()) return {};
+Napi::Float32Array float32(const Napi::Value& v) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     throw Napi::TypeError::New(v.Env(), "inference plan: expected a Float32Array");
-  auto a = v.As<Napi::Float32Array>();
+  return v.As<Napi::Float32Array>();
+}
+
+std::vector<float> floats(const Napi::Value& v) {
+  if (v.IsNull() || v.IsUndefined()) return {};
+  auto a = float32(v);
   return std::vector<float>(a.Data(), a.Data() + a.ElementLength());
 }
 
@@ -59,10 +63,13 @@ class PlanWrap : public Napi::ObjectWrap<PlanWrap> {
 
  private:
   Napi::Value Run(const Napi::CallbackInfo& info) {
-    auto x = info[0].As<Napi::Float32Array>();
+    auto x = float32(info[0]);
     const int64_t n = info[1].As<Napi::Number>().Int64Value();
-    auto y = info[2].As<Napi::Float32Array>();
-    if (n < 1 || int64_t(y.ElementLength()) != n * plan_->outputSize())
+    auto y = float32(info[2]);
+    if (n < 1 || int64_t(x.ElementLength()) != n * plan_->inputSize())
+      throw Napi::RangeError::New(info.Env(), "inference plan: input has " + std::to_string(x.ElementLength()) + " values, expected " +
+                                                  std::to_string(n) + " x " + std::to_string(plan_->inputSize()));
+    if (int64_t(y.ElementLength()) != n * plan_->outputSize())
       throw Napi::RangeError::New(info.Env(), "inference plan: output buffer has the wrong size");
     try {
       plan_->run(x.Data(), n, y.Data());

@@ -71,7 +71,7 @@ test('strides, valid/same padding, dilation, avg-pool, rescaling, layer norm, de
   await planMatchesCpu(model, [1, 5]);
 });
 
-for (const name of ['omniglot', 'faces', 'signatures']) {
+for (const name of ['omniglot', 'faces-scratch', 'signatures']) {
   test(`shipped model ${name}: plan equals TF.js cpu`, { skip: skipNative }, async (t) => {
     await selectBackend('cpu', { quiet: true });
     let model: tfl.LayersModel;
@@ -93,4 +93,16 @@ test('layers the plan cannot compute exactly are reported, not compiled', async 
   const prelu = tfl.sequential({ layers: [tfl.layers.conv2d({ filters: 2, kernelSize: 1, inputShape: [4, 4, 1] }), tfl.layers.prelu()] });
   const r2 = planSpecOf(prelu);
   assert.ok('reason' in r2 && /PReLU/.test(r2.reason), JSON.stringify(r2));
+});
+
+test('a plan refuses inputs and outputs of the wrong size instead of reading past them', { skip: skipNative }, async () => {
+  await selectBackend('cpu', { quiet: true });
+  const model = tfl.sequential({ layers: [tfl.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [5, 5, 1] }), tfl.layers.flatten()] });
+  const compiled = compileInferencePlan(model, loadNativeAddon().addon!);
+  assert.ok('plan' in compiled);
+  const { plan } = compiled;
+  assert.equal(plan.outputSize, 18);
+  assert.throws(() => plan.run(new Float32Array(24), 1, new Float32Array(18)), /input has 24 values, expected 1 x 25/);
+  assert.throws(() => plan.run(new Float32Array(50), 2, new Float32Array(18)), /output buffer has the wrong size/);
+  assert.throws(() => plan.run([1, 2] as unknown as Float32Array, 1, new Float32Array(18)), /expected a Float32Array/);
 });

@@ -1,4 +1,4 @@
-/** The README's library example runs as printed, on generated class folders and the shipped face model. */
+/** The README's library example runs as printed, on generated class folders and the shipped Omniglot model. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { writeSyntheticOmniglot } from '../training/synthetic_omniglot.js';
 
 test('README: the library example runs and answers with a support class', (t) => {
-  if (!existsSync('models/faces/model.json')) return t.skip('models/faces is not in this checkout');
+  if (!existsSync('models/omniglot/model.json')) return t.skip('models/omniglot is not in this checkout');
   const readme = readFileSync('README.md', 'utf8');
   const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   assert.ok(code, 'README has a ts block');
@@ -18,11 +18,11 @@ test('README: the library example runs and answers with a support class', (t) =>
     const gen = writeSyntheticOmniglot(join(dir, 'gen'), { alphabets: 1, charactersPerAlphabet: 3, drawers: 2 });
     const classes = join(gen.root, 'images_background', 'Alphabet_A');
     for (const c of readdirSync(classes)) {
-      mkdirSync(join(dir, 'people', c), { recursive: true });
-      cpSync(join(classes, c, readdirSync(join(classes, c)).sort()[0]!), join(dir, 'people', c, 'one.png'));
+      mkdirSync(join(dir, 'symbols', c), { recursive: true });
+      cpSync(join(classes, c, readdirSync(join(classes, c)).sort()[0]!), join(dir, 'symbols', c, 'one.png'));
     }
     const who = join(classes, 'character02', readdirSync(join(classes, 'character02')).sort()[1]!);
-    const script = code.replace(`'people/'`, JSON.stringify(join(dir, 'people'))).replace(/'who\.jpg'/g, JSON.stringify(who));
+    const script = code.replace(`'symbols/'`, JSON.stringify(join(dir, 'symbols'))).replace(/'drawing\.png'/g, JSON.stringify(who));
     // Inside the repository so that tsx maps 'fewshot/node' to src/ through tsconfig paths.
     const file = join('test', 'docs', `.readme-example-${process.pid}.ts`);
     writeFileSync(file, script);

@@ -31,7 +31,7 @@ function compare(model: tfl.LayersModel, onnx: Uint8Array, shapes: number[][]): 
   return { diff, scale, size: expected.length };
 }
 
-for (const name of ['omniglot', 'faces', 'signatures', 'tracking']) {
+for (const name of ['omniglot', 'omniglot-siamese', 'faces-scratch', 'signatures', 'tracking-small']) {
   const dir = `models/${name}`;
   const isLayersModel = existsSync(`${dir}/model.json`) && (existsSync(`${dir}/fewshot.json`) || existsSync(`${dir}/tracker.json`));
   test(`shipped model ${name}: ONNX Runtime output equals TF.js within 1e-4`, { skip: skipOrt || (!isLayersModel && `${dir} is not a TF.js layers model folder`) }, async () => {
@@ -45,6 +45,10 @@ for (const name of ['omniglot', 'faces', 'signatures', 'tracking']) {
     assert.ok(diff <= 1e-4, `max |ONNX - TF.js| = ${diff}`);
   });
 }
+
+test('the pretrained-backbone tracker (a TF.js graph model + head) is refused with a clear message', { skip: !existsSync('models/tracking/tracker.json') && 'models/tracking is not in this checkout' }, async () => {
+  await assert.rejects(exportModelDirToOnnx('models/tracking'), /ONNX export covers the layers-model tracker/);
+});
 
 test('a Siamese pair model (two inputs, shared encoder, AbsDifference head) exports exactly', { skip: skipOrt }, async () => {
   await selectBackend('cpu', { quiet: true });
