@@ -139,3 +139,12 @@ export { scoreSequence, successCurve, precisionCurve, successAuc, type SequenceS
 export { runTrackers, runSequence, type SequenceRun } from './tracking/run.js';
 export { evaluateTracking, type TrackingEvaluation, type LearnedTracker } from './tracking/evaluate.js';
 export { VideoPairSource, StillPairSource, scoreLabels } from './tracking/training_pairs.js';
+
+// types the public API refers to
+export type { AffineTransform } from './data/augment.js';
+export type { FittedLogisticRegression } from './verification/logistic_regression.js';
+export type { Encoder } from './inference/encoder_runner.js';
+export type { FaceFinder, FoundFace, FaceJson } from './inference/embedder.js';
+export { NoFaceFoundError, faceJson } from './inference/embedder.js';
+export type { WriterDependentSettings } from './verification/writer_dependent.js';
+export type { SequenceSummary } from './tracking/evaluate.js';

@@ -66,3 +66,10 @@ export { trainSiamFC, type TrainOptions as TrackerTrainOptions } from './trackin
 export type { TrainResult as TrackerTrainResult } from './tracking/train.js';
 export { saveTrackingModel, loadTrackingModel, type TrackerMetadata } from './tracking/model_io.js';
 export { loadTrackerModel, DEFAULT_TRACKING_MODEL_DIR } from './tracking/default_model.js';
+
+// types the Node API refers to
+export type { ExportedModel } from './export/onnx/model_dir.js';
+export type { NativeAddon } from './backend/native/addon.js';
+export type { PlanSpec } from './backend/native/inference_plan.js';
+export type { OmniglotValidationOptions } from './evaluation/omniglot_validation.js';
+export type { OrtSessionOptions, OrtModules } from './backend/onnx/runtime.js';

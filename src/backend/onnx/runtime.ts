@@ -17,7 +17,7 @@ interface NativeSession {
   readonly outputMetadata: Array<{ name: string }> | string[];
   dispose(): void;
 }
-interface OrtModules {
+export interface OrtModules {
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
   InferenceSession: new () => NativeSession;
   version: string;
