@@ -70,6 +70,6 @@ export { loadTrackerModel, DEFAULT_TRACKING_MODEL_DIR } from './tracking/default
 // types the Node API refers to
 export type { ExportedModel } from './export/onnx/model_dir.js';
 export type { NativeAddon } from './backend/native/addon.js';
-export type { PlanSpec } from './backend/native/inference_plan.js';
+export type { PlanSpec, PlanOp } from './backend/native/inference_plan.js';
 export type { OmniglotValidationOptions } from './evaluation/omniglot_validation.js';
-export type { OrtSessionOptions, OrtModules } from './backend/onnx/runtime.js';
+export type { OrtSessionOptions, OrtModules, NativeSession } from './backend/onnx/runtime.js';

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
-interface NativeSession {
+export interface NativeSession {
   loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
   run(feeds: Record<string, unknown>, fetches: Record<string, null>, options: object): Record<string, { data: unknown; dims: readonly number[] } >;
   readonly inputMetadata: Array<{ name: string }> | string[];
