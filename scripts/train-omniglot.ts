@@ -49,6 +49,8 @@ if (!userArgs.includes('--out')) opts.out = join(PACKAGE_ROOT, 'runs', 'omniglot
 
 const backend = await useBackend(opts.backend);
 const trained = await runTrainCommand(opts, backend);
+// Ctrl-C: the trainer saved its checkpoint and printed the resume command; nothing to measure yet.
+if (trained['interrupted']) process.exit(130);
 
 // Final, identical measurements for every method on the held-out alphabets, the open-set
 // threshold, and (--ship) the copy to models/.
