@@ -51,7 +51,7 @@ export function validatePreprocessConfig(cfg: PreprocessConfig): void {
 /** Returns height * width * channels bytes (HWC) at the model's size. */
 export function preprocess(img: Image, cfg: PreprocessConfig): Uint8Array {
   validatePreprocessConfig(cfg);
-  if (cfg.face) throw new Error('this model finds faces first: give it images through SiameseScorer.prepareImages (or loadImageDataset), not preprocess()');
+  if (cfg.face) throw new Error('this model finds faces first, asynchronously: give it photos through FewShotClassifier.fitAsync/predictAsync, SiameseScorer.prepareImages or loadImageDataset, not preprocess()');
   assertImage(img);
   if (cfg.ink) return normalizeInk(img, cfg.width, cfg.height, cfg.ink);
   let im = cfg.channels === 1 ? toGrayscale(img) : toRgb(img);

@@ -90,6 +90,36 @@ export class FewShotClassifier {
     return this.fitEmbeddings(support.map((s) => s.label), grouped);
   }
 
+  /**
+   * fit() through the scorer's own image preparation, which may be asynchronous: a face model
+   * detects and aligns the largest face of each photo first (a photo without one rejects with
+   * "<class> image <k>: no face found"). For other models it is the same as fit().
+   */
+  async fitAsync(support: readonly SupportClass[]): Promise<this> {
+    const prepared = await Promise.all(
+      support.map(async (cls, c) => ({
+        label: cls.label,
+        images: await this.prepare(cls.images ?? [], (k) => `support class '${cls.label || c}' image ${k}`),
+      })),
+    );
+    return this.fit(prepared);
+  }
+
+  /** predict() through the scorer's own (possibly asynchronous) image preparation, as fitAsync(). */
+  async predictAsync(queries: readonly (Image | Uint8Array)[]): Promise<Prediction[]> {
+    this.ensureFitted();
+    return this.predict(await this.prepare(queries, (i) => `query ${i}`));
+  }
+
+  /** Decoded images -> model pixels by the scorer (face detection for face models); pixels pass through. */
+  private async prepare(items: readonly (Image | Uint8Array)[], what: (i: number) => string): Promise<Uint8Array[]> {
+    const images = items.flatMap((x, i) => (x instanceof Uint8Array ? [] : [{ image: x, i }]));
+    const pixels = await this.scorer.prepareImages(images.map((x) => x.image), images.map((x) => what(x.i)));
+    const out = items.slice() as (Image | Uint8Array)[];
+    images.forEach((x, k) => (out[x.i] = pixels[k]!));
+    return out as Uint8Array[];
+  }
+
   /** Same as fit() for support embeddings already computed with this classifier's scorer. */
   fitEmbeddings(labels: readonly string[], embeddings: readonly (readonly Float32Array[])[]): this {
     if (labels.length === 0) throw new Error('the support set is empty: give at least one class with one image');

@@ -209,3 +209,18 @@ test('a face adapter trains on frozen descriptors and saves as a face model that
   assert.equal(a!.length, 128);
   assert.ok(scorer.similarity(a!, [a!])[0]! > scorer.similarity(a!, [b!])[0]!);
 });
+
+test('FewShotClassifier on the face model: fitAsync / predictAsync find the faces first; the sync path says so', async () => {
+  const { FewShotClassifier } = await import('../../src/inference/few_shot_classifier.js');
+  const scorer = await loadScorer(MODEL_DIR);
+  const photo = (k: number) => decodeImage(readFileSync(demo(k)), `sample${k}.jpg`);
+  const classifier = new FewShotClassifier(scorer);
+  assert.throws(() => classifier.fit([{ label: 'a', images: [photo(2)] }]), /finds faces first, asynchronously: .*fitAsync/);
+  await classifier.fitAsync([{ label: 'a', images: [photo(2)] }, { label: 'b', images: [photo(3)] }]);
+  const [a, b] = await classifier.predictAsync([photo(2), photo(3)]);
+  assert.equal(a!.label, 'a');
+  assert.equal(b!.label, 'b');
+  // A blank photo has no face: the error names it.
+  const blank: Image = { width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3).fill(128) };
+  await assert.rejects(classifier.predictAsync([blank]), /query 0: no face found/);
+});
