@@ -1,10 +1,10 @@
 /** Option parsing shared by the subcommands: numbers with clear errors, backend, model, data paths. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { selectBackend, type BackendName } from '../backend/select.js';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../inference/default_model.js';
-import { readMetadata } from '../models/io.js';
+import { isFaceModelDir, readMetadata } from '../models/io.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { seenTrainingClasses } from '../models/training_classes.js';
 import { setInferenceEngine } from '../inference/native_runners.js';
@@ -63,8 +63,7 @@ export function addTtaOption(cmd: Command): Command {
 export function resolveModelDir(dir: string | undefined): string {
   const chosen = dir ? resolve(dir) : DEFAULT_MODEL_DIR;
   // A pretrained face model may be fewshot.json alone (its networks come from node_modules).
-  const faceModel = existsSync(join(chosen, 'fewshot.json')) && /"encoder"\s*:\s*"face"/.test(readFileSync(join(chosen, 'fewshot.json'), 'utf8'));
-  if ((!existsSync(join(chosen, 'model.json')) && !faceModel) || !existsSync(join(chosen, 'fewshot.json'))) {
+  if ((!existsSync(join(chosen, 'model.json')) && !isFaceModelDir(chosen)) || !existsSync(join(chosen, 'fewshot.json'))) {
     throw new Error(
       dir
         ? `no fewshot model in ${chosen} (expected model.json and fewshot.json)`

@@ -5,7 +5,7 @@
  */
 import { selectBackend, type BackendName } from '../backend/select.js';
 import './native_runners.js'; // installs the native-plan / ONNX Runtime engines for loaded models
-import { loadModel, readMetadata } from '../models/io.js';
+import { isFaceModelDir, loadModel } from '../models/io.js';
 import { Verifier } from '../verification/verifier.js';
 import { SiameseScorer } from './embedder.js';
 import { FewShotClassifier, type FewShotClassifierOptions } from './few_shot_classifier.js';
@@ -20,7 +20,7 @@ export interface LoadOptions {
 
 /** Reads a model directory written by `fewshot train` (or saveModel) into a SiameseScorer. */
 export async function loadScorer(dir: string): Promise<SiameseScorer> {
-  if (readMetadata(dir).encoder === 'face') {
+  if (isFaceModelDir(dir)) {
     // A face model: fewshot.json names the pretrained face networks (plus an optional adapter).
     const faces = await import('../applications/faces/model.js');
     const { encoder, meta } = await faces.loadFaceEncoder(dir);

@@ -31,6 +31,18 @@ export async function saveModel(dir: string, model: tfl.LayersModel, meta: Model
 }
 
 /** Reads and validates fewshot.json of a model directory. */
+/**
+ * A pretrained face model (fewshot.json's encoder is 'face'): it may be fewshot.json alone, since
+ * its networks load from node_modules. False for any other folder, readable or not.
+ */
+export function isFaceModelDir(dir: string): boolean {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, METADATA_FILE), 'utf8')) as { encoder?: unknown }).encoder === 'face';
+  } catch {
+    return false;
+  }
+}
+
 export function readMetadata(dir: string): ModelMetadata {
   const file = path.join(dir, METADATA_FILE);
   return validateMetadata(readJson(file, 'model metadata'), file);

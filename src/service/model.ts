@@ -9,6 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Image } from '../data/image.js';
 import { loadScorer } from '../inference/load.js';
+import { isFaceModelDir } from '../models/io.js';
 import type { FoundFace, SiameseScorer } from '../inference/embedder.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import type { Metric } from './vector_index.js';
@@ -56,14 +57,6 @@ export function modelFiles(dir: string): string[] {
   const weights = (manifest.weightsManifest ?? []).flatMap((g) => g.paths ?? []).map((p) => p.replace(/^\.\//, ''));
   for (const w of weights) if (!/^[A-Za-z0-9_.-]+$/.test(w) || w.startsWith('.')) throw new Error(`${modelJson}: weight path '${w}' is not a file next to model.json`);
   return ['model.json', ...weights, 'fewshot.json'].filter((f) => f === 'model.json' || existsSync(join(dir, f)));
-}
-
-function isFaceModelDir(dir: string): boolean {
-  try {
-    return (JSON.parse(readFileSync(join(dir, 'fewshot.json'), 'utf8')) as { encoder?: unknown }).encoder === 'face';
-  } catch {
-    return false;
-  }
 }
 
 
