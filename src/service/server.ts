@@ -136,29 +136,24 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     const found = await largestFaces(model.scorer.faces, uploads);
     return { embeddings: embedCrops(found.map((f) => f.pixels), uploads), faces: found.map(faceJson) };
   };
-  const embedCrops = (crops: Uint8Array[], uploads: DecodedUpload[]): Float32Array[] => {
+  /**
+   * Runs one embedding call for `uploads`, timed into the metrics. Model-side refusals (e.g. a
+   * non-finite embedding) are the input's fault, not the server's: 422.
+   */
+  const embedTimed = (uploads: DecodedUpload[], count: number, run: () => Float32Array[]): Float32Array[] => {
     const t0 = performance.now();
     let out: Float32Array[];
     try {
-      out = model.scorer.faces!.embed(crops);
+      out = run();
     } catch (e) {
       throw new HttpError(422, `cannot embed ${uploads.length === 1 ? `image '${uploads[0]!.name}'` : 'images'}: ${(e as Error).message}`);
     }
-    metrics.observeEmbedding(crops.length, (performance.now() - t0) / 1000);
+    metrics.observeEmbedding(count, (performance.now() - t0) / 1000);
     return out;
   };
-  const embed = (uploads: DecodedUpload[]): Float32Array[] => {
-    const t0 = performance.now();
-    let out: Float32Array[];
-    try {
-      out = model.scorer.embedImages(uploads.map((u) => u.image));
-    } catch (e) {
-      // Model-side refusals (e.g. a non-finite embedding) are the input's fault, not the server's.
-      throw new HttpError(422, `cannot embed ${uploads.length === 1 ? `image '${uploads[0]!.name}'` : 'images'}: ${(e as Error).message}`);
-    }
-    metrics.observeEmbedding(uploads.length, (performance.now() - t0) / 1000);
-    return out;
-  };
+  const embed = (uploads: DecodedUpload[]): Float32Array[] => embedTimed(uploads, uploads.length, () => model.scorer.embedImages(uploads.map((u) => u.image)));
+  /** Face models: embeddings of aligned face crops found in `uploads`. */
+  const embedCrops = (crops: Uint8Array[], uploads: DecodedUpload[]): Float32Array[] => embedTimed(uploads, crops.length, () => model.scorer.faces!.embed(crops));
 
   const oneImage = async (req: FastifyRequest): Promise<DecodedUpload> => {
     const uploads = await readUploads(req, limits);
