@@ -30,19 +30,6 @@ test('FusedConv2D (bias + activation) matches cpu', { skip: skipNative }, async 
   }
 });
 
-test('DepthwiseConv2dNative and FusedDepthwiseConv2D (multiplier 1 and 2, bias + activation) match cpu', { skip: skipNative }, async () => {
-  const acts = ['relu6', 'linear', 'relu'] as const;
-  for (const [i, c] of convCases.entries()) {
-    if ((c.d !== 1 && c.s !== 1) || typeof c.pad !== 'string') continue; // tfjs: dilation needs stride 1; no explicit pads
-    const mult = i % 2 ? 2 : 1;
-    const x = () => randn([c.n, c.h, c.w, c.ci], i) as tf.Tensor4D;
-    const filter = () => randn([...c.k, c.ci, mult], 100 + i) as tf.Tensor4D;
-    await assertSame(`depthwise case ${i}`, () => tf.depthwiseConv2d(x(), filter(), c.s, c.pad as 'same' | 'valid', 'NHWC', c.d));
-    await assertSame(`fused depthwise case ${i}`, () =>
-      tf.fused.depthwiseConv2d({ x: x(), filter: filter(), strides: c.s, pad: c.pad as 'same' | 'valid', dilations: c.d, bias: randn([c.ci * mult], 200 + i), activation: acts[i % acts.length] }));
-  }
-});
-
 test('Conv2DBackpropInput and Conv2DBackpropFilter match cpu', { skip: skipNative }, async () => {
   for (const [i, c] of convCases.entries()) {
     if (c.d !== 1) continue; // tfjs has no gradient for dilated conv2d
@@ -164,7 +151,7 @@ test('recycled output buffers never leak into live tensors or values read by the
   await selectBackend('cpu', { quiet: true });
 });
 
-test('DepthwiseConv2dNative and FusedDepthwiseConv2D match cpu (multipliers 1-2, strides, same/valid, dilation)', { skip: skipNative }, async () => {
+test('DepthwiseConv2dNative and FusedDepthwiseConv2D match cpu (multipliers 1-2, strides, same/valid, dilation, bias + activation)', { skip: skipNative }, async () => {
   const cases: Array<{ n: number; h: number; w: number; c: number; m: number; k: number; s: number; pad: 'same' | 'valid'; d: number }> = [
     { n: 1, h: 19, w: 19, c: 32, m: 1, k: 3, s: 1, pad: 'same', d: 1 },
     { n: 2, h: 10, w: 9, c: 8, m: 1, k: 3, s: 2, pad: 'same', d: 1 },
@@ -178,6 +165,17 @@ test('DepthwiseConv2dNative and FusedDepthwiseConv2D match cpu (multipliers 1-2,
     await assertSame(`depthwise case ${i}`, () => tf.depthwiseConv2d(x(), f(), c.s, c.pad, 'NHWC', c.d));
     await assertSame(`fused depthwise case ${i}`, () =>
       tf.fused.depthwiseConv2d({ x: x(), filter: f(), strides: c.s, pad: c.pad, dilations: c.d, bias: randn([c.c * c.m], 200 + i), activation: 'relu6' }));
+  }
+  // The shared convolution cases, with the activations a MobileNet uses.
+  const acts = ['relu6', 'linear', 'relu'] as const;
+  for (const [i, c] of convCases.entries()) {
+    if ((c.d !== 1 && c.s !== 1) || typeof c.pad !== 'string') continue; // tfjs: dilation needs stride 1; no explicit pads
+    const mult = i % 2 ? 2 : 1;
+    const x = () => randn([c.n, c.h, c.w, c.ci], i) as tf.Tensor4D;
+    const filter = () => randn([...c.k, c.ci, mult], 100 + i) as tf.Tensor4D;
+    await assertSame(`depthwise conv case ${i}`, () => tf.depthwiseConv2d(x(), filter(), c.s, c.pad as 'same' | 'valid', 'NHWC', c.d));
+    await assertSame(`fused depthwise conv case ${i}`, () =>
+      tf.fused.depthwiseConv2d({ x: x(), filter: filter(), strides: c.s, pad: c.pad as 'same' | 'valid', dilations: c.d, bias: randn([c.ci * mult], 200 + i), activation: acts[i % acts.length] }));
   }
 });
 
