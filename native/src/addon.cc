@@ -134,6 +134,18 @@ Napi::Value Adam(const Napi::CallbackInfo& i) {
        float(f64(i[7])), float(f64(i[8])), float(f64(i[9])), out(i[10]), out(i[11]), out(i[12]));
   return i.Env().Undefined();
 }
+// (x: Float32Array | Int32Array, [n, ih, iw, c, oh, ow], alignCorners, halfPixelCenters, y)
+Napi::Value ResizeBilinear(const Napi::CallbackInfo& i) {
+  auto a = i[1].As<Napi::Array>();
+  int64_t g[6];
+  for (uint32_t k = 0; k < 6; k++) g[k] = a.Get(k).As<Napi::Number>().Int64Value();
+  const bool align = i[2].ToBoolean(), half = i[3].ToBoolean();
+  if (i[0].IsTypedArray() && i[0].As<Napi::TypedArray>().TypedArrayType() == napi_int32_array)
+    resizeBilinearInt32(i[0].As<Napi::Int32Array>().Data(), g[0], g[1], g[2], g[3], g[4], g[5], align, half, out(i[4]));
+  else
+    resizeBilinear(in(i[0]), g[0], g[1], g[2], g[3], g[4], g[5], align, half, out(i[4]));
+  return i.Env().Undefined();
+}
 Napi::Value SetNumThreads(const Napi::CallbackInfo& i) {
   omp_set_num_threads(int(i64(i[0])));
   return i.Env().Undefined();
@@ -173,6 +185,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("adam", Napi::Function::New(env, Adam));
+  exports.Set("resizeBilinear", Napi::Function::New(env, ResizeBilinear));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("version", Napi::Function::New(env, Version));

@@ -76,4 +76,10 @@ void adam(const float* var, const float* grad, const float* m, const float* v, i
           float lr, float beta1, float beta2, float eps, float beta1Power, float beta2Power,
           float* varOut, float* mOut, float* vOut);
 
+// Bilinear resize of NHWC images [n, ih, iw, c] -> [n, oh, ow, c], as tf.image.resizeBilinear.
+void resizeBilinear(const float* x, int64_t n, int64_t ih, int64_t iw, int64_t c, int64_t oh, int64_t ow,
+                    bool alignCorners, bool halfPixelCenters, float* y);
+void resizeBilinearInt32(const int32_t* x, int64_t n, int64_t ih, int64_t iw, int64_t c, int64_t oh, int64_t ow,
+                         bool alignCorners, bool halfPixelCenters, float* y);
+
 }  // namespace fewshot

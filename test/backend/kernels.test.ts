@@ -189,3 +189,27 @@ test('ClipByValue(0, 6) and Slice match cpu (float and int32, 1-4 dims, whole an
   await assertSame('slice 1d', () => tf.slice(tf.reshape(x, [-1]), [17], [40]));
   await assertSame('slice int32 image crop', () => tf.cast(tf.slice(tf.cast(tf.mul(x, 50), 'int32'), [1, 1, 1, 0], [2, 4, 4, 3]), 'float32'));
 });
+
+test('PadV2, Concat, Transpose and ResizeBilinear match cpu exactly (float, int32 and bool; face-api\'s shapes and odd ones)', { skip: skipNative }, async () => {
+  const x = randn([2, 5, 7, 3], 4);
+  const xi = () => tf.cast(tf.mul(x, 40), 'int32');
+  await assertSame('pad spatial (tiny detector)', () => tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), 0);
+  await assertSame('pad every axis, constant', () => tf.pad(x, [[1, 0], [0, 2], [3, 1], [1, 2]], -2.5), 0);
+  await assertSame('pad last axis only', () => tf.pad(tf.reshape(x, [10, 21]), [[0, 0], [2, 5]]), 0);
+  await assertSame('pad 1d', () => tf.pad(tf.reshape(x, [-1]), [[3, 4]], 1), 0);
+  await assertSame('pad int32', () => tf.pad(xi(), [[0, 0], [2, 1], [0, 3], [0, 0]], 7), 0);
+  await assertSame('concat spatial (pad to square)', () => tf.concat([x, tf.fill([2, 5, 2, 3], 0.5), x], 2), 0);
+  await assertSame('concat axis 0 and last', () => [tf.concat([x, x], 0), tf.concat([x, tf.ones([2, 5, 7, 1])], 3)], 0);
+  await assertSame('concat with an empty input', () => tf.concat([tf.zeros([2, 0, 7, 3]), x, x], 1), 0);
+  await assertSame('concat int32 and bool', () => [tf.concat([xi(), xi()], 1), tf.cast(tf.concat([tf.greater(x, 0), tf.less(x, 0)], 3), 'int32')], 0);
+  await assertSame('transpose 2d (SSD output layer)', () => tf.transpose(tf.reshape(x, [70, 3])), 0);
+  await assertSame('transpose 4d', () => [tf.transpose(x, [0, 3, 1, 2]), tf.transpose(x, [3, 2, 1, 0]), tf.transpose(x, [0, 2, 1, 3])], 0);
+  await assertSame('transpose int32', () => tf.transpose(xi(), [2, 0, 3, 1]), 0);
+  const img = tf.mul(tf.abs(randn([2, 13, 17, 3], 5)), 60);
+  for (const [alignCorners, halfPixelCenters] of [[false, false], [true, false], [false, true]] as const) {
+    await assertSame(`resize down ${alignCorners} ${halfPixelCenters}`, () => tf.image.resizeBilinear(img as tf.Tensor4D, [7, 5], alignCorners, halfPixelCenters), 1e-6);
+    await assertSame(`resize up ${alignCorners} ${halfPixelCenters}`, () => tf.image.resizeBilinear(img as tf.Tensor4D, [40, 33], alignCorners, halfPixelCenters), 1e-6);
+  }
+  await assertSame('resize int32 image to 1x1 and to a square', () => [
+    tf.image.resizeBilinear(tf.cast(img, 'int32') as tf.Tensor4D, [1, 1]), tf.image.resizeBilinear(tf.cast(img, 'int32') as tf.Tensor4D, [32, 32])], 1e-6);
+});

@@ -27,6 +27,8 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, y: Float32Array, alpha: number): void;
   reduce(kind: number, x: Float32Array, outer: number, inner: number, scale: number, y: Float32Array, overRows: boolean): void;
   adam(v: Float32Array, g: Float32Array, m: Float32Array, s: Float32Array, lr: number, beta1: number, beta2: number, eps: number, beta1Power: number, beta2Power: number, vOut: Float32Array, mOut: Float32Array, sOut: Float32Array): void;
+  /** NHWC bilinear resize; geometry [n, ih, iw, c, oh, ow]. */
+  resizeBilinear(x: Float32Array | Int32Array, geometry: number[], alignCorners: boolean, halfPixelCenters: boolean, y: Float32Array): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   version(): string;

@@ -7,10 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
 import { ACTIVATIONS, f32, output } from './util.js';
+import { LAYOUT_KERNELS } from './layout_kernels.js';
 
 type Args = { inputs: Record<string, tf.TensorInfo>; backend: MathBackendCPU; attrs?: tf.NamedAttrMap };
 /** Returns null to mean "not handled here, use the cpu kernel". */
-type NativeKernel = (args: Args, addon: NativeAddon) => tf.TensorInfo | tf.TensorInfo[] | null;
+export type NativeKernel = (args: Args, addon: NativeAddon) => tf.TensorInfo | tf.TensorInfo[] | null;
 
 function convGeometry(c: tf.backend_util.Conv2DInfo): number[] {
   return [
@@ -411,6 +412,7 @@ export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   [RELU_GRAD]: ({ inputs, backend }, addon) => binaryKernel(7)({ inputs: { a: inputs.dy, b: inputs.x }, backend }, addon),
   [ADAM_UPDATE]: adamUpdate,
   Tile: tile,
+  ...LAYOUT_KERNELS,
   ...Object.fromEntries(Object.entries(BINARY).map(([name, op]) => [name, binaryKernel(op)])),
   ...Object.fromEntries(Object.entries(UNARY).map(([name, op]) => [name, name === 'Step' ? unaryKernel(op, 'alpha', 0) : name === 'LeakyRelu' ? unaryKernel(op, 'alpha', 0.2) : unaryKernel(op)])),
   ...Object.fromEntries(Object.keys(REDUCE).map((name) => [name, reduceKernel(name)])),
