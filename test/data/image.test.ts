@@ -4,6 +4,10 @@ import jpeg from 'jpeg-js';
 import { decodeImage, detectImageFormat, encodePng, toGrayscale, type Image } from '../../src/data/image.js';
 import { Rng } from '../../src/util/random.js';
 import { pgm, rawPng } from './helpers.js';
+import { readFileSync } from 'node:fs';
+
+/** Committed fixtures, made by test/fixtures/make_cmyk_fixtures.py (Debian's python3-pil). */
+const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/${name}`, import.meta.url)));
 
 function randomImage(rng: Rng, w: number, h: number, channels: 1 | 3): Image {
   const data = new Uint8Array(w * h * channels);
@@ -120,4 +124,21 @@ test('decompression bombs are refused before decoding', () => {
 test('toGrayscale uses luma weights', () => {
   const img: Image = { width: 3, height: 1, channels: 3, data: new Uint8Array([255, 0, 0, 0, 255, 0, 255, 255, 255]) };
   assert.deepEqual(Array.from(toGrayscale(img).data), [76, 150, 255]);
+});
+
+test('CMYK (Adobe) JPEG decodes to RGB with the right colours, like its RGB twin', () => {
+  const patches = decodeImage(fixture('cmyk-patches.jpg'), 'cmyk-patches.jpg');
+  assert.deepEqual([patches.width, patches.height, patches.channels], [96, 16, 3]);
+  const expected = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255], [0, 0, 0], [128, 128, 128]];
+  expected.forEach((rgb, i) => {
+    const o = (8 * patches.width + 16 * i + 8) * 3; // each patch's centre
+    const got = Array.from(patches.data.subarray(o, o + 3));
+    assert.ok(got.every((v, k) => Math.abs(v - rgb[k]!) <= 3), `patch ${i}: ${got} instead of ${rgb}`);
+  });
+  const cmyk = decodeImage(fixture('cmyk-face.jpg'), 'cmyk-face.jpg');
+  const twin = decodeImage(fixture('rgb-face.jpg'), 'rgb-face.jpg');
+  assert.deepEqual([cmyk.width, cmyk.height, cmyk.channels], [twin.width, twin.height, 3]);
+  let diff = 0;
+  for (let i = 0; i < twin.data.length; i++) diff += Math.abs(cmyk.data[i]! - twin.data[i]!);
+  assert.ok(diff / twin.data.length < 3, `mean |CMYK - RGB twin| = ${diff / twin.data.length}`);
 });
