@@ -9,6 +9,24 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, '..', 'dist', 'app');
 
+const src = join(here, '..', 'src');
+/**
+ * face-api in the page, on the page's tfjs-core: the import map Node gets from a resolve hook
+ * (src/applications/faces/face_api.ts) as an esbuild plugin. face-api's tfjs import -> our
+ * tfjs_for_face_api.ts, its backend imports -> nothing (the page registers its own), and
+ * pipeline.ts's Node loader (face_api.js: fs, node_modules) -> app/face_api_browser.ts.
+ */
+const faceApiInThePage = {
+  name: 'face-api-in-the-page',
+  setup(build) {
+    build.onResolve({ filter: /^@tensorflow\/tfjs\/dist\/index\.js$/ }, () => ({ path: join(src, 'applications', 'faces', 'tfjs_for_face_api.ts') }));
+    build.onResolve({ filter: /^@tensorflow\/tfjs-backend-(webgl|wasm)\/dist\/index\.js$/ }, () => ({ path: 'empty', namespace: 'face-api-empty' }));
+    build.onLoad({ filter: /.*/, namespace: 'face-api-empty' }, () => ({ contents: 'export {}', loader: 'js' }));
+    build.onResolve({ filter: /\/face_api\.js$/ }, (args) =>
+      args.importer.includes(join('applications', 'faces')) ? { path: join(here, 'face_api_browser.ts') } : undefined);
+  },
+};
+
 export async function buildApp({ quiet = false } = {}) {
   const esbuild = await import('esbuild');
   mkdirSync(outDir, { recursive: true });
@@ -22,6 +40,7 @@ export async function buildApp({ quiet = false } = {}) {
     sourcemap: true,
     outfile: join(outDir, 'app.js'),
     define: { 'process.env.NODE_ENV': '"production"' },
+    plugins: [faceApiInThePage],
     logLevel: quiet ? 'error' : 'info',
   });
   for (const f of ['index.html', 'style.css']) copyFileSync(join(here, f), join(outDir, f));

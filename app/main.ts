@@ -4,7 +4,8 @@
  * the server (POST /api/predict), which is the authority and also covers large galleries.
  */
 import { decodeImage } from '../src/data/image.js';
-import { chooseBackend, imageFromRgba, PageModel, type ModelInfo } from './page_model.js';
+import { chooseBackend, imageFromRgba, PageModel, similarity, type ModelInfo } from './page_model.js';
+import { PageFaces } from './page_faces.js';
 
 interface Prediction {
   class: string;
@@ -28,6 +29,9 @@ const statusLine = $<HTMLParagraphElement>('status');
 const tokenInput = $<HTMLInputElement>('token');
 
 let model: PageModel | null = null;
+let faces: PageFaces | null = null; // face models: the face pipeline, run in the page
+let pageFace: FaceAnswer | null = null; // the face the page found last
+let backendName = '';
 let info: ModelInfo | null = null;
 let gallery: GalleryEntry[] | null = null; // null: too large for the page, the server answers alone
 let drawn = false;
@@ -115,14 +119,69 @@ function setupDrawing(): void {
 
 /** Draws an image file onto the canvas (fit, centred, on white). */
 async function loadFile(file: Blob): Promise<void> {
+  stopLive();
   const bitmap = await createImageBitmap(file);
   clearCanvas();
-  const scale = Math.min(canvas.width / bitmap.width, canvas.height / bitmap.height);
-  const w = bitmap.width * scale;
-  const h = bitmap.height * scale;
-  ctx.drawImage(bitmap, (canvas.width - w) / 2, (canvas.height - h) / 2, w, h);
+  drawFit(bitmap, bitmap.width, bitmap.height);
   drawn = true;
   await recognise();
+}
+
+/** Draws an image or video frame onto the canvas, fit and centred, on white. */
+function drawFit(source: CanvasImageSource, width: number, height: number): void {
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  const scale = Math.min(canvas.width / width, canvas.height / height);
+  const w = width * scale;
+  const h = height * scale;
+  ctx.drawImage(source, (canvas.width - w) / 2, (canvas.height - h) / 2, w, h);
+}
+
+// --- live camera (face models) ---------------------------------------------------------------------
+let stream: MediaStream | null = null;
+
+/** Webcam frames on the canvas, each with the face the page finds in it outlined; Capture keeps one. */
+async function startLive(): Promise<void> {
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+  } catch (e) {
+    setStatus(`camera: ${(e as Error).message}`, true);
+    return;
+  }
+  const video = $<HTMLVideoElement>('video');
+  video.srcObject = stream;
+  await video.play();
+  $('live').textContent = 'Stop camera';
+  $('capture').hidden = false;
+  clearCanvas();
+  const frame = async (): Promise<void> => {
+    if (!stream) return;
+    if (video.videoWidth > 0) {
+      drawFit(video, video.videoWidth, video.videoHeight);
+      // Preview: the tiny detector alone, so that the loop keeps up; Capture runs the model's own.
+      const [f] = await faces!.find(canvasImage(), { maxFaces: 1, detector: 'tiny-face-detector', fallback: false });
+      if (!stream) return;
+      showFaceBox(f ? { box: f.box, score: f.score } : null);
+    }
+    requestAnimationFrame(() => void frame());
+  };
+  void frame();
+}
+
+function stopLive(): void {
+  if (!stream) return;
+  for (const t of stream.getTracks()) t.stop();
+  stream = null;
+  $<HTMLVideoElement>('video').srcObject = null;
+  $('live').textContent = 'Live camera';
+  $('capture').hidden = true;
+}
+
+function capture(): void {
+  if (!stream) return;
+  stopLive(); // the canvas keeps the last frame
+  drawn = true;
+  void recognise();
 }
 
 function canvasImage() {
@@ -165,9 +224,29 @@ function scheduleLiveRecognition(): void {
   }, 150);
 }
 
+/** Face models: detect, align and embed in the page, outline the face, rank it against the gallery. */
+let pageRequest = 0;
+async function recogniseFaceInPage(): Promise<void> {
+  const n = ++pageRequest;
+  const t0 = performance.now();
+  const [face] = await faces!.find(canvasImage(), { maxFaces: 1 });
+  if (n !== pageRequest) return;
+  pageFace = face ? { box: face.box, score: face.score } : null;
+  $('page-backend').textContent = `(TF.js ${backendName}: face ${face ? 'found' : 'not found'} in ${Math.round(performance.now() - t0)} ms)`;
+  showFaceBox(pageFace);
+  if (!face || !gallery) {
+    renderResults('page-results', []);
+    return;
+  }
+  const preds = rank(similarity(info!.meta, faces!.embed(face), gallery.map((g) => g.embedding)), gallery);
+  renderResults('page-results', preds);
+  showVerdict(preds);
+}
+
 async function recognise(): Promise<void> {
   if (!drawn) return;
-  recogniseInPage();
+  if (faces) void recogniseFaceInPage().catch((e: Error) => setStatus(`page: ${e.message}`, true));
+  else recogniseInPage();
   const n = ++serverRequest;
   try {
     const r = await api<{ predictions: Prediction[]; unknown: boolean; search: string; face?: FaceAnswer }>('/api/predict', {
@@ -277,7 +356,10 @@ async function main(): Promise<void> {
   setupDrawing();
   tokenInput.value = localStorage.getItem('fewshot-token') ?? '';
   tokenInput.addEventListener('change', () => localStorage.setItem('fewshot-token', tokenInput.value.trim()));
-  $('clear').addEventListener('click', clearCanvas);
+  $('clear').addEventListener('click', () => {
+    stopLive();
+    clearCanvas();
+  });
   $<HTMLFormElement>('enrol-form').addEventListener('submit', (e) => {
     e.preventDefault();
     void enrol($<HTMLInputElement>('class-name').value.trim());
@@ -303,22 +385,29 @@ async function main(): Promise<void> {
 
   info = await api<ModelInfo>('/api/model');
   if (info.writeNeedsToken) ($<HTMLDetailsElement>('token-box')).open = !tokenInput.value;
-  const backend = await chooseBackend(new URLSearchParams(location.search).get('backend'));
-  $('page-backend').textContent = `(TF.js ${backend})`;
-  // Face models run on the server only (detection in the page is not built yet): no live preview.
-  model = info.modelUrl ? await PageModel.load(info) : null;
+  backendName = await chooseBackend(new URLSearchParams(location.search).get('backend'));
+  $('page-backend').textContent = `(TF.js ${backendName})`;
+  if (info.faceWeightsUrl) {
+    setStatus('loading the face networks…');
+    faces = await PageFaces.load(info);
+    $('live').hidden = false;
+    $('live').addEventListener('click', () => void (stream ? stopLive() : startLive()));
+    $('capture').addEventListener('click', capture);
+  } else {
+    model = info.modelUrl ? await PageModel.load(info) : null;
+  }
   const m = info.meta;
   $('model-info').textContent = `${info.name} · ${m.method}/${m.encoder} · ${m.inputShape.join('x')} → ${m.embeddingDim} · threshold ${info.threshold === null ? 'none' : info.threshold.toFixed(3)}`;
   await refreshGallery();
   setStatus(model ? 'ready: draw a character, name it, press Enrol; draw again to recognise'
-    : 'ready: drop or take a photo, name the person, press Enrol; another photo to recognise (faces are found on the server)');
+    : 'ready: drop or take a photo (or use the live camera), name the person, press Enrol; another photo to recognise');
   document.body.dataset['ready'] = 'true';
 }
 
 /** Hooks for tests and scripts: the page's embedding of image bytes, with the page's own model. */
 declare global {
   interface Window {
-    fewshot: { ready: Promise<void>; embedBytes(bytes: Uint8Array): number[]; embedCanvas(): number[]; backend(): string; faceBox(): DOMRect | null };
+    fewshot: { ready: Promise<void>; embedBytes(bytes: Uint8Array): number[]; embedCanvas(): number[]; backend(): string; faceBox(): DOMRect | null; pageFace(): FaceAnswer | null; live(): boolean };
   }
 }
 const ready = main().catch((e: Error) => {
@@ -331,4 +420,6 @@ window.fewshot = {
   embedCanvas: () => Array.from(model!.embed(canvasImage())),
   backend: () => ($('page-backend').textContent ?? ''),
   faceBox: () => ($('face-box').hidden ? null : $('face-box').getBoundingClientRect()),
+  pageFace: () => pageFace,
+  live: () => stream !== null,
 };

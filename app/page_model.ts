@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { Image } from '../src/data/image.js';
 import { preprocess } from '../src/data/preprocess.js';
 import { createDistance } from '../src/distances/create_distance.js';
@@ -19,16 +20,24 @@ export interface ModelInfo {
   name: string;
   meta: ModelMetadata;
   threshold: number | null;
-  /** null when the model runs on the server only (face models). */
+  /** The layers network (a face model's adapter, if it has one); null when there is none. */
   modelUrl: string | null;
+  /** Face models: where face-api's weights are served (the page runs the face pipeline itself). */
+  faceWeightsUrl: string | null;
   search: 'exact' | 'hnsw';
   writeNeedsToken: boolean;
   limits: { maxUploadBytes: number; maxImageSide: number; maxBatch: number; maxSnapshot: number };
 }
 
-/** Picks the requested backend, else WebGL when the browser has it, else the CPU. */
+// The wasm backend's binaries come from the fewshot server (GET /tfjs-wasm/<file>, out of its node_modules).
+setWasmPaths('/tfjs-wasm/');
+
+/**
+ * Picks the requested backend, else WebGL when the browser has it, else wasm (XNNPACK: ~10x the
+ * cpu backend on the face networks), else the CPU.
+ */
 export async function chooseBackend(requested: string | null): Promise<string> {
-  const order = requested ? [requested] : ['webgl', 'cpu'];
+  const order = requested ? [requested] : ['webgl', 'wasm', 'cpu'];
   for (const name of order) {
     try {
       if (await tf.setBackend(name)) {
@@ -73,20 +82,25 @@ export class PageModel {
 
   /** Similarity of `q` to each row of `gallery` (higher = more similar), as the server scores. */
   similarity(q: Float32Array, gallery: Float32Array[]): number[] {
-    if (gallery.length === 0) return [];
-    const dim = q.length;
-    const flat = new Float32Array(gallery.length * dim);
-    gallery.forEach((g, i) => flat.set(g, i * dim));
-    const scores = tf.tidy(() => {
-      const x = tf.tensor2d(q, [1, dim]);
-      const y = tf.tensor2d(flat, [gallery.length, dim]);
-      if (this.head) return tf.reshape(this.head.predict(tf.abs(tf.sub(x, y))) as tf.Tensor, [-1]);
-      return tf.reshape(tf.neg(createDistance(this.info.meta.distance ?? 'euclidean').pairwise(x, y)), [-1]);
-    });
-    const out = Array.from(scores.dataSync() as Float32Array);
-    scores.dispose();
-    return out;
+    return similarity(this.info.meta, q, gallery, this.head);
   }
+}
+
+/** Scores of `q` against each gallery row as the server scores them: the pair head, else negative distance. */
+export function similarity(meta: ModelMetadata, q: Float32Array, gallery: Float32Array[], head: tfl.LayersModel | null = null): number[] {
+  if (gallery.length === 0) return [];
+  const dim = q.length;
+  const flat = new Float32Array(gallery.length * dim);
+  gallery.forEach((g, i) => flat.set(g, i * dim));
+  const scores = tf.tidy(() => {
+    const x = tf.tensor2d(q, [1, dim]);
+    const y = tf.tensor2d(flat, [gallery.length, dim]);
+    if (head) return tf.reshape(head.predict(tf.abs(tf.sub(x, y))) as tf.Tensor, [-1]);
+    return tf.reshape(tf.neg(createDistance(meta.distance ?? 'euclidean').pairwise(x, y)), [-1]);
+  });
+  const out = Array.from(scores.dataSync() as Float32Array);
+  scores.dispose();
+  return out;
 }
 
 /** RGBA pixels (canvas) -> RGB image with transparency composited onto white, as the server decodes PNGs. */

@@ -2,6 +2,7 @@
  * Builds and measures the shipped face model (models/faces/): face-api's pretrained detector,
  * landmarks and descriptor (see src/applications/faces), with thresholds calibrated here.
  *   nice -n 10 npx tsx scripts/eval-faces.ts [--out models/faces] [--backend native]
+ *     [--detector ssd-mobilenet-v1|tiny-face-detector --input-size 416]
  *
  * 1. writes <out>/fewshot.json (pretrained face encoder, package, version, licence);
  * 2. calibrates on AT&T people s1..s30 only: the verification threshold (EER) stored in
@@ -18,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectBackend, type BackendName } from '../src/backend/select.js';
+import type { FaceDetectorName } from '../src/data/preprocess.js';
 import { loadScorer } from '../src/inference/load.js';
 import { faceModelMetadata, saveFaceModel } from '../src/applications/faces/model.js';
 import { attPeople, evaluateFaces } from '../src/applications/faces/att.js';
@@ -35,12 +37,15 @@ const { values: args } = parseArgs({
     cache: { type: 'string', default: join(tmpdir(), 'fewshot-face-crops') },
     backend: { type: 'string', default: 'auto' },
     seed: { type: 'string', default: '1' },
+    detector: { type: 'string', default: 'ssd-mobilenet-v1' },
+    'input-size': { type: 'string' },
   },
 });
 const seed = Number(args.seed);
 const outDir = resolve(args.out!);
 const backend = await selectBackend(args.backend as BackendName);
-await saveFaceModel(outDir, faceModelMetadata());
+const detection = { detector: args.detector as FaceDetectorName, ...(args['input-size'] ? { inputSize: Number(args['input-size']) } : {}) };
+await saveFaceModel(outDir, faceModelMetadata(detection));
 let scorer = await loadScorer(outDir);
 
 const faceDataset = (file: string) => cachedFaceDataset(file, scorer.meta.preprocess, args.cache!);

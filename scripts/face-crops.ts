@@ -9,7 +9,10 @@ import type { PreprocessConfig } from '../src/data/preprocess.js';
 
 export async function cachedFaceDataset(file: string, preprocess: PreprocessConfig, cacheDir: string): Promise<ImageDataset> {
   const st = statSync(file);
-  const key = join(cacheDir, `${basename(file)}-${st.size}-${Math.round(st.mtimeMs)}`);
+  // The detector settings are part of the key: another detector finds other boxes.
+  const f = preprocess.face;
+  const detector = f?.detector && f.detector !== 'ssd-mobilenet-v1' ? `-${f.detector}-${f.inputSize}` : '';
+  const key = join(cacheDir, `${basename(file)}-${st.size}-${Math.round(st.mtimeMs)}${detector}`);
   if (existsSync(`${key}.json`)) {
     const j = JSON.parse(readFileSync(`${key}.json`, 'utf8'));
     return new ImageDataset({ ...j, labels: Int32Array.from(j.labels), pixels: new Uint8Array(readFileSync(`${key}.bin`)) });

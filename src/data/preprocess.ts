@@ -32,7 +32,31 @@ export interface PreprocessConfig {
    * (src/applications/faces/pipeline.ts). Detection is asynchronous, so these models take images
    * through SiameseScorer.prepareImages / loadImageDataset, never through preprocess().
    */
-  face?: { minConfidence: number };
+  face?: FaceDetectionConfig;
+}
+
+/** How a face model finds faces (src/applications/faces/pipeline.ts). */
+export interface FaceDetectionConfig {
+  /** Detector score below which a box is not a face. */
+  minConfidence: number;
+  /**
+   * face-api's detector: 'ssd-mobilenet-v1' (default; its input is fixed at 512x512) or
+   * 'tiny-face-detector' (a Tiny-YOLOv2, ~5x cheaper, run at `inputSize`).
+   */
+  detector?: FaceDetectorName;
+  /** The tiny face detector's input side, a multiple of 32 (default 416). */
+  inputSize?: number;
+}
+export type FaceDetectorName = 'ssd-mobilenet-v1' | 'tiny-face-detector';
+
+export function validateFaceDetection(face: FaceDetectionConfig): void {
+  if (!(face.minConfidence > 0 && face.minConfidence < 1)) throw new Error(`face detection: minConfidence must be in (0, 1), got ${face.minConfidence}`);
+  if (face.detector !== undefined && face.detector !== 'ssd-mobilenet-v1' && face.detector !== 'tiny-face-detector') {
+    throw new Error(`face detection: detector must be 'ssd-mobilenet-v1' or 'tiny-face-detector', got '${face.detector}'`);
+  }
+  if (face.inputSize !== undefined && (!Number.isInteger(face.inputSize) || face.inputSize % 32 !== 0 || face.inputSize < 128 || face.inputSize > 1024)) {
+    throw new Error(`face detection: inputSize must be a multiple of 32 in 128..1024, got ${face.inputSize}`);
+  }
 }
 
 export function validatePreprocessConfig(cfg: PreprocessConfig): void {
@@ -46,6 +70,7 @@ export function validatePreprocessConfig(cfg: PreprocessConfig): void {
     if (cfg.channels !== 1 || !cfg.invert) throw new Error('preprocess: ink normalisation gives bright ink on a 0 background: it needs channels 1 and invert true');
     validateInkNormalization(cfg.ink);
   }
+  if (cfg.face) validateFaceDetection(cfg.face);
 }
 
 /** Returns height * width * channels bytes (HWC) at the model's size. */

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Image } from '../data/image.js';
-import { preprocess } from '../data/preprocess.js';
+import { preprocess, type FaceDetectionConfig } from '../data/preprocess.js';
 import { createDistance } from '../distances/create_distance.js';
 import type { Distance } from '../distances/distance.js';
 import { modelFromArtifacts, type ModelArtifactsInput } from '../models/serialize.js';
@@ -76,11 +76,9 @@ export class SiameseScorer {
   }
 
   /** A face model: `encoder` embeds aligned crops, `finder` produces them from photos. */
-  static fromFaceEncoder(encoder: Encoder & { pipeline: { alignFaces(img: Image, opts: { minConfidence?: number }): Promise<FoundFace[]> } }, meta: ModelMetadata): SiameseScorer {
-    const minConfidence = meta.preprocess.face?.minConfidence;
-    const finder: FaceFinder = {
-      findFaces: async (img) => encoder.pipeline.alignFaces(img, minConfidence !== undefined ? { minConfidence } : {}),
-    };
+  static fromFaceEncoder(encoder: Encoder & { pipeline: { alignFaces(img: Image, opts: Partial<FaceDetectionConfig>): Promise<FoundFace[]> } }, meta: ModelMetadata): SiameseScorer {
+    const detection = meta.preprocess.face ?? {};
+    const finder: FaceFinder = { findFaces: async (img) => encoder.pipeline.alignFaces(img, detection) };
     return new SiameseScorer(meta, encoder, null, new TfjsRunner(encoder), 1, finder);
   }
 

@@ -56,6 +56,20 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { 200: { description: 'file' }, 404: error },
         },
       },
+      '/tfjs-wasm/{file}': {
+        get: {
+          summary: 'The TF.js wasm backend binaries the browser app runs models on (when WebGL is missing)',
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'application/wasm' }, 404: error },
+        },
+      },
+      '/face-api/model/{file}': {
+        get: {
+          summary: 'Face models: @vladmandic/face-api weight manifests and shards (detector, landmarks, descriptor) for the browser app, from the server\'s node_modules',
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'file' }, 404: error },
+        },
+      },
       '/api/model': { get: { summary: 'Model metadata, threshold and gallery search mode', responses: { 200: json({ type: 'object' }) } } },
       '/api/classes': {
         get: {

@@ -4,7 +4,8 @@
  * validated completely (auth, size, decoding, names) before anything is written.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -22,6 +23,13 @@ import { REFERENCE_DECISIONS, type ReferenceDecision } from '../verification/wri
 import { allFaces, faceJson, largestFaces, parseFacesParam, type FaceJson } from './faces.js';
 import { decodeUploads, IMAGE_TYPES, readUploads, type DecodedUpload } from './uploads.js';
 import { packageVersion } from './paths.js';
+import { faceApiWeightsFile } from '../applications/faces/face_api.js';
+
+const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+const wasmDir = () => dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+
+/** Where the browser app fetches face-api's weights (face models only). */
+const FACE_WEIGHTS_PREFIX = '/face-api/model/';
 
 export interface ServerOptions {
   model: ServedModel;
@@ -186,8 +194,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     meta: model.scorer.meta,
     threshold,
     metric: retrievalMetric(model.scorer.meta),
-    // null: the model has no network the page can run (a pretrained face model: fewshot.json alone).
+    // null: no layers network (a pretrained face model without an adapter: fewshot.json alone).
     modelUrl: model.files.includes('model.json') ? '/model/model.json' : null,
+    // Face models: where the page loads face-api's detector, landmark and descriptor weights from
+    // (this server, out of its node_modules; nothing is fetched from elsewhere).
+    faceWeightsUrl: model.scorer.faces ? FACE_WEIGHTS_PREFIX : null,
     search: gallery.searchKind,
     limits,
     writeNeedsToken: Boolean(opts.token),
@@ -199,6 +210,23 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     reply.type(file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
     reply.header('cache-control', 'no-cache');
     return readFileSync(join(model.dir, file));
+  });
+
+  // The page's TF.js wasm backend binaries (any model), from node_modules.
+  app.get<{ Params: { file: string } }>('/tfjs-wasm/:file', async (req, reply) => {
+    const file = req.params.file;
+    if (!WASM_FILES.includes(file)) throw new HttpError(404, `no wasm file '${file}'`);
+    reply.type('application/wasm');
+    reply.header('cache-control', 'max-age=86400');
+    return readFileSync(join(wasmDir(), file));
+  });
+  app.get<{ Params: { file: string } }>(`${FACE_WEIGHTS_PREFIX}:file`, async (req, reply) => {
+    if (!model.scorer.faces) throw new HttpError(404, `model ${model.name} is not a face model: it has no face networks`);
+    const file = faceApiWeightsFile(req.params.file);
+    if (!file) throw new HttpError(404, `no face network file '${req.params.file}'`);
+    reply.type(file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+    reply.header('cache-control', 'max-age=86400');
+    return readFileSync(file);
   });
 
   // --- classes and examples -------------------------------------------------------------------

@@ -90,3 +90,21 @@ test('enrol from photos, predict and verify answer with the face box; no face ->
   assert.equal(ver.same, true);
   assert.ok(ver.faces.a.box && ver.faces.b.box);
 });
+
+test('the page gets face-api\'s weights and the wasm binaries from this server, and nothing else from node_modules', async () => {
+  const model = await (await fetch(`${s.url}/api/model`)).json();
+  assert.equal(model.faceWeightsUrl, '/face-api/model/');
+  const manifest = await fetch(`${s.url}/face-api/model/ssd_mobilenetv1_model-weights_manifest.json`);
+  assert.equal(manifest.status, 200);
+  const [group0] = (await manifest.json()) as { paths: string[] }[];
+  const shard = await fetch(`${s.url}/face-api/model/${group0!.paths[0]}`);
+  assert.equal(shard.status, 200);
+  assert.ok((await shard.arrayBuffer()).byteLength > 1e6);
+  for (const bad of ['age_gender_model.bin', '..%2Fpackage.json', 'face_recognition_model.bin.map']) {
+    assert.equal((await fetch(`${s.url}/face-api/model/${bad}`)).status, 404, bad);
+  }
+  const wasm = await fetch(`${s.url}/tfjs-wasm/tfjs-backend-wasm-simd.wasm`);
+  assert.equal(wasm.status, 200);
+  assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+  assert.equal((await fetch(`${s.url}/tfjs-wasm/tfjs-backend-wasm.js`)).status, 404);
+});

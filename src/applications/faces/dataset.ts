@@ -26,7 +26,7 @@ export async function loadFaceDatasetFromSource(source: FileSource, opts: LoadIm
     const where = `${source.location}: ${f.path}`;
     const img = decodeImage(source.read(f.path), where, opts.limits);
     try {
-      crops.push((await pipeline.alignLargest(img, where, { minConfidence: cfg.face.minConfidence })).pixels);
+      crops.push((await pipeline.alignLargest(img, where, cfg.face)).pixels);
       labels.push(newIndex[f.label]!);
       paths.push(f.path);
     } catch (e) {

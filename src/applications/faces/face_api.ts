@@ -66,6 +66,15 @@ export function faceApiPackageInfo(): { name: string; version: string; license: 
   return { name: FACE_API_PACKAGE, version: pkg.version, license: pkg.license };
 }
 
+/** The package's networks the face pipeline runs (and the only weight files the service serves). */
+export const FACE_API_NETWORKS = ['ssd_mobilenetv1_model', 'tiny_face_detector_model', 'face_landmark_68_model', 'face_recognition_model'] as const;
+
+/** The path of one of those networks' weight files (manifest or shard) by its name, or null. */
+export function faceApiWeightsFile(name: string): string | null {
+  const ok = FACE_API_NETWORKS.some((n) => name === `${n}-weights_manifest.json` || name === `${n}.bin`);
+  return ok ? path.join(faceApiPackageDir(), 'model', name) : null;
+}
+
 /** The weight map of one of the package's models (e.g. 'ssd_mobilenetv1_model'), read from node_modules. */
 export async function readFaceApiWeights(modelName: string): Promise<tf.NamedTensorMap> {
   const dir = path.join(faceApiPackageDir(), 'model');

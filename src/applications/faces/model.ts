@@ -12,12 +12,14 @@ import { writeDirectoryAtomically } from '../../models/atomic_dir.js';
 import { loadModel, MODEL_JSON, readMetadata, saveModel } from '../../models/io.js';
 import { createMetadata, METADATA_FILE, type ModelMetadata } from '../../models/metadata.js';
 import { faceApiPackageInfo } from './face_api.js';
-import { ALIGNED_FACE_SIZE, DEFAULT_MIN_CONFIDENCE, DESCRIPTOR_DIM, FacePipeline } from './pipeline.js';
+import type { FaceDetectionConfig } from '../../data/preprocess.js';
+import { ALIGNED_FACE_SIZE, DEFAULT_MIN_CONFIDENCE, DEFAULT_TINY_INPUT_SIZE, DESCRIPTOR_DIM, FacePipeline } from './pipeline.js';
 
 /** The `encoder` name face models carry in fewshot.json. */
 export const FACE_ENCODER = 'face';
 
 export const FACE_NETWORKS = ['ssd_mobilenetv1 (face detector)', 'face_landmark_68 (68 landmarks)', 'face_recognition (ResNet, 128-d descriptor)'];
+const TINY_NETWORKS = ['tiny_face_detector (face detector)', ...FACE_NETWORKS.slice(1)];
 
 export function isFaceModel(meta: Pick<ModelMetadata, 'encoder'>): boolean {
   return meta.encoder === FACE_ENCODER;
@@ -52,7 +54,7 @@ export async function loadFaceEncoder(dir: string): Promise<{ encoder: FaceEncod
 }
 
 /** fewshot.json of a face model; `embeddingDim` and `training` describe an adapter when there is one. */
-export function faceModelMetadata(fields: { embeddingDim?: number; method?: string; distance?: ModelMetadata['distance']; training?: Record<string, unknown>; threshold?: ModelMetadata['threshold']; minConfidence?: number } = {}): ModelMetadata {
+export function faceModelMetadata(fields: { embeddingDim?: number; method?: string; distance?: ModelMetadata['distance']; training?: Record<string, unknown>; threshold?: ModelMetadata['threshold'] } & Partial<FaceDetectionConfig> = {}): ModelMetadata {
   const pkg = faceApiPackageInfo();
   const s = ALIGNED_FACE_SIZE;
   return createMetadata({
@@ -60,11 +62,17 @@ export function faceModelMetadata(fields: { embeddingDim?: number; method?: stri
     encoder: FACE_ENCODER,
     inputShape: [s, s, 3],
     embeddingDim: fields.embeddingDim ?? DESCRIPTOR_DIM,
-    preprocess: { height: s, width: s, channels: 3, invert: false, face: { minConfidence: fields.minConfidence ?? DEFAULT_MIN_CONFIDENCE } },
+    preprocess: {
+      height: s, width: s, channels: 3, invert: false,
+      face: {
+        minConfidence: fields.minConfidence ?? DEFAULT_MIN_CONFIDENCE,
+        ...(fields.detector && fields.detector !== 'ssd-mobilenet-v1' ? { detector: fields.detector, inputSize: fields.inputSize ?? DEFAULT_TINY_INPUT_SIZE } : {}),
+      },
+    },
     score: 'negative-distance',
     distance: fields.distance ?? 'euclidean',
     pretrained: {
-      package: pkg.name, version: pkg.version, license: pkg.license, networks: FACE_NETWORKS,
+      package: pkg.name, version: pkg.version, license: pkg.license, networks: fields.detector === 'tiny-face-detector' ? TINY_NETWORKS : FACE_NETWORKS,
       note: 'weights read from the package\'s model/ folder in node_modules; nothing is downloaded',
     },
     ...(fields.training ? { training: fields.training } : {}),

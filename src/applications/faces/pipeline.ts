@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type Image, assertImage, toRgb } from '../../data/image.js';
+import { validateFaceDetection, type FaceDetectionConfig, type FaceDetectorName } from '../../data/preprocess.js';
 import { NoFaceFoundError } from '../../inference/embedder.js';
 import { loadFaceApi, readFaceApiWeights, type FaceApi } from './face_api.js';
 
@@ -39,8 +40,12 @@ export interface AlignedFace {
   pixels: Uint8Array;
 }
 
-export interface DetectOptions {
-  minConfidence?: number;
+/** The tiny face detector's default input side (face-api's own default). */
+export const DEFAULT_TINY_INPUT_SIZE = 416;
+
+export interface DetectOptions extends Partial<FaceDetectionConfig> {
+  /** With the tiny detector: also try the SSD detector when it finds no face (default true; a live preview turns it off). */
+  fallback?: boolean;
   /** At most this many faces, largest first (default: all). */
   maxFaces?: number;
 }
@@ -58,6 +63,7 @@ export class FacePipeline {
       // face-api's .d.ts bundles its own copy of the tfjs types: tensors cross that boundary `as never`.
       // Weight tensors live for the process: created outside any tidy scope, never disposed.
       api.nets.ssdMobilenetv1.loadFromWeightMap(await readFaceApiWeights('ssd_mobilenetv1_model') as never);
+      api.nets.tinyFaceDetector.loadFromWeightMap(await readFaceApiWeights('tiny_face_detector_model') as never);
       api.nets.faceLandmark68Net.loadFromWeightMap(await readFaceApiWeights('face_landmark_68_model') as never);
       api.nets.faceRecognitionNet.loadFromWeightMap(await readFaceApiWeights('face_recognition_model') as never);
       return new FacePipeline(api);
@@ -71,15 +77,27 @@ export class FacePipeline {
   /**
    * Every face in the image, largest box first, each with its aligned crop. Tight crops (a face
    * that fills the frame, like AT&T's 92x112 portraits) give the detector no context: when nothing
-   * is found, the image is searched again framed in a border of its own mean colour.
+   * is found, the image is searched again framed in a border of its own mean colour. With the
+   * tiny detector, a photo it finds no face in goes to the SSD detector (both framings) as well.
    */
   async alignFaces(img: Image, opts: DetectOptions = {}): Promise<AlignedFace[]> {
     assertImage(img);
+    validateFaceDetection({ ...opts, minConfidence: opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE });
     const rgb = toRgb(img);
-    let faces = await this.alignIn(rgb, 0, opts);
-    if (faces.length === 0) {
-      const border = Math.round(Math.max(rgb.width, rgb.height) / 2);
-      faces = await this.alignIn(frame(rgb, border), border, opts);
+    let framed: Image | null = null;
+    let faces: AlignedFace[] = [];
+    // The tiny detector misses what the SSD finds on ~1 in 10 tight crops: it goes first (5x cheaper), the SSD second.
+    const detectors: FaceDetectorName[] = opts.detector !== 'tiny-face-detector' ? ['ssd-mobilenet-v1']
+      : opts.fallback === false ? ['tiny-face-detector'] : ['tiny-face-detector', 'ssd-mobilenet-v1'];
+    for (const detector of detectors) {
+      const o = { ...opts, detector };
+      faces = await this.alignIn(rgb, 0, o);
+      if (faces.length === 0) {
+        const border = Math.round(Math.max(rgb.width, rgb.height) / 2);
+        framed ??= frame(rgb, border);
+        faces = await this.alignIn(framed, border, o);
+      }
+      if (faces.length > 0) break;
     }
     faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
     return faces;
@@ -108,7 +126,10 @@ export class FacePipeline {
     const { api } = this;
     const input = tf.tensor3d(rgb.data, [rgb.height, rgb.width, 3], 'int32');
     try {
-      const options = new api.SsdMobilenetv1Options({ minConfidence: opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE });
+      const minConfidence = opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
+      const options = opts.detector === 'tiny-face-detector'
+        ? new api.TinyFaceDetectorOptions({ inputSize: opts.inputSize ?? DEFAULT_TINY_INPUT_SIZE, scoreThreshold: minConfidence })
+        : new api.SsdMobilenetv1Options({ minConfidence });
       // Detection first; landmarks only for the faces wanted (largest first): a caller that needs
       // the largest face does not pay the landmark network for every face in a group photo.
       const detections = (await api.detectAllFaces(input as never, options))
