@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import jpeg from 'jpeg-js';
 import { selectBackend } from '../src/backend/select.js';
 import { decodeImage, type Image } from '../src/data/image.js';
+import '../src/data/jpeg_turbo.js'; // as the CLI and the service decode JPEGs
 import { resize } from '../src/data/preprocess.js';
 import { FacePipeline } from '../src/applications/faces/pipeline.js';
 import type { FaceDetectorName } from '../src/data/preprocess.js';

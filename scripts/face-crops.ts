@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { basename, join } from 'node:path';
 import { ImageDataset, loadImageDataset } from '../src/data/dataset.js';
 import type { PreprocessConfig } from '../src/data/preprocess.js';
+import '../src/data/jpeg_turbo.js';
 
 export async function cachedFaceDataset(file: string, preprocess: PreprocessConfig, cacheDir: string): Promise<ImageDataset> {
   const st = statSync(file);

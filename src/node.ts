@@ -7,6 +7,8 @@
  * @packageDocumentation
  */
 export * from './index.js';
+// JPEG decoding through libjpeg-turbo (wasm) wherever fewshot/node is loaded
+import './data/jpeg_turbo.js';
 
 // data sources and datasets on disk or at a URL
 export { openSource, DirectorySource, type OpenSourceOptions } from './data/source.js';

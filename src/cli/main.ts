@@ -3,6 +3,7 @@
  * The `fewshot` command line. Each subcommand lives in commands/<name>.ts and registers itself;
  * errors are printed as one line (no stack) with exit status 1.
  */
+import '../data/jpeg_turbo.js'; // JPEG decoding through libjpeg-turbo (wasm)
 import { Command } from 'commander';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerEval } from './commands/eval.js';

@@ -163,11 +163,25 @@ function composite(v: number, a: number): number {
   return a === 255 ? v : Math.round((v * a + 255 * (255 - a)) / 255);
 }
 
+/**
+ * A faster JPEG decoder for 1- and 3-component JPEGs (Node registers libjpeg-turbo: src/data/jpeg_turbo.ts):
+ * pixels of the header's size, or null to leave the file to jpeg-js.
+ */
+export type JpegDecoder = (bytes: Uint8Array, width: number, height: number, channels: 1 | 3) => Uint8Array | null;
+let fastJpeg: JpegDecoder | null = null;
+export function registerJpegDecoder(decoder: JpegDecoder | null): void {
+  fastJpeg = decoder;
+}
+
 function decodeJpeg(bytes: Uint8Array, maxPixels: number, maxMemoryMB: number): Image {
   const frame = jpegFrame(bytes);
   // The frame header's claimed size is checked before anything is allocated.
   if (frame.width > 0 && frame.height > 0) checkSize(frame.width, frame.height, maxPixels);
   const components = frame.components;
+  if (fastJpeg && frame.width > 0 && frame.height > 0 && (components === 1 || components === 3) && !isTruncatedJpeg(bytes)) {
+    const data = fastJpeg(bytes, frame.width, frame.height, components);
+    if (data) return applyOrientation({ width: frame.width, height: frame.height, channels: components, data }, jpegOrientation(bytes));
+  }
   const decoded = jpeg.decode(bytes, {
     useTArray: true,
     formatAsRGBA: false,
@@ -190,6 +204,16 @@ function decodeJpeg(bytes: Uint8Array, maxPixels: number, maxMemoryMB: number): 
   }
   // Phone photos: turned upright as their EXIF orientation says.
   return applyOrientation(img, jpegOrientation(bytes));
+}
+
+/**
+ * A JPEG that does not end with its EOI marker (FFD9, possibly followed by padding) was cut off:
+ * libjpeg would fill the missing rows with grey and only warn, so it goes to jpeg-js, which refuses it.
+ */
+function isTruncatedJpeg(bytes: Uint8Array): boolean {
+  let end = bytes.length;
+  while (end > 2 && bytes[end - 1] === 0x00) end--; // zero padding some writers append
+  return !(bytes[end - 2] === 0xff && bytes[end - 1] === 0xd9);
 }
 
 /** Colour components and size from the JPEG frame header (SOFn); 3 components and 0x0 when not found. */

@@ -24,6 +24,7 @@ import { allFaces, faceJson, largestFaces, parseFacesParam, type FaceJson } from
 import { decodeUploads, IMAGE_TYPES, readUploads, type DecodedUpload } from './uploads.js';
 import { packageVersion } from './paths.js';
 import { faceApiWeightsFile } from '../applications/faces/face_api.js';
+import '../data/jpeg_turbo.js'; // uploads: JPEG decoding through libjpeg-turbo (wasm)
 
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 const wasmDir = () => dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
