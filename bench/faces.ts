@@ -10,18 +10,14 @@
  * photo (user + system, all threads), and the load average: on a shared machine photos/s measures
  * the load as much as the code.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { loadavg, cpus } from 'node:os';
-import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import jpeg from 'jpeg-js';
 import { selectBackend } from '../src/backend/select.js';
 import { decodeImage, type Image } from '../src/data/image.js';
 import '../src/data/jpeg_turbo.js'; // as the CLI and the service decode JPEGs
-import { resize } from '../src/data/preprocess.js';
 import { FacePipeline } from '../src/applications/faces/pipeline.js';
+import { benchPhoto } from './face_photos.js';
 import type { FaceDetectorName } from '../src/data/preprocess.js';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, photos: { type: 'string', default: '6' }, json: { type: 'boolean' }, backends: { type: 'string', default: 'native,wasm' }, detectors: { type: 'string', default: 'ssd-mobilenet-v1,tiny-face-detector' }, 'input-size': { type: 'string', default: '416' } } });
@@ -32,21 +28,7 @@ const inputSize = Number(args['input-size']);
 /** One measured configuration: backend/detector. */
 const workloads = backends.flatMap((backend) => detectors.map((detector) => ({ backend, detector, key: `${backend}/${detector === 'tiny-face-detector' ? `tiny${inputSize}` : 'ssd'}` })));
 
-const demoDir = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo');
-/** A 640x480 JPEG of demo sample k (centre crop to 4:3, then area-resized). */
-function photo(k: number): Uint8Array {
-  const img = decodeImage(readFileSync(join(demoDir, `sample${k}.jpg`)), `sample${k}.jpg`);
-  const w = Math.min(img.width, Math.round((img.height * 4) / 3));
-  const h = Math.round((w * 3) / 4);
-  const x0 = Math.floor((img.width - w) / 2), y0 = Math.floor((img.height - h) / 2);
-  const data = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + w) * 3), y * w * 3);
-  const small = resize({ width: w, height: h, channels: 3, data }, 640, 480);
-  const rgba = Buffer.alloc(640 * 480 * 4);
-  for (let i = 0; i < 640 * 480; i++) { rgba.set(small.data.subarray(i * 3, i * 3 + 3), i * 4); rgba[i * 4 + 3] = 255; }
-  return new Uint8Array(jpeg.encode({ data: rgba, width: 640, height: 480 }, 90).data);
-}
-const photos = Array.from({ length: Number(args.photos) }, (_, i) => photo((i % 6) + 1));
+const photos = Array.from({ length: Number(args.photos) }, (_, i) => benchPhoto((i % 6) + 1));
 
 const pipeline = await FacePipeline.load();
 /** Photos per second of one pass over the photos: everything from JPEG bytes to the descriptor. */
