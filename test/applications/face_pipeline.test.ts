@@ -129,6 +129,22 @@ test('tight grayscale crops (AT&T style, 92x112) are found by framing them', asy
   assert.ok(face.box.width > 40 && face.box.x >= 0 && face.box.x + face.box.width <= 92);
 });
 
+test('the tiny face detector finds the group\'s faces where the SSD does; without a face it falls back to the SSD; bad settings are refused', async () => {
+  const ssd = await pipeline.alignFaces(group);
+  const tiny = await pipeline.alignFaces(group, { detector: 'tiny-face-detector', inputSize: 416 });
+  assert.equal(tiny.length, ssd.length);
+  tiny.forEach((f, i) => {
+    const s = ssd[i]!.box; // same face: box centres within a third of its width
+    assert.ok(Math.hypot(f.box.x + f.box.width / 2 - s.x - s.width / 2, f.box.y + f.box.height / 2 - s.y - s.height / 2) < s.width / 3, JSON.stringify([f.box, s]));
+  });
+  // Faces too small for the tiny detector at 128 px (it finds none) are found by the SSD it falls back to.
+  const small = resize(group, 240, 160);
+  assert.equal((await pipeline.alignFaces(small, { detector: 'tiny-face-detector', inputSize: 128, fallback: false })).length, 0);
+  assert.equal((await pipeline.alignFaces(small, { detector: 'tiny-face-detector', inputSize: 128 })).length, (await pipeline.alignFaces(small)).length);
+  await assert.rejects(pipeline.alignFaces(group, { detector: 'tiny-face-detector', inputSize: 400 }), /inputSize must be a multiple of 32/);
+  await assert.rejects(pipeline.alignFaces(group, { detector: 'yolo' as never }), /detector must be 'ssd-mobilenet-v1' or 'tiny-face-detector'/);
+});
+
 test('no face, 1x1, corrupt, truncated, non-image and 10000x10000 headers: clear one-line errors', async () => {
   const blank: Image = { width: 320, height: 240, channels: 3, data: new Uint8Array(320 * 240 * 3).fill(128) };
   await assert.rejects(pipeline.alignLargest(blank, 'wall.png'), (e: Error) => e instanceof NoFaceFoundError && e.message === 'wall.png: no face found');
