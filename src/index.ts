@@ -21,7 +21,7 @@ export { type Image, type DecodeLimits, type ImageFormat, decodeImage, detectIma
 export { type FileSource, ZipSource, isZip } from './data/zip_source.js';
 export { type LayoutName, resolveLayout, isImagePath } from './data/layout.js';
 export { detectInk, type InkDecision } from './data/ink.js';
-export { type PreprocessConfig, preprocess, resize, cropToInk, invertImage } from './data/preprocess.js';
+export { type PreprocessConfig, type FaceDetectionConfig, type FaceDetectorName, preprocess, resize, cropToInk, invertImage } from './data/preprocess.js';
 export { ImageDataset, type ImageDatasetInit, loadImageDatasetFromSource, type LoadImageDatasetOptions } from './data/image_dataset.js';
 export type { GroupSplitOptions, Split } from './data/split.js';
 export type { LabelledFile, ResolvedLayout } from './data/layout.js';

@@ -75,3 +75,7 @@ export type { NativeAddon } from './backend/native/addon.js';
 export type { PlanSpec, PlanOp } from './backend/native/inference_plan.js';
 export type { OmniglotValidationOptions } from './evaluation/omniglot_validation.js';
 export type { OrtSessionOptions, OrtModules, NativeSession } from './backend/onnx/runtime.js';
+
+// the face pipeline (face-api's networks from node_modules): detect, landmarks, align, describe
+export { FacePipeline, type AlignedFace, type DetectOptions, type FaceBox } from './applications/faces/pipeline.js';
+export { registerJpegDecoder, type JpegDecoder } from './data/image.js';
