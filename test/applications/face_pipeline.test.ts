@@ -129,8 +129,9 @@ test('tight grayscale crops (AT&T style, 92x112) are found by framing them', asy
   assert.ok(face.box.width > 40 && face.box.x >= 0 && face.box.x + face.box.width <= 92);
 });
 
-test('the tiny face detector finds the group\'s faces where the SSD does; without a face it falls back to the SSD; bad settings are refused', async () => {
+test('the tiny face detector finds the group\'s faces where the SSD does; without a face it falls back to the SSD; no tensor leaks; bad settings are refused', async () => {
   const ssd = await pipeline.alignFaces(group);
+  const start = tf.memory().numTensors;
   const tiny = await pipeline.alignFaces(group, { detector: 'tiny-face-detector', inputSize: 416 });
   assert.equal(tiny.length, ssd.length);
   tiny.forEach((f, i) => {
@@ -141,6 +142,7 @@ test('the tiny face detector finds the group\'s faces where the SSD does; withou
   const small = resize(group, 240, 160);
   assert.equal((await pipeline.alignFaces(small, { detector: 'tiny-face-detector', inputSize: 128, fallback: false })).length, 0);
   assert.equal((await pipeline.alignFaces(small, { detector: 'tiny-face-detector', inputSize: 128 })).length, (await pipeline.alignFaces(small)).length);
+  assert.equal(tf.memory().numTensors, start, 'no tensor leaks through either detector');
   await assert.rejects(pipeline.alignFaces(group, { detector: 'tiny-face-detector', inputSize: 400 }), /inputSize must be a multiple of 32/);
   await assert.rejects(pipeline.alignFaces(group, { detector: 'yolo' as never }), /detector must be 'ssd-mobilenet-v1' or 'tiny-face-detector'/);
 });
