@@ -164,13 +164,14 @@ test('no face, 1x1, corrupt, truncated, non-image and 10000x10000 headers: clear
   assert.ok(Date.now() - t0 < 1000);
 });
 
-test('models/faces: a face model directory (pretrained package, version, licence, calibrated threshold) scores photos', async () => {
-  const scorer = await loadScorer(MODEL_DIR);
+for (const [dir, detector] of [['faces', undefined], ['faces-fast', 'tiny-face-detector']] as const) test(`models/${dir}: a face model directory (pretrained package, version, licence, calibrated threshold${detector ? `, ${detector}` : ''}) scores photos`, async () => {
+  const scorer = await loadScorer(join(MODEL_DIR, '..', dir));
+  assert.equal(scorer.meta.preprocess.face?.detector, detector);
   assert.equal(scorer.meta.encoder, FACE_ENCODER);
   assert.equal(scorer.meta.pretrained?.package, '@vladmandic/face-api');
   assert.equal(scorer.meta.pretrained?.license, 'MIT');
   assert.ok(scorer.meta.threshold && Number.isFinite(scorer.meta.threshold.value));
-  const faces = await pipeline.alignFaces(group);
+  const faces = await pipeline.alignFaces(group, scorer.meta.preprocess.face); // as the model detects
   const around = (k: number) => {
     const b = faces[k]!.box;
     const x = Math.max(0, Math.round(b.x - b.width / 2)), y = Math.max(0, Math.round(b.y - b.height / 2));
