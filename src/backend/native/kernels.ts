@@ -115,10 +115,10 @@ const slice: NativeKernel = ({ inputs, backend, attrs }) => {
   return backend.makeTensorInfo(s, x.dtype, out);
 };
 
-/** fewshot's own kernel: Conv2D + bias + ReLU (see conv_layer.ts). */
-const conv2DBiasRelu: NativeKernel = ({ inputs, backend, attrs }, addon) => {
-  const { strides, pad } = attrs as unknown as { strides: [number, number]; pad: 'same' | 'valid' };
-  return fusedConv2D({ inputs, backend, attrs: { strides, pad, dataFormat: 'NHWC', dilations: 1, activation: 'relu' } as unknown as tf.NamedAttrMap }, addon);
+/** fewshot's own kernel: Conv2D + bias + ReLU or linear, with a lazy gradient (see conv_layer.ts). */
+const conv2DBiasActivation: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { strides, pad, activation } = attrs as unknown as { strides: [number, number]; pad: 'same' | 'valid'; activation: string };
+  return fusedConv2D({ inputs, backend, attrs: { strides, pad, dataFormat: 'NHWC', dilations: 1, activation } as unknown as tf.NamedAttrMap }, addon);
 };
 
 const conv2DBackpropInput: NativeKernel = ({ inputs, backend, attrs }, addon) => {
@@ -396,7 +396,7 @@ export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   FusedDepthwiseConv2D: depthwiseConv2D,
   ClipByValue: clipByValue,
   Slice: slice,
-  FewshotConv2DBiasRelu: conv2DBiasRelu,
+  FewshotConv2DBiasActivation: conv2DBiasActivation,
   Conv2DBackpropInput: conv2DBackpropInput,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   MaxPool: poolKernel('max'),

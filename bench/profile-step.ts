@@ -1,0 +1,67 @@
+/**
+ * Per-kernel wall-time profile of one training step on the native backend (issue 11):
+ * `npx tsx bench/profile-step.ts [conv4-episode|koch-pair] [steps]`. Every kernel registered for
+ * 'native' is wrapped with a timer; the rest of the step (tape bookkeeping, JS glue) is printed as
+ * "outside kernels". Compare with bench/torch_profile.py on the same workload.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { selectBackend } from '../src/backend/select.js';
+import { conv4, conv4EpisodeStep, EPISODE, koch, kochPairStep, PAIR_BATCH, uniform } from './workloads.js';
+
+const workload = process.argv[2] ?? 'conv4-episode';
+const steps = Number(process.argv[3] ?? 5);
+await selectBackend('native', { quiet: true });
+
+const stats = new Map<string, { ms: number; calls: number }>();
+let depth = 0;
+for (const k of tf.getKernelsForBackend('native')) {
+  const config = k as { kernelFunc: (a: unknown) => unknown; kernelName: string };
+  const inner = config.kernelFunc;
+  config.kernelFunc = (args: unknown) => {
+    if (depth > 0) return inner(args); // a kernel calling another: count the outer one only
+    depth++;
+    const t = performance.now();
+    try {
+      return inner(args);
+    } finally {
+      depth--;
+      const shapes = Object.values((args as { inputs: Record<string, tf.TensorInfo> }).inputs).filter(Boolean).map((x) => x.shape.join('x')).join(',');
+      const key = `${config.kernelName} ${shapes}`;
+      const s = stats.get(key) ?? { ms: 0, calls: 0 };
+      s.ms += performance.now() - t;
+      s.calls++;
+      stats.set(key, s);
+    }
+  };
+}
+
+let step: () => void;
+let items: number;
+if (workload === 'conv4-episode') {
+  const model = conv4();
+  const opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
+  items = EPISODE.way * (EPISODE.shot + EPISODE.query);
+  const x = uniform([items, 28, 28, 1], 1) as tf.Tensor4D;
+  step = () => { conv4EpisodeStep(model, opt, x); };
+} else {
+  items = PAIR_BATCH;
+  const enc = koch();
+  const head = tfl.layers.dense({ units: 1 });
+  const opt = tf.train.adam(1e-4, 0.9, 0.999, 1e-7);
+  const left = uniform([items, 105, 105, 1], 1) as tf.Tensor4D;
+  const right = uniform([items, 105, 105, 1], 2) as tf.Tensor4D;
+  const same = tf.tensor2d(Array.from({ length: items }, (_, i) => i % 2), [items, 1]);
+  step = () => { kochPairStep(enc, head, opt, left, right, same); };
+}
+step();
+stats.clear();
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+for (let i = 0; i < steps; i++) step();
+const total = (performance.now() - t0) / steps;
+const cpu = process.cpuUsage(cpu0);
+const rows = [...stats.entries()].map(([k, s]) => ({ k, ms: s.ms / steps, calls: s.calls / steps })).sort((a, b) => b.ms - a.ms);
+const inKernels = rows.reduce((a, r) => a + r.ms, 0);
+console.log(`${workload}: ${total.toFixed(1)} ms/step (${(items / total * 1000).toFixed(0)} items/s), CPU ${((cpu.user + cpu.system) / 1000 / steps).toFixed(1)} ms/step; kernels ${inKernels.toFixed(1)} ms, outside kernels ${(total - inKernels).toFixed(1)} ms`);
+for (const r of rows.filter((r) => r.ms >= 0.2)) console.log(`${r.ms.toFixed(2).padStart(8)} ms  ${String(r.calls).padStart(3)}x  ${r.k}`);
