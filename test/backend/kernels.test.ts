@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertSame, randn, skipNative } from './compare.js';
+import { batchNormTraining } from '../../src/backend/native/batch_norm_layer.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 const convCases: Array<{ n: number; h: number; w: number; ci: number; co: number; k: [number, number]; s: number; pad: Pad; d: number }> = [
@@ -77,6 +78,22 @@ test('batch norm (inference, fused gradient, tfjs-layers training op) matches cp
     const { mean, variance } = tf.moments(a, [0, 1, 2]);
     return tf.sum(tf.mul(tf.batchNorm(a, mean, variance, b, g, 1e-3), randn([4, 5, 3, 6], 9)));
   })([x(), p(5), p(4)]));
+  // fewshot's one-op training batch norm, alone and with the following ReLU fused in (native),
+  // against that composition (+ tf.relu) on cpu: outputs, statistics and gradients
+  for (const relu of [false, true]) {
+    const composed = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      if (tf.getBackend() === 'native') return batchNormTraining(a, g, b, 1e-3, relu);
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      const y = tf.batchNorm(a, mean, variance, b, g, 1e-3);
+      return { y: relu ? tf.relu(y) : y, mean, variance };
+    };
+    await assertSame(`training batch norm${relu ? ' + relu' : ''}`, () => {
+      const { y, mean, variance } = composed(x(), p(5), p(4));
+      return [y, mean, variance];
+    });
+    await assertSame(`training batch norm${relu ? ' + relu' : ''} grads`, () => tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(composed(a, g, b).y, randn([4, 5, 3, 6], 9))))([x(), p(5), tf.sub(p(4), 0.7)]));
+  }
 });
 
 test('elementwise, broadcasting, reductions and tile match cpu', { skip: skipNative }, async () => {

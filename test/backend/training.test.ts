@@ -130,3 +130,41 @@ test('conv + bias with a linear activation: gradients equal cpu, and the image g
   assert.ok(!native.kernels.includes('Conv2DBackpropInput'), `the input image's gradient was computed: ${native.kernels.join(',')}`);
   await selectBackend('cpu', { quiet: true });
 });
+
+/** Names of the kernels `f` runs (tf.profile cannot run a batch norm's moving-average update). */
+function kernelsRun(f: () => void): string[] {
+  const engine = tf.engine();
+  const runKernel = engine.runKernel;
+  const names: string[] = [];
+  engine.runKernel = function (this: typeof engine, name: string, ...rest: unknown[]) {
+    names.push(name);
+    return (runKernel as (...a: unknown[]) => unknown).call(this, name, ...rest);
+  } as typeof engine.runKernel;
+  try {
+    f();
+  } finally {
+    engine.runKernel = runKernel;
+  }
+  return names;
+}
+
+test('batch norm + ReLU fuse inside a model graph only: same values as cpu, and a batch norm called on its own is not rectified', { skip: skipNative }, async () => {
+  const run = async (backend: 'cpu' | 'native') => {
+    await selectBackend(backend, { quiet: true });
+    const model = tinyNet();
+    const x = randn([6, 9, 9, 2], 1);
+    const kernels = kernelsRun(() => tf.dispose(model.apply(x, { training: true }) as tf.Tensor));
+    const bn = model.layers[1]!;
+    const alone = tf.tidy(() => Float32Array.from((bn.apply(randn([6, 9, 9, 4], 3), { training: true }) as tf.Tensor).dataSync()));
+    const out = { kernels, alone };
+    x.dispose();
+    model.dispose();
+    return out;
+  };
+  const cpu = await run('cpu');
+  const native = await run('native');
+  assert.ok(!native.kernels.includes('Relu'), `the ReLU after the batch norm ran on its own: ${native.kernels.join(',')}`);
+  assert.ok(native.alone.some((v) => v < 0), 'a batch norm applied outside its model was rectified');
+  assert.ok(relativeError(native.alone, cpu.alone) <= 1e-4);
+  await selectBackend('cpu', { quiet: true });
+});
