@@ -62,6 +62,9 @@ test('BatchMatMul and _FusedMatMul match cpu (transposes, batches, broadcast, bi
   await assertSame('batched', () => tf.matMul(randn([3, 4, 6], 1), randn([3, 6, 5], 2)));
   await assertSame('broadcast batch', () => tf.matMul(randn([3, 4, 6], 1), randn([6, 5], 2)));
   await assertSame('big', () => tf.matMul(randn([64, 300], 1), randn([300, 129], 2), false, false));
+  // few rows times a transposed wide matrix (a dense layer's input gradient): run with the operands swapped
+  await assertSame('few rows x wide B^T', () => tf.matMul(randn([6, 40], 1), randn([130, 40], 2), false, true));
+  await assertSame('few rows x wide B^T, batched', () => tf.matMul(randn([2, 3, 17], 1), randn([2, 50, 17], 2), false, true));
   for (const activation of ['linear', 'relu', 'sigmoid', 'elu', 'relu6', 'leakyrelu'] as const) {
     await assertSame(`fused ${activation}`, () => tf.fused.matMul({ a: randn([9, 11], 3), b: randn([10, 11], 4), transposeB: true, bias: randn([10], 5), activation }));
   }
