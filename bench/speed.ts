@@ -273,6 +273,8 @@ async function main(): Promise<void> {
   const waits = value('--wait-policies', 'passive,active').split(',') as Array<'passive' | 'active'>;
   const allocator = value('--allocator', 'tuned');
   const slow = flag('--slow-backends');
+  // --save FILE: the JSON so far is written after every workload, so a run cut short keeps what it measured.
+  const saveTo = argv.includes('--save') ? value('--save', '') : null;
 
   // Same allocator and threads for every process.
   const env: NodeJS.ProcessEnv = { ...process.env, FEWSHOT_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
@@ -328,21 +330,26 @@ async function main(): Promise<void> {
         perRound.push(row);
       }
       results[w] = summarise(w, variants, perRound);
+      if (saveTo) writeFileSync(saveTo, JSON.stringify(report(), null, 2));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const out = {
-    machine: {
-      threads, cpus: cpus().length, cpu_model: cpus()[0]?.model, allocator: allocator === 'tuned' ? 'glibc MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1GiB for every process' : 'glibc defaults for every process',
-      wait_policies_tried: waits, rounds, timed_steps_per_round: reps,
-      load_average_during_rounds: { min: +Math.min(...loads).toFixed(2), median: +median(loads).toFixed(2), max: +Math.max(...loads).toFixed(2) },
-      pytorch: torch ? 'available' : torchNote,
-    },
-    workloads: results,
-  };
+  const out = report();
   if (json) console.log(JSON.stringify(out, null, 2));
   else printTable(out);
+
+  function report() {
+    return {
+      machine: {
+        threads, cpus: cpus().length, cpu_model: cpus()[0]?.model, allocator: allocator === 'tuned' ? 'glibc MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1GiB for every process' : 'glibc defaults for every process',
+        wait_policies_tried: waits, rounds, timed_steps_per_round: reps,
+        load_average_during_rounds: { min: +Math.min(...loads).toFixed(2), median: +median(loads).toFixed(2), max: +Math.max(...loads).toFixed(2) },
+        pytorch: torch ? 'available' : torchNote,
+      },
+      workloads: results,
+    };
+  }
 }
 
 const round = (x: number | null | undefined, d = 1) => (x == null || !Number.isFinite(x) ? null : +x.toFixed(d));
