@@ -93,7 +93,53 @@ void avgPool(const PoolGeometry& g, const float* x, float* y) {
   }
 }
 
+// Non-overlapping windows (stride == window, no padding or dilation: every 2x2/2 pool of a
+// conv net): each dx element belongs to at most one window, so dx is written once, window by
+// window (argmax as a small index, vectorised), with no zero-fill pass and no scatter.
+static bool tiles(const PoolGeometry& g) {
+  return g.sh == g.kh && g.sw == g.kw && g.dh == 1 && g.dw == 1 && g.pt == 0 && g.pl == 0 && g.oh * g.kh <= g.ih &&
+         g.ow * g.kw <= g.iw;
+}
+
+static void maxPoolGradTiled(const PoolGeometry& g, const float* dy, const float* x, float* dx) {
+  const int64_t c = g.c, kk = g.kh * g.kw;
+  const bool remainder = g.oh * g.kh != g.ih || g.ow * g.kw != g.iw;  // rows/columns no window covers
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < g.n; b++) {
+    if (remainder) std::memset(dx + b * g.ih * g.iw * c, 0, g.ih * g.iw * c * sizeof(float));
+    std::vector<float> best(c);
+    std::vector<int32_t> arg(c);
+    for (int64_t oy = 0; oy < g.oh; oy++) {
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        for (int64_t ch = 0; ch < c; ch++) {
+          best[ch] = -std::numeric_limits<float>::infinity();
+          arg[ch] = -1;
+        }
+        float* __restrict pb = best.data();
+        int32_t* __restrict pa = arg.data();
+        for (int64_t k = 0; k < kk; k++) {
+          const float* __restrict px = x + ((b * g.ih + oy * g.kh + k / g.kw) * g.iw + ox * g.kw + k % g.kw) * c;
+#pragma omp simd
+          for (int64_t ch = 0; ch < c; ch++) {
+            // Strictly greater: the first maximum in scan order wins, as in tfjs-backend-cpu.
+            const bool better = px[ch] > pb[ch];
+            pb[ch] = better ? px[ch] : pb[ch];
+            pa[ch] = better ? int32_t(k) : pa[ch];
+          }
+        }
+        const float* __restrict g0 = dy + ((b * g.oh + oy) * g.ow + ox) * c;
+        for (int64_t k = 0; k < kk; k++) {
+          float* __restrict pd = dx + ((b * g.ih + oy * g.kh + k / g.kw) * g.iw + ox * g.kw + k % g.kw) * c;
+#pragma omp simd
+          for (int64_t ch = 0; ch < c; ch++) pd[ch] = pa[ch] == int32_t(k) ? g0[ch] : 0.f;
+        }
+      }
+    }
+  }
+}
+
 void maxPoolGrad(const PoolGeometry& g, const float* dy, const float* x, float* dx) {
+  if (tiles(g)) return maxPoolGradTiled(g, dy, x, dx);
   const int64_t c = g.c;
   // Images are independent, so threads split the batch and never write the same dx element.
 #pragma omp parallel for schedule(static)

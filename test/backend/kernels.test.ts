@@ -48,11 +48,14 @@ test('Conv2DBackpropInput and Conv2DBackpropFilter match cpu', { skip: skipNativ
 test('MaxPool, AvgPool and MaxPoolGrad match cpu (ties after relu included)', { skip: skipNative }, async () => {
   const cases: Array<[number[], number, number, 'same' | 'valid']> = [
     [[1, 8, 8, 3], 2, 2, 'valid'], [[4, 9, 7, 5], 3, 2, 'same'], [[3, 7, 7, 2], 2, 1, 'same'], [[2, 11, 10, 64], 2, 2, 'valid'],
+    [[2, 10, 9, 4], 3, 3, 'valid'], [[3, 6, 6, 8], 3, 3, 'same'],
   ];
   for (const [i, [shape, k, s, pad]] of cases.entries()) {
     await assertSame(`maxPool ${i}`, () => tf.maxPool(randn(shape, i) as tf.Tensor4D, k, s, pad));
     await assertSame(`avgPool ${i}`, () => tf.avgPool(randn(shape, i) as tf.Tensor4D, k, s, pad));
     await assertSame(`maxPoolGrad ${i}`, () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(tf.relu(x) as tf.Tensor4D, k, s, pad), randn(tf.maxPool(x as tf.Tensor4D, k, s, pad).shape, 50 + i))))(randn(shape, i)));
+    // integer inputs: many ties inside a window, which must all route to the first maximum
+    await assertSame(`maxPoolGrad ties ${i}`, () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, k, s, pad), randn(tf.maxPool(x as tf.Tensor4D, k, s, pad).shape, 50 + i))))(tf.round(randn(shape, i))));
   }
 });
 
