@@ -6,9 +6,8 @@
  * bench/torch_profile.py on the same workload.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '../src/backend/select.js';
-import { conv4, conv4EpisodeStep, EPISODE, koch, kochPairStep, PAIR_BATCH, uniform } from './workloads.js';
+import { trainingStep } from './workloads.js';
 
 const workload = process.argv[2] ?? 'conv4-episode';
 const steps = Number(process.argv[3] ?? 5);
@@ -40,24 +39,7 @@ for (const k of tf.getKernelsForBackend('native')) {
   };
 }
 
-let step: () => void;
-let items: number;
-if (workload === 'conv4-episode') {
-  const model = conv4();
-  const opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
-  items = EPISODE.way * (EPISODE.shot + EPISODE.query);
-  const x = uniform([items, 28, 28, 1], 1) as tf.Tensor4D;
-  step = () => { conv4EpisodeStep(model, opt, x); };
-} else {
-  items = PAIR_BATCH;
-  const enc = koch();
-  const head = tfl.layers.dense({ units: 1 });
-  const opt = tf.train.adam(1e-4, 0.9, 0.999, 1e-7);
-  const left = uniform([items, 105, 105, 1], 1) as tf.Tensor4D;
-  const right = uniform([items, 105, 105, 1], 2) as tf.Tensor4D;
-  const same = tf.tensor2d(Array.from({ length: items }, (_, i) => i % 2), [items, 1]);
-  step = () => { kochPairStep(enc, head, opt, left, right, same); };
-}
+const { step, items } = trainingStep(workload === 'koch-pair' ? 'koch-pair' : 'conv4-episode');
 step();
 stats.clear();
 const cpu0 = process.cpuUsage();

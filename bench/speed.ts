@@ -33,7 +33,7 @@ import { loadNativeAddon } from '../src/backend/native/addon.js';
 import { compileInferencePlan } from '../src/backend/native/inference_plan.js';
 import { OrtSession } from '../src/backend/onnx/runtime.js';
 import { exportOnnx } from '../src/export/onnx/export.js';
-import { conv4, conv4EpisodeStep, EPISODE, koch, kochPairStep, PAIR_BATCH, uniform } from './workloads.js';
+import { conv4, trainingStep, uniform } from './workloads.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -191,23 +191,7 @@ async function worker(a: WorkerArgs): Promise<Measurement> {
   } else {
     const backend = v.engine === 'tfjs-wasm' ? 'wasm' : v.engine === 'tfjs-cpu' ? 'cpu' : 'native';
     await selectBackend(backend, { quiet: true });
-    if (workload === 'conv4-episode') {
-      const way = Math.max(2, Math.round(EPISODE.way * a.batchScale));
-      items = way * (EPISODE.shot + EPISODE.query);
-      const model = conv4();
-      const opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
-      const x = uniform([items, 28, 28, 1], 1) as tf.Tensor4D;
-      step = () => { conv4EpisodeStep(model, opt, x, { ...EPISODE, way }); };
-    } else {
-      items = Math.max(1, Math.round(PAIR_BATCH * a.batchScale));
-      const enc = koch();
-      const head = tfl.layers.dense({ units: 1 });
-      const opt = tf.train.adam(1e-4, 0.9, 0.999, 1e-7);
-      const left = uniform([items, 105, 105, 1], 1) as tf.Tensor4D;
-      const right = uniform([items, 105, 105, 1], 2) as tf.Tensor4D;
-      const same = tf.tensor2d(Array.from({ length: items }, (_, i) => i % 2), [items, 1]);
-      step = () => { kochPairStep(enc, head, opt, left, right, same); };
-    }
+    ({ step, items } = trainingStep(workload as 'conv4-episode' | 'koch-pair', a.batchScale));
   }
   for (let i = 0; i < a.warmup; i++) step();
   const cpu0 = process.cpuUsage();
