@@ -33,7 +33,7 @@ import { loadNativeAddon } from '../src/backend/native/addon.js';
 import { compileInferencePlan } from '../src/backend/native/inference_plan.js';
 import { OrtSession } from '../src/backend/onnx/runtime.js';
 import { exportOnnx } from '../src/export/onnx/export.js';
-import { conv4, conv4EpisodeStep, EPISODE, koch, kochPairStep, PAIR_BATCH, uniform } from './workloads.js';
+import { conv4, trainingStep, uniform } from './workloads.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -191,23 +191,7 @@ async function worker(a: WorkerArgs): Promise<Measurement> {
   } else {
     const backend = v.engine === 'tfjs-wasm' ? 'wasm' : v.engine === 'tfjs-cpu' ? 'cpu' : 'native';
     await selectBackend(backend, { quiet: true });
-    if (workload === 'conv4-episode') {
-      const way = Math.max(2, Math.round(EPISODE.way * a.batchScale));
-      items = way * (EPISODE.shot + EPISODE.query);
-      const model = conv4();
-      const opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
-      const x = uniform([items, 28, 28, 1], 1) as tf.Tensor4D;
-      step = () => { conv4EpisodeStep(model, opt, x, { ...EPISODE, way }); };
-    } else {
-      items = Math.max(1, Math.round(PAIR_BATCH * a.batchScale));
-      const enc = koch();
-      const head = tfl.layers.dense({ units: 1 });
-      const opt = tf.train.adam(1e-4, 0.9, 0.999, 1e-7);
-      const left = uniform([items, 105, 105, 1], 1) as tf.Tensor4D;
-      const right = uniform([items, 105, 105, 1], 2) as tf.Tensor4D;
-      const same = tf.tensor2d(Array.from({ length: items }, (_, i) => i % 2), [items, 1]);
-      step = () => { kochPairStep(enc, head, opt, left, right, same); };
-    }
+    ({ step, items } = trainingStep(workload as 'conv4-episode' | 'koch-pair', a.batchScale));
   }
   for (let i = 0; i < a.warmup; i++) step();
   const cpu0 = process.cpuUsage();
@@ -273,6 +257,8 @@ async function main(): Promise<void> {
   const waits = value('--wait-policies', 'passive,active').split(',') as Array<'passive' | 'active'>;
   const allocator = value('--allocator', 'tuned');
   const slow = flag('--slow-backends');
+  // --save FILE: the JSON so far is written after every workload, so a run cut short keeps what it measured.
+  const saveTo = argv.includes('--save') ? value('--save', '') : null;
 
   // Same allocator and threads for every process.
   const env: NodeJS.ProcessEnv = { ...process.env, FEWSHOT_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
@@ -328,21 +314,26 @@ async function main(): Promise<void> {
         perRound.push(row);
       }
       results[w] = summarise(w, variants, perRound);
+      if (saveTo) writeFileSync(saveTo, JSON.stringify(report(), null, 2));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const out = {
-    machine: {
-      threads, cpus: cpus().length, cpu_model: cpus()[0]?.model, allocator: allocator === 'tuned' ? 'glibc MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1GiB for every process' : 'glibc defaults for every process',
-      wait_policies_tried: waits, rounds, timed_steps_per_round: reps,
-      load_average_during_rounds: { min: +Math.min(...loads).toFixed(2), median: +median(loads).toFixed(2), max: +Math.max(...loads).toFixed(2) },
-      pytorch: torch ? 'available' : torchNote,
-    },
-    workloads: results,
-  };
+  const out = report();
   if (json) console.log(JSON.stringify(out, null, 2));
   else printTable(out);
+
+  function report() {
+    return {
+      machine: {
+        threads, cpus: cpus().length, cpu_model: cpus()[0]?.model, allocator: allocator === 'tuned' ? 'glibc MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1GiB for every process' : 'glibc defaults for every process',
+        wait_policies_tried: waits, rounds, timed_steps_per_round: reps,
+        load_average_during_rounds: { min: +Math.min(...loads).toFixed(2), median: +median(loads).toFixed(2), max: +Math.max(...loads).toFixed(2) },
+        pytorch: torch ? 'available' : torchNote,
+      },
+      workloads: results,
+    };
+  }
 }
 
 const round = (x: number | null | undefined, d = 1) => (x == null || !Number.isFinite(x) ? null : +x.toFixed(d));

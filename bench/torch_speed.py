@@ -57,6 +57,25 @@ def load_conv4_weights(model, directory):
             b.running_var.copy_(torch.from_numpy(arrays[f"bn{i}/moving_variance"]))
 
 
+def conv4_episode(fmt, way=60, shot=5, query=5):
+    """One prototypical-network training step on a 600-image episode, built once: (step, items)."""
+    model = conv4().to(memory_format=fmt)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    x = torch.rand(way * (shot + query), 1, 28, 28).to(memory_format=fmt)
+    labels = torch.arange(way).repeat_interleave(query)
+
+    def step():
+        emb = model(x)
+        support, queries = emb[: way * shot], emb[way * shot:]
+        protos = support.reshape(way, shot, -1).mean(1)
+        d = (queries.pow(2).sum(1, keepdim=True) - 2 * queries @ protos.t() + protos.pow(2).sum(1)[None])
+        loss = F.cross_entropy(-d, labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step, x.shape[0]
+
+
 def timed(step, reps, warmup):
     for _ in range(warmup):
         step()
@@ -94,22 +113,7 @@ def main():
               "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), **onednn_status()}
 
     if a.workload == "conv4-episode":
-        way, shot, query = 60, 5, 5
-        model = conv4().to(memory_format=fmt)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-        x = torch.rand(way * (shot + query), 1, 28, 28).to(memory_format=fmt)
-        labels = torch.arange(way).repeat_interleave(query)
-
-        def step():
-            emb = model(x)
-            support, queries = emb[: way * shot], emb[way * shot:]
-            protos = support.reshape(way, shot, -1).mean(1)
-            d = (queries.pow(2).sum(1, keepdim=True) - 2 * queries @ protos.t() + protos.pow(2).sum(1)[None])
-            loss = F.cross_entropy(-d, labels)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        items = x.shape[0]
+        step, items = conv4_episode(fmt)
     elif a.workload == "koch-pair":
         pairs = 32
         enc = koch().to(memory_format=fmt)

@@ -69,3 +69,26 @@ export function kochPairStep(encoder: tfl.Sequential, head: tfl.layers.Layer, op
   cost.dispose();
   return loss;
 }
+
+/**
+ * A training workload ready to time: model, optimizer and seeded inputs built once; `step` runs
+ * one training step. batchScale shrinks the batch (the slow backends' reduced runs).
+ */
+export function trainingStep(workload: 'conv4-episode' | 'koch-pair', batchScale = 1): { step: () => void; items: number } {
+  if (workload === 'conv4-episode') {
+    const way = Math.max(2, Math.round(EPISODE.way * batchScale));
+    const items = way * (EPISODE.shot + EPISODE.query);
+    const model = conv4();
+    const opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
+    const x = uniform([items, 28, 28, 1], 1) as tf.Tensor4D;
+    return { items, step: () => { conv4EpisodeStep(model, opt, x, { ...EPISODE, way }); } };
+  }
+  const items = Math.max(1, Math.round(PAIR_BATCH * batchScale));
+  const enc = koch();
+  const head = tfl.layers.dense({ units: 1 });
+  const opt = tf.train.adam(1e-4, 0.9, 0.999, 1e-7);
+  const left = uniform([items, 105, 105, 1], 1) as tf.Tensor4D;
+  const right = uniform([items, 105, 105, 1], 2) as tf.Tensor4D;
+  const same = tf.tensor2d(Array.from({ length: items }, (_, i) => i % 2), [items, 1]);
+  return { items, step: () => { kochPairStep(enc, head, opt, left, right, same); } };
+}

@@ -99,15 +99,16 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& i) {
                 out(i[8]), out(i[9]), out(i[10]), out(i[11]));
   return i.Env().Undefined();
 }
-// (x, channels, gamma|null, beta|null, eps, y, mean, variance)
+// (x, channels, gamma|null, beta|null, eps, y, mean, variance, relu)
 Napi::Value BatchNormTrain(const Napi::CallbackInfo& i) {
-  batchNormTrain(in(i[0]), len(i[0]), i64(i[1]), in(i[2]), in(i[3]), float(f64(i[4])), out(i[5]), out(i[6]), out(i[7]));
+  batchNormTrain(in(i[0]), len(i[0]), i64(i[1]), in(i[2]), in(i[3]), float(f64(i[4])), out(i[5]), out(i[6]), out(i[7]),
+                 i[8].ToBoolean());
   return i.Env().Undefined();
 }
-// (x, dy, channels, mean, variance, gamma|null, eps, dx, dgamma, dbeta)
+// (x, dy, channels, mean, variance, gamma|null, eps, dx, dgamma, dbeta, reluOut|null)
 Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& i) {
   batchNormTrainGrad(in(i[0]), in(i[1]), len(i[0]), i64(i[2]), in(i[3]), in(i[4]), in(i[5]), float(f64(i[6])), out(i[7]),
-                     out(i[8]), out(i[9]));
+                     out(i[8]), out(i[9]), in(i[10]));
   return i.Env().Undefined();
 }
 // (op, a, b, y, mode, m)

@@ -40,6 +40,7 @@ class InferencePlan {
   Compiled& compiled(int64_t n);
   std::vector<InferenceOp> ops_;
   int64_t h_, w_, c_, outSize_;
+  double flopsPerImage_ = 0;  // multiply-adds x 2 of the convolutions and dense layers
   std::map<int64_t, std::unique_ptr<Compiled>> byBatch_;
   std::vector<int64_t> lru_;
 };

@@ -47,12 +47,15 @@ void batchNormGrad(const float* x, const float* dy, int64_t size, int64_t c, con
                    float* dvar, float* dscale, float* doffset);
 
 // Training-mode batch norm over all but the last axis (what tfjs-layers' BatchNormalization
-// computes with moments + batchNorm): y, batch mean and (biased) variance in two passes.
+// computes with moments + batchNorm): y, batch mean and (biased) variance in two passes;
+// relu: y = max(0, batchnorm(x)) in the same pass (a ReLU layer that follows it).
 void batchNormTrain(const float* x, int64_t size, int64_t c, const float* gamma, const float* beta, float eps,
-                    float* y, float* mean, float* var);
-// Its full gradient (through the batch statistics) in two passes.
+                    float* y, float* mean, float* var, bool relu = false);
+// Its full gradient (through the batch statistics) in two passes. reluOut: the output of the
+// fused ReLU variant (null without), whose gradient dy * (y > 0) is applied on the fly.
 void batchNormTrainGrad(const float* x, const float* dy, int64_t size, int64_t c, const float* mean, const float* var,
-                        const float* gamma, float eps, float* dx, float* dgamma, float* dbeta);
+                        const float* gamma, float eps, float* dx, float* dgamma, float* dbeta,
+                        const float* reluOut = nullptr);
 
 enum BinaryOp { kAdd = 0, kSub, kMul, kDiv, kMax, kMin, kSquaredDiff, kReluGradOp, kPow, kSecond };
 // Broadcast modes: 0 same shape, 1 b periodic (b[i % m]), 2 a periodic, 3 b per block

@@ -30,7 +30,10 @@ async function planMatchesCpu(model: tfl.LayersModel, batches: number[]): Promis
     const x = tf.randomUniform([n, h!, w!, c!], 0, 1, 'float32', n);
     const expected = tf.tidy(() => tf.reshape(model.predict(x) as tf.Tensor, [n, -1]));
     const y = new Float32Array(n * compiled.plan.outputSize);
+    const threads = loadNativeAddon().addon!.getNumThreads();
     compiled.plan.run(x.dataSync() as Float32Array, n, y);
+    // small batches run single-threaded inside the plan; the thread count must come back
+    assert.equal(loadNativeAddon().addon!.getNumThreads(), threads, `batch ${n}: thread count not restored`);
     const err = relativeError(y, expected.dataSync());
     assert.ok(err <= 1e-4, `batch ${n}: relative error ${err}`);
     tf.dispose([x, expected]);

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertSame, randn, skipNative } from './compare.js';
+import { batchNormTraining } from '../../src/backend/native/batch_norm_layer.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 const convCases: Array<{ n: number; h: number; w: number; ci: number; co: number; k: [number, number]; s: number; pad: Pad; d: number }> = [
@@ -47,11 +48,14 @@ test('Conv2DBackpropInput and Conv2DBackpropFilter match cpu', { skip: skipNativ
 test('MaxPool, AvgPool and MaxPoolGrad match cpu (ties after relu included)', { skip: skipNative }, async () => {
   const cases: Array<[number[], number, number, 'same' | 'valid']> = [
     [[1, 8, 8, 3], 2, 2, 'valid'], [[4, 9, 7, 5], 3, 2, 'same'], [[3, 7, 7, 2], 2, 1, 'same'], [[2, 11, 10, 64], 2, 2, 'valid'],
+    [[2, 10, 9, 4], 3, 3, 'valid'], [[3, 6, 6, 8], 3, 3, 'same'],
   ];
   for (const [i, [shape, k, s, pad]] of cases.entries()) {
     await assertSame(`maxPool ${i}`, () => tf.maxPool(randn(shape, i) as tf.Tensor4D, k, s, pad));
     await assertSame(`avgPool ${i}`, () => tf.avgPool(randn(shape, i) as tf.Tensor4D, k, s, pad));
     await assertSame(`maxPoolGrad ${i}`, () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(tf.relu(x) as tf.Tensor4D, k, s, pad), randn(tf.maxPool(x as tf.Tensor4D, k, s, pad).shape, 50 + i))))(randn(shape, i)));
+    // integer inputs: many ties inside a window, which must all route to the first maximum
+    await assertSame(`maxPoolGrad ties ${i}`, () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, k, s, pad), randn(tf.maxPool(x as tf.Tensor4D, k, s, pad).shape, 50 + i))))(tf.round(randn(shape, i))));
   }
 });
 
@@ -61,6 +65,9 @@ test('BatchMatMul and _FusedMatMul match cpu (transposes, batches, broadcast, bi
   await assertSame('batched', () => tf.matMul(randn([3, 4, 6], 1), randn([3, 6, 5], 2)));
   await assertSame('broadcast batch', () => tf.matMul(randn([3, 4, 6], 1), randn([6, 5], 2)));
   await assertSame('big', () => tf.matMul(randn([64, 300], 1), randn([300, 129], 2), false, false));
+  // few rows times a transposed wide matrix (a dense layer's input gradient): run with the operands swapped
+  await assertSame('few rows x wide B^T', () => tf.matMul(randn([6, 40], 1), randn([130, 40], 2), false, true));
+  await assertSame('few rows x wide B^T, batched', () => tf.matMul(randn([2, 3, 17], 1), randn([2, 50, 17], 2), false, true));
   for (const activation of ['linear', 'relu', 'sigmoid', 'elu', 'relu6', 'leakyrelu'] as const) {
     await assertSame(`fused ${activation}`, () => tf.fused.matMul({ a: randn([9, 11], 3), b: randn([10, 11], 4), transposeB: true, bias: randn([10], 5), activation }));
   }
@@ -77,6 +84,22 @@ test('batch norm (inference, fused gradient, tfjs-layers training op) matches cp
     const { mean, variance } = tf.moments(a, [0, 1, 2]);
     return tf.sum(tf.mul(tf.batchNorm(a, mean, variance, b, g, 1e-3), randn([4, 5, 3, 6], 9)));
   })([x(), p(5), p(4)]));
+  // fewshot's one-op training batch norm, alone and with the following ReLU fused in (native),
+  // against that composition (+ tf.relu) on cpu: outputs, statistics and gradients
+  for (const relu of [false, true]) {
+    const composed = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      if (tf.getBackend() === 'native') return batchNormTraining(a, g, b, 1e-3, relu);
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      const y = tf.batchNorm(a, mean, variance, b, g, 1e-3);
+      return { y: relu ? tf.relu(y) : y, mean, variance };
+    };
+    await assertSame(`training batch norm${relu ? ' + relu' : ''}`, () => {
+      const { y, mean, variance } = composed(x(), p(5), p(4));
+      return [y, mean, variance];
+    });
+    await assertSame(`training batch norm${relu ? ' + relu' : ''} grads`, () => tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(composed(a, g, b).y, randn([4, 5, 3, 6], 9))))([x(), p(5), tf.sub(p(4), 0.7)]));
+  }
 });
 
 test('elementwise, broadcasting, reductions and tile match cpu', { skip: skipNative }, async () => {

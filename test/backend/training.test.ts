@@ -106,3 +106,65 @@ test('tensor count stays flat over many native training steps', { skip: skipNati
   model.dispose();
   await selectBackend('cpu', { quiet: true });
 });
+
+test('conv + bias with a linear activation: gradients equal cpu, and the image gradient is never computed', { skip: skipNative }, async () => {
+  const grads = async (backend: 'cpu' | 'native') => {
+    await selectBackend(backend, { quiet: true });
+    const conv = tfl.layers.conv2d({ inputShape: [7, 7, 2], filters: 3, kernelSize: 3, padding: 'same', kernelInitializer: tfl.initializers.glorotNormal({ seed: 4 }), biasInitializer: tfl.initializers.randomNormal({ seed: 5 }) });
+    // no batch norm after it here: that would make the bias gradient pure rounding noise
+    const model = tfl.sequential({ layers: [conv, tfl.layers.activation({ activation: 'relu' })] });
+    const x = randn([4, 7, 7, 2], 11);
+    const loss = () => tf.sum(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
+    const profile = await tf.profile(() => { const { grads: g } = tf.variableGrads(loss); tf.dispose(g); });
+    const { value, grads: g } = tf.variableGrads(loss);
+    const out = { loss: value.dataSync()[0], grads: model.trainableWeights.map((w) => Float32Array.from(g[w.originalName]!.dataSync())), kernels: profile.kernelNames };
+    tf.dispose([value, x, ...Object.values(g)]);
+    model.dispose();
+    return out;
+  };
+  const cpu = await grads('cpu');
+  const native = await grads('native');
+  assert.ok(Math.abs(native.loss - cpu.loss) <= 1e-4 * Math.abs(cpu.loss));
+  cpu.grads.forEach((w, i) => assert.ok(relativeError(native.grads[i]!, w) <= 1e-4, `gradient ${i}: ${relativeError(native.grads[i]!, w)}`));
+  assert.ok(native.kernels.includes('Conv2DBackpropFilter'), native.kernels.join(','));
+  assert.ok(!native.kernels.includes('Conv2DBackpropInput'), `the input image's gradient was computed: ${native.kernels.join(',')}`);
+  await selectBackend('cpu', { quiet: true });
+});
+
+/** Names of the kernels `f` runs (tf.profile cannot run a batch norm's moving-average update). */
+function kernelsRun(f: () => void): string[] {
+  const engine = tf.engine();
+  const runKernel = engine.runKernel;
+  const names: string[] = [];
+  engine.runKernel = function (this: typeof engine, name: string, ...rest: unknown[]) {
+    names.push(name);
+    return (runKernel as (...a: unknown[]) => unknown).call(this, name, ...rest);
+  } as typeof engine.runKernel;
+  try {
+    f();
+  } finally {
+    engine.runKernel = runKernel;
+  }
+  return names;
+}
+
+test('batch norm + ReLU fuse inside a model graph only: same values as cpu, and a batch norm called on its own is not rectified', { skip: skipNative }, async () => {
+  const run = async (backend: 'cpu' | 'native') => {
+    await selectBackend(backend, { quiet: true });
+    const model = tinyNet();
+    const x = randn([6, 9, 9, 2], 1);
+    const kernels = kernelsRun(() => tf.dispose(model.apply(x, { training: true }) as tf.Tensor));
+    const bn = model.layers[1]!;
+    const alone = tf.tidy(() => Float32Array.from((bn.apply(randn([6, 9, 9, 4], 3), { training: true }) as tf.Tensor).dataSync()));
+    const out = { kernels, alone };
+    x.dispose();
+    model.dispose();
+    return out;
+  };
+  const cpu = await run('cpu');
+  const native = await run('native');
+  assert.ok(!native.kernels.includes('Relu'), `the ReLU after the batch norm ran on its own: ${native.kernels.join(',')}`);
+  assert.ok(native.alone.some((v) => v < 0), 'a batch norm applied outside its model was rectified');
+  assert.ok(relativeError(native.alone, cpu.alone) <= 1e-4);
+  await selectBackend('cpu', { quiet: true });
+});

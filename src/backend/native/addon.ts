@@ -21,8 +21,10 @@ export interface NativeAddon {
   maxPoolGrad(geometry: number[], dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   batchNorm(x: Float32Array, channels: number, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, eps: number, y: Float32Array): void;
   batchNormGrad(x: Float32Array, dy: Float32Array, channels: number, mean: Float32Array, variance: Float32Array, scale: Float32Array | null, eps: number, dx: Float32Array, dmean: Float32Array, dvariance: Float32Array, dscale: Float32Array, doffset: Float32Array): void;
-  batchNormTrain(x: Float32Array, channels: number, gamma: Float32Array | null, beta: Float32Array | null, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
-  batchNormTrainGrad(x: Float32Array, dy: Float32Array, channels: number, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, eps: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  /** relu: y = max(0, batchnorm(x)), a following ReLU fused in. */
+  batchNormTrain(x: Float32Array, channels: number, gamma: Float32Array | null, beta: Float32Array | null, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array, relu: boolean): void;
+  /** reluOut: the fused variant's output, through whose ReLU the gradient flows; null without. */
+  batchNormTrainGrad(x: Float32Array, dy: Float32Array, channels: number, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, eps: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, reluOut: Float32Array | null): void;
   binary(op: number, a: Float32Array, b: Float32Array, y: Float32Array, mode: number, m: number): void;
   unary(op: number, x: Float32Array, y: Float32Array, alpha: number): void;
   reduce(kind: number, x: Float32Array, outer: number, inner: number, scale: number, y: Float32Array, overRows: boolean): void;

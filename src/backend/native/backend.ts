@@ -11,7 +11,7 @@ import { NATIVE_BACKEND, registerNativeGradients } from './gradients.js';
 import { installFusedAdam } from './adam.js';
 import { installFusedBatchNormLayer } from './batch_norm_layer.js';
 import { BufferPool } from './buffer_pool.js';
-import { installFusedConvReluLayer } from './conv_layer.js';
+import { installFusedConvLayer } from './conv_layer.js';
 
 /** Free buffers kept for reuse at most (MB); FEWSHOT_POOL_MB overrides. */
 const POOL_MB = Number(process.env.FEWSHOT_POOL_MB ?? 1024);
@@ -84,7 +84,7 @@ export function registerNativeBackend(): string | null {
   registerNativeGradients();
   installFusedAdam();
   installFusedBatchNormLayer();
-  installFusedConvReluLayer();
+  installFusedConvLayer();
   registered = true;
   return null;
 }

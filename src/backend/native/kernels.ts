@@ -116,10 +116,10 @@ const slice: NativeKernel = ({ inputs, backend, attrs }) => {
   return backend.makeTensorInfo(s, x.dtype, out);
 };
 
-/** fewshot's own kernel: Conv2D + bias + ReLU (see conv_layer.ts). */
-const conv2DBiasRelu: NativeKernel = ({ inputs, backend, attrs }, addon) => {
-  const { strides, pad } = attrs as unknown as { strides: [number, number]; pad: 'same' | 'valid' };
-  return fusedConv2D({ inputs, backend, attrs: { strides, pad, dataFormat: 'NHWC', dilations: 1, activation: 'relu' } as unknown as tf.NamedAttrMap }, addon);
+/** fewshot's own kernel: Conv2D + bias + ReLU or linear, with a lazy gradient (see conv_layer.ts). */
+const conv2DBiasActivation: NativeKernel = ({ inputs, backend, attrs }, addon) => {
+  const { strides, pad, activation } = attrs as unknown as { strides: [number, number]; pad: 'same' | 'valid'; activation: string };
+  return fusedConv2D({ inputs, backend, attrs: { strides, pad, dataFormat: 'NHWC', dilations: 1, activation } as unknown as tf.NamedAttrMap }, addon);
 };
 
 const conv2DBackpropInput: NativeKernel = ({ inputs, backend, attrs }, addon) => {
@@ -247,18 +247,18 @@ export const BATCH_NORM_TRAIN = 'FewshotBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'FewshotBatchNormTrainGrad';
 const batchNormTrain: NativeKernel = ({ inputs, backend, attrs }, addon) => {
   const { x, gamma, beta } = inputs;
-  const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
+  const { varianceEpsilon, relu } = attrs as unknown as { varianceEpsilon: number; relu?: boolean };
   const c = x.shape[x.shape.length - 1];
   const y = output(backend, [...x.shape]), mean = output(backend, [c]), variance = output(backend, [c]);
-  addon.batchNormTrain(f32(backend, x)!, c, gamma ? f32(backend, gamma) : null, beta ? f32(backend, beta) : null, varianceEpsilon, y.values, mean.values, variance.values);
+  addon.batchNormTrain(f32(backend, x)!, c, gamma ? f32(backend, gamma) : null, beta ? f32(backend, beta) : null, varianceEpsilon, y.values, mean.values, variance.values, relu === true);
   return [y.info, mean.info, variance.info];
 };
 const batchNormTrainGrad: NativeKernel = ({ inputs, backend, attrs }, addon) => {
-  const { x, dy, mean, variance, gamma } = inputs;
+  const { x, dy, mean, variance, gamma, reluOut } = inputs;
   const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
   const c = x.shape[x.shape.length - 1];
   const dx = output(backend, [...x.shape]), dgamma = output(backend, [c]), dbeta = output(backend, [c]);
-  addon.batchNormTrainGrad(f32(backend, x)!, f32(backend, dy)!, c, f32(backend, mean)!, f32(backend, variance)!, gamma ? f32(backend, gamma) : null, varianceEpsilon, dx.values, dgamma.values, dbeta.values);
+  addon.batchNormTrainGrad(f32(backend, x)!, f32(backend, dy)!, c, f32(backend, mean)!, f32(backend, variance)!, gamma ? f32(backend, gamma) : null, varianceEpsilon, dx.values, dgamma.values, dbeta.values, reluOut ? f32(backend, reluOut) : null);
   return [dx.info, dgamma.info, dbeta.info];
 };
 
@@ -397,7 +397,7 @@ export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   FusedDepthwiseConv2D: depthwiseConv2D,
   ClipByValue: clipByValue,
   Slice: slice,
-  FewshotConv2DBiasRelu: conv2DBiasRelu,
+  FewshotConv2DBiasActivation: conv2DBiasActivation,
   Conv2DBackpropInput: conv2DBackpropInput,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   MaxPool: poolKernel('max'),
