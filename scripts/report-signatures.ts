@@ -39,6 +39,7 @@ const { values: args } = parseArgs({
     wd: { type: 'string', default: 'linear:0.1,linear:1,linear:10,rbf:1,rbf:10' },
     steps: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
+    'record-fold-models': { type: 'boolean', default: false },
   },
 });
 const seed = Number(args.seed);
@@ -59,6 +60,32 @@ const wdGrid = args.wd!.split(',').map((c) => {
 });
 const stepFilter = args.steps ? args.steps.split(',').map(Number) : null;
 const KS = [1, 2, 3, 4];
+
+/**
+ * The chosen fold models are not committed (~300 kB each); they are reproducible: retraining
+ * with this command gives the same weights bit for bit (the training is seeded and the
+ * checkpoint list does not change what a checkpoint holds), which the sha256 confirms.
+ */
+function foldModelRecords(chosen: { recipe: string; step: number }) {
+  return folds.map((_, f) => {
+    const dir = join(args.state!, chosen.recipe, `fold-${f}`, `step-${chosen.step}`);
+    const meta = JSON.parse(readFileSync(join(dir, 'fewshot.json'), 'utf8')) as { inputShape: number[]; training: Record<string, unknown> };
+    const t = meta.training;
+    const [h, w] = meta.inputShape;
+    const command = `nice -n 19 npx tsx scripts/train-signatures.ts --phase cv --state <dir> --recipes ${String(t.recipe)} --size ${h}x${w} --steps ${String(t.steps)} --checkpoints ${chosen.step} ` +
+      `--seed ${String(t.seed)} --margin ${String(t.margin)} --persons ${String(t.personsPerBatch)} --lr ${String(t.lr)} --backend ${String(t.backend)}`;
+    return { fold: f, step: chosen.step, weightsSha256: createHash('sha256').update(readFileSync(join(dir, 'weights.bin'))).digest('hex'), command };
+  });
+}
+
+// --record-fold-models: only add the chosen fold models' records to an existing cv-results.json.
+if (args['record-fold-models']) {
+  const file = join(args.out!, 'cv-results.json');
+  const results = JSON.parse(readFileSync(file, 'utf8')) as { chosen: { recipe: string; step: number } };
+  writeFileSync(file, JSON.stringify({ ...results, foldModels: foldModelRecords(results.chosen) }, null, 2) + '\n');
+  console.error(`${file}: recorded the fold models of ${results.chosen.recipe} at ${results.chosen.step} steps`);
+  process.exit(0);
+}
 
 interface WdConfig { kernel: WriterDependentKernel; l2: number }
 
@@ -215,21 +242,6 @@ for (const o of others) {
   console.log(`${o.recipe} (${o.step} steps, wd ${o.wd.kernel}:${o.wd.l2}, best validation EER ${pct(o.valEer)} with ${o.decision}): K=4 test EER wd ${pct(k4('wd').eer)}, distance ${pct(k4('distance').eer)}`);
 }
 
-/**
- * The chosen fold models are not committed (~300 kB each); they are reproducible: retraining
- * with this command gives the same weights bit for bit (the training is seeded and the
- * checkpoint list does not change what a checkpoint holds), which the sha256 confirms.
- */
-const foldModels = folds.map((_, f) => {
-  const dir = join(args.state!, chosen.recipe, `fold-${f}`, `step-${chosen.step}`);
-  const meta = JSON.parse(readFileSync(join(dir, 'fewshot.json'), 'utf8')) as { inputShape: number[]; training: Record<string, unknown> };
-  const t = meta.training;
-  const [h, w] = meta.inputShape;
-  const command = `nice -n 19 npx tsx scripts/train-signatures.ts --phase cv --state <dir> --recipes ${String(t.recipe)} --size ${h}x${w} --steps ${String(t.steps)} --checkpoints ${chosen.step} ` +
-    `--seed ${String(t.seed)} --margin ${String(t.margin)} --persons ${String(t.personsPerBatch)} --lr ${String(t.lr)} --backend ${String(t.backend)}`;
-  return { fold: f, step: chosen.step, weightsSha256: createHash('sha256').update(readFileSync(join(dir, 'weights.bin'))).digest('hex'), command };
-});
-
 const thresholds = {
   distance: { value: mean(main.thresholds.distance), folds: main.thresholds.distance },
   wd: { value: mean(main.thresholds.wd), folds: main.thresholds.wd },
@@ -238,7 +250,7 @@ const result = {
   data: args.data, backend, state: resolve(args.state!), folds, seed,
   protocol: 'cross-validation over writers: per fold 10 test persons never trained on; 16 train and 4 validation persons; recipe, checkpoint, penalty and thresholds chosen on the validation persons only',
   chosen,
-  foldModels,
+  foldModels: foldModelRecords(chosen),
   selection: candidates,
   thresholds,
   test: summary,

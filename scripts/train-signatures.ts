@@ -133,8 +133,8 @@ function validationEer(encoder: tfl.LayersModel, meta: ModelMetadata, set: Signa
 }
 
 /**
- * Trains one encoder on `train`, saving it at every checkpoint step to <outDir>/step-<n>/ (or to
- * outDir itself when there is one checkpoint: the final model). The validation EER is logged.
+ * Trains one encoder on `train`, saving it at every checkpoint step to <outDir>/step-<n>/ (the
+ * final phase: to outDir itself). The validation EER is logged.
  */
 async function trainEncoder(train: SignatureSet, validation: SignatureSet | null, recipe: Recipe, outDir: string, training: Record<string, unknown>): Promise<void> {
   const encoder = createEncoder(NORM_CONV4, { inputShape: INPUT, embeddingDim: 64, seed });
@@ -177,7 +177,7 @@ async function trainEncoder(train: SignatureSet, validation: SignatureSet | null
       }
       log.append({ ...record, elapsed: (Date.now() - started) / 1000 } as never);
       if (checkpoint) {
-        const dir = checkpoints.length === 1 ? outDir : join(outDir, `step-${step}`);
+        const dir = args.phase === 'final' ? outDir : join(outDir, `step-${step}`);
         await saveAtomically(dir, encoder, metadata(recipe, { ...training, stoppedAt: step }), log.path);
         line += ` (saved ${dir})`;
       }
