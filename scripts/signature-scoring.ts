@@ -2,7 +2,7 @@
  * Compares rules for scoring a questioned signature against K references, on the cross-validation
  * fold models of scripts/train-signatures.ts (no training; docs/signatures.md, "Scoring rules"):
  *
- *   nice -n 19 npx tsx scripts/signature-scoring.ts --state DIR [--steps 20,40] [--recipes pairs,pairs-mirrored]
+ *   nice -n 19 npx tsx scripts/signature-scoring.ts --state DIR [--steps 20,40] [--recipes pairs,pairs-mirrored] [--rules mean,wd]
  *
  * Per recipe and checkpoint, every rule gets the validation persons' EER (genuine vs skilled, K =
  * 1..4 pooled: what would choose) and the test persons' EER per K, mean over the folds, with the
@@ -12,7 +12,8 @@
  * training writers' spread with one pseudo-pair), and two cohort normalisations against the fold's
  * training writers' genuine signatures (z-norm, ratio to the cohort's mean d). Also: the fold's
  * recipes concatenated (each scaled by its training writers' spread) and the raw preprocessed
- * pixels (24x48), a no-learning baseline.
+ * pixels (24x48), a no-learning baseline. `--rules wd,wd-unit`: the writer-dependent classifier
+ * (rbf, l2 10) against the cohort, on the embeddings and on unit-length embeddings (slow).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,6 +24,7 @@ import type { SiameseScorer } from '../src/inference/embedder.js';
 import { SIGNATURES_PREPROCESS, loadSignatures, subset } from '../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification } from '../src/applications/signatures/reference_verification.js';
 import { summarize } from '../src/verification/metrics.js';
+import { WriterDependentVerifier } from '../src/verification/writer_dependent.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     state: { type: 'string', default: '/tmp/fewshot-signatures-cv' },
     steps: { type: 'string' },
     recipes: { type: 'string' },
+    rules: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
   },
 });
@@ -62,7 +65,16 @@ const RULES: Record<string, Rule> = {
   },
   znorm: (q, r, c) => { const cs = c.map((x) => meanD(x, r)); const mu = mean(cs); return -(meanD(q, r) - mu) / Math.sqrt(mean(cs.map((v) => (v - mu) ** 2))); },
   ratio: (q, r, c) => -meanD(q, r) / mean(c.map((x) => meanD(x, r))),
+  // Writer-dependent classifiers (rbf, l2 10: the shipped settings) against the cohort, on the
+  // embeddings as they are and scaled to unit length.
+  wd: (q, r, c) => wdScore(q, r, c, (x) => x),
+  'wd-unit': (q, r, c) => wdScore(q, r, c, (x) => { const l = Math.hypot(...x) || 1; return x.map((v) => v / l); }),
 };
+function wdScore(q: V, refs: V[], cohort: V[], f: (x: V) => V): number {
+  return new WriterDependentVerifier(cohort.map((x) => ({ writer: 'cohort', embedding: f(x) })), { kernel: 'rbf', l2: 10 }).fit('claimed', refs.map(f)).score(f(q));
+}
+const ruleNames = args.rules ? args.rules.split(',') : ['mean', 'min', 'centroid', 'spread', 'znorm', 'ratio'];
+for (const r of ruleNames) if (!RULES[r]) throw new Error(`--rules: unknown rule '${r}': one of ${Object.keys(RULES).join(', ')}`);
 
 interface Fold { testPersons: string[]; validationPersons: string[]; trainPersons: string[] }
 
@@ -127,7 +139,7 @@ for (const recipe of recipes) {
       const emb = m.embedFlat(await pixelsFor(h!, w!), files.length);
       const s0 = spreadOf(emb, fold.trainPersons);
       concatenated[f]!.push(emb.map((e) => e.map((x) => x / s0)));
-      for (const [name, rule] of Object.entries(RULES)) (rows[name] ??= []).push(evaluate(m.meta, emb, fold, rule));
+      for (const name of ruleNames) (rows[name] ??= []).push(evaluate(m.meta, emb, fold, RULES[name]!));
     }
     print(`${recipe} @${step}`, rows);
   }
@@ -139,6 +151,6 @@ if (meta0 && folds.length === 3) {
   const n = 24 * 48;
   const raw = files.map((_, i) => Float32Array.from(px.subarray(i * n, (i + 1) * n), (v) => v / 255));
   const rows: Record<string, { val: number; test: number[] }[]> = {};
-  for (const [name, rule] of Object.entries(RULES)) rows[name] = [0, 1, 2].map((f) => evaluate(meta0!, raw, folds[f]!, rule));
+  for (const name of ruleNames) rows[name] = [0, 1, 2].map((f) => evaluate(meta0!, raw, folds[f]!, RULES[name]!));
   print('pixels 24x48 (no learning)', rows);
 }
