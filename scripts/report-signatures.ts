@@ -15,7 +15,8 @@
  * validation thresholds: the shipped model trains on every writer, so none is left to calibrate
  * it on).
  */
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,11 +39,19 @@ const { values: args } = parseArgs({
     wd: { type: 'string', default: 'linear:0.1,linear:1,linear:10,rbf:1,rbf:10' },
     steps: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
+    'record-fold-models': { type: 'boolean', default: false },
   },
 });
 const seed = Number(args.seed);
 const backend = await selectBackend(args.backend as 'auto');
 const all = await loadSignatures(args.data!, SIGNATURES_PREPROCESS);
+// Fold models trained at another input size (train-signatures.ts --size) get their own pixels.
+const pixelsBySize = new Map<string, Uint8Array>([[`${all.height}x${all.width}`, all.pixels]]);
+async function pixelsFor(height: number, width: number): Promise<Uint8Array> {
+  const key = `${height}x${width}`;
+  if (!pixelsBySize.has(key)) pixelsBySize.set(key, (await loadSignatures(args.data!, { ...SIGNATURES_PREPROCESS, height, width })).pixels);
+  return pixelsBySize.get(key)!;
+}
 const folds = writerFolds(all.files, Number(args.folds), seed);
 const wdGrid = args.wd!.split(',').map((c) => {
   const [kernel, l2] = c.split(':');
@@ -51,6 +60,32 @@ const wdGrid = args.wd!.split(',').map((c) => {
 });
 const stepFilter = args.steps ? args.steps.split(',').map(Number) : null;
 const KS = [1, 2, 3, 4];
+
+/**
+ * The chosen fold models are not committed (~300 kB each); they are reproducible: retraining
+ * with this command gives the same weights bit for bit (the training is seeded and the
+ * checkpoint list does not change what a checkpoint holds), which the sha256 confirms.
+ */
+function foldModelRecords(chosen: { recipe: string; step: number }) {
+  return folds.map((_, f) => {
+    const dir = join(args.state!, chosen.recipe, `fold-${f}`, `step-${chosen.step}`);
+    const meta = JSON.parse(readFileSync(join(dir, 'fewshot.json'), 'utf8')) as { inputShape: number[]; training: Record<string, unknown> };
+    const t = meta.training;
+    const [h, w] = meta.inputShape;
+    const command = `nice -n 19 npx tsx scripts/train-signatures.ts --phase cv --state <dir> --recipes ${String(t.recipe)} --size ${h}x${w} --steps ${String(t.steps)} --checkpoints ${chosen.step} ` +
+      `--seed ${String(t.seed)} --margin ${String(t.margin)} --persons ${String(t.personsPerBatch)} --lr ${String(t.lr)} --backend ${String(t.backend)}`;
+    return { fold: f, step: chosen.step, weightsSha256: createHash('sha256').update(readFileSync(join(dir, 'weights.bin'))).digest('hex'), command };
+  });
+}
+
+// --record-fold-models: only add the chosen fold models' records to an existing cv-results.json.
+if (args['record-fold-models']) {
+  const file = join(args.out!, 'cv-results.json');
+  const results = JSON.parse(readFileSync(file, 'utf8')) as { chosen: { recipe: string; step: number } };
+  writeFileSync(file, JSON.stringify({ ...results, foldModels: foldModelRecords(results.chosen) }, null, 2) + '\n');
+  console.error(`${file}: recorded the fold models of ${results.chosen.recipe} at ${results.chosen.step} steps`);
+  process.exit(0);
+}
 
 interface WdConfig { kernel: WriterDependentKernel; l2: number }
 
@@ -78,7 +113,8 @@ async function loadFold(dir: string, fold: number): Promise<FoldModel> {
   const scorer = await loadScorer(dir);
   const t = scorer.meta.training as { testPersons: string[]; validationPersons: string[]; trainPersons: string[] };
   if (t.testPersons.join() !== folds[fold]!.join()) throw new Error(`${dir}: trained for test persons ${t.testPersons.join()}, but fold ${fold} is ${folds[fold]!.join()} (different --seed or --folds?)`);
-  return { fold, dir, scorer, embeddings: scorer.embedFlat(all.pixels, all.files.length), ...t };
+  const [height, width] = scorer.meta.inputShape;
+  return { fold, dir, scorer, embeddings: scorer.embedFlat(await pixelsFor(height!, width!), all.files.length), ...t };
 }
 
 /** Validation persons' trials, K = 1..4 pooled, for one decision. */
@@ -214,6 +250,7 @@ const result = {
   data: args.data, backend, state: resolve(args.state!), folds, seed,
   protocol: 'cross-validation over writers: per fold 10 test persons never trained on; 16 train and 4 validation persons; recipe, checkpoint, penalty and thresholds chosen on the validation persons only',
   chosen,
+  foldModels: foldModelRecords(chosen),
   selection: candidates,
   thresholds,
   test: summary,

@@ -18,7 +18,8 @@
  * Recipes: 'pairs' = contrastive loss on genuine pairs, genuine/skilled-forgery pairs and pairs of
  * different persons, the three kinds averaged separately; 'random-only' = the same without the
  * skilled forgeries (what a system with no forgeries to learn from gets); 'pairs-strong-aug' = 'pairs'
- * with Koch-strength affine augmentation (against overfitting 16 writers).
+ * with Koch-strength affine augmentation (against overfitting 16 writers); 'pairs-mirrored' = 'pairs'
+ * with every training writer's mirrored copies as further writers (4x the writers).
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,12 +40,12 @@ import { Rng } from '../src/util/random.js';
 import { NORM_CONV4 } from '../src/applications/normalized_conv4.js';
 import { SIGNATURES_PREPROCESS, loadSignatures, splitByPerson, subset, writerFolds, type SignatureSet } from '../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification, type ReferenceTrial } from '../src/applications/signatures/reference_verification.js';
-import { SIGNATURE_AFFINE, SIGNATURE_AFFINE_STRONG, sampleSignatureBatch, signatureBatchLoss, signatureIndex, signatureTensor } from '../src/applications/signatures/train.js';
+import { SIGNATURE_AFFINE, SIGNATURE_AFFINE_STRONG, withMirroredWriters, sampleSignatureBatch, signatureBatchLoss, signatureIndex, signatureTensor } from '../src/applications/signatures/train.js';
 import { summarize } from '../src/verification/metrics.js';
 import { writeThreshold, writeWriterDependentSettings } from '../src/verification/calibration.js';
 import type { WriterDependentSettings } from '../src/verification/writer_dependent.js';
 
-export const SIGNATURE_RECIPES = ['pairs', 'random-only', 'pairs-strong-aug'] as const;
+export const SIGNATURE_RECIPES = ['pairs', 'random-only', 'pairs-strong-aug', 'pairs-mirrored'] as const;
 type Recipe = (typeof SIGNATURE_RECIPES)[number];
 
 const { values: args } = parseArgs({
@@ -66,6 +67,7 @@ const { values: args } = parseArgs({
     lr: { type: 'string', default: '0.001' },
     'validate-every': { type: 'string', default: '40' },
     backend: { type: 'string', default: 'auto' },
+    size: { type: 'string', default: `${SIGNATURES_PREPROCESS.height}x${SIGNATURES_PREPROCESS.width}` },
   },
 });
 /** What report-signatures.ts chose (cv-results.json): recipe, step, thresholds, classifier. */
@@ -75,7 +77,10 @@ interface CvChoice {
 }
 const cv: CvChoice | null = args.from ? (JSON.parse(readFileSync(args.from, 'utf8')) as CvChoice) : null;
 if (cv) {
-  args.recipe = cv.chosen.recipe;
+  // The report names a recipe trained at another input size '<recipe>-<H>x<W>' (its folder).
+  const sized = /^(.+)-(\d+x\d+)$/.exec(cv.chosen.recipe);
+  args.recipe = sized ? sized[1]! : cv.chosen.recipe;
+  if (sized) args.size = sized[2]!;
   args['stop-at'] = String(cv.chosen.step);
 }
 const seed = Number(args.seed);
@@ -86,8 +91,13 @@ const checkpoints = args.phase === 'final'
 if (checkpoints.some((c) => !(Number.isInteger(c) && c >= 1 && c <= steps))) throw new Error(`checkpoints must be steps in 1..${steps}, got ${checkpoints.join(',')}`);
 const lastStep = Math.max(...checkpoints);
 const backend = await selectBackend(args.backend as 'auto');
-const all = await loadSignatures(args.data!, SIGNATURES_PREPROCESS);
-const INPUT: [number, number, number] = [SIGNATURES_PREPROCESS.height, SIGNATURES_PREPROCESS.width, 1];
+// Input size: the default canvas, or a larger one (--size HxW, e.g. 72x144) for the same recipe.
+const size = /^(\d+)x(\d+)$/.exec(args.size!);
+if (!size) throw new Error(`--size must be HEIGHTxWIDTH such as 72x144, got '${args.size}'`);
+const PREPROCESS = { ...SIGNATURES_PREPROCESS, height: Number(size[1]), width: Number(size[2]) };
+const defaultSize = PREPROCESS.height === SIGNATURES_PREPROCESS.height && PREPROCESS.width === SIGNATURES_PREPROCESS.width;
+const all = await loadSignatures(args.data!, PREPROCESS);
+const INPUT: [number, number, number] = [PREPROCESS.height, PREPROCESS.width, 1];
 
 function parseRecipe(r: string): Recipe {
   if (!(SIGNATURE_RECIPES as readonly string[]).includes(r)) throw new Error(`unknown recipe '${r}': one of ${SIGNATURE_RECIPES.join(', ')}`);
@@ -101,7 +111,7 @@ function metadata(recipe: Recipe, training: Record<string, unknown>): ModelMetad
     encoder: NORM_CONV4,
     inputShape: INPUT,
     embeddingDim: 64,
-    preprocess: SIGNATURES_PREPROCESS,
+    preprocess: PREPROCESS,
     score: 'negative-distance',
     distance: 'euclidean',
     training: {
@@ -123,12 +133,13 @@ function validationEer(encoder: tfl.LayersModel, meta: ModelMetadata, set: Signa
 }
 
 /**
- * Trains one encoder on `train`, saving it at every checkpoint step to <outDir>/step-<n>/ (or to
- * outDir itself when there is one checkpoint: the final model). The validation EER is logged.
+ * Trains one encoder on `train`, saving it at every checkpoint step to <outDir>/step-<n>/ (the
+ * final phase: to outDir itself). The validation EER is logged.
  */
 async function trainEncoder(train: SignatureSet, validation: SignatureSet | null, recipe: Recipe, outDir: string, training: Record<string, unknown>): Promise<void> {
   const encoder = createEncoder(NORM_CONV4, { inputShape: INPUT, embeddingDim: 64, seed });
   const distance = createDistance('euclidean');
+  if (recipe === 'pairs-mirrored') train = withMirroredWriters(train);
   const index = signatureIndex(train);
   const optimizer = createOptimizer({ name: 'adam', lr: Number(args.lr) });
   mkdirSync(outDir, { recursive: true });
@@ -166,7 +177,7 @@ async function trainEncoder(train: SignatureSet, validation: SignatureSet | null
       }
       log.append({ ...record, elapsed: (Date.now() - started) / 1000 } as never);
       if (checkpoint) {
-        const dir = checkpoints.length === 1 ? outDir : join(outDir, `step-${step}`);
+        const dir = args.phase === 'final' ? outDir : join(outDir, `step-${step}`);
         await saveAtomically(dir, encoder, metadata(recipe, { ...training, stoppedAt: step }), log.path);
         line += ` (saved ${dir})`;
       }
@@ -194,7 +205,7 @@ if (args.phase === 'cv') {
   const folds = writerFolds(all.files, Number(args.folds), seed);
   for (const recipe of args.recipes!.split(',').map(parseRecipe)) {
     for (let f = 0; f < folds.length; f++) {
-      const dir = resolve(args.state!, recipe, `fold-${f}`);
+      const dir = resolve(args.state!, defaultSize ? recipe : `${recipe}-${args.size}`, `fold-${f}`);
       if (existsSync(join(dir, `step-${lastStep}`, 'model.json'))) {
         console.error(`${recipe} fold ${f}: done already (${dir})`);
         continue;

@@ -28,9 +28,9 @@ export interface ClassVerification {
 }
 
 /**
- * The decision when the request names none: 'distance'. On the signature cross-validation the
- * writer-dependent classifiers were worse against skilled forgeries (docs/signatures.md), so wd
- * is asked for explicitly (?decision=wd).
+ * The decision when neither the request nor the class (enrolled with ?decision=) names one:
+ * 'distance'. On the signature cross-validation the writer-dependent classifiers were worse
+ * against skilled forgeries (docs/signatures.md), so wd is asked for explicitly.
  */
 export const DEFAULT_CLASS_DECISION: ReferenceDecision = 'distance';
 

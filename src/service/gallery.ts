@@ -16,6 +16,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REFERENCE_DECISIONS, type ReferenceDecision } from '../verification/writer_dependent.js';
 import { LiveIndex } from './live_index.js';
 import { SqliteStore } from './sqlite_store.js';
 import { fromBlob, type ExampleInfo, type GalleryStore, type StoreChange, type StoredExampleInput } from './store.js';
@@ -71,7 +72,16 @@ export interface GalleryExport {
   format: 'fewshot-gallery/1';
   model: { id: string; embeddingDim: number; metric: Metric };
   exportedAt: string;
-  classes: { name: string; examples: { sha256: string; source: string; createdAt: string; embedding: number[] }[] }[];
+  /** `decision`: how the class is verified (`Gallery.decisionOf`), present when one is stored. */
+  classes: { name: string; decision?: ReferenceDecision; examples: { sha256: string; source: string; createdAt: string; embedding: number[] }[] }[];
+}
+
+/** Checks a per-class decision read from a request, an export or the store. */
+export function parseClassDecision(value: unknown, what: string): ReferenceDecision {
+  if (typeof value !== 'string' || !(REFERENCE_DECISIONS as readonly string[]).includes(value)) {
+    throw new Error(`${what}: decision must be ${REFERENCE_DECISIONS.join(' or ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as ReferenceDecision;
 }
 
 /** Code-point order (what SQLite's BINARY and PostgreSQL's "C" collation give). */
@@ -391,6 +401,12 @@ export class Gallery {
     return (await this.store.examplesOf(className)) ?? undefined;
   }
 
+  /** The decision stored with a class: null when none, undefined when there is no such class. */
+  async decisionOf(className: string): Promise<ReferenceDecision | null | undefined> {
+    const d = await this.store.classDecision(className);
+    return d === null || d === undefined ? d : parseClassDecision(d, `${this.store.location}: class '${className}'`);
+  }
+
   async example(id: number): Promise<ExampleInfo | undefined> {
     return (await this.store.example(id)) ?? undefined;
   }
@@ -406,12 +422,15 @@ export class Gallery {
 
   /**
    * Enrols examples into `className` (created if new) in one transaction: either all are stored
-   * or none. Returns the new example ids.
+   * or none. `decision` is stored with the class in the same transaction (how questioned examples
+   * are verified against it by default); omitted, the class keeps the one it has. Returns the new
+   * example ids.
    */
-  async enrol(className: string, items: NewExample[]): Promise<number[]> {
+  async enrol(className: string, items: NewExample[], opts: { decision?: ReferenceDecision } = {}): Promise<number[]> {
     if (items.length === 0) throw new Error('nothing to enrol: no examples given');
     items.forEach((it, i) => this.checkEmbedding(it.embedding, `example ${i}`));
-    const { ids } = await this.store.insert([{ name: className, examples: items }]);
+    if (opts.decision !== undefined) parseClassDecision(opts.decision, `class '${className}'`);
+    const { ids } = await this.store.insert([{ name: className, examples: items, ...(opts.decision ? { decision: opts.decision } : {}) }]);
     await this.afterCommit([{ seq: 0, kind: 'class-added', className }, ...ids.map((id, i) => ({ seq: 0, kind: 'add' as const, id, className, embedding: items[i]!.embedding }))]);
     return ids;
   }
@@ -514,7 +533,8 @@ export class Gallery {
       const names = await this.store.classNamesAfter(after, 500);
       if (names.length === 0) break;
       for (const name of names) {
-        yield `${firstClass ? '' : ','}{"name":${JSON.stringify(name)},"examples":[`;
+        const decision = await this.store.classDecision(name);
+        yield `${firstClass ? '' : ','}{"name":${JSON.stringify(name)},${decision ? `"decision":${JSON.stringify(decision)},` : ''}"examples":[`;
         firstClass = false;
         let afterId = 0;
         let first = true;
@@ -559,6 +579,7 @@ export class Gallery {
       if (!Array.isArray(c.examples)) throw new Error(`class '${c.name}' has no examples array`);
       return {
         name: c.name,
+        ...(c.decision !== undefined ? { decision: parseClassDecision(c.decision, `class '${c.name}'`) } : {}),
         examples: c.examples.map((e, ei) => {
           const what = `class '${c.name}' example ${ei}`;
           if (!e || !Array.isArray(e.embedding)) throw new Error(`${what} has no embedding`);

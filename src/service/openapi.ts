@@ -79,14 +79,20 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
       },
       '/api/classes/{name}': {
-        get: { summary: 'Examples of a class', security: readBearer, parameters: [className], responses: { 200: json({ type: 'object' }), 404: error } },
+        get: {
+          summary: 'Examples of a class, and the decision stored with it (null: none)',
+          security: readBearer,
+          parameters: [className],
+          responses: { 200: json({ type: 'object', properties: { name: { type: 'string' }, decision: { enum: ['wd', 'distance', null] }, examples: { type: 'array', items: { type: 'object' } } } }), 404: error },
+        },
         delete: { summary: 'Delete a class and its examples', security: bearer, parameters: [className], responses: { 200: json({ type: 'object' }), 401: error, 404: error } },
       },
       '/api/classes/{name}/examples': {
         post: {
           summary: 'Enrol one image (raw body) or up to maxBatch images (multipart files) into a class, created if new. Face models enrol each photo\'s largest face (boxes in `faces`); a photo without a face: 422 and nothing is enrolled',
+          description: "decision=wd|distance is stored with the class, in the same transaction as the examples: /api/classes/{name}/verify then uses it when the request names none (kept in the gallery across restarts and in its export).",
           security: bearer,
-          parameters: [className],
+          parameters: [className, { name: 'decision', in: 'query', schema: { type: 'string', enum: ['wd', 'distance'] } }],
           requestBody: imageBody,
           responses: {
             201: json({ type: 'object', properties: { class: { type: 'string' }, id: { type: 'integer' }, ids: { type: 'array', items: { type: 'integer' } }, faces: { type: 'array', items: { $ref: '#/components/schemas/Face' } } }, required: ['class', 'id'] }, 'Enrolled'),
@@ -147,7 +153,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         post: {
           summary: "Is this image the class's? (e.g. a questioned signature against a writer's references)",
           description:
-            "decision=wd trains a classifier on the class's examples against the other classes' examples (writer-dependent, log-odds score); decision=distance uses the mean similarity to the class's examples. Default: distance (the better decision against skilled forgeries in the signature cross-validation).",
+            "decision=wd trains a classifier on the class's examples against the other classes' examples (writer-dependent, log-odds score); decision=distance uses the mean similarity to the class's examples. Without ?decision: the decision the class was enrolled with (?decision= on /examples), else distance (the better decision against skilled forgeries in the signature cross-validation). `decisionFrom` says which.",
           parameters: [className, { name: 'decision', in: 'query', schema: { type: 'string', enum: ['wd', 'distance'] } }],
           requestBody: imageBody,
           responses: {
@@ -156,6 +162,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
               properties: {
                 class: { type: 'string' }, decision: { type: 'string' }, score: { type: 'number' }, same: { type: ['boolean', 'null'] },
                 threshold: { type: ['number', 'null'] }, references: { type: 'integer' }, negatives: { type: 'integer' },
+                decisionFrom: { enum: ['request', 'class', 'default'] },
               },
             }),
             400: error, 404: error, 409: error, 422: error,

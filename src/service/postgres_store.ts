@@ -15,6 +15,7 @@ import {
   type ExampleRow,
   type ExportRow,
   type GalleryStore,
+  type ClassInsert,
   type InsertResult,
   type StoreChange,
   type StoreIdentity,
@@ -37,6 +38,10 @@ CREATE TABLE IF NOT EXISTS fewshot_examples (
   created_at text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS fewshot_examples_by_class ON fewshot_examples(class_id, id);
+CREATE TABLE IF NOT EXISTS fewshot_class_decisions (
+  class_id bigint PRIMARY KEY REFERENCES fewshot_classes(id) ON DELETE CASCADE,
+  decision text NOT NULL
+);
 CREATE TABLE IF NOT EXISTS fewshot_changes (
   seq bigserial PRIMARY KEY,
   kind text NOT NULL,
@@ -129,7 +134,7 @@ export class PostgresStore implements GalleryStore {
     });
   }
 
-  async insert(classes: { name: string; examples: StoredExampleInput[] }[], opts: { replace?: boolean } = {}): Promise<InsertResult> {
+  async insert(classes: ClassInsert[], opts: { replace?: boolean } = {}): Promise<InsertResult> {
     const now = new Date().toISOString();
     return this.write(async (c, log) => {
       let removed: number[] = [];
@@ -146,6 +151,9 @@ export class PostgresStore implements GalleryStore {
         const created = await c.query<{ id: string }>('INSERT INTO fewshot_classes (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id', [cls.name, now]);
         const classId = created.rows[0]?.id ?? (await c.query<{ id: string }>('SELECT id FROM fewshot_classes WHERE name = $1', [cls.name])).rows[0]!.id;
         if (created.rows.length) await log('class-added', null, cls.name);
+        if (cls.decision !== undefined) {
+          await c.query('INSERT INTO fewshot_class_decisions (class_id, decision) VALUES ($1, $2) ON CONFLICT (class_id) DO UPDATE SET decision = EXCLUDED.decision', [classId, cls.decision]);
+        }
         if (cls.examples.length === 0) continue;
         // One statement per class; nextval runs in row order and no other writer holds the lock,
         // so the ascending ids are the input order.
@@ -183,6 +191,14 @@ export class PostgresStore implements GalleryStore {
       await log('remove', [id], null);
       return { className: r.rows[0].name };
     });
+  }
+
+  async classDecision(name: string): Promise<string | null | undefined> {
+    const r = await this.pool.query<{ decision: string | null }>(
+      'SELECT d.decision FROM fewshot_classes c LEFT JOIN fewshot_class_decisions d ON d.class_id = c.id WHERE c.name = $1',
+      [name],
+    );
+    return r.rows[0] ? r.rows[0].decision : undefined;
   }
 
   async examplesOf(name: string): Promise<ExampleInfo[] | null> {

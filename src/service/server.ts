@@ -32,6 +32,12 @@ const wasmDir = () => dirname(createRequire(import.meta.url).resolve('@tensorflo
 /** Where the browser app fetches face-api's weights (face models only). */
 const FACE_WEIGHTS_PREFIX = '/face-api/model/';
 
+/** A decision named in a query string (?decision=), or a 400 naming the choices. */
+function requestDecision(value: string): ReferenceDecision {
+  if (!(REFERENCE_DECISIONS as readonly string[]).includes(value)) throw new HttpError(400, `decision must be ${REFERENCE_DECISIONS.join(' or ')}, got '${value}'`);
+  return value as ReferenceDecision;
+}
+
 export interface ServerOptions {
   model: ServedModel;
   gallery: Gallery;
@@ -238,16 +244,19 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.get<{ Params: { name: string } }>('/api/classes/:name', read, async (req) => {
     const examples = await gallery.examples(req.params.name);
     if (!examples) throw new HttpError(404, `no class '${req.params.name}'`);
-    return { name: req.params.name, examples };
+    return { name: req.params.name, decision: (await gallery.decisionOf(req.params.name)) ?? null, examples };
   });
-  app.post<{ Params: { name: string } }>('/api/classes/:name/examples', writeImages, async (req, reply) => {
+  app.post<{ Params: { name: string }; Querystring: { decision?: string } }>('/api/classes/:name/examples', writeImages, async (req, reply) => {
     const name = req.params.name;
     validateClassName(name);
+    // ?decision=wd|distance is stored with the class (its default for /verify), with the examples.
+    const decision = req.query.decision === undefined ? undefined : requestDecision(req.query.decision);
     const uploads = decodeUploads(await readUploads(req, limits), limits);
     const { embeddings, faces } = await embedWithFaces(uploads);
     const ids = await gallery.enrol(
       name,
       uploads.map((u, i) => ({ embedding: embeddings[i]!, sha256: u.sha256, source: u.field === 'body' ? 'upload' : `upload:${u.name}`.slice(0, 200) })),
+      decision ? { decision } : {},
     );
     reply.status(201);
     const withFaces = faces ? { faces } : {};
@@ -303,11 +312,14 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     return { score, same: threshold === null ? null : score >= threshold, threshold, ...(faces ? { faces: { a: faces[0]!, b: faces[1]! } } : {}) };
   });
   app.post<{ Params: { name: string }; Querystring: { decision?: string } }>('/api/classes/:name/verify', recognizeImages, async (req) => {
-    const decision = (req.query.decision ?? DEFAULT_CLASS_DECISION) as ReferenceDecision;
-    if (!REFERENCE_DECISIONS.includes(decision)) throw new HttpError(400, `decision must be ${REFERENCE_DECISIONS.join(' or ')}, got '${decision}'`);
-    if (!(await gallery.examples(req.params.name))) throw new HttpError(404, `no class '${req.params.name}'`);
+    const asked = req.query.decision === undefined ? undefined : requestDecision(req.query.decision);
+    // The request's decision, else the one the class was enrolled with, else the default.
+    const stored = await gallery.decisionOf(req.params.name);
+    if (stored === undefined) throw new HttpError(404, `no class '${req.params.name}'`);
+    const decision = asked ?? stored ?? DEFAULT_CLASS_DECISION;
+    const decisionFrom = asked ? 'request' : stored ? 'class' : 'default';
     const { embeddings: [query] } = await embedWithFaces([await oneImage(req)]);
-    return verifyAgainstClass(model.scorer, gallery, req.params.name, query!, decision, threshold);
+    return { ...(await verifyAgainstClass(model.scorer, gallery, req.params.name, query!, decision, threshold)), decisionFrom };
   });
   app.post('/api/embed', { config: { access: 'read' as const, images: true } }, async (req) => {
     const uploads = decodeUploads(await readUploads(req, limits), limits);

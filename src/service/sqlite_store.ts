@@ -16,6 +16,7 @@ import {
   type ExampleRow,
   type ExportRow,
   type GalleryStore,
+  type ClassInsert,
   type InsertResult,
   type StoreChange,
   type StoreIdentity,
@@ -38,6 +39,10 @@ CREATE TABLE IF NOT EXISTS examples (
   created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS examples_by_class ON examples(class_id);
+CREATE TABLE IF NOT EXISTS class_decisions (
+  class_id INTEGER PRIMARY KEY REFERENCES classes(id) ON DELETE CASCADE,
+  decision TEXT NOT NULL
+);
 `;
 
 const INFO = 'SELECT e.id AS id, c.name AS class, e.sha256 AS sha256, e.source AS source, e.created_at AS createdAt FROM examples e JOIN classes c ON c.id = e.class_id';
@@ -73,6 +78,8 @@ export class SqliteStore implements GalleryStore {
         'SELECT e.id AS id, e.sha256 AS sha256, e.source AS source, e.created_at AS createdAt, e.embedding AS embedding FROM examples e WHERE e.class_id = (SELECT id FROM classes WHERE name = ?) AND e.id > ? ORDER BY e.id LIMIT ?',
       ),
       allClassNames: db.prepare<[], { name: string }>('SELECT name FROM classes'),
+      setDecision: db.prepare<[number, string]>('INSERT OR REPLACE INTO class_decisions (class_id, decision) VALUES (?, ?)'),
+      decisionOf: db.prepare<[string], { decision: string | null }>('SELECT d.decision AS decision FROM classes c LEFT JOIN class_decisions d ON d.class_id = c.id WHERE c.name = ?'),
     };
   }
 
@@ -106,7 +113,7 @@ export class SqliteStore implements GalleryStore {
     return new SqliteStore(file, db);
   }
 
-  async insert(classes: { name: string; examples: StoredExampleInput[] }[], opts: { replace?: boolean } = {}): Promise<InsertResult> {
+  async insert(classes: ClassInsert[], opts: { replace?: boolean } = {}): Promise<InsertResult> {
     const now = new Date().toISOString();
     return this.db.transaction(() => {
       const removed = opts.replace ? this.stmts.allIds.all().map((r) => r.id) : [];
@@ -115,6 +122,7 @@ export class SqliteStore implements GalleryStore {
       for (const c of classes) {
         this.stmts.insertClass.run(c.name, now);
         const classId = this.stmts.classId.get(c.name)!.id;
+        if (c.decision !== undefined) this.stmts.setDecision.run(classId, c.decision);
         for (const e of c.examples) {
           ids.push(Number(this.stmts.insertExample.run(classId, toBlob(e.embedding), e.sha256, e.source, e.createdAt ?? now).lastInsertRowid));
         }
@@ -141,6 +149,11 @@ export class SqliteStore implements GalleryStore {
       this.stmts.deleteExample.run(id);
       return { className: info.class };
     })();
+  }
+
+  async classDecision(name: string): Promise<string | null | undefined> {
+    const row = this.stmts.decisionOf.get(name);
+    return row ? row.decision : undefined;
   }
 
   async examplesOf(name: string): Promise<ExampleInfo[] | null> {

@@ -51,6 +51,17 @@ export type StoreChange =
   | { seq: number; kind: 'remove'; id: number }
   | { seq: number; kind: 'class-added' | 'class-removed'; className: string };
 
+/**
+ * Classes to insert: created if new. `decision`, when given, is stored as the class's decision
+ * (how a questioned example is verified against it, 'distance' or 'wd': class_verification.ts);
+ * omitted: an existing class keeps its own.
+ */
+export interface ClassInsert {
+  name: string;
+  examples: StoredExampleInput[];
+  decision?: string;
+}
+
 export interface InsertResult {
   /** New example ids, in input order (classes in order, examples in order within each). */
   ids: number[];
@@ -68,7 +79,12 @@ export interface GalleryStore {
    * Inserts classes (created if new, even with no examples) and their examples in one transaction;
    * `replace` empties the gallery first, in the same transaction.
    */
-  insert(classes: { name: string; examples: StoredExampleInput[] }[], opts?: { replace?: boolean }): Promise<InsertResult>;
+  insert(classes: ClassInsert[], opts?: { replace?: boolean }): Promise<InsertResult>;
+  /**
+   * The decision stored with a class (`ClassInsert.decision`): null when it has none, undefined
+   * when there is no such class. Read from the store on every call, so replicas agree at once.
+   */
+  classDecision(name: string): Promise<string | null | undefined>;
   /** Deletes a class and its examples; null when there was no such class. */
   deleteClass(name: string): Promise<{ ids: number[] } | null>;
   /** Deletes one example; null when there was no such example. */

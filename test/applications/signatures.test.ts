@@ -15,7 +15,7 @@ import { loadScorer } from '../../src/inference/load.js';
 import type { ModelMetadata } from '../../src/models/metadata.js';
 import { SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, signaturePersons, writerFolds, type SignatureSet } from '../../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification } from '../../src/applications/signatures/reference_verification.js';
-import { sampleSignatureBatch, signatureIndex } from '../../src/applications/signatures/train.js';
+import { sampleSignatureBatch, signatureIndex, withMirroredWriters } from '../../src/applications/signatures/train.js';
 import { Rng } from '../../src/util/random.js';
 import { sharedData, signatureFiles, tempDir, writeFiles } from './helpers.js';
 
@@ -179,6 +179,26 @@ test('training batches pair anchors with positives, skilled forgeries and other 
     if (b.kind[k] === 2) assert.ok(r.genuine && r.claimed !== l.claimed);
   }
   assert.deepEqual(counts, [4, 4, 6]);
+});
+
+test('mirrored writers: each copy is a new writer, its genuine and forged signatures flipped alike', () => {
+  const f = (path: string, writer: string, claimed: string, genuine: boolean) => ({ path, writer, sample: 1, claimed, genuine });
+  // Two 2x3 images: 0..5 and 10..15, row-major.
+  const set: SignatureSet = {
+    files: [f('real/00101001.png', '001', '001', true), f('forge/00201001.png', '002', '001', false)],
+    height: 2, width: 3, channels: 1, pixels: Uint8Array.from([0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15]), location: 'test',
+  };
+  const m = withMirroredWriters(set);
+  assert.equal(m.files.length, 8);
+  assert.deepEqual(m.files.map((x) => `${x.writer}>${x.claimed}:${x.genuine ? 'g' : 'f'}`), ['001>001:g', '002>001:f', '001h>001h:g', '002h>001h:f', '001v>001v:g', '002v>001v:f', '001hv>001hv:g', '002hv>001hv:f']);
+  const img = (i: number) => Array.from(m.pixels.subarray(i * 6, (i + 1) * 6));
+  assert.deepEqual(img(0), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(img(2), [2, 1, 0, 5, 4, 3]); // left-right
+  assert.deepEqual(img(5), [13, 14, 15, 10, 11, 12]); // upside down (the forgery)
+  assert.deepEqual(img(6), [5, 4, 3, 2, 1, 0]); // half turn
+  // The original set is untouched; the copies group by their new claimed person.
+  assert.deepEqual(Array.from(set.pixels), [0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15]);
+  assert.deepEqual(signatureIndex(m).persons, ['001', '001h', '001hv', '001v']);
 });
 
 test('the real signature archive follows the layout (when ../shared/data is present)', async (t) => {

@@ -93,3 +93,65 @@ test('a model without calibrated thresholds answers with scores and no verdict',
     await s.close();
   }
 });
+
+test('a class enrolled with ?decision=wd is verified with it by default, after a restart and through export/import', async () => {
+  const home = join(root, 'h3');
+  const start = (h: string) => startService({ modelDir: calibratedDir, home: h, port: 0, buildApp: false, log: () => {}, threshold: -0.5 });
+  let s = await start(home);
+  try {
+    // A bad decision is refused before anything is written.
+    let r = await fetch(`${s.url}/api/classes/circle/examples?decision=svm`, png(shapePng('circle', 56, 1)));
+    assert.equal(r.status, 400);
+    assert.match((await r.json()).message, /decision must be distance or wd, got 'svm'/);
+    assert.deepEqual(await (await fetch(`${s.url}/api/classes`)).json(), []);
+
+    r = await fetch(`${s.url}/api/classes/circle/examples?decision=wd`, png(shapePng('circle', 56, 1)));
+    assert.equal(r.status, 201);
+    await enrol(s, 'circle', [2, 3]); // more examples, no decision: the class keeps wd
+    for (const shape of ['cross', 'bars'] as const) await enrol(s, shape, [1, 2, 3]);
+    assert.equal((await (await fetch(`${s.url}/api/classes/circle`)).json()).decision, 'wd');
+    assert.equal((await (await fetch(`${s.url}/api/classes/cross`)).json()).decision, null);
+
+    const byClass = await (await fetch(`${s.url}/api/classes/circle/verify`, png(shapePng('circle', 56, 9)))).json();
+    assert.equal(byClass.decision, 'wd');
+    assert.equal(byClass.decisionFrom, 'class');
+    assert.equal(byClass.negatives, 6);
+    const asked = await (await fetch(`${s.url}/api/classes/circle/verify?decision=distance`, png(shapePng('circle', 56, 9)))).json();
+    assert.deepEqual([asked.decision, asked.decisionFrom], ['distance', 'request']);
+    const other = await (await fetch(`${s.url}/api/classes/cross/verify`, png(shapePng('circle', 56, 9)))).json();
+    assert.deepEqual([other.decision, other.decisionFrom], ['distance', 'default']);
+  } finally {
+    await s.close();
+  }
+  // The decision is in the gallery: a restart keeps it.
+  s = await start(home);
+  let exported: unknown;
+  try {
+    const again = await (await fetch(`${s.url}/api/classes/circle/verify`, png(shapePng('circle', 56, 9)))).json();
+    assert.deepEqual([again.decision, again.decisionFrom], ['wd', 'class']);
+    exported = await (await fetch(`${s.url}/api/gallery/export`)).json();
+    const classes = (exported as { classes: { name: string; decision?: string }[] }).classes;
+    assert.deepEqual(classes.map((c) => [c.name, c.decision]), [['bars', undefined], ['circle', 'wd'], ['cross', undefined]]);
+    // Enrolling with another decision replaces it.
+    assert.equal((await fetch(`${s.url}/api/classes/circle/examples?decision=distance`, png(shapePng('circle', 56, 4)))).status, 201);
+    assert.equal((await (await fetch(`${s.url}/api/classes/circle`)).json()).decision, 'distance');
+  } finally {
+    await s.close();
+  }
+  // An import restores it; an export naming an unknown decision is refused whole.
+  s = await start(join(root, 'h4'));
+  try {
+    const bad = structuredClone(exported) as { classes: { name: string; decision?: string }[] };
+    bad.classes[0]!.decision = 'svm';
+    let r = await fetch(`${s.url}/api/gallery/import`, { method: 'POST', body: JSON.stringify(bad), headers: { 'content-type': 'application/json' } });
+    assert.equal(r.status, 400);
+    assert.match((await r.json()).message, /class 'bars': decision must be distance or wd, got "svm"/);
+    assert.deepEqual(await (await fetch(`${s.url}/api/classes`)).json(), []);
+    r = await fetch(`${s.url}/api/gallery/import`, { method: 'POST', body: JSON.stringify(exported), headers: { 'content-type': 'application/json' } });
+    assert.equal(r.status, 200);
+    assert.equal((await (await fetch(`${s.url}/api/classes/circle`)).json()).decision, 'wd');
+    assert.equal((await (await fetch(`${s.url}/api/classes/bars`)).json()).decision, null);
+  } finally {
+    await s.close();
+  }
+});

@@ -75,10 +75,15 @@ test('the PostgreSQL store keeps a gallery like the SQLite one, and refuses anot
     assert.deepEqual(await g.deleteExample(a[0]!), { className: 'alpha' });
     assert.equal(await g.deleteClass('c0'), 10);
     assert.equal(await g.deleteClass('c0'), null);
+    // A class's decision is stored with it, kept by further enrolments, and exported.
+    await g.enrol('c1', [{ embedding: v(), sha256: 'e'.repeat(64), source: 'test' }], { decision: 'wd' });
+    await g.enrol('c1', [{ embedding: v(), sha256: 'd'.repeat(64), source: 'test' }]);
+    assert.deepEqual([await g.decisionOf('c1'), await g.decisionOf('c2'), await g.decisionOf('nope')], ['wd', null, undefined]);
     const exported = await g.exportJson();
-    assert.deepEqual(exported.classes.map((c) => c.name), ['alpha', 'c1', 'c2', 'c3', 'c4']);
-    assert.deepEqual(await g.importJson(exported, { replace: true }), { classes: 5, examples: 41 });
-    assert.equal(g.size, 41);
+    assert.deepEqual(exported.classes.map((c) => [c.name, c.decision]), [['alpha', undefined], ['c1', 'wd'], ['c2', undefined], ['c3', undefined], ['c4', undefined]]);
+    assert.deepEqual(await g.importJson(exported, { replace: true }), { classes: 5, examples: 43 });
+    assert.equal(await g.decisionOf('c1'), 'wd');
+    assert.equal(g.size, 43);
     assert.equal(await g.integrityCheck(), 'ok');
   } finally {
     await g.close();

@@ -107,3 +107,40 @@ function selector(rows: readonly number[], n: number): tf.Tensor2D {
   rows.forEach((c, i) => { m[i * n + c] = 1; });
   return tf.tensor2d(m, [rows.length, n]);
 }
+
+/** How a mirrored copy of a writer is made: left-right, upside down, or both (a half turn). */
+export type WriterMirror = 'h' | 'v' | 'hv';
+
+/**
+ * The training set plus mirrored copies of every writer, each copy a new writer ("<id>h",
+ * "<id>v", "<id>hv") with its genuine signatures and skilled forgeries mirrored alike: more
+ * writers for the writer-independent features, as rotated characters are new classes in
+ * Omniglot training. A mirrored genuine/forgery pair differs the way the original pair did, so
+ * the features learn what tells a forgery from its model, not the shapes of 16 names.
+ */
+export function withMirroredWriters(set: SignatureSet, mirrors: readonly WriterMirror[] = ['h', 'v', 'hv']): SignatureSet {
+  const { height: h, width: w, channels: c } = set;
+  const size = h * w * c;
+  const n = set.files.length;
+  const pixels = new Uint8Array(n * size * (1 + mirrors.length));
+  pixels.set(set.pixels);
+  const files = [...set.files];
+  mirrors.forEach((m, mi) => {
+    const flipX = m.includes('h');
+    const flipY = m.includes('v');
+    for (let i = 0; i < n; i++) {
+      const src = i * size;
+      const dst = ((mi + 1) * n + i) * size;
+      for (let y = 0; y < h; y++) {
+        const sy = flipY ? h - 1 - y : y;
+        for (let x = 0; x < w; x++) {
+          const sx = flipX ? w - 1 - x : x;
+          for (let k = 0; k < c; k++) pixels[dst + (y * w + x) * c + k] = set.pixels[src + (sy * w + sx) * c + k]!;
+        }
+      }
+      const f = set.files[i]!;
+      files.push({ ...f, path: `${f.path}#mirror-${m}`, writer: `${f.writer}${m}`, claimed: `${f.claimed}${m}` });
+    }
+  });
+  return { ...set, files, pixels };
+}
