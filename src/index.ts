@@ -35,6 +35,7 @@ export { PairSampler, type PairBatch } from './samplers/pair_sampler.js';
 export { TripletSampler, type TripletBatch } from './samplers/triplet_sampler.js';
 export { EpisodeSampler, type Episode, type EpisodeOptions } from './samplers/episode_sampler.js';
 export { MPerClassSampler, type LabelledBatch, type MPerClassOptions } from './samplers/m_per_class_sampler.js';
+export { UniformBatchSampler } from './samplers/uniform_batch_sampler.js';
 
 // distances, reducers, miners, losses
 export { type Distance, type DistanceName } from './distances/distance.js';
@@ -62,6 +63,7 @@ export type { ResolvedEncoderOptions } from './models/encoders/encoder_options.j
 export { type EncoderOptions } from './models/encoders/encoder_options.js';
 export { createEncoder, registerEncoder, encoderNames, defaultInputShape, embeddingDimOf, type EncoderFactory } from './models/encoders/registry.js';
 export { AbsDifference } from './models/layers/abs_difference.js';
+export { CosineClassifier, type CosineClassifierArgs } from './models/layers/cosine_classifier.js';
 export { buildPairModel, splitPairModel, pairLogitModel, type PairModelOptions, type SplitPairModel } from './models/siamese.js';
 export { type ModelMetadata, validateMetadata, createMetadata, METADATA_FORMAT } from './models/metadata.js';
 export { serializeModel, modelFromArtifacts, type ModelArtifactsInput, MODEL_JSON, WEIGHTS_BIN } from './models/serialize.js';

@@ -201,8 +201,10 @@ export async function trainModel(
     validation: validation ? cfg.validation : null,
   });
   const valCfg: ValidationConfig = { ...cfg.validation, way: plan.validationWay || cfg.validation.way, alsoWays: plan.validationAlsoWays };
-  const method: TrainingMethod = createMethod(cfg.method, encoder, cfg.methodOptions);
+  const method: TrainingMethod = createMethod(cfg.method, encoder, { ...cfg.methodOptions, numClasses: train.numClasses, seed: cfg.seed });
   const model = method.model;
+  // What the optimiser updates and the checkpoint holds (the classifier's head too); `model` is what is saved.
+  const trained = method.trained ?? model;
   const optimizer = createOptimizer({ name: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum });
   const schedule = createSchedule({
     name: cfg.schedule,
@@ -228,8 +230,8 @@ export async function trainModel(
         throw new Error(`cannot resume: the checkpoint in ${cfg.outDir} was trained with ${k}=${JSON.stringify(ckpt.config[k])}, not ${JSON.stringify(v)}`);
       }
     }
-    restoreWeights(model, ckpt.weights);
-    if (ckpt.optimizer.names.length > 0) await setOptimizerState(optimizer, ckpt.optimizer, model.trainableWeights.map((w) => w.read() as tf.Variable));
+    restoreWeights(trained, ckpt.weights);
+    if (ckpt.optimizer.names.length > 0) await setOptimizerState(optimizer, ckpt.optimizer, trained.trainableWeights.map((w) => w.read() as tf.Variable));
     progress = ckpt.progress;
     stoppedEarly = Boolean(ckpt.config['stoppedEarly']);
     progressOut.message(`resuming from step ${progress.step} (${ckptPath})`);
@@ -288,7 +290,7 @@ export async function trainModel(
     return { ...primary, byWay };
   };
 
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const vars = trained.trainableWeights.map((w) => w.read() as tf.Variable);
   const classIndices = train.indicesByClass();
   const started = Date.now();
   const elapsed = (): number => progress.elapsedSeconds + (Date.now() - started) / 1000;
@@ -312,7 +314,7 @@ export async function trainModel(
     writeCheckpoint(ckptPath, {
       progress: { ...progress, elapsedSeconds: elapsed(), cpuSeconds: cpuSeconds() },
       config: { ...id, stoppedEarly },
-      weights: await captureWeights(model),
+      weights: await captureWeights(trained),
       optimizer: progress.step > 0 ? await getOptimizerState(optimizer) : { names: [], shapes: [], dtypes: [], values: [] },
     });
   };

@@ -5,6 +5,7 @@ import { PairSampler } from '../../src/samplers/pair_sampler.js';
 import { TripletSampler } from '../../src/samplers/triplet_sampler.js';
 import { EpisodeSampler } from '../../src/samplers/episode_sampler.js';
 import { MPerClassSampler } from '../../src/samplers/m_per_class_sampler.js';
+import { UniformBatchSampler } from '../../src/samplers/uniform_batch_sampler.js';
 
 /** 6 classes of sizes 5, 6, ..., 10 with distinct, shuffled image indices. */
 function makeClasses(): number[][] {
@@ -134,4 +135,20 @@ test('MPerClassSampler: small classes are repeated, errors are clear', () => {
   assert.deepEqual([...new Set(class0)].sort(), [1, 2]); // both images used, then repeats
   assert.throws(() => new MPerClassSampler([[1, 2], [3]], { classesPerBatch: 2, m: 2 }, 0), /needs 2 classes with >= 2 images each, only 1 have/);
   assert.throws(() => new MPerClassSampler(classes, { classesPerBatch: 2, m: 1 }, 0), /m must be an integer >= 2/);
+});
+
+test('UniformBatchSampler: distinct images with their class ids, every image reachable, clear errors', () => {
+  const classes = [[0, 1, 2], [3, 4], [5, 6, 7, 8]];
+  const s = new UniformBatchSampler(classes, 5, new Rng(3));
+  const seen = new Set<number>();
+  for (let i = 0; i < 200; i++) {
+    const b = s.sample();
+    assert.equal(new Set(b.indices).size, 5);
+    b.indices.forEach((idx, k) => assert.ok(classes[b.labels[k]!]!.includes(idx)));
+    b.indices.forEach((idx) => seen.add(idx));
+  }
+  assert.equal(seen.size, 9);
+  assert.deepEqual(new UniformBatchSampler(classes, 9).sample(new Rng(1)).indices.slice().sort(), Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8]));
+  assert.throws(() => new UniformBatchSampler(classes, 10), /batchSize 10 is more than the 9 images/);
+  assert.throws(() => new UniformBatchSampler(classes, 0), /batchSize must be an integer >= 1/);
 });

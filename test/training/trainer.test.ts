@@ -48,7 +48,7 @@ function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'fewshot-trainer-'));
 }
 
-for (const method of ['pair', 'contrastive', 'triplet', 'protonet'] as MethodName[]) {
+for (const method of ['pair', 'contrastive', 'triplet', 'protonet', 'classifier'] as MethodName[]) {
   test(`${method}: the loss decreases on a tiny problem and the best model is saved`, async () => {
     const dir = tmp();
     try {
@@ -71,6 +71,41 @@ for (const method of ['pair', 'contrastive', 'triplet', 'protonet'] as MethodNam
     }
   });
 }
+
+test('classifier pre-training: the head is trained and checkpointed but not saved; resumes; flat memory; protonet starts from it', async () => {
+  const dir = tmp();
+  try {
+    const cfg = (over: Partial<TrainConfig> = {}) => config(dir, { method: 'classifier', steps: 8, ...over });
+    const counts: number[] = [];
+    await assert.rejects(
+      trainModel(train, validation, cfg({ outDir: join(dir, 'killed') }), { ...quiet(), onStep: (s) => { if (s === 5) throw new Error('killed'); } }),
+      /killed/,
+    );
+    const resumed = await trainModel(train, validation, cfg({ outDir: join(dir, 'killed'), resume: true }), { ...quiet(), onStep: () => counts.push(tf.memory().numTensors) });
+    assert.equal(resumed.resumedFrom, 4);
+    assert.ok(counts.slice(1).every((c) => c === counts[1]), `tensor counts per step: ${counts.join(' ')}`);
+    const whole = await trainModel(train, validation, cfg(), quiet());
+    assert.equal(whole.steps, 8);
+    const a = readCheckpoint(join(dir, 'model-train', CHECKPOINT_FILE));
+    const b = readCheckpoint(join(dir, 'killed-train', CHECKPOINT_FILE));
+    a.weights.forEach((w, i) => assert.deepEqual(b.weights[i]!.values, w.values, `weight ${w.name}`));
+    // The checkpoint holds the head (one weight vector per training class, and the scale)...
+    const kernel = a.weights.find((w) => /cosine_classifier/.test(w.name) && w.shape.length === 2);
+    assert.deepEqual(kernel?.shape.slice(-1), [train.numClasses]);
+    // ...the saved model is the encoder alone, an embedding model scored by cosine distance.
+    const { model, meta } = await loadModel(join(dir, 'model'));
+    assert.equal(meta.method, 'classifier');
+    assert.equal(meta.distance, 'cosine');
+    assert.ok(!model.layers.some((l) => l.getClassName() === 'CosineClassifier'));
+    assert.equal(model.weights.length, a.weights.length - 2);
+    // Episodic fine-tuning starts from its encoder.
+    const ft = await trainModel(train, validation, config(dir, { steps: 1, outDir: join(dir, 'ft'), initFrom: join(dir, 'model') }), quiet());
+    assert.equal(ft.steps, 1);
+    model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('tf.memory().numTensors stays flat across steps, validations and checkpoints', async () => {
   const dir = tmp();

@@ -4,7 +4,7 @@
  * open-set threshold calibrated on held-out pairs, and optionally shipping: the model, its
  * metadata, its training log and validation.json copied into a models/ folder.
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openSource } from '../../data/source.js';
 import { measureOnOmniglotValidation, type OmniglotValidationRow } from '../../evaluation/omniglot_validation.js';
@@ -49,12 +49,28 @@ export async function reportOmniglotModel(modelDir: string, opts: OmniglotReport
   }
   if (opts.shipTo) {
     const dest = resolve(opts.shipTo);
-    mkdirSync(dest, { recursive: true });
-    for (const f of ['model.json', 'weights.bin', 'fewshot.json', 'training-log.jsonl']) {
-      if (existsSync(join(modelDir, f))) copyFileSync(join(modelDir, f), join(dest, f));
+    if (dest === resolve(modelDir)) {
+      writeFileSync(join(dest, 'validation.json'), JSON.stringify(remeasured(join(dest, 'validation.json'), row), null, 2) + '\n');
+      log(`validation.json of ${dest} re-measured`);
+    } else {
+      mkdirSync(dest, { recursive: true });
+      for (const f of ['model.json', 'weights.bin', 'fewshot.json', 'training-log.jsonl']) {
+        if (existsSync(join(modelDir, f))) copyFileSync(join(modelDir, f), join(dest, f));
+      }
+      writeFileSync(join(dest, 'validation.json'), JSON.stringify(row, null, 2) + '\n');
+      log(`shipped to ${dest}`);
     }
-    writeFileSync(join(dest, 'validation.json'), JSON.stringify(row, null, 2) + '\n');
-    log(`shipped to ${dest}`);
   }
   return row;
+}
+
+/**
+ * `--ship` onto the model's own folder re-measures a shipped model: the measurements are
+ * replaced, how it was trained (method, steps, the training command...) is kept, and the command
+ * that measured it is added as `measuredWith`.
+ */
+export function remeasured(validationJson: string, row: OmniglotReport): Record<string, unknown> {
+  const previous = existsSync(validationJson) ? (JSON.parse(readFileSync(validationJson, 'utf8')) as Record<string, unknown>) : {};
+  const model = previous['model'] ?? row.model;
+  return { ...previous, ...row, model, ...(previous['command'] !== undefined ? { command: previous['command'], measuredWith: row['command'] } : {}) };
 }

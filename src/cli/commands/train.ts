@@ -77,7 +77,7 @@ export function register(program: Command): void {
 /** The `train` command's options without an action (scripts/train-omniglot.ts reuses them). */
 export function trainCommand(): Command {
   const cmd = new Command('train')
-    .description('train a model (pair, contrastive, triplet or protonet) and save the best one by validation accuracy')
+    .description('train a model (pair, contrastive, triplet, protonet, or classifier pre-training) and save the best one by validation accuracy')
     .option('--data <path|url>', 'training images: directory or .zip, class folders or Omniglot layout (default: ../shared Omniglot background)')
     .option('--out <dir>', 'model directory (model.json, weights.bin, fewshot.json, training-log.jsonl); checkpoint in <dir>-train/', 'runs/model')
     .addOption(new Option('--method <name>', 'training method').choices([...METHOD_NAMES]).default('protonet'))
@@ -101,7 +101,7 @@ export function trainCommand(): Command {
     .option('--no-invert', 'same as --invert no')
     .addOption(new Option('--layout <name>', 'data layout: class-folders (<class>/<image>), omniglot (<alphabet>/<character>/<image>) or auto').choices(['auto', 'class-folders', 'omniglot']).default('auto'))
     .option('--channels <n>', "input channels: 1 (grayscale) or 3 (RGB) (default: the encoder's)", parseChannels)
-    .option('--batch-size <n>', 'pair/triplet methods: pairs or triplets per step', parseInteger(2), 64)
+    .option('--batch-size <n>', 'pair/triplet methods: pairs or triplets per step; classifier: images per step', parseInteger(2), 64)
     .option('--way <n>', 'protonet: classes per training episode', parseInteger(2), 20)
     .option('--shot <k>', 'protonet: support images per class', parseInteger(1), 5)
     .option('--query <q>', 'protonet: query images per class', parseInteger(1), 5)

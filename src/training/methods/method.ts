@@ -8,15 +8,15 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DistanceName } from '../../distances/distance.js';
 import type { Rng } from '../../util/random.js';
 
-export type MethodName = 'pair' | 'contrastive' | 'triplet' | 'protonet';
-export const METHOD_NAMES: readonly MethodName[] = ['pair', 'contrastive', 'triplet', 'protonet'];
+export type MethodName = 'pair' | 'contrastive' | 'triplet' | 'protonet' | 'classifier';
+export const METHOD_NAMES: readonly MethodName[] = ['pair', 'contrastive', 'triplet', 'protonet', 'classifier'];
 
 export type MinerName = 'batch-all' | 'batch-hard' | 'semi-hard' | 'none';
 export const MINER_NAMES: readonly MinerName[] = ['batch-all', 'batch-hard', 'semi-hard', 'none'];
 
 /** Batch shape and loss settings of the training methods (each method reads the fields it needs). */
 export interface MethodOptions {
-  /** pair / contrastive: pairs per batch; triplet without miner: triplets per batch. */
+  /** pair / contrastive: pairs per batch; triplet without miner: triplets per batch; classifier: images per batch. */
   batchSize: number;
   /** protonet: episode shape. */
   way: number;
@@ -33,6 +33,10 @@ export interface MethodOptions {
    * (alphabet). Such batches hold the hard negatives of Lake's within-alphabet test (default 0).
    */
   withinGroupEpisodes?: number;
+  /** classifier: the number of training classes (the head's outputs); the trainer sets it from the data. */
+  numClasses?: number;
+  /** Seed of the weights a method adds to the encoder (the classifier's head); the trainer passes the run's seed. */
+  seed?: number;
 }
 
 /** Gives the float image batch [n, h, w, c] for dataset indices (augmented when training). */
@@ -40,8 +44,13 @@ export type ImageBatchFn = (indices: Int32Array) => tf.Tensor4D;
 
 export interface TrainingMethod<Batch = unknown> {
   readonly name: MethodName;
-  /** The model that is trained, checkpointed and saved (pair model for 'pair', else the encoder). */
+  /** The model that is validated and saved (pair model for 'pair', else the encoder). */
   readonly model: tfl.LayersModel;
+  /**
+   * The model the optimiser updates and the checkpoint holds, when it is more than `model`
+   * (classifier: encoder + classification head, which is dropped when saving). Default `model`.
+   */
+  readonly trained?: tfl.LayersModel;
   readonly score: 'pair-probability' | 'negative-distance';
   /** Distance used to score embedding models at inference time. */
   readonly distance?: DistanceName;
