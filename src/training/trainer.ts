@@ -123,6 +123,25 @@ export interface TrainHooks {
    * loop has yielded to the event loop, so that signal handlers get to run.
    */
   shouldStop?(): boolean;
+  /**
+   * The clocks a time budget reads, in seconds since the run (or its resumed part) started:
+   * default wall-clock time and this process's CPU time. Tests pass a clock that advances per
+   * step, so a budget means a known number of steps on a machine of any load.
+   */
+  clock?: { wallSeconds(): number; cpuSeconds(): number };
+}
+
+/** Wall-clock and CPU seconds (all threads of this process) since the call. */
+function processClock(): { wallSeconds(): number; cpuSeconds(): number } {
+  const started = Date.now();
+  const cpuStart = process.cpuUsage();
+  return {
+    wallSeconds: () => (Date.now() - started) / 1000,
+    cpuSeconds: () => {
+      const used = process.cpuUsage(cpuStart);
+      return (used.user + used.system) / 1e6;
+    },
+  };
 }
 
 export const CHECKPOINT_FILE = 'checkpoint.bin';
@@ -292,13 +311,9 @@ export async function trainModel(
 
   const vars = trained.trainableWeights.map((w) => w.read() as tf.Variable);
   const classIndices = train.indicesByClass();
-  const started = Date.now();
-  const elapsed = (): number => progress.elapsedSeconds + (Date.now() - started) / 1000;
-  const cpuStart = process.cpuUsage();
-  const cpuSeconds = (): number => {
-    const used = process.cpuUsage(cpuStart);
-    return (progress.cpuSeconds ?? 0) + (used.user + used.system) / 1e6;
-  };
+  const clock = hooks.clock ?? processClock();
+  const elapsed = (): number => progress.elapsedSeconds + clock.wallSeconds();
+  const cpuSeconds = (): number => (progress.cpuSeconds ?? 0) + clock.cpuSeconds();
   let lossSum = 0;
   let lossCount = 0;
   let lastLoss = NaN;

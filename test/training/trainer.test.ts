@@ -12,7 +12,7 @@ import { LOGIT_LAYER, splitPairModel } from '../../src/models/siamese.js';
 import { readJsonl } from '../../src/training/jsonl_log.js';
 import type { MethodName } from '../../src/training/methods/method.js';
 import { formatSeconds, ProgressReporter } from '../../src/training/progress.js';
-import { CHECKPOINT_FILE, LOG_FILE, trainModel, type TrainConfig } from '../../src/training/trainer.js';
+import { CHECKPOINT_FILE, LOG_FILE, trainModel, type TrainConfig, type TrainHooks } from '../../src/training/trainer.js';
 import { syntheticDataset } from './synthetic_omniglot.js';
 
 await selectBackend('cpu', { quiet: true });
@@ -222,8 +222,14 @@ test('--init-from: a pair run starts from a saved embedding model\'s encoder, wi
 test('--time-budget: the run stops when its training time is spent, validates and saves at that step', async () => {
   const dir = tmp();
   try {
-    const r = await trainModel(train, validation, config(dir, { steps: 100000, timeBudgetSeconds: 1.5, schedule: 'cosine', checkpointEvery: 1000 }), quiet());
-    assert.ok(r.steps > 1 && r.steps < 100000, `${r.steps} steps`);
+    // A clock that advances 0.1 s per step: the 1.5 s budget is 15 steps on a machine of any load.
+    const steppingClock = (): Pick<TrainHooks, 'clock' | 'onStep'> => {
+      let steps = 0;
+      const t = (): number => steps / 10;
+      return { clock: { wallSeconds: t, cpuSeconds: t }, onStep: () => { steps++; } };
+    };
+    const r = await trainModel(train, validation, config(dir, { steps: 100000, timeBudgetSeconds: 1.5, schedule: 'cosine', checkpointEvery: 1000 }), { ...quiet(), ...steppingClock() });
+    assert.equal(r.steps, 15);
     assert.ok(r.elapsedSeconds >= 1.5);
     const log = readJsonl(join(dir, 'model-train', LOG_FILE)) as unknown as { step: number; lr: number; valAccuracy?: number }[];
     const lastLine = log[log.length - 1]!;
@@ -234,8 +240,8 @@ test('--time-budget: the run stops when its training time is spent, validates an
     assert.ok(lrs[lrs.length - 1]! < 0.5 * 0.01, `last lr ${lrs[lrs.length - 1]}`);
     await assert.rejects(trainModel(train, validation, config(join(dir, 'b'), { timeBudgetSeconds: 0 }), quiet()), /time budget must be a positive/);
     // A CPU-time budget: the log records the process's CPU seconds, and the run stops once they reach it.
-    const cpu = await trainModel(train, validation, config(join(dir, 'c'), { steps: 100000, timeBudgetSeconds: 1, budgetClock: 'cpu', checkpointEvery: 1000 }), quiet());
-    assert.ok(cpu.steps > 1 && cpu.steps < 100000, `${cpu.steps} steps`);
+    const cpu = await trainModel(train, validation, config(join(dir, 'c'), { steps: 100000, timeBudgetSeconds: 1, budgetClock: 'cpu', checkpointEvery: 1000 }), { ...quiet(), ...steppingClock() });
+    assert.equal(cpu.steps, 10);
     const cpuLog = readJsonl(join(dir, 'c', 'model-train', LOG_FILE)) as unknown as { cpu: number }[];
     assert.ok(cpuLog[cpuLog.length - 1]!.cpu >= 1);
   } finally {
