@@ -22,6 +22,7 @@ import { selectBackend } from '../src/backend/select.js';
 import { decodeImage, openSource } from '../src/tracking/data_access.js';
 import { downscaleTo } from '../src/tracking/downscale.js';
 import { loadTrackingModel, saveTrackingModel, type TrackerMetadata } from '../src/tracking/model_io.js';
+import { TRACKING_FOLDS } from '../src/tracking/folds.js';
 import { loadSequences } from '../src/tracking/sequence.js';
 import { buildSiamFC, DEFAULT_SIAMFC, ENCODER_STRIDE, scoreSize, type SiamFCConfig } from '../src/tracking/siamfc_model.js';
 import {
@@ -216,11 +217,7 @@ let experiments: Record<string, unknown> | undefined;
 let winner = args.final ? parseCandidate(args.final) : candidates[0]!;
 
 if (args.experiments) {
-  // Two folds mixing OTB and UAV123 sequences; lengths 861 / 574 frames.
-  const folds = [
-    ['Crossing', 'Girl', 'person11'],
-    ['Football1', 'Human3', 'boat1'],
-  ].map((f) => f.filter((n) => seqStills.has(n)));
+  const folds = TRACKING_FOLDS.map((f) => f.filter((n) => seqStills.has(n)));
   const all = sequences.map((s) => s.name);
   const foldOf = (name: string) => folds.findIndex((f) => f.includes(name));
   const steps = Number(args['ablation-steps']);
