@@ -5,8 +5,9 @@
  *   nice -n 19 npx tsx scripts/train-tracking.ts [--network pretrained|small] [--sequences ZIP|DIR]
  *       [--faces ZIP] [--out DIR] [--steps N] [--batch N] [--seed N]
  *       [--experiments] [--ablation-steps N] [--candidates LIST] [--seeds LIST] [--final LABEL] [--no-final]
- * A candidate is `backbone:exemplarCells:mix` for the pretrained network (e.g.
- * `centernet-s4:8:both`; backbones in src/tracking/backbone.ts) or `small:mix`; mix is video,
+ * A candidate is `backbone[@exemplarPx]:exemplarCells:mix` for the pretrained network (e.g.
+ * `centernet-s4:8:both`, `centernet-s4x@80:10:both` for 80 / 160 px crops; backbones in
+ * src/tracking/backbone.ts) or `small:mix`; mix is video,
  * stills or both (training pair sources). Without --experiments: one model of the --final
  * candidate on all sequences -> --out. With --experiments: a 2-fold cross-validation over the
  * sequences (each sequence is only ever tracked by models that never saw any of its frames) of
@@ -95,7 +96,10 @@ function parseCandidate(label: string): Candidate {
     stride = ENCODER_STRIDE;
     score = scoreSize(network);
   } else if (parts.length === 3) {
-    network = { ...DEFAULT_PRETRAINED, backbone: parts[0]!, exemplarCells: Number(parts[1]) };
+    // `backbone@E`: exemplar crops of E px and search crops of 2E px (default 64 / 128).
+    const [backbone, size] = parts[0]!.split('@');
+    const exemplarSize = size ? Number(size) : DEFAULT_PRETRAINED.exemplarSize;
+    network = { ...DEFAULT_PRETRAINED, backbone: backbone!, exemplarSize, searchSize: 2 * exemplarSize, exemplarCells: Number(parts[1]) };
     ({ stride, scoreSize: score } = pretrainedGeometry(network));
   } else {
     throw new Error(`candidate '${label}': expected backbone:exemplarCells:mix or small:mix`);
