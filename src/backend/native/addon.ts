@@ -3,7 +3,7 @@
  * unloadable addon => null plus the reason, so callers can fall back and say how to get it.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeInferencePlan, PlanSpec } from './inference_plan.js';
@@ -50,6 +50,20 @@ export const ADDON_PATH = join(repoRoot, 'native', 'build', 'Release', 'fewshot_
 
 let loaded: { addon: NativeAddon | null; error: string | null } | undefined;
 
+/**
+ * The source files (under `native/src` and `native/binding.gyp`) changed after `addon` was built,
+ * or null. A stale build keeps the old functions' signatures and silently ignores new
+ * arguments (an addon built before grouped convolutions ran depthwise kernels as dense ones:
+ * wrong numbers, no error), so a stale addon is refused, not used.
+ */
+export function staleSources(addon: string, nativeDir: string): string[] | null {
+  const built = statSync(addon).mtimeMs;
+  const src = join(nativeDir, 'src');
+  const files = [join(nativeDir, 'binding.gyp'), ...(existsSync(src) ? readdirSync(src).map((f) => join(src, f)) : [])];
+  const newer = files.filter((f) => existsSync(f) && statSync(f).mtimeMs > built);
+  return newer.length > 0 ? newer : null;
+}
+
 export function loadNativeAddon(): { addon: NativeAddon | null; error: string | null } {
   if (loaded) return loaded;
   if (!existsSync(ADDON_PATH)) {
@@ -61,6 +75,12 @@ export function loadNativeAddon(): { addon: NativeAddon | null; error: string | 
   // faster under load), and on an idle one the cost is microseconds per kernel. libgomp reads
   // this when the addon loads it; an explicit OMP_WAIT_POLICY wins.
   process.env.OMP_WAIT_POLICY ??= 'passive';
+  const stale = staleSources(ADDON_PATH, join(repoRoot, 'native'));
+  if (stale) {
+    const names = stale.map((f) => f.slice(repoRoot.length + 1)).join(', ');
+    loaded = { addon: null, error: `native kernels are older than their sources (${names} changed after the build): run npm run build:native` };
+    return loaded;
+  }
   try {
     const addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
     loaded = { addon, error: null };
