@@ -93,8 +93,10 @@ export class PretrainedBackbone {
   /** Crops [B, S, S, 3] in [0, 1] -> features [B, S/stride, S/stride, C]. No gradient flows into the graph's weights. */
   features(crops: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      const out = this.graph.execute(tf.mul(crops, this.spec.inputScale), this.nodes) as tf.Tensor4D[];
-      return out.length === 1 ? out[0]! : tf.concat(out, 3);
+      const x = tf.mul(crops, this.spec.inputScale);
+      // execute returns the tensor itself for one output name, an array for several.
+      if (this.nodes.length === 1) return this.graph.execute(x, this.nodes[0]) as tf.Tensor4D;
+      return tf.concat(this.graph.execute(x, this.nodes) as tf.Tensor4D[], 3);
     });
   }
 
