@@ -3,7 +3,7 @@
  * on the 2-fold cross-validation models that `scripts/train-tracking.ts --experiments` saved in
  * runs/tracking/: every sequence is tracked only by the model of the fold that never saw it, and
  * every variant runs in lockstep on the same decoded frames. Usage (see docs/tracking.md):
- *   nice -n 19 npx tsx scripts/tune-tracking-search.ts --model centernet-s4x:8:both
+ *   nice -n 19 npx tsx scripts/tune-tracking-search.ts --model centernet-s4x:8:both[,OTHER...]
  *       [--variants 'base;windowInfluence=0.3;scaleLr=0.3,scalePenalty=0.96'] [--only Human3]
  *       [--ious] [--out runs/tracking/search.json]
  * A variant is `base` or comma-separated `param=value` overrides of the model's TrackerParams.
@@ -37,10 +37,20 @@ const { values: args } = parseArgs({
 const log = (...a: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 await selectBackend(args.backend as BackendName);
 
-const models = await Promise.all([0, 1].map((k) => loadTrackingModel(join(args['runs-dir']!, `${args.model!}-heldout${k}`.replaceAll(':', '_')))));
-const baseParams = models[0]!.meta.params;
+const only = args.only?.split(',');
+const sequences = (await loadSequences(args.sequences!)).filter((s) => !only || only.includes(s.name));
+const foldOf = (name: string) => TRACKING_FOLDS.findIndex((f) => f.includes(name));
+// Only the fold models that the chosen sequences need are loaded.
+const neededFolds = [...new Set(sequences.map((s) => foldOf(s.name)).filter((k) => k >= 0))];
+const modelLabels = args.model!.split(',');
+const models = new Map<string, Map<number, Awaited<ReturnType<typeof loadTrackingModel>>>>();
+for (const label of modelLabels) {
+  const folds = new Map<number, Awaited<ReturnType<typeof loadTrackingModel>>>();
+  for (const k of neededFolds) folds.set(k, await loadTrackingModel(join(args['runs-dir']!, `${label}-heldout${k}`.replaceAll(':', '_'))));
+  models.set(label, folds);
+}
 
-function parseVariant(v: string): { label: string; params: TrackerParams } {
+function parseVariant(v: string, baseParams: TrackerParams): { label: string; params: TrackerParams } {
   if (v === 'base') return { label: v, params: baseParams };
   const params = { ...baseParams } as Record<string, number>;
   for (const kv of v.split(',')) {
@@ -50,10 +60,13 @@ function parseVariant(v: string): { label: string; params: TrackerParams } {
   }
   return { label: v, params: params as unknown as TrackerParams };
 }
-const variants = args.variants!.split(';').map((v) => parseVariant(v.trim()));
-const only = args.only?.split(',');
-const sequences = (await loadSequences(args.sequences!)).filter((s) => !only || only.includes(s.name));
-const foldOf = (name: string) => TRACKING_FOLDS.findIndex((f) => f.includes(name));
+// One tracker per model and variant (named by the variant alone when there is one model).
+const variants = modelLabels.flatMap((model) =>
+  args.variants!.split(';').map((v) => {
+    const parsed = parseVariant(v.trim(), models.get(model)!.values().next().value!.meta.params);
+    return { model, label: modelLabels.length === 1 ? parsed.label : `${model} ${parsed.label}`, params: parsed.params };
+  }),
+);
 
 type Row = { auc: number; precision20: number; failures: number };
 const table: Record<string, Record<string, Row>> = {};
@@ -61,8 +74,7 @@ const r3 = (v: number) => Math.round(v * 1000) / 1000;
 for (const seq of sequences) {
   const k = foldOf(seq.name);
   if (k < 0) continue;
-  const network = models[k]!.network;
-  const specs: TrackerSpec[] = variants.map((v) => ({ name: v.label, scorer: new SiamFCScorer(network), params: v.params }));
+  const specs: TrackerSpec[] = variants.map((v) => ({ name: v.label, scorer: new SiamFCScorer(models.get(v.model)!.get(k)!.network), params: v.params }));
   const runs = runTrackers(seq, specs);
   table[seq.name] = Object.fromEntries(runs.map((r) => [r.tracker, { auc: r3(r.scores.auc), precision20: r3(r.scores.precision20), failures: r.scores.failures }]));
   log(seq.name, JSON.stringify(table[seq.name]));
@@ -77,7 +89,7 @@ for (const seq of sequences) {
 const mean = (label: string, names: string[]) => r3(names.reduce((a, n) => a + table[n]![label]!.auc, 0) / names.length);
 const names = Object.keys(table);
 const summary = variants.map((v) => ({ variant: v.label, meanAuc: mean(v.label, names), meanP20: r3(names.reduce((a, n) => a + table[n]![v.label]!.precision20, 0) / names.length), failures: names.reduce((a, n) => a + table[n]![v.label]!.failures, 0) }));
-console.log(`model ${args.model}`);
+console.log(`models ${args.model}`);
 for (const s of summary) console.log(`${s.meanAuc.toFixed(3)} P20 ${s.meanP20.toFixed(3)} fail ${String(s.failures).padStart(4)}  ${s.variant}  ${names.map((n) => `${n} ${table[n]![s.variant]!.auc.toFixed(3)}`).join(' ')}`);
 // Honest estimate of choosing among the variants: pick on one fold's sequences, score on the other's.
 const folds = TRACKING_FOLDS.map((f) => f.filter((n) => names.includes(n)));
