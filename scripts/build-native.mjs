@@ -3,7 +3,8 @@
 // - As the `npm install` hook (no flag): a missing library or compiler is one line of advice,
 //   never a failed install, since fewshot still works on the wasm/cpu backends, only slower.
 // - As `npm run build:native` (--required): the same build, but failure exits non-zero.
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, sep } from 'node:path';
@@ -37,4 +38,9 @@ const gyp = gypCandidates.length > 0
   ? spawnSync(process.execPath, [gypCandidates[0], ...args], { cwd: join(root, 'native'), stdio: 'inherit' })
   : spawnSync('npx', ['--no-install', 'node-gyp', ...args], { cwd: join(root, 'native'), stdio: 'inherit' });
 if (gyp.status !== 0) giveUp(`building the native kernels failed (see above); falling back to wasm/cpu. Needs: ${advice}`);
+// What the addon was built from (sha256 per source file): src/backend/native/addon.ts refuses an
+// addon whose sources have changed since (staleSources there reads this file).
+const sources = ['binding.gyp', ...readdirSync(join(root, 'native', 'src')).sort().map((f) => `src/${f}`)];
+const hashes = Object.fromEntries(sources.map((f) => [f, createHash('sha256').update(readFileSync(join(root, 'native', f))).digest('hex')]));
+writeFileSync(join(root, 'native', 'build', 'Release', 'fewshot_native.sources.json'), JSON.stringify(hashes, null, 1) + '\n');
 process.exit(0);

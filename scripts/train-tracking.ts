@@ -4,15 +4,17 @@
  * configurations by cross-validation. Usage (see docs/tracking.md):
  *   nice -n 19 npx tsx scripts/train-tracking.ts [--network pretrained|small] [--sequences ZIP|DIR]
  *       [--faces ZIP] [--out DIR] [--steps N] [--batch N] [--seed N]
- *       [--experiments] [--ablation-steps N] [--candidates LIST] [--final LABEL]
- * A candidate is `backbone:exemplarCells:mix` for the pretrained network (e.g.
- * `centernet-s4:8:both`; backbones in src/tracking/backbone.ts) or `small:mix`; mix is video,
+ *       [--experiments] [--ablation-steps N] [--candidates LIST] [--seeds LIST] [--final LABEL] [--no-final]
+ * A candidate is `backbone[@exemplarPx]:exemplarCells:mix` for the pretrained network (e.g.
+ * `centernet-s4:8:both`, `centernet-s4x@80:10:both` for 80 / 160 px crops; backbones in
+ * src/tracking/backbone.ts) or `small:mix`; mix is video,
  * stills or both (training pair sources). Without --experiments: one model of the --final
  * candidate on all sequences -> --out. With --experiments: a 2-fold cross-validation over the
  * sequences (each sequence is only ever tracked by models that never saw any of its frames) of
- * every candidate, tracked in one pass with the NCC baseline; the table goes to stdout and
- * <out>/experiments.json, and the best mean success AUC is trained on all sequences and shipped
- * (unless --final names one).
+ * every candidate (with each of --seeds: fold models differ in initialisation and pair draws),
+ * tracked in one pass with the NCC baseline; the table goes to stdout and <out>/experiments.json,
+ * and the best mean success AUC (averaged over seeds) is trained on all sequences and shipped
+ * (unless --final names one; --no-final ships nothing and writes <runs-dir>/experiments-<time>.json).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +24,7 @@ import { selectBackend } from '../src/backend/select.js';
 import { decodeImage, openSource } from '../src/tracking/data_access.js';
 import { downscaleTo } from '../src/tracking/downscale.js';
 import { loadTrackingModel, saveTrackingModel, type TrackerMetadata } from '../src/tracking/model_io.js';
+import { TRACKING_FOLDS } from '../src/tracking/folds.js';
 import { loadSequences } from '../src/tracking/sequence.js';
 import { buildSiamFC, DEFAULT_SIAMFC, ENCODER_STRIDE, scoreSize, type SiamFCConfig } from '../src/tracking/siamfc_model.js';
 import {
@@ -56,6 +59,8 @@ const { values: args } = parseArgs({
     'ablation-steps': { type: 'string', default: '400' },
     batch: { type: 'string', default: '8' },
     seed: { type: 'string', default: '1' },
+    seeds: { type: 'string' },
+    'no-final': { type: 'boolean', default: false },
     experiments: { type: 'boolean', default: false },
     candidates: { type: 'string' },
     final: { type: 'string' },
@@ -91,7 +96,10 @@ function parseCandidate(label: string): Candidate {
     stride = ENCODER_STRIDE;
     score = scoreSize(network);
   } else if (parts.length === 3) {
-    network = { ...DEFAULT_PRETRAINED, backbone: parts[0]!, exemplarCells: Number(parts[1]) };
+    // `backbone@E`: exemplar crops of E px and search crops of 2E px (default 64 / 128).
+    const [backbone, size] = parts[0]!.split('@');
+    const exemplarSize = size ? Number(size) : DEFAULT_PRETRAINED.exemplarSize;
+    network = { ...DEFAULT_PRETRAINED, backbone: backbone!, exemplarSize, searchSize: 2 * exemplarSize, exemplarCells: Number(parts[1]) };
     ({ stride, scoreSize: score } = pretrainedGeometry(network));
   } else {
     throw new Error(`candidate '${label}': expected backbone:exemplarCells:mix or small:mix`);
@@ -192,6 +200,7 @@ function train(names: string[], cand: Candidate, steps: number, seed: number, ta
     sequences: names,
     mix: cand.mix,
     steps,
+    seed,
     batchSize: opts.batchSize,
     pairs: r.pairs,
     seconds: Math.round(r.seconds),
@@ -216,31 +225,32 @@ let experiments: Record<string, unknown> | undefined;
 let winner = args.final ? parseCandidate(args.final) : candidates[0]!;
 
 if (args.experiments) {
-  // Two folds mixing OTB and UAV123 sequences; lengths 861 / 574 frames.
-  const folds = [
-    ['Crossing', 'Girl', 'person11'],
-    ['Football1', 'Human3', 'boat1'],
-  ].map((f) => f.filter((n) => seqStills.has(n)));
+  const folds = TRACKING_FOLDS.map((f) => f.filter((n) => seqStills.has(n)));
   const all = sequences.map((s) => s.name);
   const foldOf = (name: string) => folds.findIndex((f) => f.includes(name));
   const steps = Number(args['ablation-steps']);
+  const seeds = (args.seeds ?? args.seed!).split(',').map(Number);
+  // One tracker per candidate and seed; its name in the tables (the label alone for one seed).
+  const runName = (c: Candidate, seed: number) => (seeds.length === 1 ? c.label : `${c.label}#${seed}`);
+  const runsOf = candidates.flatMap((cand) => seeds.map((seed) => ({ cand, seed, name: runName(cand, seed) })));
   const models = new Map<string, SiamNetwork>();
   const trainInfo: Record<string, unknown> = {};
   for (let k = 0; k < folds.length; k++) {
     const trainOn = all.filter((n) => foldOf(n) !== k);
-    for (const cand of candidates) {
-      const tag = `${cand.label}-heldout${k}`;
+    for (const { cand, seed, name } of runsOf) {
+      // Seed 1 keeps the folder names of runs made before --seeds existed.
+      const tag = `${cand.label}${seed === 1 ? '' : `-seed${seed}`}-heldout${k}`;
       const dir = join(args['runs-dir']!, tag.replaceAll(':', '_'));
       // Resumable: a fold model saved by an earlier run with the same steps is reused.
       const previous = existsSync(join(dir, 'tracker.json')) ? (JSON.parse(readFileSync(join(dir, 'tracker.json'), 'utf8')) as TrackerMetadata) : null;
-      if (previous?.training?.steps === steps && previous.training.candidate === cand.label) {
-        models.set(tag, (await loadTrackingModel(dir)).network);
+      if (previous?.training?.steps === steps && previous.training.candidate === cand.label && (previous.training.seed ?? 1 + k) === seed + k) {
+        models.set(`${name}@${k}`, (await loadTrackingModel(dir)).network);
         trainInfo[tag] = { ...previous.training, testedOn: folds[k] };
         log(`${tag}: reusing ${dir}`);
         continue;
       }
-      const { network, info } = train(trainOn, cand, steps, Number(args.seed) + k, tag);
-      models.set(tag, network);
+      const { network, info } = train(trainOn, cand, steps, seed + k, tag);
+      models.set(`${name}@${k}`, network);
       trainInfo[tag] = { ...info, testedOn: folds[k] };
       await saveTrackingModel(dir, network.model, metaFor(cand, info));
     }
@@ -251,7 +261,7 @@ if (args.experiments) {
     if (k < 0) continue;
     const specs: TrackerSpec[] = [
       ...(args['no-baseline'] ? [] : [{ name: 'ncc', scorer: new NccScorer(), params: SIAMFC_PARAMS }]),
-      ...candidates.map((c) => ({ name: c.label, scorer: new SiamFCScorer(models.get(`${c.label}-heldout${k}`)!), params: c.params })),
+      ...runsOf.map((r) => ({ name: r.name, scorer: new SiamFCScorer(models.get(`${r.name}@${k}`)!), params: r.cand.params })),
     ];
     const runs = runTrackers(seq, specs);
     table[seq.name] = Object.fromEntries(
@@ -259,7 +269,7 @@ if (args.experiments) {
     );
     log(seq.name, JSON.stringify(table[seq.name]));
   }
-  const trackers = [...(args['no-baseline'] ? [] : ['ncc']), ...candidates.map((c) => c.label)];
+  const trackers = [...(args['no-baseline'] ? [] : ['ncc']), ...runsOf.map((r) => r.name)];
   const mean = Object.fromEntries(
     trackers.map((t) => {
       const rows = Object.values(table).map((r) => r[t]!);
@@ -267,10 +277,26 @@ if (args.experiments) {
       return [t, { meanAuc: avg((r) => r.auc), meanPrecision20: avg((r) => r.precision20), failures: rows.reduce((a, r) => a + r.failures, 0), fps: avg((r) => r.fps) }];
     }),
   );
-  if (!args.final) winner = candidates.reduce((best, c) => (mean[c.label]!.meanAuc > mean[best.label]!.meanAuc ? c : best));
-  experiments = { protocol: '2-fold cross-validation over sequences', folds, steps, perSequence: table, mean, winner: winner.label, training: trainInfo };
-  console.log(JSON.stringify({ mean, perSequence: table, winner: winner.label }, null, 2));
+  // Per candidate: the mean over seeds of the mean success AUC, and each seed's.
+  const bySeed = Object.fromEntries(
+    candidates.map((c) => {
+      const perSeed = seeds.map((seed) => mean[runName(c, seed)]!.meanAuc);
+      return [c.label, { meanAuc: round(perSeed.reduce((a, v) => a + v, 0) / perSeed.length), perSeed: Object.fromEntries(seeds.map((s, i) => [s, perSeed[i]])) }];
+    }),
+  );
+  if (!args.final) winner = candidates.reduce((best, c) => (bySeed[c.label]!.meanAuc > bySeed[best.label]!.meanAuc ? c : best));
+  experiments = { protocol: '2-fold cross-validation over sequences', folds, steps, seeds, perSequence: table, mean, candidates: bySeed, winner: winner.label, training: trainInfo };
+  console.log(JSON.stringify({ mean, candidates: bySeed, perSequence: table, winner: winner.label }, null, 2));
   for (const m of models.values()) m.dispose();
+}
+
+if (args['no-final']) {
+  if (experiments) {
+    const file = join(args['runs-dir']!, `experiments-${new Date().toISOString().replaceAll(':', '-').slice(0, 19)}.json`);
+    writeFileSync(file, JSON.stringify(experiments, null, 2) + '\n');
+    log(`wrote ${file}; --no-final: nothing shipped`);
+  }
+  process.exit(0);
 }
 
 // ---- the shipped model: every sequence, the chosen candidate.

@@ -15,8 +15,8 @@ import { loadGraphModelSync, type GraphModel } from '@tensorflow/tfjs-converter'
 export interface BackboneSpec {
   /** Folder under models/backbones/ holding <model>.json, <model>.bin, LICENSE, SOURCE.md. */
   model: string;
-  /** Graph node whose output is the feature map. */
-  node: string;
+  /** Graph node(s) whose outputs, concatenated along channels, are the feature map (same stride). */
+  node: string | readonly string[];
   /** Input pixels per feature cell. */
   stride: number;
   /** Multiplies crops in [0, 1] to the range the graph was trained on. */
@@ -34,6 +34,14 @@ export const BACKBONES: Record<string, BackboneSpec> = {
   // Stride 4, 72 channels: the expansion (1x1 conv + ReLU) that feeds the first stride-8 block.
   'centernet-s4x': { model: 'centernet', node: 'tower_0/MobilenetV3/expanded_conv_3/expand/Relu', stride: 4, inputScale: 255, source: CENTERNET_SOURCE },
   // Stride 8, 32 channels (blocks 3-5 have squeeze-excite: global pooling, so less equivariant).
+  // Stride 4, 24 + 72 channels: both of the above (one backbone pass; the first feeds the second).
+  'centernet-s4c': {
+    model: 'centernet',
+    node: ['tower_0/MobilenetV3/expanded_conv_2/add', 'tower_0/MobilenetV3/expanded_conv_3/expand/Relu'],
+    stride: 4,
+    inputScale: 255,
+    source: CENTERNET_SOURCE,
+  },
   'centernet-s8': { model: 'centernet', node: 'tower_0/MobilenetV3/expanded_conv_5/add', stride: 8, inputScale: 255, source: CENTERNET_SOURCE },
 };
 
@@ -70,6 +78,7 @@ function loadGraph(name: string, dir = BACKBONES_DIR): { model: Graph; nodes: Se
 
 export class PretrainedBackbone {
   private readonly graph: Graph;
+  private readonly nodes: string[];
 
   constructor(
     readonly spec: BackboneSpec,
@@ -77,12 +86,18 @@ export class PretrainedBackbone {
   ) {
     const { model, nodes } = loadGraph(spec.model, dir);
     this.graph = model;
-    if (!nodes.has(spec.node)) throw new Error(`backbone ${spec.model}: no node '${spec.node}' in the graph`);
+    this.nodes = typeof spec.node === 'string' ? [spec.node] : [...spec.node];
+    for (const n of this.nodes) if (!nodes.has(n)) throw new Error(`backbone ${spec.model}: no node '${n}' in the graph`);
   }
 
   /** Crops [B, S, S, 3] in [0, 1] -> features [B, S/stride, S/stride, C]. No gradient flows into the graph's weights. */
   features(crops: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => this.graph.execute(tf.mul(crops, this.spec.inputScale), this.spec.node) as tf.Tensor4D);
+    return tf.tidy(() => {
+      const x = tf.mul(crops, this.spec.inputScale);
+      // execute returns the tensor itself for one output name, an array for several.
+      if (this.nodes.length === 1) return this.graph.execute(x, this.nodes[0]) as tf.Tensor4D;
+      return tf.concat(this.graph.execute(x, this.nodes) as tf.Tensor4D[], 3);
+    });
   }
 
   /** Channels of the feature map (one tiny forward pass). */

@@ -3,7 +3,8 @@
  * unloadable addon => null plus the reason, so callers can fall back and say how to get it.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeInferencePlan, PlanSpec } from './inference_plan.js';
@@ -54,6 +55,30 @@ export const ADDON_PATH = join(repoRoot, 'native', 'build', 'Release', 'fewshot_
 
 let loaded: { addon: NativeAddon | null; error: string | null } | undefined;
 
+/**
+ * The source files (`native/binding.gyp`, `native/src/*`) that changed since `addon` was built,
+ * or null. A stale build keeps the old functions' signatures and silently ignores new
+ * arguments (an addon built before grouped convolutions ran depthwise kernels as dense ones:
+ * wrong numbers, no error), so a stale addon is refused, not used. scripts/build-native.mjs
+ * records each source's sha256 next to the addon (`<addon>.sources.json`); without that record
+ * (a build made otherwise) a source modified after the addon file counts as changed.
+ */
+export function staleSources(addon: string, nativeDir: string): string[] | null {
+  const src = join(nativeDir, 'src');
+  const files = ['binding.gyp', ...(existsSync(src) ? readdirSync(src).sort().map((f) => `src/${f}`) : [])];
+  const record = addon.replace(/\.node$/, '.sources.json');
+  let changed: string[];
+  if (existsSync(record)) {
+    const built = JSON.parse(readFileSync(record, 'utf8')) as Record<string, string>;
+    const hash = (f: string) => (existsSync(join(nativeDir, f)) ? createHash('sha256').update(readFileSync(join(nativeDir, f))).digest('hex') : undefined);
+    changed = [...files.filter((f) => built[f] !== hash(f)), ...Object.keys(built).filter((f) => !files.includes(f))];
+  } else {
+    const builtAt = statSync(addon).mtimeMs;
+    changed = files.filter((f) => existsSync(join(nativeDir, f)) && statSync(join(nativeDir, f)).mtimeMs > builtAt);
+  }
+  return changed.length > 0 ? changed.map((f) => join(nativeDir, f)) : null;
+}
+
 export function loadNativeAddon(): { addon: NativeAddon | null; error: string | null } {
   if (loaded) return loaded;
   if (!existsSync(ADDON_PATH)) {
@@ -65,6 +90,12 @@ export function loadNativeAddon(): { addon: NativeAddon | null; error: string | 
   // faster under load), and on an idle one the cost is microseconds per kernel. libgomp reads
   // this when the addon loads it; an explicit OMP_WAIT_POLICY wins.
   process.env.OMP_WAIT_POLICY ??= 'passive';
+  const stale = staleSources(ADDON_PATH, join(repoRoot, 'native'));
+  if (stale) {
+    const names = stale.map((f) => f.slice(repoRoot.length + 1)).join(', ');
+    loaded = { addon: null, error: `native kernels are older than their sources (${names} changed after the build): run npm run build:native` };
+    return loaded;
+  }
   try {
     const addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
     loaded = { addon, error: null };

@@ -1,0 +1,106 @@
+/**
+ * Tunes the tracker's search (scale step/penalty/damping, cosine window, context, upsampling)
+ * on the 2-fold cross-validation models that `scripts/train-tracking.ts --experiments` saved in
+ * runs/tracking/: every sequence is tracked only by the model of the fold that never saw it, and
+ * every variant runs in lockstep on the same decoded frames. Usage (see docs/tracking.md):
+ *   nice -n 19 npx tsx scripts/tune-tracking-search.ts --model centernet-s4x:8:both[,OTHER...]
+ *       [--variants 'base;windowInfluence=0.3;scaleLr=0.3,scalePenalty=0.96'] [--only Human3]
+ *       [--ious] [--out runs/tracking/search.json]
+ * A variant is `base` or comma-separated `param=value` overrides of the model's TrackerParams.
+ * Prints, per variant, the per-sequence success AUC / P@20 / failures and the mean, and the
+ * cross-fold choice: the variant chosen on one fold's sequences, scored on the other fold's.
+ */
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { selectBackend, type BackendName } from '../src/backend/select.js';
+import { loadTrackingModel } from '../src/tracking/model_io.js';
+import { loadSequences } from '../src/tracking/sequence.js';
+import { SiamFCScorer } from '../src/tracking/scorers.js';
+import { runTrackers, type TrackerSpec } from '../src/tracking/run.js';
+import type { TrackerParams } from '../src/tracking/tracker.js';
+import { iou as boxIou } from '../src/tracking/boxes.js';
+import { TRACKING_FOLDS } from '../src/tracking/folds.js';
+
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'centernet-s4x:8:both' },
+    sequences: { type: 'string', default: '../shared/data/tracking/sequences.zip' },
+    variants: { type: 'string', default: 'base' },
+    only: { type: 'string' },
+    ious: { type: 'boolean', default: false },
+    'runs-dir': { type: 'string', default: 'runs/tracking' },
+    out: { type: 'string' },
+    backend: { type: 'string', default: 'auto' },
+  },
+});
+const log = (...a: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
+await selectBackend(args.backend as BackendName);
+
+const only = args.only?.split(',');
+const sequences = (await loadSequences(args.sequences!)).filter((s) => !only || only.includes(s.name));
+const foldOf = (name: string) => TRACKING_FOLDS.findIndex((f) => f.includes(name));
+// Only the fold models that the chosen sequences need are loaded.
+const neededFolds = [...new Set(sequences.map((s) => foldOf(s.name)).filter((k) => k >= 0))];
+const modelLabels = args.model!.split(',');
+const models = new Map<string, Map<number, Awaited<ReturnType<typeof loadTrackingModel>>>>();
+for (const label of modelLabels) {
+  const folds = new Map<number, Awaited<ReturnType<typeof loadTrackingModel>>>();
+  for (const k of neededFolds) folds.set(k, await loadTrackingModel(join(args['runs-dir']!, `${label}-heldout${k}`.replaceAll(':', '_'))));
+  models.set(label, folds);
+}
+
+function parseVariant(v: string, baseParams: TrackerParams): { label: string; params: TrackerParams } {
+  if (v === 'base') return { label: v, params: baseParams };
+  const params = { ...baseParams } as Record<string, number>;
+  for (const kv of v.split(',')) {
+    const [k, value] = kv.split('=');
+    if (!(k! in params) || !Number.isFinite(Number(value))) throw new Error(`variant '${v}': unknown parameter or bad value '${kv}'`);
+    params[k!] = Number(value);
+  }
+  return { label: v, params: params as unknown as TrackerParams };
+}
+// One tracker per model and variant (named by the variant alone when there is one model).
+const variants = modelLabels.flatMap((model) =>
+  args.variants!.split(';').map((v) => {
+    const parsed = parseVariant(v.trim(), models.get(model)!.values().next().value!.meta.params);
+    return { model, label: modelLabels.length === 1 ? parsed.label : `${model} ${parsed.label}`, params: parsed.params };
+  }),
+);
+
+type Row = { auc: number; precision20: number; failures: number };
+const table: Record<string, Record<string, Row>> = {};
+const r3 = (v: number) => Math.round(v * 1000) / 1000;
+for (const seq of sequences) {
+  const k = foldOf(seq.name);
+  if (k < 0) continue;
+  const specs: TrackerSpec[] = variants.map((v) => ({ name: v.label, scorer: new SiamFCScorer(models.get(v.model)!.get(k)!.network), params: v.params }));
+  const runs = runTrackers(seq, specs);
+  table[seq.name] = Object.fromEntries(runs.map((r) => [r.tracker, { auc: r3(r.scores.auc), precision20: r3(r.scores.precision20), failures: r.scores.failures }]));
+  log(seq.name, JSON.stringify(table[seq.name]));
+  if (args.ious) {
+    for (const r of runs) {
+      const ious = r.boxes.map((b, i) => (seq.groundTruth[i] ? boxIou(b, seq.groundTruth[i]!) : NaN));
+      console.log(`${seq.name} ${r.tracker} IoU per 10 frames:`, ious.filter((_, i) => i % 10 === 0).map((v) => v.toFixed(2)).join(' '));
+      console.log(`${seq.name} ${r.tracker} boxes per 20:`, r.boxes.filter((_, i) => i % 20 === 0).map((b) => `${b.x.toFixed(0)},${b.y.toFixed(0)},${b.w.toFixed(0)},${b.h.toFixed(0)}`).join(' | '));
+    }
+  }
+}
+const mean = (label: string, names: string[]) => r3(names.reduce((a, n) => a + table[n]![label]!.auc, 0) / names.length);
+const names = Object.keys(table);
+const summary = variants.map((v) => ({ variant: v.label, meanAuc: mean(v.label, names), meanP20: r3(names.reduce((a, n) => a + table[n]![v.label]!.precision20, 0) / names.length), failures: names.reduce((a, n) => a + table[n]![v.label]!.failures, 0) }));
+console.log(`models ${args.model}`);
+for (const s of summary) console.log(`${s.meanAuc.toFixed(3)} P20 ${s.meanP20.toFixed(3)} fail ${String(s.failures).padStart(4)}  ${s.variant}  ${names.map((n) => `${n} ${table[n]![s.variant]!.auc.toFixed(3)}`).join(' ')}`);
+// Honest estimate of choosing among the variants: pick on one fold's sequences, score on the other's.
+const folds = TRACKING_FOLDS.map((f) => f.filter((n) => names.includes(n)));
+if (folds.every((f) => f.length > 0) && variants.length > 1) {
+  const cross = folds.map((f, k) => {
+    const pick = variants.reduce((b, v) => (mean(v.label, f) > mean(b.label, f) ? v : b));
+    const other = folds[1 - k]!;
+    return { chosenOn: f, variant: pick.label, scoredOn: other, auc: mean(pick.label, other) };
+  });
+  const all = r3(cross.reduce((a, c) => a + c.auc * c.scoredOn.length, 0) / names.length);
+  console.log(`cross-fold choice: ${cross.map((c) => `'${c.variant}' (chosen on ${c.chosenOn.join('+')}) -> ${c.auc.toFixed(3)}`).join('; ')}; mean ${all.toFixed(3)}`);
+}
+if (args.out) appendFileSync(args.out, JSON.stringify({ model: args.model, at: new Date().toISOString(), perSequence: table, summary }) + '\n');
+
