@@ -12,7 +12,7 @@ export type { HnswOptions } from './vector_index.js';
 export type { RecognizeOptions } from './recognizer.js';
 export { SqliteStore } from './sqlite_store.js';
 export { PostgresStore } from './postgres_store.js';
-export type { GalleryStore, StoreChange, StoreIdentity, ExampleRow, ExportRow, InsertResult, StoredExampleInput } from './store.js';
+export type { GalleryStore, ClassInsert, StoreChange, StoreIdentity, ExampleRow, ExportRow, InsertResult, StoredExampleInput } from './store.js';
 export { ExactIndex, HnswIndex, type VectorIndex, type Metric, type Neighbour } from './vector_index.js';
 export { recognize, type Recognition, type Prediction as GalleryPrediction } from './recognizer.js';
 export { loadServedModel, modelFingerprint, type EmbeddingModel, type ServedModel } from './model.js';
