@@ -268,7 +268,7 @@ static constexpr double kSingleThreadFlops = 5e7;
 // Images per pass of a per-thread pipeline. A 256-image Conv-4 batch with every primitive split
 // over the 2 threads: 0.204 CPU ms per image (median of 3); one single-threaded pipeline per
 // thread over 16-image chunks, whose activations stay in cache: 0.193, wall -7%; 32-image
-// chunks: 0.199 (2026-11-30, 2-core EPYC at load 9, bench/plan-chunks in docs/native.md).
+// chunks: 0.199 (2026-11-30, 2-core EPYC at load 9; docs/native.md).
 static constexpr int64_t kChunk = 16;
 
 void InferencePlan::runOn(Compiled& c, const float* x, float* y) {
