@@ -40,13 +40,21 @@ export function trainingPrecision(): TrainingPrecision {
   return current;
 }
 
-/** Runs `fn` with `precision` for training passes, then restores the previous setting. */
-export async function withTrainingPrecision<T>(precision: TrainingPrecision, fn: () => Promise<T>): Promise<T> {
+/** Sets `precision` for training passes (throws when it cannot run here); returns the undo. */
+export function useTrainingPrecision(precision: TrainingPrecision): () => void {
   const previous = current;
   setTrainingPrecision(precision);
+  return () => {
+    current = previous;
+  };
+}
+
+/** Runs `fn` with `precision` for training passes, then restores the previous setting. */
+export async function withTrainingPrecision<T>(precision: TrainingPrecision, fn: () => Promise<T>): Promise<T> {
+  const restore = useTrainingPrecision(precision);
   try {
     return await fn();
   } finally {
-    current = previous;
+    restore();
   }
 }
