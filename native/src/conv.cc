@@ -154,9 +154,6 @@ bool usable(const Pd& pd) {
 }
 
 // The bf16 variant of a primitive when oneDNN has a usable one, else the f32 `fallback`.
-// Also f32: convolutions with few input channels (a network's first layer on grey images,
-// ic = 1), which are memory-bound: converting their large activations cost more than the bf16
-// kernel saved (measured on Conv-4's and Koch's first layers).
 template <typename Pd, typename Make>
 Pd preferBf16(Pd fallback, Make makeBf16, bool& chosen) {
   try {
@@ -170,6 +167,9 @@ Pd preferBf16(Pd fallback, Make makeBf16, bool& chosen) {
   return fallback;
 }
 
+// Convolutions with fewer input channels (a network's first layer on grey images, ic = 1) stay
+// f32: little arithmetic per byte, and there the bf16 kernels plus the conversion of the
+// gradient were slower than f32 (measured on Conv-4's and Koch's first layers).
 constexpr int64_t kMinBf16Channels = 16;
 
 }  // namespace
