@@ -1,17 +1,20 @@
 /**
  * Per-kernel profile (wall and CPU time, all threads) of one training step on the native backend (issue 11):
- * `npx tsx bench/profile-step.ts [conv4-episode|koch-pair] [steps]`. Every kernel registered for
+ * `npx tsx bench/profile-step.ts [conv4-episode|koch-pair] [steps] [fp32|bf16]` (bf16: the
+ * `--precision bf16` training path). Every kernel registered for
  * 'native' is wrapped with a timer; the rest of the step (tape bookkeeping, JS glue) is printed as
  * "outside kernels". CPU time is the figure to compare on a loaded machine. Compare with
  * bench/torch_profile.py on the same workload.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/backend/select.js';
+import { setTrainingPrecision } from '../src/backend/native/precision.js';
 import { trainingStep } from './workloads.js';
 
 const workload = process.argv[2] ?? 'conv4-episode';
 const steps = Number(process.argv[3] ?? 5);
 await selectBackend('native', { quiet: true });
+if (process.argv[4] === 'bf16') setTrainingPrecision('bf16');
 
 const stats = new Map<string, { ms: number; cpuMs: number; calls: number }>();
 let depth = 0;

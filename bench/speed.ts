@@ -14,6 +14,11 @@
  *  - ratio = median over rounds of (fewshot's best config / the peer's best config) in the same
  *    round, printed with min and max, next to the load average seen during the rounds;
  *  - peak memory: the max RSS of each process, the max over rounds of the best configuration.
+ *  - bf16 (training, where the CPU has AVX512-BF16/AMX; `--precisions fp32` skips it): fewshot's
+ *    opt-in `--precision bf16` runs in the same rounds against PyTorch at its best in reduced
+ *    precision (torch.autocast('cpu', bfloat16), both layouts); its ratios against PyTorch bf16
+ *    and against PyTorch fp32 are printed side by side, in the workload's `bf16` object. The
+ *    fp32 rows stay the headline: bf16 changes the arithmetic, so it is its own row.
  *
  * Inference ("fewshot") is the product's path for a loaded model on the native backend: the
  * compiled oneDNN plan (src/backend/native/inference_plan.ts). The op-by-op TF.js run and
@@ -30,6 +35,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '../src/backend/select.js';
 import { loadNativeAddon } from '../src/backend/native/addon.js';
+import { setTrainingPrecision } from '../src/backend/native/precision.js';
 import { compileInferencePlan } from '../src/backend/native/inference_plan.js';
 import { OrtSession } from '../src/backend/onnx/runtime.js';
 import { exportOnnx } from '../src/export/onnx/export.js';
@@ -49,6 +55,8 @@ interface Variant {
   label: string;
   wait: 'passive' | 'active';
   channelsLast?: boolean;
+  /** Training only: bf16 convolutions (fewshot --precision bf16, PyTorch autocast). */
+  precision?: 'fp32' | 'bf16';
 }
 
 interface Measurement {
@@ -191,6 +199,7 @@ async function worker(a: WorkerArgs): Promise<Measurement> {
   } else {
     const backend = v.engine === 'tfjs-wasm' ? 'wasm' : v.engine === 'tfjs-cpu' ? 'cpu' : 'native';
     await selectBackend(backend, { quiet: true });
+    if (v.precision === 'bf16') setTrainingPrecision('bf16');
     ({ step, items } = trainingStep(workload as 'conv4-episode' | 'koch-pair', a.batchScale));
   }
   for (let i = 0; i < a.warmup; i++) step();
@@ -220,11 +229,15 @@ function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv): Measurem
 
 const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
-function variantsFor(w: Workload, opts: { torch: boolean; waits: Array<'passive' | 'active'>; slow: boolean }): Variant[] {
+function variantsFor(w: Workload, opts: { torch: boolean; waits: Array<'passive' | 'active'>; slow: boolean; bf16: boolean }): Variant[] {
   const out: Variant[] = [];
+  const precisions = opts.bf16 && !isInference(w) ? (['fp32', 'bf16'] as const) : (['fp32'] as const);
   for (const wait of opts.waits) {
-    out.push({ engine: 'fewshot', label: `fewshot ${wait}`, wait });
-    if (opts.torch) for (const cl of [false, true]) out.push({ engine: 'pytorch', label: `pytorch ${cl ? 'channels-last' : 'nchw'} ${wait}`, wait, channelsLast: cl });
+    for (const precision of precisions) {
+      const tag = precision === 'bf16' ? ' bf16' : '';
+      out.push({ engine: 'fewshot', label: `fewshot${tag} ${wait}`, wait, precision });
+      if (opts.torch) for (const cl of [false, true]) out.push({ engine: 'pytorch', label: `pytorch${precision === 'bf16' ? ' autocast-bf16' : ''} ${cl ? 'channels-last' : 'nchw'} ${wait}`, wait, channelsLast: cl, precision });
+    }
     if (isInference(w)) {
       out.push({ engine: 'onnxruntime', label: `onnxruntime ${wait === 'active' ? 'spinning' : 'no-spin'}`, wait });
       out.push({ engine: 'fewshot-onnx', label: `fewshot --backend onnx ${wait === 'active' ? 'spinning' : 'no-spin'}`, wait });
@@ -259,6 +272,9 @@ async function main(): Promise<void> {
   const waits = value('--wait-policies', 'passive,active').split(',') as Array<'passive' | 'active'>;
   const allocator = value('--allocator', 'tuned');
   const slow = flag('--slow-backends');
+  const wantBf16 = value('--precisions', 'fp32,bf16').split(',').includes('bf16');
+  const bf16Note = !wantBf16 ? 'not run (--precisions fp32)' : loadNativeAddon().addon?.bf16Supported() ? null : 'not run: oneDNN reports no AVX512-BF16/AMX on this CPU';
+  const bf16 = wantBf16 && bf16Note === null;
   // --save FILE: the JSON so far is written after every workload, so a run cut short keeps what it measured.
   const saveTo = argv.includes('--save') ? value('--save', '') : null;
 
@@ -284,7 +300,7 @@ async function main(): Promise<void> {
       }
     }
     for (const w of only) {
-      const variants = variantsFor(w, { torch, waits, slow });
+      const variants = variantsFor(w, { torch, waits, slow, bf16 });
       const perRound: Array<Record<string, Measurement | { error: string }>> = [];
       for (let round = 0; round < rounds; round++) {
         const row: Record<string, Measurement | { error: string }> = {};
@@ -302,6 +318,7 @@ async function main(): Promise<void> {
           if (v.engine === 'pytorch') {
             const args = [join(HERE, 'torch_speed.py'), '--workload', isInference(w) ? 'conv4-infer' : w, '--threads', String(threads), '--reps', String(reps), '--warmup', String(warmup)];
             if (v.channelsLast) args.push('--channels-last');
+            if (v.precision === 'bf16') args.push('--bf16');
             if (isInference(w)) {
               const { batch, calls } = INFER[w]!;
               args.push('--weights', dir, '--batch', String(batch), '--calls', String(calls), '--reference', join(dir, `tfjs${batch}.bin`));
@@ -332,6 +349,7 @@ async function main(): Promise<void> {
         wait_policies_tried: waits, rounds, timed_steps_per_round: reps,
         load_average_during_rounds: { min: +Math.min(...loads).toFixed(2), median: +median(loads).toFixed(2), max: +Math.max(...loads).toFixed(2) },
         pytorch: torch ? 'available' : torchNote,
+        bf16_training: bf16 ? 'fewshot --precision bf16 vs PyTorch autocast bf16 (and fp32), same rounds' : bf16Note,
       },
       workloads: results,
     };
@@ -341,9 +359,9 @@ async function main(): Promise<void> {
 const round = (x: number | null | undefined, d = 1) => (x == null || !Number.isFinite(x) ? null : +x.toFixed(d));
 
 /** Per engine: its best configuration (highest median rate over rounds). */
-function best(engine: Variant['engine'], variants: Variant[], perRound: Array<Record<string, Measurement | { error: string }>>) {
+function best(engine: Variant['engine'], variants: Variant[], perRound: Array<Record<string, Measurement | { error: string }>>, precision: 'fp32' | 'bf16' = 'fp32') {
   let chosen: { label: string; rates: Array<number | null>; median: number; peak: number; sample: Measurement } | null = null;
-  for (const v of variants.filter((x) => x.engine === engine)) {
+  for (const v of variants.filter((x) => x.engine === engine && (x.precision ?? 'fp32') === precision)) {
     const ms = perRound.map((r) => r[v.label]).filter((m): m is Measurement => !!m && !('error' in m));
     if (ms.length === 0) continue;
     const rates = perRound.map((r) => { const m = r[v.label]; return m && !('error' in m) ? m.per_s : null; });
@@ -405,9 +423,31 @@ function summarise(w: Workload, variants: Variant[], perRound: Array<Record<stri
       if (m && !('error' in m)) s[`${e.replace('-', '_')}_per_s`] = { per_s: round(m.per_s, 2), batch: m.items };
     }
   }
+  if (variants.some((v) => v.precision === 'bf16')) s.bf16 = summariseBf16(variants, perRound, fs, pt);
   s.ratio_vs_pytorch_per_round = vsPt?.per_round ?? null;
   s.rounds = perRound.map((r) => Object.fromEntries(Object.entries(r).map(([k, m]) => [k, 'error' in m ? { error: m.error } : { per_s: round(m.per_s), peak_rss_mb: round(m.peak_rss_mb, 0) }])));
   return s;
+}
+
+type Best = ReturnType<typeof best>;
+
+/** The bf16 row: fewshot --precision bf16 against PyTorch autocast bf16 and against PyTorch fp32, same rounds. */
+function summariseBf16(variants: Variant[], perRound: Array<Record<string, Measurement | { error: string }>>, fs32: Best, pt32: Best): Record<string, unknown> {
+  const fs = best('fewshot', variants, perRound, 'bf16'), pt = best('pytorch', variants, perRound, 'bf16');
+  const stats = (r: ReturnType<typeof ratioStats>) => (r ? { median: round(r.median, 2), min: round(r.min, 2), max: round(r.max, 2), per_round: r.per_round } : null);
+  return {
+    fewshot_per_s: round(fs?.median),
+    fewshot_config: fs?.label ?? null,
+    pytorch_per_s: round(pt?.median),
+    pytorch_config: pt?.label ?? null,
+    ratio_vs_pytorch_bf16: stats(ratioStats(fs?.rates, pt?.rates)),
+    ratio_vs_pytorch_fp32: stats(ratioStats(fs?.rates, pt32?.rates)),
+    speedup_over_fewshot_fp32: stats(ratioStats(fs?.rates, fs32?.rates)),
+    pytorch_bf16_speedup_over_fp32: stats(ratioStats(pt?.rates, pt32?.rates)),
+    fewshot_peak_rss_mb: round(fs?.peak, 0),
+    pytorch_peak_rss_mb: round(pt?.peak, 0),
+    cpu_ms_per_item: { fewshot: cpuMsPerItem(fs?.label, perRound), pytorch: cpuMsPerItem(pt?.label, perRound) },
+  };
 }
 
 function printTable(out: { machine: Record<string, unknown>; workloads: Record<string, unknown> }): void {
@@ -415,6 +455,16 @@ function printTable(out: { machine: Record<string, unknown>; workloads: Record<s
   const cols = ['fewshot_per_s', 'pytorch_per_s', 'ratio_vs_pytorch', 'ratio_vs_pytorch_min', 'ratio_vs_pytorch_max', 'onnxruntime_per_s', 'ratio_vs_onnxruntime', 'ratio_vs_onnxruntime_min', 'ratio_vs_onnxruntime_max', 'fewshot_onnx_backend_per_s', 'fewshot_peak_rss_mb', 'pytorch_peak_rss_mb', 'memory_ratio_vs_pytorch', 'fewshot_config', 'pytorch_config', 'onnxruntime_config'];
   console.log(['workload', ...cols].join('\t'));
   for (const [w, r] of Object.entries(out.workloads)) console.log([w, ...cols.map((c) => String((r as Record<string, unknown>)[c] ?? '-'))].join('\t'));
+  for (const [w, r] of Object.entries(out.workloads)) {
+    const b = (r as Record<string, unknown>).bf16 as Record<string, unknown> | undefined;
+    if (!b) continue;
+    const fmt = (x: unknown) => {
+      const r = x as { median: number; min: number; max: number } | null;
+      return r ? `${r.median}x [${r.min}, ${r.max}]` : '-';
+    };
+    console.log(`${w} bf16: fewshot ${String(b.fewshot_per_s)}/s (${String(b.fewshot_config)}), PyTorch autocast bf16 ${String(b.pytorch_per_s)}/s (${String(b.pytorch_config)}); ` +
+      `ratio vs PyTorch bf16 ${fmt(b.ratio_vs_pytorch_bf16)}, vs PyTorch fp32 ${fmt(b.ratio_vs_pytorch_fp32)}, over fewshot fp32 ${fmt(b.speedup_over_fewshot_fp32)}`);
+  }
 }
 
 await main();

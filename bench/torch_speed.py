@@ -7,6 +7,7 @@ can be compared; --onnx-out writes that model through torch.onnx (ONNX Runtime's
 graph: NCHW input, batch norm as torch exports it).
 """
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -57,7 +58,13 @@ def load_conv4_weights(model, directory):
             b.running_var.copy_(torch.from_numpy(arrays[f"bn{i}/moving_variance"]))
 
 
-def conv4_episode(fmt, way=60, shot=5, query=5):
+def reduced(bf16):
+    """PyTorch's own mixed precision for CPU training: forward and loss under autocast (bf16
+    convolutions and matmuls, fp32 master weights and reductions), backward outside it."""
+    return torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+
+
+def conv4_episode(fmt, way=60, shot=5, query=5, bf16=False):
     """One prototypical-network training step on a 600-image episode, built once: (step, items)."""
     model = conv4().to(memory_format=fmt)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
@@ -65,11 +72,12 @@ def conv4_episode(fmt, way=60, shot=5, query=5):
     labels = torch.arange(way).repeat_interleave(query)
 
     def step():
-        emb = model(x)
-        support, queries = emb[: way * shot], emb[way * shot:]
-        protos = support.reshape(way, shot, -1).mean(1)
-        d = (queries.pow(2).sum(1, keepdim=True) - 2 * queries @ protos.t() + protos.pow(2).sum(1)[None])
-        loss = F.cross_entropy(-d, labels)
+        with reduced(bf16):
+            emb = model(x)
+            support, queries = emb[: way * shot], emb[way * shot:]
+            protos = support.reshape(way, shot, -1).mean(1)
+            d = (queries.pow(2).sum(1, keepdim=True) - 2 * queries @ protos.t() + protos.pow(2).sum(1)[None])
+            loss = F.cross_entropy(-d, labels)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -102,6 +110,7 @@ def main():
     p.add_argument("--batch", type=int, default=256, help="inference batch")
     p.add_argument("--calls", type=int, default=1, help="inference calls per timed step (small batches)")
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--bf16", action="store_true", help="training: torch.autocast('cpu', dtype=torch.bfloat16)")
     p.add_argument("--weights", help="Conv-4 weights exported by speed.ts")
     p.add_argument("--onnx-out", help="write the Conv-4 (eval mode) as ONNX here, then exit")
     p.add_argument("--reference", help="TF.js output (raw float32) to compare the inference output with")
@@ -110,10 +119,10 @@ def main():
     torch.manual_seed(0)
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "channels_last": a.channels_last,
-              "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), **onednn_status()}
+              "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "autocast_bf16": a.bf16, **onednn_status()}
 
     if a.workload == "conv4-episode":
-        step, items = conv4_episode(fmt)
+        step, items = conv4_episode(fmt, bf16=a.bf16)
     elif a.workload == "koch-pair":
         pairs = 32
         enc = koch().to(memory_format=fmt)
@@ -124,9 +133,10 @@ def main():
         same = (torch.arange(pairs) % 2).float()[:, None]
 
         def step():
-            both = enc(torch.cat([left, right]))
-            a_, b_ = both.chunk(2)
-            loss = F.binary_cross_entropy_with_logits(head((a_ - b_).abs()), same)
+            with reduced(a.bf16):
+                both = enc(torch.cat([left, right]))
+                a_, b_ = both.chunk(2)
+                loss = F.binary_cross_entropy_with_logits(head((a_ - b_).abs()), same)
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -25,6 +25,7 @@ export { loadScorer, loadClassifier, loadVerifier, type LoadOptions } from './in
 export { selectBackend, type BackendName } from './backend/select.js';
 export { registerNativeBackend } from './backend/native/backend.js';
 export { NATIVE_ADVICE } from './backend/native/addon.js';
+export { setTrainingPrecision, trainingPrecision, withTrainingPrecision, type TrainingPrecision } from './backend/native/precision.js';
 export { compileInferencePlan, type NativeInferencePlan } from './backend/native/inference_plan.js';
 export { loadOnnxRuntime, OrtSession } from './backend/onnx/runtime.js';
 export { setInferenceEngine, inferenceEngine, type InferenceEngine } from './inference/native_runners.js';

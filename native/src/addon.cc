@@ -51,17 +51,24 @@ Napi::Value guarded(const Napi::CallbackInfo& info, F f) {
 
 Napi::Value Conv2dForward(const Napi::CallbackInfo& i) {
   return guarded(i, [&] {
-    // i[7] (optional): groups; the channel count for a depthwise convolution.
+    // i[7] (optional): groups; the channel count for a depthwise convolution. i[8]: bf16.
     conv2dForward(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), in(i[3]), out(i[4]), int(i64(i[5])),
-                  float(f64(i[6])), i.Length() > 7 && i[7].IsNumber() ? i64(i[7]) : 1);
+                  float(f64(i[6])), i.Length() > 7 && i[7].IsNumber() ? i64(i[7]) : 1, i.Length() > 8 && i[8].ToBoolean());
   });
 }
+// (geometry, dy, w, dx, bf16?)
 Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& i) {
-  return guarded(i, [&] { conv2dBackwardData(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), out(i[3])); });
+  return guarded(i, [&] {
+    conv2dBackwardData(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), out(i[3]), i.Length() > 4 && i[4].ToBoolean());
+  });
 }
+// (geometry, x, dy, dw, bf16?)
 Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& i) {
-  return guarded(i, [&] { conv2dBackwardWeights(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), out(i[3])); });
+  return guarded(i, [&] {
+    conv2dBackwardWeights(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), out(i[3]), i.Length() > 4 && i[4].ToBoolean());
+  });
 }
+Napi::Value Bf16Supported(const Napi::CallbackInfo& i) { return Napi::Boolean::New(i.Env(), bf16Supported()); }
 // (a, b, c, batch, aBatched, bBatched, m, n, k, transA, transB)
 Napi::Value BatchMatMul(const Napi::CallbackInfo& i) {
   return guarded(i, [&] {
@@ -173,6 +180,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward));
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
   exports.Set("conv2dBackwardWeights", Napi::Function::New(env, Conv2dBackwardWeights));
+  exports.Set("bf16Supported", Napi::Function::New(env, Bf16Supported));
   exports.Set("batchMatMul", Napi::Function::New(env, BatchMatMul));
   exports.Set("biasActivation", Napi::Function::New(env, BiasActivation));
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));

@@ -28,7 +28,8 @@ struct ConvPrimitive {
   bool reorderWeights = false;
   primitive weightsReorder;
   memory weightsScratch;  // reordered filter (fwd / bwd-data) or filter gradient (bwd-weights)
-  memory::desc src, dst;
+  memory::desc src, dst;  // as the kernel reads them (bf16 where `bf16`)
+  bool bf16 = false;      // the kernel takes bfloat16 activations: convert the caller's float32 ones
 };
 
 // Small LRU cache: episodes use a handful of geometries, so a few hundred entries is plenty and
@@ -61,8 +62,9 @@ PrimitiveCache& cache() {
   return c;
 }
 
-std::string keyOf(const char* kind, const ConvGeometry& g, int a = 0, float alpha = 0, bool bias = false) {
+std::string keyOf(const char* kind, const ConvGeometry& g, bool bf16, int a = 0, float alpha = 0, bool bias = false) {
   std::string k(kind);
+  k += bf16 ? ",bf16" : ",f32";
   const int64_t* f = &g.n;
   for (int i = 0; i < 17; i++) k += "," + std::to_string(f[i]);
   k += "," + std::to_string(a) + "," + std::to_string(alpha) + (bias ? ",b" : ",-");
@@ -76,17 +78,20 @@ struct Descs {
 
 // groups > 1: grouped convolution; groups == ic is TF's depthwise conv, whose filter
 // [kh, kw, ic, multiplier] is oneDNN's {g, oc/g, 1, kh, kw} in the hwigo layout.
-Descs descsOf(const ConvGeometry& g, int64_t groups = 1) {
+// The data types are what the kernel computes with (bf16 inputs, f32 outputs in the bf16
+// path); the user's buffers are always f32.
+Descs descsOf(const ConvGeometry& g, int64_t groups = 1, dt srcType = dt::f32, dt dstType = dt::f32,
+              dt weightsType = dt::f32) {
   Descs d;
-  d.src = memory::desc({g.n, g.ic, g.ih, g.iw}, dt::f32, tag::nhwc);
-  d.dst = memory::desc({g.n, g.oc, g.oh, g.ow}, dt::f32, tag::nhwc);
+  d.src = memory::desc({g.n, g.ic, g.ih, g.iw}, srcType, tag::nhwc);
+  d.dst = memory::desc({g.n, g.oc, g.oh, g.ow}, dstType, tag::nhwc);
   if (groups > 1) {
     const memory::dims w{groups, g.oc / groups, g.ic / groups, g.kh, g.kw};
     d.weightsUser = memory::desc(w, dt::f32, tag::hwigo);
-    d.weightsAny = memory::desc(w, dt::f32, tag::any);
+    d.weightsAny = memory::desc(w, weightsType, tag::any);
   } else {
     d.weightsUser = memory::desc({g.oc, g.ic, g.kh, g.kw}, dt::f32, tag::hwio);
-    d.weightsAny = memory::desc({g.oc, g.ic, g.kh, g.kw}, dt::f32, tag::any);
+    d.weightsAny = memory::desc({g.oc, g.ic, g.kh, g.kw}, weightsType, tag::any);
   }
   d.bias = memory::desc({g.oc}, dt::f32, tag::x);
   d.strides = {g.sh, g.sw};
@@ -122,20 +127,77 @@ memory weightsFor(ConvPrimitive& p, const float* w) {
   return p.weightsScratch;
 }
 
+// bf16 path: the kernel's bf16 copy of a caller's f32 NHWC buffer, in one of two scratch
+// buffers reused by every call (calls run one at a time; slot 0 and 1: a call's two inputs).
+memory toBf16(const memory::desc& bf16Desc, const float* x, int slot) {
+  static std::vector<uint16_t> scratch[2];
+  const size_t count = bf16Desc.get_size() / sizeof(uint16_t);
+  if (scratch[slot].size() < count) scratch[slot].resize(count);
+  memory::desc f32Desc(bf16Desc.dims(), dt::f32, tag::nhwc);
+  memory from(f32Desc, cpuEngine(), const_cast<float*>(x));
+  memory to(bf16Desc, cpuEngine(), scratch[slot].data());
+  reorder(from, to).execute(cpuStream(), from, to);  // oneDNN's primitive cache makes this cheap
+  return to;
+}
+
+// The activations a kernel reads: the caller's f32 buffer, or its bf16 copy.
+memory kernelInput(const ConvPrimitive& p, const memory::desc& desc, const float* x, int slot) {
+  return p.bf16 ? toBf16(desc, x, slot) : memory(desc, cpuEngine(), const_cast<float*>(x));
+}
+
+// A bf16 kernel is only worth it when oneDNN has a real (jit) one for this geometry: on CPUs
+// without AVX512-BF16/AMX, or for shapes the jit kernels reject, it would pick a slow reference
+// implementation, so those geometries stay f32.
+template <typename Pd>
+bool usable(const Pd& pd) {
+  return std::string(pd.impl_info_str()).rfind("ref", 0) != 0;
+}
+
+// The bf16 variant of a primitive when oneDNN has a usable one, else the f32 `fallback`.
+template <typename Pd, typename Make>
+Pd preferBf16(Pd fallback, Make makeBf16, bool& chosen) {
+  try {
+    Pd pd = makeBf16();
+    if (usable(pd)) {
+      chosen = true;
+      return pd;
+    }
+  } catch (const dnnl::error&) {  // no bf16 kernel for this geometry or CPU
+  }
+  return fallback;
+}
+
+// Convolutions with fewer input channels (a network's first layer on grey images, ic = 1) stay
+// f32: little arithmetic per byte, and there the bf16 kernels plus the conversion of the
+// gradient were slower than f32 (measured on Conv-4's and Koch's first layers).
+constexpr int64_t kMinBf16Channels = 16;
+
 }  // namespace
 
+bool bf16Supported() {
+  const auto isa = static_cast<unsigned>(get_effective_cpu_isa());
+  const auto need = static_cast<unsigned>(cpu_isa::avx512_core_bf16);
+  return (isa & need) == need;
+}
+
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
-                   int activation, float alpha, int64_t groups) {
-  const std::string key = keyOf("fwd", g, activation, alpha, bias != nullptr) + ",g" + std::to_string(groups);
+                   int activation, float alpha, int64_t groups, bool bf16) {
+  bf16 = bf16 && groups == 1 && g.ic >= kMinBf16Channels && bf16Supported();
+  const std::string key = keyOf("fwd", g, bf16, activation, alpha, bias != nullptr) + ",g" + std::to_string(groups);
   auto p = cache().get(key);
   if (!p) {
     p = std::make_shared<ConvPrimitive>();
-    Descs d = descsOf(g, groups);
     post_ops ops;
     appendActivation(ops, activation, alpha);
     primitive_attr attr;
     attr.set_post_ops(ops);
+    Descs d = descsOf(g, groups);
     auto pd = forwardPd(d, bias != nullptr, attr);
+    if (bf16) {  // bf16 src and weights, f32 dst (the next layer's batch norm reads f32)
+      Descs db = descsOf(g, groups, dt::bf16, dt::f32, dt::bf16);
+      pd = preferBf16(pd, [&] { return forwardPd(db, bias != nullptr, attr); }, p->bf16);
+      if (p->bf16) d = db;
+    }
     p->prim = convolution_forward(pd);
     p->weightsUser = d.weightsUser;
     p->src = d.src;
@@ -145,7 +207,7 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
   }
   auto& eng = cpuEngine();
   auto& s = cpuStream();
-  memory src(p->src, eng, const_cast<float*>(x));
+  memory src = kernelInput(*p, p->src, x, 0);
   memory dst(p->dst, eng, y);
   memory wUse = weightsFor(*p, w);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wUse}, {DNNL_ARG_DST, dst}};
@@ -154,16 +216,25 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
   s.wait();
 }
 
-void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
-  const std::string key = keyOf("bwd_data", g);
+void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, bool bf16) {
+  bf16 = bf16 && g.ic >= kMinBf16Channels && bf16Supported();
+  const std::string key = keyOf("bwd_data", g, bf16);
   auto p = cache().get(key);
   if (!p) {
     p = std::make_shared<ConvPrimitive>();
+    auto make = [&](const Descs& d, const Descs& forward) {
+      auto hint = forwardPd(forward, false, primitive_attr());
+      auto desc = convolution_backward_data::desc(algorithm::convolution_direct, d.src, d.weightsAny, d.dst,
+                                                  d.strides, d.dilates, d.padL, d.padR);
+      return convolution_backward_data::primitive_desc(desc, cpuEngine(), hint);
+    };
     Descs d = descsOf(g);
-    auto hint = forwardPd(d, false, primitive_attr());
-    auto desc = convolution_backward_data::desc(algorithm::convolution_direct, d.src, d.weightsAny, d.dst,
-                                                d.strides, d.dilates, d.padL, d.padR);
-    auto pd = convolution_backward_data::primitive_desc(desc, cpuEngine(), hint);
+    auto pd = make(d, d);
+    if (bf16) {  // bf16 dy and weights, f32 dx
+      Descs db = descsOf(g, 1, dt::f32, dt::bf16, dt::bf16);
+      pd = preferBf16(pd, [&] { return make(db, descsOf(g, 1, dt::bf16, dt::bf16, dt::bf16)); }, p->bf16);
+      if (p->bf16) d = db;
+    }
     p->prim = convolution_backward_data(pd);
     p->weightsUser = d.weightsUser;
     p->src = d.src;
@@ -173,23 +244,32 @@ void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, 
   }
   auto& eng = cpuEngine();
   auto& s = cpuStream();
-  memory diffDst(p->dst, eng, const_cast<float*>(dy));
+  memory diffDst = kernelInput(*p, p->dst, dy, 0);
   memory diffSrc(p->src, eng, dx);
   memory wUse = weightsFor(*p, w);
   p->prim.execute(s, {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, wUse}, {DNNL_ARG_DIFF_SRC, diffSrc}});
   s.wait();
 }
 
-void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
-  const std::string key = keyOf("bwd_weights", g);
+void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw, bool bf16) {
+  bf16 = bf16 && g.ic >= kMinBf16Channels && bf16Supported();
+  const std::string key = keyOf("bwd_weights", g, bf16);
   auto p = cache().get(key);
   if (!p) {
     p = std::make_shared<ConvPrimitive>();
+    auto make = [&](const Descs& d, const Descs& forward) {
+      auto hint = forwardPd(forward, false, primitive_attr());
+      auto desc = convolution_backward_weights::desc(algorithm::convolution_direct, d.src, d.weightsAny, d.dst,
+                                                     d.strides, d.dilates, d.padL, d.padR);
+      return convolution_backward_weights::primitive_desc(desc, cpuEngine(), hint);
+    };
     Descs d = descsOf(g);
-    auto hint = forwardPd(d, false, primitive_attr());
-    auto desc = convolution_backward_weights::desc(algorithm::convolution_direct, d.src, d.weightsAny, d.dst,
-                                                   d.strides, d.dilates, d.padL, d.padR);
-    auto pd = convolution_backward_weights::primitive_desc(desc, cpuEngine(), hint);
+    auto pd = make(d, d);
+    if (bf16) {  // bf16 x and dy, f32 filter gradient (accumulated in f32 by the kernel)
+      Descs db = descsOf(g, 1, dt::bf16, dt::bf16, dt::f32);
+      pd = preferBf16(pd, [&] { return make(db, descsOf(g, 1, dt::bf16, dt::bf16, dt::bf16)); }, p->bf16);
+      if (p->bf16) d = db;
+    }
     p->prim = convolution_backward_weights(pd);
     p->weightsUser = d.weightsUser;
     p->src = d.src;
@@ -199,8 +279,8 @@ void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* d
   }
   auto& eng = cpuEngine();
   auto& s = cpuStream();
-  memory src(p->src, eng, const_cast<float*>(x));
-  memory diffDst(p->dst, eng, const_cast<float*>(dy));
+  memory src = kernelInput(*p, p->src, x, 0);
+  memory diffDst = kernelInput(*p, p->dst, dy, 1);
   memory wUser(p->weightsUser, eng, dw);
   memory target = p->reorderWeights ? p->weightsScratch : wUser;
   p->prim.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, target}});

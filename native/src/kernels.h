@@ -15,10 +15,16 @@ enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, 
 
 // oneDNN convolutions (primitives cached by geometry). groups == ic: depthwise (TF's
 // DepthwiseConv2dNative, filter [kh, kw, ic, multiplier]).
+// bf16 (opt-in mixed precision for training): the kernel reads bfloat16 copies of its inputs
+// (activations, filter, gradient) and writes float32, accumulating in float32; buffers stay
+// float32. Ignored where bf16Supported() is false, the input has under 16 channels (memory-bound
+// first layers) or oneDNN has no jit bf16 kernel for the geometry: those stay float32.
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
-                   float* y, int activation, float alpha, int64_t groups = 1);
-void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx);
-void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw);
+                   float* y, int activation, float alpha, int64_t groups = 1, bool bf16 = false);
+void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, bool bf16 = false);
+void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw, bool bf16 = false);
+// True when the CPU runs oneDNN's bf16 kernels natively (AVX512-BF16 or AMX).
+bool bf16Supported();
 
 // Row-major C[b] = op(A[b]) * op(B[b]) through oneDNN's sgemm; batchA/batchB are 1 or batch.
 void batchMatMul(const float* a, const float* b, float* c, int64_t batch, bool aBatched,

@@ -24,6 +24,7 @@ import { splitPairModel } from '../models/siamese.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { trainClassDigests } from '../models/training_classes.js';
 import { Rng } from '../util/random.js';
+import { useTrainingPrecision, type TrainingPrecision } from '../backend/native/precision.js';
 import { captureWeights, readCheckpoint, restoreWeights, writeCheckpoint, type TrainingProgress } from './checkpoint.js';
 import { JsonlLog } from './jsonl_log.js';
 import { checkTrainingPlan } from './preflight.js';
@@ -82,6 +83,12 @@ export interface TrainConfig {
    * all threads), the fairer measure when other jobs share the machine. Default 'wall'.
    */
   budgetClock?: 'wall' | 'cpu';
+  /**
+   * 'bf16': the convolutions of training passes run in bfloat16 with float32 accumulation
+   * (native backend, CPUs with AVX512-BF16/AMX; src/backend/native/precision.ts); weights,
+   * optimizer, batch norm, losses and validation stay float32. Default 'fp32'.
+   */
+  precision?: TrainingPrecision;
   /** The model directory (replaced as a whole by every best-model save). */
   outDir: string;
   /** Checkpoint and live log; default `<outDir>-train` (outside the model directory, which saveModel replaces). */
@@ -207,6 +214,16 @@ export async function trainModel(
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
   if (!Number.isInteger(cfg.steps) || cfg.steps < 1) throw new Error(`steps must be a positive integer, got ${cfg.steps}`);
+  // Checked before anything is written; set for the loop below and undone when it ends.
+  const restorePrecision = useTrainingPrecision(cfg.precision ?? 'fp32');
+  try {
+    return await runTraining(train, validation, cfg, hooks);
+  } finally {
+    restorePrecision();
+  }
+}
+
+async function runTraining(train: ImageDataset, validation: ImageDataset | null, cfg: TrainConfig, hooks: TrainHooks): Promise<TrainResult> {
   const stateDir = cfg.stateDir ?? `${cfg.outDir.replace(/[\\/]+$/, '')}-train`;
   mkdirSync(stateDir, { recursive: true });
   const encoder = buildEncoder(cfg);
@@ -286,6 +303,7 @@ export async function trainModel(
       steps: cfg.steps,
       seed: cfg.seed,
       augment: cfg.augment,
+      precision: cfg.precision ?? 'fp32',
       trainClasses: train.numClasses,
       trainImages: train.size,
       trainClassDigests: trainClassDigests(train.classNames),

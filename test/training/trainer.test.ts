@@ -13,6 +13,8 @@ import { readJsonl } from '../../src/training/jsonl_log.js';
 import type { MethodName } from '../../src/training/methods/method.js';
 import { formatSeconds, ProgressReporter } from '../../src/training/progress.js';
 import { CHECKPOINT_FILE, LOG_FILE, trainModel, type TrainConfig, type TrainHooks } from '../../src/training/trainer.js';
+import { loadNativeAddon } from '../../src/backend/native/addon.js';
+import { trainingPrecision } from '../../src/backend/native/precision.js';
 import { syntheticDataset } from './synthetic_omniglot.js';
 
 await selectBackend('cpu', { quiet: true });
@@ -172,6 +174,34 @@ test('resume refuses a checkpoint of another configuration', async () => {
     await trainModel(train, validation, config(dir, { steps: 4 }), quiet());
     await assert.rejects(trainModel(train, validation, config(dir, { steps: 8, method: 'triplet', resume: true }), quiet()), /cannot resume.*method/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--precision bf16: refused before anything is written where it cannot run (cpu backend)', async () => {
+  const dir = tmp();
+  try {
+    await assert.rejects(trainModel(train, validation, config(dir, { precision: 'bf16' }), quiet()), /--precision bf16 needs the native backend \(active: cpu\)/);
+    assert.ok(!existsSync(join(dir, 'model')) && !existsSync(join(dir, 'model-train')), 'nothing may be written');
+    assert.equal(trainingPrecision(), 'fp32');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const bf16Skip = !loadNativeAddon().addon ? 'native addon not built' : !loadNativeAddon().addon!.bf16Supported() ? 'no AVX512-BF16/AMX on this CPU' : false;
+test('--precision bf16 on native: a conv4 run trains, records its precision in the model, and leaves fp32 set afterwards', { skip: bf16Skip }, async () => {
+  const dir = tmp();
+  await selectBackend('native', { quiet: true });
+  try {
+    const losses: number[] = [];
+    const r = await trainModel(train, validation, config(dir, { encoder: 'conv4', precision: 'bf16', steps: 6, augment: false }), { ...quiet(), onStep: (_s, l) => losses.push(l) });
+    assert.equal(r.steps, 6);
+    assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
+    assert.equal(trainingPrecision(), 'fp32');
+    assert.equal((await loadModel(join(dir, 'model'))).meta.training?.['precision'], 'bf16');
+  } finally {
+    await selectBackend('cpu', { quiet: true });
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -11,10 +11,15 @@ import type { NativeInferencePlan, PlanSpec } from './inference_plan.js';
 
 /** The functions native/src/addon.cc exports. All buffers are Float32Arrays used in place. */
 export interface NativeAddon {
-  /** groups (default 1): the channel count makes it a depthwise convolution. */
-  conv2dForward(geometry: number[], x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, activation: number, alpha: number, groups?: number): void;
-  conv2dBackwardData(geometry: number[], dy: Float32Array, w: Float32Array, dx: Float32Array): void;
-  conv2dBackwardWeights(geometry: number[], x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  /**
+   * groups (default 1): the channel count makes it a depthwise convolution. bf16: compute from
+   * bfloat16 copies of the inputs, f32 out (precision.ts); ignored where the CPU or geometry has no bf16 kernel.
+   */
+  conv2dForward(geometry: number[], x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, activation: number, alpha: number, groups?: number, bf16?: boolean): void;
+  conv2dBackwardData(geometry: number[], dy: Float32Array, w: Float32Array, dx: Float32Array, bf16?: boolean): void;
+  conv2dBackwardWeights(geometry: number[], x: Float32Array, dy: Float32Array, dw: Float32Array, bf16?: boolean): void;
+  /** Whether oneDNN runs bf16 kernels natively here (AVX512-BF16 or AMX). */
+  bf16Supported(): boolean;
   batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, aBatched: boolean, bBatched: boolean, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
   biasActivation(y: Float32Array, bias: Float32Array | null, period: number, activation: number, alpha: number): void;
   maxPool(geometry: number[], x: Float32Array, y: Float32Array): void;

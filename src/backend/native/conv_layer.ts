@@ -9,14 +9,17 @@
  *    computes the gradients of all inputs, including the image's on the first layer, which no
  *    one needs (600x28x28x64 backward-data: 11% of a Conv-4 episode step). Here every input's
  *    gradient is computed only when the tape asks for it.
+ *  - precision: in a training pass (`training: true`) under `--precision bf16` the forward
+ *    convolution and both gradients run in bf16 (precision.ts); other passes stay float32.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { NATIVE_BACKEND } from './gradients.js';
 import { RELU_GRAD } from './kernels.js';
+import { trainingPrecision } from './precision.js';
 
 export const CONV_BIAS_ACTIVATION = 'FewshotConv2DBiasActivation';
 
-interface ConvAttrs { strides: [number, number]; pad: 'same' | 'valid'; activation: 'relu' | 'linear' }
+interface ConvAttrs { strides: [number, number]; pad: 'same' | 'valid'; activation: 'relu' | 'linear'; precision: 'fp32' | 'bf16' }
 
 export function registerConvBiasActivationGradient(): void {
   tf.registerGradient({
@@ -25,11 +28,11 @@ export function registerConvBiasActivationGradient(): void {
     outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
       const [x, filter, y] = saved;
-      const { strides, pad, activation } = attrs as unknown as ConvAttrs;
+      const { strides, pad, activation, precision } = attrs as unknown as ConvAttrs;
       const g = activation === 'relu' ? tf.engine().runKernel(RELU_GRAD, { dy: dy as tf.Tensor, x: y }) as tf.Tensor : dy as tf.Tensor;
       return {
-        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter }, { inputShape: x.shape, strides, pad, dataFormat: 'NHWC' }) as tf.Tensor,
-        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g }, { strides, pad, dataFormat: 'NHWC', filterShape: filter.shape }) as tf.Tensor,
+        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter }, { inputShape: x.shape, strides, pad, dataFormat: 'NHWC', precision }) as tf.Tensor,
+        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g }, { strides, pad, dataFormat: 'NHWC', filterShape: filter.shape, precision }) as tf.Tensor,
         bias: () => tf.sum(g, [0, 1, 2]),
       };
     },
@@ -71,7 +74,8 @@ export function installFusedConvLayer(): void {
     return tf.tidy(() => {
       const filter = this.kernel.read();
       const bias = this.bias?.read();
-      const attrs = { strides: this.strides, pad: this.padding, activation: this.activation?.getClassName() ?? 'linear' };
+      const precision = kwargs?.['training'] === true ? trainingPrecision() : 'fp32';
+      const attrs = { strides: this.strides, pad: this.padding, activation: this.activation?.getClassName() ?? 'linear', precision };
       return tf.engine().runKernel(CONV_BIAS_ACTIVATION, bias ? { x, filter, bias } : { x, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
     });
   };

@@ -28,6 +28,9 @@ function poolGeometry(c: tf.backend_util.Conv2DInfo): number[] {
   ];
 }
 
+/** fewshot's own attr on convolution kernels of a bf16 training pass (precision.ts). */
+const bf16 = (attrs: tf.NamedAttrMap | undefined) => attrs?.['precision'] === 'bf16';
+
 const isNHWC = (dataFormat: unknown) => dataFormat == null || dataFormat === 'NHWC' || dataFormat === 'channelsLast';
 const nonEmpty = (shape: number[]) => shape.every((d) => d > 0);
 
@@ -53,7 +56,7 @@ const fusedConv2D: NativeKernel = ({ inputs, backend, attrs }, addon) => {
   if (bias && (!bv || bv.length !== info.outChannels)) return null;
   if (!nonEmpty(info.outShape)) return null;
   const out = output(backend, info.outShape);
-  addon.conv2dForward(convGeometry(info), xv, wv, bv, out.values, act, leakyreluAlpha ?? 0.2);
+  addon.conv2dForward(convGeometry(info), xv, wv, bv, out.values, act, leakyreluAlpha ?? 0.2, 1, bf16(attrs));
   return out.info;
 };
 
@@ -118,8 +121,8 @@ const slice: NativeKernel = ({ inputs, backend, attrs }) => {
 
 /** fewshot's own kernel: Conv2D + bias + ReLU or linear, with a lazy gradient (see conv_layer.ts). */
 const conv2DBiasActivation: NativeKernel = ({ inputs, backend, attrs }, addon) => {
-  const { strides, pad, activation } = attrs as unknown as { strides: [number, number]; pad: 'same' | 'valid'; activation: string };
-  return fusedConv2D({ inputs, backend, attrs: { strides, pad, dataFormat: 'NHWC', dilations: 1, activation } as unknown as tf.NamedAttrMap }, addon);
+  const { strides, pad, activation, precision } = attrs as unknown as { strides: [number, number]; pad: 'same' | 'valid'; activation: string; precision?: string };
+  return fusedConv2D({ inputs, backend, attrs: { strides, pad, dataFormat: 'NHWC', dilations: 1, activation, precision } as unknown as tf.NamedAttrMap }, addon);
 };
 
 const conv2DBackpropInput: NativeKernel = ({ inputs, backend, attrs }, addon) => {
@@ -130,7 +133,7 @@ const conv2DBackpropInput: NativeKernel = ({ inputs, backend, attrs }, addon) =>
   const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   if (!nonEmpty(info.inShape) || !nonEmpty(info.outShape)) return null;
   const out = output(backend, [...inputShape]);
-  addon.conv2dBackwardData(convGeometry(info), dyv, wv, out.values);
+  addon.conv2dBackwardData(convGeometry(info), dyv, wv, out.values, bf16(attrs));
   return out.info;
 };
 
@@ -142,7 +145,7 @@ const conv2DBackpropFilter: NativeKernel = ({ inputs, backend, attrs }, addon) =
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   if (!nonEmpty(info.inShape) || !nonEmpty(info.outShape)) return null;
   const out = output(backend, [...filterShape]);
-  addon.conv2dBackwardWeights(convGeometry(info), xv, dyv, out.values);
+  addon.conv2dBackwardWeights(convGeometry(info), xv, dyv, out.values, bf16(attrs));
   return out.info;
 };
 

@@ -13,6 +13,7 @@ import { METHOD_NAMES, MINER_NAMES, type MethodName, type MethodOptions } from '
 import { OPTIMIZER_NAMES, type OptimizerName } from '../../training/optimizer.js';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../training/schedule.js';
 import { CHECKPOINT_FILE, trainModel, type TrainConfig } from '../../training/trainer.js';
+import { TRAINING_PRECISIONS, type TrainingPrecision } from '../../backend/native/precision.js';
 import { commandLineWith } from '../command_line.js';
 import { withClassRotations } from '../../training/rotations.js';
 import { addBackendOption, findOmniglotBackground, parseInteger, parseIntList, parseList, parseNumber, pct, printJson, useBackend } from '../options.js';
@@ -38,6 +39,7 @@ export interface TrainCliOptions extends MethodOptions {
   steps: number;
   timeBudget?: number;
   budgetClock: 'wall' | 'cpu';
+  precision: TrainingPrecision;
   seed: number;
   augment: boolean;
   rotateClasses?: boolean;
@@ -94,6 +96,7 @@ export function trainCommand(): Command {
     .option('--steps <n>', 'optimisation steps', parseInteger(1), 2000)
     .option('--time-budget <minutes>', 'stop after this much training time (resumes included); the schedule follows the spent fraction, --steps is the upper bound', parseNumber(0))
     .addOption(new Option('--budget-clock <clock>', "what --time-budget counts: wall-clock time, or this process's CPU time (fairer on a shared machine)").choices(['wall', 'cpu']).default('wall'))
+    .addOption(new Option('--precision <p>', 'bf16: convolutions of training steps in bfloat16 with float32 accumulation (native backend on a CPU with AVX512-BF16 or AMX; weights, optimizer, batch norm and validation stay float32)').choices([...TRAINING_PRECISIONS]).default('fp32'))
     .option('--seed <s>', 'seed of initialisation, sampling and augmentation', parseInteger(0), 0)
     .option('--no-augment', 'switch off the random affine distortions (on by default)')
     .option('--rotate-classes', 'add 90/180/270-degree rotations of every training class as new classes')
@@ -184,6 +187,7 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
     ...(opts.timeBudget !== undefined ? { timeBudgetSeconds: opts.timeBudget * 60, budgetClock: opts.budgetClock } : {}),
     seed: opts.seed,
     augment: opts.augment,
+    precision: opts.precision,
     validation: {
       every: opts.valEvery,
       episodes: opts.valEpisodes,
