@@ -214,8 +214,10 @@ async function worker(a: WorkerArgs): Promise<Measurement> {
 
 // ---------------------------------------------------------------- orchestrator
 
+// Children inherit the bench's own priority (every engine the same): a fixed `nice` here made them lose to
+// other jobs on a shared machine while the bench looked "quiet". Share the machine with `nice npm run ...`.
 function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv): Measurement | { error: string } {
-  const r = spawnSync('nice', ['-n', '10', cmd, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 1 << 24 });
   const last = (r.stdout ?? '').trim().split('\n').filter(Boolean).pop();
   try {
     const json = JSON.parse(last ?? '');

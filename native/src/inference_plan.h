@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 namespace fewshot {
@@ -37,12 +39,18 @@ class InferencePlan {
 
  private:
   struct Compiled;
-  Compiled& compiled(int64_t n);
+  // Slot: the thread number of a per-thread pipeline, or kTeam for a plan whose primitives
+  // split their work over all threads.
+  static constexpr int kTeam = -1;
+  using Key = std::pair<int, int64_t>;  // (slot, batch size)
+  Compiled& compiled(int64_t n, int slot);
+  static void runOn(Compiled& c, const float* x, float* y);
   std::vector<InferenceOp> ops_;
   int64_t h_, w_, c_, outSize_;
   double flopsPerImage_ = 0;  // multiply-adds x 2 of the convolutions and dense layers
-  std::map<int64_t, std::unique_ptr<Compiled>> byBatch_;
-  std::vector<int64_t> lru_;
+  std::mutex mutex_;  // guards the two maps: pipelines look up their plans at once
+  std::map<Key, std::unique_ptr<Compiled>> byBatch_;
+  std::map<int, std::vector<int64_t>> lru_;
 };
 
 }  // namespace fewshot
