@@ -123,22 +123,6 @@ Descs anyLayout(Descs d) {
   return d;
 }
 
-// Winograd F(4x4, 3x3) on this 2-core AVX-512 EPYC (oneDNN 2.6 jit_wino_4x3, f32, 600 images,
-// 64 -> 64 channels, CPU ms, copies to/from the blocked layout not included):
-//   28x28: fwd 307 -> 122, bwd-data 307 -> 123, bwd-weights 327 -> 137
-//   14x14: fwd 77 -> 51, bwd-data 74 -> 45, bwd-weights 94 -> 58 (fwd with the copies: 82 -> 60-64)
-//   7x7 and 3x3: no gain or slower; 1 input channel: 3x slower.
-// So: 3x3, stride 1, no dilation, >= 16 channels in and out, maps of at least 12x12.
-// FEWSHOT_CONV_WINOGRAD=0 turns it off (A/B measurements).
-bool winogradPays(const ConvGeometry& g, int64_t groups) {
-  static const bool enabled = [] {
-    const char* v = std::getenv("FEWSHOT_CONV_WINOGRAD");
-    return !(v && std::string(v) == "0");
-  }();
-  return enabled && groups == 1 && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
-         g.ic >= 16 && g.oc >= 16 && g.oh >= 12 && g.ow >= 12;
-}
-
 // The Winograd variant of a primitive when oneDNN has one for this geometry (and post-ops),
 // else the direct `fallback`.
 template <typename Pd, typename Make>
@@ -247,6 +231,22 @@ Pd preferBf16(Pd fallback, Make makeBf16, bool& chosen) {
 constexpr int64_t kMinBf16Channels = 16;
 
 }  // namespace
+
+// Winograd F(4x4, 3x3) on this 2-core AVX-512 EPYC (oneDNN 2.6 jit_wino_4x3, f32, 600 images,
+// 64 -> 64 channels, CPU ms, copies to/from the blocked layout not included):
+//   28x28: fwd 307 -> 122, bwd-data 307 -> 123, bwd-weights 327 -> 137
+//   14x14: fwd 77 -> 51, bwd-data 74 -> 45, bwd-weights 94 -> 58 (fwd with the copies: 82 -> 60-64)
+//   7x7 and 3x3: no gain or slower; 1 input channel: 3x slower.
+// So: 3x3, stride 1, no dilation, >= 16 channels in and out, maps of at least 12x12.
+// FEWSHOT_CONV_WINOGRAD=0 turns it off (A/B measurements).
+bool winogradPays(const ConvGeometry& g, int64_t groups) {
+  static const bool enabled = [] {
+    const char* v = std::getenv("FEWSHOT_CONV_WINOGRAD");
+    return !(v && std::string(v) == "0");
+  }();
+  return enabled && groups == 1 && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
+         g.ic >= 16 && g.oc >= 16 && g.oh >= 12 && g.ow >= 12;
+}
 
 bool bf16Supported() {
   const auto isa = static_cast<unsigned>(get_effective_cpu_isa());
