@@ -5,6 +5,7 @@
 // ~2.25x fewer multiplications. Primitives are created once per geometry and reused every step.
 #include <dnnl.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <list>
@@ -237,15 +238,20 @@ constexpr int64_t kMinBf16Channels = 16;
 //   28x28: fwd 307 -> 122, bwd-data 307 -> 123, bwd-weights 327 -> 137
 //   14x14: fwd 77 -> 51, bwd-data 74 -> 45, bwd-weights 94 -> 58 (fwd with the copies: 82 -> 60-64)
 //   7x7 and 3x3: no gain or slower; 1 input channel: 3x slower.
-// So: 3x3, stride 1, no dilation, >= 16 channels in and out, maps of at least 12x12.
-// FEWSHOT_CONV_WINOGRAD=0 turns it off (A/B measurements).
+// 128 images (noisier, load ~7): 32 -> 32 at 24x24..34x34 gains 30-60%, at 17x17 runs 2x slower;
+//   16 -> 16 at 14x14..28x28 is no faster (its filter gradient 2x slower); 64 -> 64 at 10x10 slower.
+// The transforms cost per channel, the products per channel pair, so the gain needs both many
+// channels and large maps: 3x3, stride 1, no dilation, >= 32 channels in and out, and
+// min(channels) x output pixels >= 64 x 14 x 14 (Conv-4's second layer; the signature encoder's
+// 32-channel 24x48 layer, not its 12x24 one).
+// FEWSHOT_CONV_WINOGRAD=0 turns it off (A/B measurements, bit-exact retraining of older models).
 bool winogradPays(const ConvGeometry& g, int64_t groups) {
   static const bool enabled = [] {
     const char* v = std::getenv("FEWSHOT_CONV_WINOGRAD");
     return !(v && std::string(v) == "0");
   }();
   return enabled && groups == 1 && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
-         g.ic >= 16 && g.oc >= 16 && g.oh >= 12 && g.ow >= 12;
+         std::min(g.ic, g.oc) >= 32 && std::min(g.ic, g.oc) * g.oh * g.ow >= 64 * 14 * 14;
 }
 
 bool bf16Supported() {
