@@ -1,7 +1,12 @@
 // oneDNN convolutions and GEMM. Activations stay in TF.js's NHWC buffers (oneDNN runs nhwc
 // kernels on them directly); only the small filters are reordered into the blocked layout the
-// chosen kernel wants. Primitives are created once per geometry and reused every step.
+// chosen kernel wants. Two exceptions copy activations: the bf16 path, and Winograd kernels
+// (3x3, stride 1, on larger maps), which only read and write oneDNN's blocked layout but do
+// ~2.25x fewer multiplications. Primitives are created once per geometry and reused every step.
 #include <dnnl.hpp>
+
+#include <algorithm>
+#include <cstdlib>
 
 #include <list>
 #include <memory>
@@ -28,8 +33,9 @@ struct ConvPrimitive {
   bool reorderWeights = false;
   primitive weightsReorder;
   memory weightsScratch;  // reordered filter (fwd / bwd-data) or filter gradient (bwd-weights)
-  memory::desc src, dst;  // as the kernel reads them (bf16 where `bf16`)
+  memory::desc src, dst;  // as the kernel reads/writes them (bf16 where `bf16`, blocked where `winograd`)
   bool bf16 = false;      // the kernel takes bfloat16 activations: convert the caller's float32 ones
+  bool winograd = false;  // a Winograd kernel: activations copied to and from the blocked layout
 };
 
 // Small LRU cache: episodes use a handful of geometries, so a few hundred entries is plenty and
@@ -101,13 +107,34 @@ Descs descsOf(const ConvGeometry& g, int64_t groups = 1, dt srcType = dt::f32, d
   return d;
 }
 
-convolution_forward::primitive_desc forwardPd(const Descs& d, bool withBias, const primitive_attr& attr) {
+convolution_forward::primitive_desc forwardPd(const Descs& d, bool withBias, const primitive_attr& attr,
+                                              algorithm alg = algorithm::convolution_direct) {
   auto desc = withBias
-      ? convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, d.src,
+      ? convolution_forward::desc(prop_kind::forward_training, alg, d.src,
                                   d.weightsAny, d.bias, d.dst, d.strides, d.dilates, d.padL, d.padR)
-      : convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, d.src,
+      : convolution_forward::desc(prop_kind::forward_training, alg, d.src,
                                   d.weightsAny, d.dst, d.strides, d.dilates, d.padL, d.padR);
   return convolution_forward::primitive_desc(desc, attr, cpuEngine());
+}
+
+// The same convolution with the activations' layout left to the kernel (Winograd wants blocked).
+Descs anyLayout(Descs d) {
+  d.src = memory::desc(d.src.dims(), d.src.data_type(), tag::any);
+  d.dst = memory::desc(d.dst.dims(), d.dst.data_type(), tag::any);
+  return d;
+}
+
+// The Winograd variant of a primitive when oneDNN has one for this geometry (and post-ops),
+// else the direct `fallback`.
+template <typename Pd, typename Make>
+Pd preferWinograd(Pd fallback, Make makeWinograd, bool& chosen) {
+  try {
+    Pd pd = makeWinograd();
+    chosen = true;
+    return pd;
+  } catch (const dnnl::error&) {
+    return fallback;
+  }
 }
 
 void prepareWeights(ConvPrimitive& p, memory::desc internal, bool toInternal) {
@@ -127,22 +154,54 @@ memory weightsFor(ConvPrimitive& p, const float* w) {
   return p.weightsScratch;
 }
 
-// bf16 path: the kernel's bf16 copy of a caller's f32 NHWC buffer, in one of two scratch
-// buffers reused by every call (calls run one at a time; slot 0 and 1: a call's two inputs).
-memory toBf16(const memory::desc& bf16Desc, const float* x, int slot) {
-  static std::vector<uint16_t> scratch[2];
-  const size_t count = bf16Desc.get_size() / sizeof(uint16_t);
-  if (scratch[slot].size() < count) scratch[slot].resize(count);
-  memory::desc f32Desc(bf16Desc.dims(), dt::f32, tag::nhwc);
-  memory from(f32Desc, cpuEngine(), const_cast<float*>(x));
-  memory to(bf16Desc, cpuEngine(), scratch[slot].data());
-  reorder(from, to).execute(cpuStream(), from, to);  // oneDNN's primitive cache makes this cheap
+// Scratch for the kernel's copies of activations (bf16, or blocked for Winograd): a few buffers
+// reused by every call, since calls run one at a time (slots 0 and 1: a call's two inputs,
+// slot 2: its output). 64-byte aligned, as oneDNN's kernels prefer.
+void* scratch(int slot, size_t bytes) {
+  struct Buffer {
+    void* data = nullptr;
+    size_t size = 0;
+    ~Buffer() { std::free(data); }
+  };
+  static Buffer buffers[3];
+  Buffer& b = buffers[slot];
+  if (b.size < bytes) {
+    std::free(b.data);
+    b.size = (bytes + 63) / 64 * 64;
+    b.data = std::aligned_alloc(64, b.size);
+    if (!b.data) {
+      b.size = 0;
+      throw std::bad_alloc();
+    }
+  }
+  return b.data;
+}
+
+// The caller's f32 NHWC buffer of the activations a kernel sees through `kernel`.
+memory userMemory(const memory::desc& kernel, const float* x) {
+  return memory(memory::desc(kernel.dims(), dt::f32, tag::nhwc), cpuEngine(), const_cast<float*>(x));
+}
+
+// The activations a kernel reads: the caller's buffer, or its copy in the kernel's data type
+// and layout (oneDNN's primitive cache makes the reorder cheap to create).
+memory kernelInput(const memory::desc& kernel, const float* x, int slot) {
+  memory user = userMemory(kernel, x);
+  if (user.get_desc() == kernel) return user;
+  memory to(kernel, cpuEngine(), scratch(slot, kernel.get_size()));
+  reorder(user, to).execute(cpuStream(), user, to);
   return to;
 }
 
-// The activations a kernel reads: the caller's f32 buffer, or its bf16 copy.
-memory kernelInput(const ConvPrimitive& p, const memory::desc& desc, const float* x, int slot) {
-  return p.bf16 ? toBf16(desc, x, slot) : memory(desc, cpuEngine(), const_cast<float*>(x));
+// Where a kernel writes: the caller's buffer, or a scratch copy that finishOutput reorders back.
+memory kernelOutput(const memory::desc& kernel, float* y) {
+  memory user = userMemory(kernel, y);
+  return user.get_desc() == kernel ? user : memory(kernel, cpuEngine(), scratch(2, kernel.get_size()));
+}
+
+void finishOutput(memory written, float* y) {
+  memory user = userMemory(written.get_desc(), y);
+  if (user.get_desc() == written.get_desc()) return;
+  reorder(written, user).execute(cpuStream(), written, user);
 }
 
 // A bf16 kernel is only worth it when oneDNN has a real (jit) one for this geometry: on CPUs
@@ -174,6 +233,27 @@ constexpr int64_t kMinBf16Channels = 16;
 
 }  // namespace
 
+// Winograd F(4x4, 3x3) on this 2-core AVX-512 EPYC (oneDNN 2.6 jit_wino_4x3, f32, 600 images,
+// 64 -> 64 channels, CPU ms, copies to/from the blocked layout not included):
+//   28x28: fwd 307 -> 122, bwd-data 307 -> 123, bwd-weights 327 -> 137
+//   14x14: fwd 77 -> 51, bwd-data 74 -> 45, bwd-weights 94 -> 58 (fwd with the copies: 82 -> 60-64)
+//   7x7 and 3x3: no gain or slower; 1 input channel: 3x slower.
+// 128 images (noisier, load ~7): 32 -> 32 at 24x24..34x34 gains 30-60%, at 17x17 runs 2x slower;
+//   16 -> 16 at 14x14..28x28 is no faster (its filter gradient 2x slower); 64 -> 64 at 10x10 slower.
+// The transforms cost per channel, the products per channel pair, so the gain needs both many
+// channels and large maps: 3x3, stride 1, no dilation, >= 32 channels in and out, and
+// min(channels) x output pixels >= 64 x 14 x 14 (Conv-4's second layer; the signature encoder's
+// 32-channel 24x48 layer, not its 12x24 one).
+// FEWSHOT_CONV_WINOGRAD=0 turns it off (A/B measurements, bit-exact retraining of older models).
+bool winogradPays(const ConvGeometry& g, int64_t groups) {
+  static const bool enabled = [] {
+    const char* v = std::getenv("FEWSHOT_CONV_WINOGRAD");
+    return !(v && std::string(v) == "0");
+  }();
+  return enabled && groups == 1 && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
+         std::min(g.ic, g.oc) >= 32 && std::min(g.ic, g.oc) * g.oh * g.ow >= 64 * 14 * 14;
+}
+
 bool bf16Supported() {
   const auto isa = static_cast<unsigned>(get_effective_cpu_isa());
   const auto need = static_cast<unsigned>(cpu_isa::avx512_core_bf16);
@@ -196,23 +276,25 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
     if (bf16) {  // bf16 src and weights, f32 dst (the next layer's batch norm reads f32)
       Descs db = descsOf(g, groups, dt::bf16, dt::f32, dt::bf16);
       pd = preferBf16(pd, [&] { return forwardPd(db, bias != nullptr, attr); }, p->bf16);
-      if (p->bf16) d = db;
+    } else if (winogradPays(g, groups)) {
+      pd = preferWinograd(pd, [&] { return forwardPd(anyLayout(d), bias != nullptr, attr, algorithm::convolution_winograd); }, p->winograd);
     }
     p->prim = convolution_forward(pd);
     p->weightsUser = d.weightsUser;
-    p->src = d.src;
-    p->dst = d.dst;
+    p->src = pd.src_desc();
+    p->dst = pd.dst_desc();
     prepareWeights(*p, pd.weights_desc(), true);
     cache().put(key, p);
   }
   auto& eng = cpuEngine();
   auto& s = cpuStream();
-  memory src = kernelInput(*p, p->src, x, 0);
-  memory dst(p->dst, eng, y);
+  memory src = kernelInput(p->src, x, 0);
+  memory dst = kernelOutput(p->dst, y);
   memory wUse = weightsFor(*p, w);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wUse}, {DNNL_ARG_DST, dst}};
   if (bias) args.insert({DNNL_ARG_BIAS, memory(memory::desc({g.oc}, dt::f32, tag::x), eng, const_cast<float*>(bias))});
   p->prim.execute(s, args);
+  finishOutput(dst, y);
   s.wait();
 }
 
@@ -222,9 +304,9 @@ void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, 
   auto p = cache().get(key);
   if (!p) {
     p = std::make_shared<ConvPrimitive>();
-    auto make = [&](const Descs& d, const Descs& forward) {
-      auto hint = forwardPd(forward, false, primitive_attr());
-      auto desc = convolution_backward_data::desc(algorithm::convolution_direct, d.src, d.weightsAny, d.dst,
+    auto make = [&](const Descs& d, const Descs& forward, algorithm alg = algorithm::convolution_direct) {
+      auto hint = forwardPd(forward, false, primitive_attr(), alg);
+      auto desc = convolution_backward_data::desc(alg, d.src, d.weightsAny, d.dst,
                                                   d.strides, d.dilates, d.padL, d.padR);
       return convolution_backward_data::primitive_desc(desc, cpuEngine(), hint);
     };
@@ -233,21 +315,23 @@ void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, 
     if (bf16) {  // bf16 dy and weights, f32 dx
       Descs db = descsOf(g, 1, dt::f32, dt::bf16, dt::bf16);
       pd = preferBf16(pd, [&] { return make(db, descsOf(g, 1, dt::bf16, dt::bf16, dt::bf16)); }, p->bf16);
-      if (p->bf16) d = db;
+    } else if (winogradPays(g, 1)) {
+      pd = preferWinograd(pd, [&] { return make(anyLayout(d), anyLayout(d), algorithm::convolution_winograd); }, p->winograd);
     }
     p->prim = convolution_backward_data(pd);
     p->weightsUser = d.weightsUser;
-    p->src = d.src;
-    p->dst = d.dst;
+    p->src = pd.diff_src_desc();
+    p->dst = pd.diff_dst_desc();
     prepareWeights(*p, pd.weights_desc(), true);
     cache().put(key, p);
   }
   auto& eng = cpuEngine();
   auto& s = cpuStream();
-  memory diffDst = kernelInput(*p, p->dst, dy, 0);
-  memory diffSrc(p->src, eng, dx);
+  memory diffDst = kernelInput(p->dst, dy, 0);
+  memory diffSrc = kernelOutput(p->src, dx);
   memory wUse = weightsFor(*p, w);
   p->prim.execute(s, {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, wUse}, {DNNL_ARG_DIFF_SRC, diffSrc}});
+  finishOutput(diffSrc, dx);
   s.wait();
 }
 
@@ -257,9 +341,9 @@ void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* d
   auto p = cache().get(key);
   if (!p) {
     p = std::make_shared<ConvPrimitive>();
-    auto make = [&](const Descs& d, const Descs& forward) {
-      auto hint = forwardPd(forward, false, primitive_attr());
-      auto desc = convolution_backward_weights::desc(algorithm::convolution_direct, d.src, d.weightsAny, d.dst,
+    auto make = [&](const Descs& d, const Descs& forward, algorithm alg = algorithm::convolution_direct) {
+      auto hint = forwardPd(forward, false, primitive_attr(), alg);
+      auto desc = convolution_backward_weights::desc(alg, d.src, d.weightsAny, d.dst,
                                                      d.strides, d.dilates, d.padL, d.padR);
       return convolution_backward_weights::primitive_desc(desc, cpuEngine(), hint);
     };
@@ -268,19 +352,20 @@ void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* d
     if (bf16) {  // bf16 x and dy, f32 filter gradient (accumulated in f32 by the kernel)
       Descs db = descsOf(g, 1, dt::bf16, dt::bf16, dt::f32);
       pd = preferBf16(pd, [&] { return make(db, descsOf(g, 1, dt::bf16, dt::bf16, dt::bf16)); }, p->bf16);
-      if (p->bf16) d = db;
+    } else if (winogradPays(g, 1)) {
+      pd = preferWinograd(pd, [&] { return make(anyLayout(d), anyLayout(d), algorithm::convolution_winograd); }, p->winograd);
     }
     p->prim = convolution_backward_weights(pd);
     p->weightsUser = d.weightsUser;
-    p->src = d.src;
-    p->dst = d.dst;
+    p->src = pd.src_desc();
+    p->dst = pd.diff_dst_desc();
     prepareWeights(*p, pd.diff_weights_desc(), false);
     cache().put(key, p);
   }
   auto& eng = cpuEngine();
   auto& s = cpuStream();
-  memory src = kernelInput(*p, p->src, x, 0);
-  memory diffDst = kernelInput(*p, p->dst, dy, 1);
+  memory src = kernelInput(p->src, x, 0);
+  memory diffDst = kernelInput(p->dst, dy, 1);
   memory wUser(p->weightsUser, eng, dw);
   memory target = p->reorderWeights ? p->weightsScratch : wUser;
   p->prim.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, target}});

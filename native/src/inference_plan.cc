@@ -169,9 +169,19 @@ InferencePlan::Compiled& InferencePlan::compiled(int64_t n, int slot) {
       post_ops po;
       appendActivation(po, op.activation, op.alpha);
       attr.set_post_ops(po);
-      auto desc = convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct, src, wts, bias, dst,
-                                            {op.sh, op.sw}, {op.dh - 1, op.dw - 1}, {op.pt, op.pl}, {op.pb, op.pr});
-      convolution_forward::primitive_desc pd(desc, attr, eng);
+      const auto pdWith = [&](algorithm alg) {
+        auto desc = convolution_forward::desc(prop_kind::forward_inference, alg, src, wts, bias, dst,
+                                              {op.sh, op.sw}, {op.dh - 1, op.dw - 1}, {op.pt, op.pl}, {op.pb, op.pr});
+        return convolution_forward::primitive_desc(desc, attr, eng);
+      };
+      const ConvGeometry g{n, H, W, C, OH, OW, OC, op.kh, op.kw, op.sh, op.sw, op.dh, op.dw, op.pt, op.pb, op.pl, op.pr};
+      convolution_forward::primitive_desc pd = pdWith(algorithm::convolution_direct);
+      if (winogradPays(g, 1)) {
+        try {
+          pd = pdWith(algorithm::convolution_winograd);
+        } catch (const dnnl::error&) {  // no Winograd kernel for this geometry or post-op: direct
+        }
+      }
       feed(pd.src_desc());
       // Weights: reordered into the kernel's layout once, here.
       memory wUser(memory::desc({OC, C, op.kh, op.kw}, dt::f32, tag::hwio), eng, const_cast<float*>(op.weights.data()));

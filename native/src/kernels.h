@@ -25,6 +25,8 @@ void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, 
 void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw, bool bf16 = false);
 // True when the CPU runs oneDNN's bf16 kernels natively (AVX512-BF16 or AMX).
 bool bf16Supported();
+// Whether a convolution runs as Winograd F(4x4, 3x3) (training and inference plans; conv.cc).
+bool winogradPays(const ConvGeometry& g, int64_t groups);
 
 // Row-major C[b] = op(A[b]) * op(B[b]) through oneDNN's sgemm; batchA/batchB are 1 or batch.
 void batchMatMul(const float* a, const float* b, float* c, int64_t batch, bool aBatched,

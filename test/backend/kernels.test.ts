@@ -14,6 +14,9 @@ const convCases: Array<{ n: number; h: number; w: number; ci: number; co: number
   { n: 5, h: 8, w: 8, ci: 16, co: 16, k: [1, 1], s: 1, pad: 'valid', d: 1 },
   { n: 2, h: 9, w: 8, ci: 3, co: 4, k: [3, 3], s: 2, pad: [[0, 0], [1, 2], [2, 0], [0, 0]], d: 1 },
   { n: 6, h: 20, w: 20, ci: 1, co: 7, k: [10, 10], s: 1, pad: 'valid', d: 1 },
+  // Winograd kernels (conv.cc's winogradPays: 3x3, stride 1, >= 32 channels, large maps): same and valid padding
+  { n: 2, h: 14, w: 14, ci: 64, co: 64, k: [3, 3], s: 1, pad: 'same', d: 1 },
+  { n: 2, h: 24, w: 22, ci: 32, co: 40, k: [3, 3], s: 1, pad: 'valid', d: 1 },
 ];
 
 test('Conv2D forward matches cpu (strides, same/valid/explicit padding, dilation, batch 1..6)', { skip: skipNative }, async () => {
