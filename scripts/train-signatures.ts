@@ -23,7 +23,8 @@
  * (Hafemann et al. 2017): writer classification (softmax over the training writers' genuine
  * signatures, cosine head) with strong augmentation, the embedding scored by cosine distance;
  * 'signet-f' = SigNet-F: the same plus a genuine-vs-skilled-forgery output trained on the training
- * writers' forgeries (src/applications/signatures/writer_classification.ts).
+ * writers' forgeries (src/applications/signatures/writer_classification.ts); 'pairs-forgery' =
+ * 'pairs-strong-aug' plus SigNet-F's genuine-vs-forgery output on the same embeddings.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,12 +46,12 @@ import { NORM_CONV4 } from '../src/applications/normalized_conv4.js';
 import { SIGNATURES_PREPROCESS, loadSignatures, splitByPerson, subset, writerFolds, type SignatureSet } from '../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification, type ReferenceTrial } from '../src/applications/signatures/reference_verification.js';
 import { WriterClassificationHeads, sampleWriterBatch } from '../src/applications/signatures/writer_classification.js';
-import { SIGNATURE_AFFINE, SIGNATURE_AFFINE_STRONG, withMirroredWriters, sampleSignatureBatch, signatureBatchLoss, signatureIndex, signatureTensor } from '../src/applications/signatures/train.js';
+import { SIGNATURE_AFFINE, SIGNATURE_AFFINE_STRONG, withMirroredWriters, sampleSignatureBatch, signatureBatchLoss, signaturePairsLoss, signatureIndex, signatureTensor } from '../src/applications/signatures/train.js';
 import { summarize } from '../src/verification/metrics.js';
 import { writeThreshold, writeWriterDependentSettings } from '../src/verification/calibration.js';
 import type { WriterDependentSettings } from '../src/verification/writer_dependent.js';
 
-export const SIGNATURE_RECIPES = ['pairs', 'random-only', 'pairs-strong-aug', 'pairs-mirrored', 'signet', 'signet-f'] as const;
+export const SIGNATURE_RECIPES = ['pairs', 'random-only', 'pairs-strong-aug', 'pairs-mirrored', 'signet', 'signet-f', 'pairs-forgery'] as const;
 type Recipe = (typeof SIGNATURE_RECIPES)[number];
 
 const { values: args } = parseArgs({
@@ -131,7 +132,7 @@ function metadata(recipe: Recipe, training: Record<string, unknown>): ModelMetad
       script: 'scripts/train-signatures.ts', recipe, steps, seed, lr: Number(args.lr), backend,
       ...(signet
         ? { genuinePerBatch: Number(args.genuine), forgeriesPerBatch: recipe === 'signet-f' ? Number(args.forgeries) : 0, forgeryWeight: Number(args['forgery-weight']) }
-        : { margin: Number(args.margin), personsPerBatch: Number(args.persons) }),
+        : { margin: Number(args.margin), personsPerBatch: Number(args.persons), ...(recipe === 'pairs-forgery' ? { forgeryWeight: Number(args['forgery-weight']) } : {}) }),
       ...training,
     },
     createdAt: new Date().toISOString(),
@@ -157,12 +158,14 @@ async function trainEncoder(train: SignatureSet, validation: SignatureSet | null
   const distance = createDistance('euclidean');
   if (recipe === 'pairs-mirrored') train = withMirroredWriters(train);
   const index = signatureIndex(train);
-  const heads = isSignet(recipe) ? new WriterClassificationHeads(encoder, index.persons.length, seed) : null;
+  const heads = isSignet(recipe) || recipe === 'pairs-forgery' ? new WriterClassificationHeads(encoder, index.persons.length, seed) : null;
   const optimizer = createOptimizer({ name: 'adam', lr: Number(args.lr) });
   mkdirSync(outDir, { recursive: true });
   const log = new JsonlLog(join(outDir, 'training-log.partial.jsonl'));
   log.startAt(0);
-  const vars = (heads ? heads.trained : encoder).trainableWeights.map((w) => w.read() as tf.Variable);
+  // pairs-forgery trains the forgery output only (the writer head gets no gradient).
+  const trainable = !heads ? encoder.trainableWeights : isSignet(recipe) ? heads.trained.trainableWeights : [...encoder.trainableWeights, ...heads.forgery.trainableWeights];
+  const vars = trainable.map((w) => w.read() as tf.Variable);
   const rng = new Rng(seed);
   const started = Date.now();
   const tensorsAtStart = tf.memory().numTensors;
@@ -173,7 +176,15 @@ async function trainEncoder(train: SignatureSet, validation: SignatureSet | null
     setLearningRate(optimizer, lr);
     let x: tf.Tensor4D;
     let cost: tf.Scalar;
-    if (heads) {
+    if (heads && recipe === 'pairs-forgery') {
+      const batch = sampleSignatureBatch(index, Number(args.persons), rng, true);
+      x = signatureTensor(train, batch.images, rng, SIGNATURE_AFFINE_STRONG);
+      const genuine = batch.images.length - batch.kind.filter((k) => k === 1).length;
+      cost = optimizer.minimize(() => {
+        const emb = encoder.apply(x, { training: true }) as tf.Tensor2D;
+        return tf.add(signaturePairsLoss(emb, batch, distance, Number(args.margin)), tf.mul(heads.forgeryLoss(emb, genuine), Number(args['forgery-weight'])));
+      }, true, vars)!;
+    } else if (heads) {
       const batch = sampleWriterBatch(index, Number(args.genuine), recipe === 'signet-f' ? Number(args.forgeries) : 0, rng);
       x = signatureTensor(train, batch.images, rng, SIGNATURE_AFFINE_STRONG);
       cost = optimizer.minimize(() => heads.loss(encoder, x, batch, Number(args['forgery-weight'])), true, vars)!;

@@ -66,9 +66,16 @@ export class WriterClassificationHeads {
     const logits = this.writer.apply(tf.slice(emb, [0, 0], [n, -1])) as tf.Tensor2D;
     const writerLoss = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(batch.writers, 'int32'), this.writer.units), logits) as tf.Scalar;
     if (batch.forgeries === 0 || forgeryWeight === 0) return writerLoss;
-    const isForgery = tf.concat([tf.zeros([n, 1]), tf.ones([batch.forgeries, 1])]);
-    const forgeryLoss = tf.losses.sigmoidCrossEntropy(isForgery, this.forgery.apply(emb) as tf.Tensor2D) as tf.Scalar;
-    return tf.add(writerLoss, tf.mul(forgeryLoss, forgeryWeight));
+    return tf.add(writerLoss, tf.mul(this.forgeryLoss(emb, n), forgeryWeight));
+  }
+
+  /**
+   * Mean sigmoid cross-entropy of the forgery output on embeddings whose first `genuine` rows are
+   * genuine signatures and the rest skilled forgeries (also added to the contrastive recipe).
+   */
+  forgeryLoss(emb: tf.Tensor2D, genuine: number): tf.Scalar {
+    const isForgery = tf.concat([tf.zeros([genuine, 1]), tf.ones([emb.shape[0] - genuine, 1])]);
+    return tf.losses.sigmoidCrossEntropy(isForgery, this.forgery.apply(emb) as tf.Tensor2D) as tf.Scalar;
   }
 
   dispose(): void {
