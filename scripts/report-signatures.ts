@@ -72,8 +72,11 @@ function foldModelRecords(chosen: { recipe: string; step: number }) {
     const meta = JSON.parse(readFileSync(join(dir, 'fewshot.json'), 'utf8')) as { inputShape: number[]; training: Record<string, unknown> };
     const t = meta.training;
     const [h, w] = meta.inputShape;
+    // Each recipe's own settings (contrastive: margin, persons; SigNet: batch make-up, forgery weight).
+    const option = (flag: string, v: unknown) => (v === undefined ? '' : ` --${flag} ${String(v)}`);
     const command = `nice -n 19 npx tsx scripts/train-signatures.ts --phase cv --state <dir> --recipes ${String(t.recipe)} --size ${h}x${w} --steps ${String(t.steps)} --checkpoints ${chosen.step} ` +
-      `--seed ${String(t.seed)} --margin ${String(t.margin)} --persons ${String(t.personsPerBatch)} --lr ${String(t.lr)} --backend ${String(t.backend)}`;
+      `--seed ${String(t.seed)}${option('margin', t.margin)}${option('persons', t.personsPerBatch)}${option('genuine', t.genuinePerBatch)}${option('forgeries', t.forgeriesPerBatch)}` +
+      `${option('forgery-weight', t.forgeryWeight)} --lr ${String(t.lr)} --backend ${String(t.backend)}`;
     return { fold: f, step: chosen.step, weightsSha256: createHash('sha256').update(readFileSync(join(dir, 'weights.bin'))).digest('hex'), command };
   });
 }

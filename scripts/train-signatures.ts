@@ -19,7 +19,12 @@
  * different persons, the three kinds averaged separately; 'random-only' = the same without the
  * skilled forgeries (what a system with no forgeries to learn from gets); 'pairs-strong-aug' = 'pairs'
  * with Koch-strength affine augmentation (against overfitting 16 writers); 'pairs-mirrored' = 'pairs'
- * with every training writer's mirrored copies as further writers (4x the writers).
+ * with every training writer's mirrored copies as further writers (4x the writers); 'signet' = SigNet
+ * (Hafemann et al. 2017): writer classification (softmax over the training writers' genuine
+ * signatures, cosine head) with strong augmentation, the embedding scored by cosine distance;
+ * 'signet-f' = SigNet-F: the same plus a genuine-vs-skilled-forgery output trained on the training
+ * writers' forgeries (src/applications/signatures/writer_classification.ts); 'pairs-forgery' =
+ * 'pairs-strong-aug' plus SigNet-F's genuine-vs-forgery output on the same embeddings.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,12 +45,13 @@ import { Rng } from '../src/util/random.js';
 import { NORM_CONV4 } from '../src/applications/normalized_conv4.js';
 import { SIGNATURES_PREPROCESS, loadSignatures, splitByPerson, subset, writerFolds, type SignatureSet } from '../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification, type ReferenceTrial } from '../src/applications/signatures/reference_verification.js';
-import { SIGNATURE_AFFINE, SIGNATURE_AFFINE_STRONG, withMirroredWriters, sampleSignatureBatch, signatureBatchLoss, signatureIndex, signatureTensor } from '../src/applications/signatures/train.js';
+import { WriterClassificationHeads, sampleWriterBatch } from '../src/applications/signatures/writer_classification.js';
+import { SIGNATURE_AFFINE, SIGNATURE_AFFINE_STRONG, withMirroredWriters, sampleSignatureBatch, signatureBatchLoss, signaturePairsLoss, signatureIndex, signatureTensor } from '../src/applications/signatures/train.js';
 import { summarize } from '../src/verification/metrics.js';
 import { writeThreshold, writeWriterDependentSettings } from '../src/verification/calibration.js';
 import type { WriterDependentSettings } from '../src/verification/writer_dependent.js';
 
-export const SIGNATURE_RECIPES = ['pairs', 'random-only', 'pairs-strong-aug', 'pairs-mirrored'] as const;
+export const SIGNATURE_RECIPES = ['pairs', 'random-only', 'pairs-strong-aug', 'pairs-mirrored', 'signet', 'signet-f', 'pairs-forgery'] as const;
 type Recipe = (typeof SIGNATURE_RECIPES)[number];
 
 const { values: args } = parseArgs({
@@ -68,6 +74,10 @@ const { values: args } = parseArgs({
     'validate-every': { type: 'string', default: '40' },
     backend: { type: 'string', default: 'auto' },
     size: { type: 'string', default: `${SIGNATURES_PREPROCESS.height}x${SIGNATURES_PREPROCESS.width}` },
+    // signet / signet-f: images per batch and the weight of the forgery output's loss.
+    genuine: { type: 'string', default: '32' },
+    forgeries: { type: 'string', default: '16' },
+    'forgery-weight': { type: 'string', default: '1' },
   },
 });
 /** What report-signatures.ts chose (cv-results.json): recipe, step, thresholds, classifier. */
@@ -104,18 +114,25 @@ function parseRecipe(r: string): Recipe {
   return r as Recipe;
 }
 
+const isSignet = (recipe: Recipe) => recipe === 'signet' || recipe === 'signet-f';
+
 function metadata(recipe: Recipe, training: Record<string, unknown>): ModelMetadata {
+  const signet = isSignet(recipe);
   return {
     format: 'fewshot-model/1',
-    method: 'contrastive',
+    method: signet ? 'classifier' : 'contrastive',
     encoder: NORM_CONV4,
     inputShape: INPUT,
     embeddingDim: 64,
     preprocess: PREPROCESS,
     score: 'negative-distance',
-    distance: 'euclidean',
+    // The cosine head compares directions, so a SigNet embedding is scored by cosine distance.
+    distance: signet ? 'cosine' : 'euclidean',
     training: {
-      script: 'scripts/train-signatures.ts', recipe, steps, seed, margin: Number(args.margin), personsPerBatch: Number(args.persons), lr: Number(args.lr), backend,
+      script: 'scripts/train-signatures.ts', recipe, steps, seed, lr: Number(args.lr), backend,
+      ...(signet
+        ? { genuinePerBatch: Number(args.genuine), forgeriesPerBatch: recipe === 'signet-f' ? Number(args.forgeries) : 0, forgeryWeight: Number(args['forgery-weight']) }
+        : { margin: Number(args.margin), personsPerBatch: Number(args.persons), ...(recipe === 'pairs-forgery' ? { forgeryWeight: Number(args['forgery-weight']) } : {}) }),
       ...training,
     },
     createdAt: new Date().toISOString(),
@@ -141,11 +158,14 @@ async function trainEncoder(train: SignatureSet, validation: SignatureSet | null
   const distance = createDistance('euclidean');
   if (recipe === 'pairs-mirrored') train = withMirroredWriters(train);
   const index = signatureIndex(train);
+  const heads = isSignet(recipe) || recipe === 'pairs-forgery' ? new WriterClassificationHeads(encoder, index.persons.length, seed) : null;
   const optimizer = createOptimizer({ name: 'adam', lr: Number(args.lr) });
   mkdirSync(outDir, { recursive: true });
   const log = new JsonlLog(join(outDir, 'training-log.partial.jsonl'));
   log.startAt(0);
-  const vars = encoder.trainableWeights.map((w) => w.read() as tf.Variable);
+  // pairs-forgery trains the forgery output only (the writer head gets no gradient).
+  const trainable = !heads ? encoder.trainableWeights : isSignet(recipe) ? heads.trained.trainableWeights : [...encoder.trainableWeights, ...heads.forgery.trainableWeights];
+  const vars = trainable.map((w) => w.read() as tf.Variable);
   const rng = new Rng(seed);
   const started = Date.now();
   const tensorsAtStart = tf.memory().numTensors;
@@ -154,9 +174,25 @@ async function trainEncoder(train: SignatureSet, validation: SignatureSet | null
     // Cosine decay over --steps to 5% of the initial rate.
     const lr = Number(args.lr) * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / steps)));
     setLearningRate(optimizer, lr);
-    const batch = sampleSignatureBatch(index, Number(args.persons), rng, recipe !== 'random-only');
-    const x = signatureTensor(train, batch.images, rng, recipe === 'pairs-strong-aug' ? SIGNATURE_AFFINE_STRONG : SIGNATURE_AFFINE);
-    const cost = optimizer.minimize(() => signatureBatchLoss(encoder, x, batch, distance, Number(args.margin)), true, vars)!;
+    let x: tf.Tensor4D;
+    let cost: tf.Scalar;
+    if (heads && recipe === 'pairs-forgery') {
+      const batch = sampleSignatureBatch(index, Number(args.persons), rng, true);
+      x = signatureTensor(train, batch.images, rng, SIGNATURE_AFFINE_STRONG);
+      const genuine = batch.images.length - batch.kind.filter((k) => k === 1).length;
+      cost = optimizer.minimize(() => {
+        const emb = encoder.apply(x, { training: true }) as tf.Tensor2D;
+        return tf.add(signaturePairsLoss(emb, batch, distance, Number(args.margin)), tf.mul(heads.forgeryLoss(emb, genuine), Number(args['forgery-weight'])));
+      }, true, vars)!;
+    } else if (heads) {
+      const batch = sampleWriterBatch(index, Number(args.genuine), recipe === 'signet-f' ? Number(args.forgeries) : 0, rng);
+      x = signatureTensor(train, batch.images, rng, SIGNATURE_AFFINE_STRONG);
+      cost = optimizer.minimize(() => heads.loss(encoder, x, batch, Number(args['forgery-weight'])), true, vars)!;
+    } else {
+      const batch = sampleSignatureBatch(index, Number(args.persons), rng, recipe !== 'random-only');
+      x = signatureTensor(train, batch.images, rng, recipe === 'pairs-strong-aug' ? SIGNATURE_AFFINE_STRONG : SIGNATURE_AFFINE);
+      cost = optimizer.minimize(() => signatureBatchLoss(encoder, x, batch, distance, Number(args.margin)), true, vars)!;
+    }
     const loss = (await cost.data())[0]!;
     cost.dispose();
     x.dispose();
@@ -185,6 +221,7 @@ async function trainEncoder(train: SignatureSet, validation: SignatureSet | null
     }
   }
   renameSync(log.path, join(outDir, 'training-log.jsonl'));
+  heads?.dispose();
   encoder.dispose();
   optimizer.dispose();
 }

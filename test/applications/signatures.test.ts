@@ -15,7 +15,11 @@ import { loadScorer } from '../../src/inference/load.js';
 import type { ModelMetadata } from '../../src/models/metadata.js';
 import { SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, signaturePersons, writerFolds, type SignatureSet } from '../../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification } from '../../src/applications/signatures/reference_verification.js';
-import { sampleSignatureBatch, signatureIndex, withMirroredWriters } from '../../src/applications/signatures/train.js';
+import { sampleSignatureBatch, signatureIndex, signatureTensor, withMirroredWriters } from '../../src/applications/signatures/train.js';
+import { WriterClassificationHeads, sampleWriterBatch } from '../../src/applications/signatures/writer_classification.js';
+import { createEncoder } from '../../src/models/encoders/registry.js';
+import { createOptimizer } from '../../src/training/optimizer.js';
+import { NORM_LINEAR } from '../../src/applications/normalized_conv4.js';
 import { Rng } from '../../src/util/random.js';
 import { sharedData, signatureFiles, tempDir, writeFiles } from './helpers.js';
 
@@ -179,6 +183,59 @@ test('training batches pair anchors with positives, skilled forgeries and other 
     if (b.kind[k] === 2) assert.ok(r.genuine && r.claimed !== l.claimed);
   }
   assert.deepEqual(counts, [4, 4, 6]);
+});
+
+test('writer-classification batches: genuine images labelled with their writer, forgeries last', async () => {
+  const set = await loadSignatures(writeFiles(tempDir(), signatureFiles(5, 3, 2)), CFG);
+  const index = signatureIndex(set);
+  const b = sampleWriterBatch(index, 8, 4, new Rng(3));
+  assert.equal(b.images.length, 12);
+  assert.equal(b.forgeries, 4);
+  assert.equal(new Set(b.images).size, 12, 'drawn without replacement');
+  b.writers.forEach((w, i) => {
+    const f = set.files[b.images[i]!]!;
+    assert.ok(f.genuine);
+    assert.equal(index.persons[w], f.claimed);
+  });
+  for (const i of b.images.subarray(8)) assert.equal(set.files[i]!.genuine, false);
+  // More asked than there are: capped; no forgeries asked: plain SigNet.
+  const all = sampleWriterBatch(index, 100, 0, new Rng(3));
+  assert.equal(all.images.length, 15);
+  assert.equal(all.forgeries, 0);
+  const noForgeries = signatureIndex({ ...set, files: set.files.map((f) => ({ ...f, genuine: true, writer: f.claimed })) });
+  assert.throws(() => sampleWriterBatch(noForgeries, 4, 2, new Rng(1)), /needs skilled forgeries/);
+});
+
+test('SigNet-F training lowers the writer and forgery losses, keeps tensors flat, and leaves a plain encoder', async () => {
+  const set = await loadSignatures(writeFiles(tempDir(), signatureFiles(4, 3, 2)), { ...CFG, height: 16, width: 32 });
+  const index = signatureIndex(set);
+  // norm-linear, not norm-conv4: the cpu backend needs seconds for one conv4 training step.
+  const encoder = createEncoder(NORM_LINEAR, { inputShape: [16, 32, 1], embeddingDim: 8, seed: 1 });
+  const heads = new WriterClassificationHeads(encoder, index.persons.length, 1);
+  assert.equal(heads.writer.units, 4);
+  const vars = heads.trained.trainableWeights.map((w) => w.read() as tf.Variable);
+  assert.ok(vars.length > encoder.trainableWeights.length, 'the heads train too');
+  const optimizer = createOptimizer({ name: 'adam', lr: 0.01 });
+  const rng = new Rng(1);
+  const batch = sampleWriterBatch(index, 12, 6, rng);
+  const x = signatureTensor(set, batch.images, null);
+  const lossNow = () => tf.tidy(() => heads.loss(encoder, x, batch, 1).dataSync()[0]!);
+  const first = lossNow();
+  const step = () => optimizer.minimize(() => heads.loss(encoder, x, batch, 1), false, vars);
+  step(); // creates Adam's moment variables
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 29; i++) step();
+  assert.equal(tf.memory().numTensors, before, 'no tensor leak per step');
+  const last = lossNow();
+  assert.ok(Number.isFinite(first) && last < 0.5 * first, `loss ${first} -> ${last}`);
+  // Forgery weight 0 is the writer loss alone, which is smaller than the SigNet-F total.
+  assert.ok(tf.tidy(() => heads.loss(encoder, x, batch, 0).dataSync()[0]!) < last);
+  // Only the encoder is what a model is: its output is the embedding, not the heads'.
+  assert.deepEqual(encoder.outputs[0]!.shape, [null, 8]);
+  x.dispose();
+  heads.dispose();
+  optimizer.dispose();
+  encoder.dispose();
 });
 
 test('mirrored writers: each copy is a new writer, its genuine and forged signatures flipped alike', () => {

@@ -85,8 +85,12 @@ export function signatureTensor(set: SignatureSet, idx: ArrayLike<number>, rng: 
  * and random pairs, then summed. Must run inside optimizer.minimize.
  */
 export function signatureBatchLoss(encoder: tfl.LayersModel, x: tf.Tensor4D, batch: SignatureBatch, distance: Distance, margin: number): tf.Scalar {
+  return signaturePairsLoss(encoder.apply(x, { training: true }) as tf.Tensor2D, batch, distance, margin);
+}
+
+/** signatureBatchLoss on the batch's embeddings (so that other terms can share them). */
+export function signaturePairsLoss(emb: tf.Tensor2D, batch: SignatureBatch, distance: Distance, margin: number): tf.Scalar {
   const loss = new ContrastiveLoss({ distance, margin });
-  const emb = encoder.apply(x, { training: true }) as tf.Tensor2D;
   let total: tf.Scalar = tf.scalar(0);
   for (const kind of [0, 1, 2]) {
     const ks = Array.from(batch.kind.keys()).filter((k) => batch.kind[k] === kind);
