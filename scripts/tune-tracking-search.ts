@@ -6,7 +6,8 @@
  *   nice -n 19 npx tsx scripts/tune-tracking-search.ts --model centernet-s4x:8:both[,OTHER...]
  *       [--variants 'base;windowInfluence=0.3;scaleLr=0.3,scalePenalty=0.96'] [--only Human3]
  *       [--ious] [--out runs/tracking/search.json]
- * A variant is `base` or comma-separated `param=value` overrides of the model's TrackerParams.
+ * A variant is `base` or comma-separated `param=value` overrides of the model's TrackerParams,
+ * the online ones included (e.g. 'templateRate=0.01,updateGate=0.7;distractorWeight=0.5').
  * Prints, per variant, the per-sequence success AUC / P@20 / failures and the mean, and the
  * cross-fold choice: the variant chosen on one fold's sequences, scored on the other fold's.
  */
@@ -19,6 +20,7 @@ import { loadSequences } from '../src/tracking/sequence.js';
 import { SiamFCScorer } from '../src/tracking/scorers.js';
 import { runTrackers, type TrackerSpec } from '../src/tracking/run.js';
 import type { TrackerParams } from '../src/tracking/tracker.js';
+import { onlineOptions } from '../src/tracking/online_template.js';
 import { iou as boxIou } from '../src/tracking/boxes.js';
 import { TRACKING_FOLDS } from '../src/tracking/folds.js';
 
@@ -52,7 +54,8 @@ for (const label of modelLabels) {
 
 function parseVariant(v: string, baseParams: TrackerParams): { label: string; params: TrackerParams } {
   if (v === 'base') return { label: v, params: baseParams };
-  const params = { ...baseParams } as Record<string, number>;
+  // The online options (off by default) may be absent from the model's params.
+  const params = { ...onlineOptions(baseParams), ...baseParams } as Record<string, number>;
   for (const kv of v.split(',')) {
     const [k, value] = kv.split('=');
     if (!(k! in params) || !Number.isFinite(Number(value))) throw new Error(`variant '${v}': unknown parameter or bad value '${kv}'`);
