@@ -15,6 +15,7 @@ import type { Image } from '../src/tracking/data_access.js';
 import { loadTrackerModels } from '../src/tracking/default_model.js';
 import { NccScorer, SiamFCScorer } from '../src/tracking/scorers.js';
 import { loadSequences } from '../src/tracking/sequence.js';
+import { isOnline } from '../src/tracking/online_template.js';
 import { SiamTracker, SIAMFC_PARAMS, type ResponseScorer, type TrackerParams } from '../src/tracking/tracker.js';
 
 const { values: args } = parseArgs({
@@ -57,6 +58,20 @@ class TimedScorer implements ResponseScorer {
     this.seconds += (performance.now() - t) / 1000;
     return r;
   }
+  // Template arithmetic (online update, distractors) counts as network time too.
+  embedTemplate(crop: Float32Array, size: number): Float32Array {
+    if (!this.inner.embedTemplate) throw new Error(`${this.inner.name}: no embedTemplate`);
+    const t = performance.now();
+    const r = this.inner.embedTemplate(crop, size);
+    this.seconds += (performance.now() - t) / 1000;
+    return r;
+  }
+  setTemplate(features: Float32Array): void {
+    if (!this.inner.setTemplate) throw new Error(`${this.inner.name}: no setTemplate`);
+    const t = performance.now();
+    this.inner.setTemplate(features);
+    this.seconds += (performance.now() - t) / 1000;
+  }
   dispose(): void {
     this.inner.dispose();
   }
@@ -64,7 +79,11 @@ class TimedScorer implements ResponseScorer {
 
 const models = await loadTrackerModels();
 const trackers: { name: string; make: () => ResponseScorer; params: TrackerParams }[] = [
-  ...models.map((m) => ({ name: m.name, make: () => new SiamFCScorer(m.network), params: m.meta.params })),
+  ...models.flatMap((m) => [
+    { name: m.name, make: () => new SiamFCScorer(m.network), params: m.meta.params },
+    // A model shipped with online options is also timed without them: what they cost.
+    ...(isOnline(m.meta.params) ? [{ name: `${m.name} first-frame`, make: () => new SiamFCScorer(m.network), params: { ...m.meta.params, templateRate: 0, distractorWeight: 0 } }] : []),
+  ]),
   { name: 'ncc', make: () => new NccScorer(), params: SIAMFC_PARAMS },
 ];
 const first = seq.groundTruth[0]!;
@@ -99,7 +118,7 @@ else {
   console.log(`${seq.name}, ${n} frames ${frames[0]!.width}x${frames[0]!.height}, backend ${backend}, ${args.rounds} interleaved rounds`);
   console.log(`decode (not in fps): ${out.decodeMsPerFrame} ms/frame (${out.decodeFps} fps)`);
   for (const [name, s] of Object.entries(summary)) {
-    console.log(`${name.padEnd(18)} fps min ${s.fpsMin} median ${s.fpsMedian} max ${s.fpsMax}  (network ${Math.round(s.networkShare * 100)}% of the time)`);
+    console.log(`${name.padEnd(30)} fps min ${s.fpsMin} median ${s.fpsMedian} max ${s.fpsMax}  (network ${Math.round(s.networkShare * 100)}% of the time)`);
   }
 }
 for (const m of models) m.network.dispose();

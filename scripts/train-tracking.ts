@@ -7,7 +7,8 @@
  *       [--experiments] [--ablation-steps N] [--candidates LIST] [--seeds LIST] [--final LABEL] [--no-final]
  * A candidate is `backbone[@exemplarPx]:exemplarCells:mix` for the pretrained network (e.g.
  * `centernet-s4:8:both`, `centernet-s4x@80:10:both` for 80 / 160 px crops; backbones in
- * src/tracking/backbone.ts) or `small:mix`; mix is video,
+ * src/tracking/backbone.ts) or `small:mix`, optionally followed by `:hn` (hard negatives: another
+ * sequence's target pasted beside the target in half the video pairs); mix is video,
  * stills or both (training pair sources). Without --experiments: one model of the --final
  * candidate on all sequences -> --out. With --experiments: a 2-fold cross-validation over the
  * sequences (each sequence is only ever tracked by models that never saw any of its frames) of
@@ -80,12 +81,17 @@ interface Candidate {
   label: string;
   network: SiamFCConfig | PretrainedSiamConfig;
   mix: Mix;
+  /** Fraction of video pairs with a look-alike pasted (suffix `:hn`, hard negatives). */
+  lookAlikes: number;
   geom: PairGeometry;
   params: TrackerParams;
 }
 
 function parseCandidate(label: string): Candidate {
   const parts = label.split(':');
+  // `...:hn`: hard negatives (another sequence's target pasted beside the target) in half the video pairs.
+  const lookAlikes = parts[parts.length - 1] === 'hn' ? 0.5 : 0;
+  if (lookAlikes > 0) parts.pop();
   const mix = parts[parts.length - 1] as Mix;
   if (!(mix in VIDEO_FRACTION)) throw new Error(`candidate '${label}': mix must be video, stills or both`);
   let network: SiamFCConfig | PretrainedSiamConfig;
@@ -106,7 +112,7 @@ function parseCandidate(label: string): Candidate {
   }
   const params: TrackerParams = { ...SIAMFC_PARAMS, exemplarSize: network.exemplarSize, searchSize: network.searchSize };
   const geom: PairGeometry = { exemplarSize: network.exemplarSize, searchSize: network.searchSize, context: params.context, stride, scoreSize: score };
-  return { label, network, mix, geom, params };
+  return { label, network, mix, lookAlikes, geom, params };
 }
 
 const DEFAULT_CANDIDATES: Record<string, string[]> = {
@@ -157,9 +163,9 @@ try {
   log(`faces not used: ${(e as Error).message}`);
 }
 
-function sourcesFor(names: string[], geom: PairGeometry): { video: VideoPairSource; stills: StillPairSource } {
+function sourcesFor(names: string[], geom: PairGeometry, lookAlikes: number): { video: VideoPairSource; stills: StillPairSource } {
   const c = curatedByGeom.get(geomKey(geom))!;
-  const video = new VideoPairSource(names.map((n) => c.get(n)!), geom, { maxGap: 50 });
+  const video = new VideoPairSource(names.map((n) => c.get(n)!), geom, { maxGap: 50, lookAlikes });
   const stills = new StillPairSource([...names.flatMap((n) => seqStills.get(n)!), ...faceStills], geom);
   return { video, stills };
 }
@@ -180,7 +186,7 @@ function buildNetwork(cand: Candidate, seed: number, stills: StillPairSource): S
 }
 
 function train(names: string[], cand: Candidate, steps: number, seed: number, tag: string): { network: SiamNetwork; info: Record<string, unknown> } {
-  const sources = sourcesFor(names, cand.geom);
+  const sources = sourcesFor(names, cand.geom, cand.lookAlikes);
   const network = buildNetwork(cand, seed, sources.stills);
   const opts: TrainOptions = {
     steps,
@@ -199,6 +205,7 @@ function train(names: string[], cand: Candidate, steps: number, seed: number, ta
     candidate: cand.label,
     sequences: names,
     mix: cand.mix,
+    ...(cand.lookAlikes > 0 ? { lookAlikes: cand.lookAlikes } : {}),
     steps,
     seed,
     batchSize: opts.batchSize,

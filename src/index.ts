@@ -137,6 +137,8 @@ export { crossCorrelate, CrossCorrelation } from './tracking/cross_correlation.j
 export { buildSiamFC, splitSiamFC, createTrackingEncoder, DEFAULT_SIAMFC, type SiamFCConfig } from './tracking/siamfc_model.js';
 export { SiamTracker, SIAMFC_PARAMS, type TrackerParams, type ResponseScorer } from './tracking/tracker.js';
 export { SiamFCScorer, NccScorer } from './tracking/scorers.js';
+export { apce, ConfidenceGate } from './tracking/confidence.js';
+export { TemplateMemory, type TemplateMemoryOptions } from './tracking/template_memory.js';
 export { scoreSequence, successCurve, precisionCurve, successAuc, type SequenceScores } from './tracking/metrics.js';
 export { runTrackers, runSequence, type SequenceRun } from './tracking/run.js';
 export { evaluateTracking, type TrackingEvaluation, type LearnedTracker } from './tracking/evaluate.js';

@@ -61,3 +61,51 @@ export function maxOf(map: Float32Array): number {
   for (const v of map) if (v > m) m = v;
   return m;
 }
+
+export interface MapPeak {
+  x: number;
+  y: number;
+  /** (value - min) / (max - min) of the map: 1 at the global peak. */
+  relative: number;
+}
+
+/**
+ * Local maxima of a size x size map (strictly above their 8 neighbours' maximum, ties to the first)
+ * whose relative height is at least `minRelative`, highest first, at most `max` of them, skipping
+ * those `exclude(x, y)` rejects (e.g. the target's own peak).
+ */
+export function secondaryPeaks(
+  map: Float32Array,
+  size: number,
+  opts: { minRelative: number; max: number; exclude?: (x: number, y: number) => boolean },
+): MapPeak[] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of map) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (!(max > min)) return [];
+  const found: MapPeak[] = [];
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const v = map[y * size + x]!;
+      const relative = (v - min) / (max - min);
+      if (relative < opts.minRelative) continue;
+      let isMax = true;
+      for (let dy = -1; dy <= 1 && isMax; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          if ((dx === 0 && dy === 0) || x + dx < 0 || y + dy < 0 || x + dx >= size || y + dy >= size) continue;
+          const n = map[(y + dy) * size + x + dx]!;
+          // Plateaus: only the first cell in scan order counts.
+          if (n > v || (n === v && (dy < 0 || (dy === 0 && dx < 0)))) {
+            isMax = false;
+            break;
+          }
+        }
+      }
+      if (isMax && !opts.exclude?.(x, y)) found.push({ x, y, relative });
+    }
+  }
+  return found.sort((a, b) => b.relative - a.relative).slice(0, opts.max);
+}

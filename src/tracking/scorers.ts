@@ -26,6 +26,7 @@ export class SiamFCScorer implements ResponseScorer {
   readonly name = 'siamfc';
   readonly stride: number;
   private exemplar: tf.Tensor4D | null = null;
+  private templateShape: [number, number, number, number] | null = null;
 
   constructor(private readonly network: SiamNetwork) {
     this.stride = network.stride;
@@ -34,6 +35,25 @@ export class SiamFCScorer implements ResponseScorer {
   setExemplar(crop: Float32Array, size: number): void {
     this.exemplar?.dispose();
     this.exemplar = tf.tidy(() => this.network.embedExemplar(stack([crop], size)));
+    this.templateShape = this.exemplar.shape;
+  }
+
+  embedTemplate(crop: Float32Array, size: number): Float32Array {
+    const z = tf.tidy(() => this.network.embedExemplar(stack([crop], size)));
+    try {
+      this.templateShape = z.shape;
+      return z.dataSync() as Float32Array;
+    } finally {
+      z.dispose();
+    }
+  }
+
+  setTemplate(features: Float32Array): void {
+    const shape = this.templateShape;
+    if (!shape) throw new Error('SiamFCScorer: embedTemplate before setTemplate');
+    if (features.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`SiamFCScorer: template of ${features.length} values, expected shape ${shape.join('x')}`);
+    this.exemplar?.dispose();
+    this.exemplar = tf.tensor4d(features, shape);
   }
 
   score(crops: Float32Array[], cropSize: number): { maps: Float32Array[]; size: number } {
@@ -63,14 +83,27 @@ export class NccScorer implements ResponseScorer {
   private size = 0;
 
   setExemplar(crop: Float32Array, size: number): void {
+    this.setTemplate(this.embedTemplate(crop, size));
+  }
+
+  /** The zero-mean, unit-norm exemplar: NCC's "features". Combinations of them stay zero-mean. */
+  embedTemplate(crop: Float32Array, size: number): Float32Array {
+    if (crop.length !== size * size * 3) throw new Error(`NccScorer: crop of ${crop.length} values for size ${size}`);
+    let mean = 0;
+    for (const v of crop) mean += v;
+    mean /= crop.length;
+    let norm = 0;
+    for (const v of crop) norm += (v - mean) ** 2;
+    norm = Math.max(Math.sqrt(norm), 1e-6);
+    return crop.map((v) => (v - mean) / norm);
+  }
+
+  setTemplate(features: Float32Array): void {
+    const size = Math.round(Math.sqrt(features.length / 3));
+    if (size * size * 3 !== features.length) throw new Error(`NccScorer: a template of ${features.length} values is not size x size x 3`);
     this.filter?.dispose();
     this.size = size;
-    this.filter = tf.tidy(() => {
-      const z = tf.tensor4d(crop, [size, size, 3, 1]);
-      const centred = tf.sub(z, tf.mean(z));
-      const norm = tf.maximum(tf.norm(centred), 1e-6);
-      return tf.div(centred, norm) as tf.Tensor4D;
-    });
+    this.filter = tf.tensor4d(features, [size, size, 3, 1]);
   }
 
   score(crops: Float32Array[], cropSize: number): { maps: Float32Array[]; size: number } {

@@ -9,6 +9,7 @@
 import { boxCenter, boxFromCenter, type Box } from './boxes.js';
 import { cropResize, exemplarSide, meanColor } from './crop.js';
 import type { Image } from './data_access.js';
+import { OnlineTemplate, isOnline } from './online_template.js';
 import { applyWindow, argmax, cosineWindow, maxOf, upsample } from './response.js';
 
 /** Makes score maps for search crops against one exemplar crop. */
@@ -20,6 +21,13 @@ export interface ResponseScorer {
   setExemplar(crop: Float32Array, size: number): void;
   /** One map per search crop; all maps are `size` x `size`, centre cell = crop centre. */
   score(crops: Float32Array[], cropSize: number): { maps: Float32Array[]; size: number };
+  /**
+   * Optional template arithmetic, needed only by the online options (online_template.ts): the
+   * template of an exemplar crop as plain numbers, and setting a (combined) template to score with.
+   * Scores must be linear in the template.
+   */
+  embedTemplate?(crop: Float32Array, size: number): Float32Array;
+  setTemplate?(features: Float32Array): void;
   dispose(): void;
 }
 
@@ -37,6 +45,19 @@ export interface TrackerParams {
   windowInfluence: number;
   /** Upsampling of the score map (SiamFC: 16 at stride 8); the map is brought to ~stride/upsample px. */
   upsample: number;
+  // Online options (online_template.ts), all off when absent.
+  /** Running-average rate of the template update on confident frames (0: off). */
+  templateRate?: number;
+  /** A frame is confident when its APCE >= updateGate x the mean APCE so far (0: every frame). */
+  updateGate?: number;
+  /** DaSiamRPN's distractor weight: the template minus this x the mean distractor features (0: off). */
+  distractorWeight?: number;
+  /** A secondary local maximum is a distractor when its (v - min) / (max - min) is at least this (default 0.7). */
+  distractorThreshold?: number;
+  /** Per-frame decay of older distractors' weights (default 0.1). */
+  distractorDecay?: number;
+  /** Distractors taken per confident frame, highest first (default 2). */
+  maxDistractors?: number;
 }
 
 /** SiamFC's published hyper-parameters, at our crop sizes. */
@@ -67,6 +88,8 @@ export class SiamTracker {
   private window: Float32Array | null = null;
   private windowSize = 0;
   private readonly scales: number[];
+  /** Template update / distractor memory, when the params ask for them. */
+  readonly online: OnlineTemplate | null;
 
   constructor(
     private readonly scorer: ResponseScorer,
@@ -74,6 +97,7 @@ export class SiamTracker {
   ) {
     const half = (params.numScales - 1) / 2;
     this.scales = Array.from({ length: params.numScales }, (_, i) => params.scaleStep ** (i - half));
+    this.online = isOnline(params) ? new OnlineTemplate(scorer, params) : null;
   }
 
   init(frame: Image, box: Box): void {
@@ -89,7 +113,8 @@ export class SiamTracker {
     this.minSide = 0.2 * this.xSide;
     this.maxSide = 5 * this.xSide;
     const crop = cropResize(frame, this.cx, this.cy, this.zSide, p.exemplarSize, meanColor(frame));
-    this.scorer.setExemplar(crop, p.exemplarSize);
+    if (this.online) this.online.init(crop, p.exemplarSize);
+    else this.scorer.setExemplar(crop, p.exemplarSize);
     this.window = null;
   }
 
@@ -130,6 +155,7 @@ export class SiamTracker {
     // Displacement from the map centre -> search-crop pixels -> frame pixels.
     const cellPx = (this.scorer.stride * (size - 1)) / (upSize - 1);
     const toFrame = sides[best]! / p.searchSize;
+    const [cx0, cy0] = [this.cx, this.cy];
     this.cx += (px - (upSize - 1) / 2) * cellPx * toFrame;
     this.cy += (py - (upSize - 1) / 2) * cellPx * toFrame;
     this.cx = Math.min(Math.max(this.cx, 0), this.frameW);
@@ -141,6 +167,23 @@ export class SiamTracker {
     this.zSide *= applied;
     this.w *= applied;
     this.h *= applied;
+    if (this.online) {
+      // Raw map cell -> frame position, relative to the centre this frame was searched around.
+      const cellToFrame = (x: number, y: number): [number, number] => [
+        cx0 + (x - (size - 1) / 2) * this.scorer.stride * toFrame,
+        cy0 + (y - (size - 1) / 2) * this.scorer.stride * toFrame,
+      ];
+      this.online.observe(
+        maps[best]!,
+        size,
+        (x, y) => {
+          const [fx, fy] = cellToFrame(x, y);
+          return Math.abs(fx - this.cx) <= this.w / 2 && Math.abs(fy - this.cy) <= this.h / 2;
+        },
+        () => cropResize(frame, this.cx, this.cy, this.zSide, p.exemplarSize, fill),
+        (peak) => cropResize(frame, ...cellToFrame(peak.x, peak.y), this.zSide, p.exemplarSize, fill),
+      );
+    }
     return this.box;
   }
 

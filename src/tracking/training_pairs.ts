@@ -7,7 +7,10 @@
  *   with distractor patches from other images pasted around the target, so the network learns
  *   to pick the object out of clutter without any video.
  * The search crop is shifted randomly so the target is not always at the centre; the label follows
- * it. Everything is seeded by the caller's Rng.
+ * it. Optional hard negatives for video pairs (DaSiamRPN's distractor-aware training, `lookAlikes`):
+ * the target of another training sequence (mostly another person here: the same class) is pasted
+ * into the search crop beside the target, so the network must score the tracked instance above a
+ * look-alike of its class. Everything is seeded by the caller's Rng.
  */
 import type { Box } from './boxes.js';
 import { cropResize, exemplarSide, meanColor } from './crop.js';
@@ -90,6 +93,8 @@ function photometric(crop: Float32Array, rng: Rng, strength: number): void {
 /** One curated frame: a crop centred on the ground truth, at search-crop scale, with margin. */
 export interface CuratedFrame {
   image: Image;
+  /** The target's size in the curated image's pixels (it is centred there). */
+  target: { w: number; h: number };
 }
 
 export const CURATED_MARGIN = 16;
@@ -100,7 +105,7 @@ export function curateFrame(frame: Image, box: Box, geom: PairGeometry): Curated
   const zSide = exemplarSide(box.w, box.h, geom.context);
   const side = ((zSide * geom.searchSize) / geom.exemplarSize) * (size / geom.searchSize);
   const crop = cropResize(frame, box.x + box.w / 2, box.y + box.h / 2, side, size, meanColor(frame));
-  return { image: toImage(crop, size) };
+  return { image: toImage(crop, size), target: { w: (box.w * size) / side, h: (box.h * size) / side } };
 }
 
 export class VideoPairSource {
@@ -108,9 +113,13 @@ export class VideoPairSource {
     /** Curated frames per sequence, in frame order (absent-target frames left out). */
     private readonly sequences: CuratedFrame[][],
     private readonly geom: PairGeometry,
-    private readonly opts: { maxGap: number } & Partial<JitterOptions> = { maxGap: 50 },
+    /** `lookAlikes`: probability that a pair gets another sequence's target pasted into its search crop. */
+    private readonly opts: { maxGap: number; lookAlikes?: number } & Partial<JitterOptions> = { maxGap: 50 },
   ) {
     if (sequences.filter((s) => s.length >= 2).length === 0) throw new Error('VideoPairSource: no sequence with two frames');
+    const p = opts.lookAlikes ?? 0;
+    if (!(p >= 0 && p <= 1)) throw new Error(`VideoPairSource: lookAlikes must be a probability, got ${p}`);
+    if (p > 0 && sequences.filter((s) => s.length > 0).length < 2) throw new Error('VideoPairSource: look-alikes need a second sequence');
   }
 
   sample(rng: Rng): TrainingPair {
@@ -119,6 +128,8 @@ export class VideoPairSource {
     const total = usable.reduce((a, s) => a + s.length, 0);
     let r = rng.int(total);
     const seq = usable.find((s) => (r -= s.length) < 0)!;
+    // Drawn only when enabled, so that runs without look-alikes keep their pair sequences.
+    const lookAlike = (this.opts.lookAlikes ?? 0) > 0 && rng.next() < this.opts.lookAlikes!;
     const i = rng.int(seq.length);
     const gap = Math.min(this.opts.maxGap, seq.length - 1);
     let j = i;
@@ -133,8 +144,32 @@ export class VideoPairSource {
     const dy = rng.uniform(-maxShift, maxShift);
     const sc = Math.exp(rng.uniform(-Math.log(maxScale), Math.log(maxScale)));
     const search = cropResize(xi, c + dx, c + dy, sz * sc, sz, [127, 127, 127]);
+    const targetX = sz / 2 - dx / sc;
+    const targetY = sz / 2 - dy / sc;
+    if (lookAlike) this.pasteLookAlike(search, seq, rng, targetX, targetY, seq[j]!.target, sc);
     photometric(search, rng, 0.5);
-    return { exemplar, search, targetX: sz / 2 - dx / sc, targetY: sz / 2 - dy / sc };
+    return { exemplar, search, targetX, targetY };
+  }
+
+  /** Pastes another sequence's target beside this one (not over it), at its curated scale. */
+  private pasteLookAlike(search: Float32Array, own: CuratedFrame[], rng: Rng, tx: number, ty: number, target: { w: number; h: number }, sc: number): void {
+    const others = this.sequences.filter((s) => s !== own && s.length > 0);
+    const other = others[rng.int(others.length)]!;
+    const f = other[rng.int(other.length)]!;
+    const c = f.image.width / 2;
+    const box = { x: c - f.target.w / 2, y: c - f.target.h / 2, w: f.target.w, h: f.target.h };
+    const sz = this.geom.searchSize;
+    const pw = Math.max(6, Math.round(f.target.w / sc));
+    const ph = Math.max(6, Math.round(f.target.h / sc));
+    const tw = target.w / sc;
+    const th = target.h / sc;
+    for (let tries = 0; tries < 10; tries++) {
+      const px = rng.uniform(0, Math.max(0, sz - pw));
+      const py = rng.uniform(0, Math.max(0, sz - ph));
+      if (Math.abs(px + pw / 2 - tx) < (pw + tw) / 2 && Math.abs(py + ph / 2 - ty) < (ph + th) / 2) continue;
+      pastePatch(search, sz, f.image, box, Math.round(px), Math.round(py), pw, ph);
+      return;
+    }
   }
 }
 

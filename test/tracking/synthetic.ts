@@ -15,7 +15,15 @@ export interface SyntheticSequence {
   boxes: Box[];
 }
 
-export function makeFrames(opts: { width?: number; height?: number; frames?: number; size?: number; seed?: number } = {}): { frames: Image[]; boxes: Box[] } {
+/**
+ * `morph`: the object's pattern blends linearly into a second random pattern over the sequence
+ * (appearance change). `lookAlike`: a copy of the object's pattern with that fraction of its pixels
+ * re-drawn, moving with the object at offset (dx, dy) (a companion distractor; the object is drawn
+ * over it where they overlap).
+ */
+export function makeFrames(
+  opts: { width?: number; height?: number; frames?: number; size?: number; seed?: number; morph?: boolean; lookAlike?: { dx: number; dy: number; changed: number } } = {},
+): { frames: Image[]; boxes: Box[] } {
   const W = opts.width ?? 128;
   const H = opts.height ?? 96;
   const n = opts.frames ?? 16;
@@ -24,12 +32,16 @@ export function makeFrames(opts: { width?: number; height?: number; frames?: num
   // Smooth background: a few random sinusoids per channel.
   const waves = Array.from({ length: 3 }, () => Array.from({ length: 3 }, () => [rng.uniform(0.02, 0.12), rng.uniform(0.02, 0.12), rng.uniform(0, 6)]));
   const pattern = Array.from({ length: size * size * 3 }, () => (rng.next() < 0.5 ? 30 : 230));
+  const target = opts.morph ? Array.from({ length: size * size * 3 }, () => (rng.next() < 0.5 ? 30 : 230)) : pattern;
+  const look = opts.lookAlike;
+  const lookPattern = look ? pattern.map((v) => (rng.next() < look.changed ? (rng.next() < 0.5 ? 30 : 230) : v)) : [];
   const frames: Image[] = [];
   const boxes: Box[] = [];
   for (let t = 0; t < n; t++) {
     // Moves right and down along a gentle curve, ~2 px per frame; starts inside small frames too.
     const x = Math.min(20, (W - size) / 4) + 2.2 * t;
     const y = Math.min(30, (H - size) / 2) + 8 * Math.sin(t / 5);
+    const a = n > 1 ? t / (n - 1) : 0;
     const data = new Uint8Array(W * H * 3);
     for (let py = 0; py < H; py++) {
       for (let px = 0; px < W; px++) {
@@ -38,7 +50,11 @@ export function makeFrames(opts: { width?: number; height?: number; frames?: num
           for (const [fx, fy, ph] of waves[c]!) v += 30 * Math.sin(fx! * px + fy! * py + ph!);
           const ox = Math.floor(px - x);
           const oy = Math.floor(py - y);
-          if (ox >= 0 && oy >= 0 && ox < size && oy < size) v = pattern[(oy * size + ox) * 3 + c]!;
+          const lx = look ? Math.floor(px - x - look.dx) : -1;
+          const ly = look ? Math.floor(py - y - look.dy) : -1;
+          if (lx >= 0 && ly >= 0 && lx < size && ly < size) v = lookPattern[(ly * size + lx) * 3 + c]!;
+          const k = (oy * size + ox) * 3 + c;
+          if (ox >= 0 && oy >= 0 && ox < size && oy < size) v = (1 - a) * pattern[k]! + a * target[k]!;
           data[(py * W + px) * 3 + c] = Math.max(0, Math.min(255, Math.round(v)));
         }
       }

@@ -8,6 +8,7 @@ import { trainSiamFC } from '../../src/tracking/train.js';
 import { EncoderSiamNetwork } from '../../src/tracking/siam_network.js';
 import { curateFrame, scoreLabels, StillPairSource, VideoPairSource, type PairGeometry } from '../../src/tracking/training_pairs.js';
 import { Rng } from '../../src/util/random.js';
+import type { Image } from '../../src/tracking/data_access.js';
 import { makeFrames } from './synthetic.js';
 
 await selectBackend('cpu', { quiet: true });
@@ -53,6 +54,43 @@ test('pair sources put the target where the label says and stay inside the crop'
     }
   }
   assert.throws(() => new StillPairSource([{ image: frames[0]! }], geom), /at least 2 images/);
+});
+
+test('hard negatives: another sequence\'s target is pasted beside the target (never over it), only when asked', () => {
+  // Sequence A: uniform grey frames (any other pixel in a search crop was pasted); sequence B:
+  // one frame whose 20 x 20 target is red.
+  const side = 127 + 32;
+  const grey = (): Image => ({ width: side, height: side, channels: 3, data: new Uint8Array(side * side * 3).fill(127) });
+  const a = Array.from({ length: 4 }, () => ({ image: grey(), target: { w: 30, h: 30 } }));
+  const red = grey();
+  for (let y = 70; y < 90; y++) for (let x = 70; x < 90; x++) red.data.set([255, 0, 0], (y * side + x) * 3);
+  const b = [{ image: red, target: { w: 20, h: 20 } }];
+  const rng = new Rng(9);
+  for (const lookAlikes of [1, 0]) {
+    const source = new VideoPairSource([a, b], geom, { maxGap: 3, lookAlikes });
+    for (let k = 0; k < 6; k++) {
+      const p = source.sample(rng);
+      const g = p.search[(Math.round(p.targetY) * 127 + Math.round(p.targetX)) * 3]!;
+      let [x0, y0, x1, y1, n] = [127, 127, -1, -1, 0];
+      for (let y = 0; y < 127; y++) {
+        for (let x = 0; x < 127; x++) {
+          if (Math.abs(p.search[(y * 127 + x) * 3]! - g) < 0.02) continue;
+          [x0, y0, x1, y1, n] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y), n + 1];
+        }
+      }
+      if (lookAlikes === 0) {
+        assert.equal(n, 0, 'nothing pasted without lookAlikes');
+        continue;
+      }
+      // 20 px at scale 1/1.1..1.1, clipped at the crop border at most.
+      assert.ok(n > 0 && x1 - x0 + 1 <= 23 && y1 - y0 + 1 <= 23, `pasted region ${x0},${y0}..${x1},${y1} (${n} px)`);
+      const overlapX = Math.abs((x0 + x1) / 2 - p.targetX) < (x1 - x0 + 1) / 2 + 15 / 1.1;
+      const overlapY = Math.abs((y0 + y1) / 2 - p.targetY) < (y1 - y0 + 1) / 2 + 15 / 1.1;
+      assert.ok(!(overlapX && overlapY), `look-alike over the target at ${p.targetX},${p.targetY}`);
+    }
+  }
+  assert.throws(() => new VideoPairSource([a], geom, { maxGap: 3, lookAlikes: 0.5 }), /second sequence/);
+  assert.throws(() => new VideoPairSource([a, b], geom, { maxGap: 3, lookAlikes: 2 }), /probability/);
 });
 
 test('training runs on both sources, the loss is finite and falls, no tensors leak', () => {
