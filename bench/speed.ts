@@ -277,6 +277,7 @@ async function main(): Promise<void> {
   const bf16 = wantBf16 && bf16Note === null;
   // --save FILE: the JSON so far is written after every workload, so a run cut short keeps what it measured.
   const saveTo = argv.includes('--save') ? value('--save', '') : null;
+  const startedAt = new Date().toISOString();
 
   // Same allocator and threads for every process.
   const env: NodeJS.ProcessEnv = { ...process.env, FEWSHOT_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
@@ -345,6 +346,7 @@ async function main(): Promise<void> {
   function report() {
     return {
       machine: {
+        started_at: startedAt, written_at: new Date().toISOString(),
         threads, cpus: cpus().length, cpu_model: cpus()[0]?.model, allocator: allocator === 'tuned' ? 'glibc MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1GiB for every process' : 'glibc defaults for every process',
         wait_policies_tried: waits, rounds, timed_steps_per_round: reps,
         load_average_during_rounds: { min: +Math.min(...loads).toFixed(2), median: +median(loads).toFixed(2), max: +Math.max(...loads).toFixed(2) },
