@@ -12,7 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '../../src/backend/select.js';
 import { loadNativeAddon } from '../../src/backend/native/addon.js';
-import { loadOnnxRuntime } from '../../src/backend/onnx/runtime.js';
+import { loadOnnxRuntime, OrtSession } from '../../src/backend/onnx/runtime.js';
+import { exportOnnx } from '../../src/export/onnx/export.js';
 import { setInferenceEngine } from '../../src/inference/native_runners.js';
 import { loadScorer } from '../../src/inference/load.js';
 import { createEncoder } from '../../src/models/encoders/registry.js';
@@ -124,6 +125,14 @@ test('built from saved model folders (a pair model gives its encoder), it saves,
     const before = tf.memory().numTensors;
     other.scorer.embed(pixels);
     assert.equal(tf.memory().numTensors, before, `${runner}: embedding leaks tensors`);
+  }
+  // The whole ensemble exported to ONNX (what `fewshot export` writes) computes the same.
+  if (loadOnnxRuntime().ort) {
+    const session = OrtSession.create(exportOnnx(model));
+    const flat = Float32Array.from(x.dataSync());
+    const onnx = session.run({ [session.inputNames[0]!]: { data: flat, dims: [4, ...SHAPE] } })[session.outputNames[0]!]!;
+    assert.deepEqual(onnx.dims, [4, 80]);
+    want.flat().forEach((v, i) => assert.ok(Math.abs(onnx.data[i]! - v) <= 1e-4, `exported ONNX value ${i}: ${onnx.data[i]} vs ${v}`));
   }
   await selectBackend('cpu', { quiet: true });
 });
