@@ -29,6 +29,7 @@ export async function ensembleFromModelDirs(dirs: readonly string[]): Promise<{ 
   if (dirs.length === 0) throw new Error('an ensemble needs at least one member model directory');
   const encoders: tfl.LayersModel[] = [];
   const members: EnsembleMemberInfo[] = [];
+  const trainings: Record<string, unknown>[] = [];
   let first: ModelMetadata | null = null;
   for (const dir of dirs) {
     const { model, meta } = await loadModel(dir);
@@ -38,6 +39,7 @@ export async function ensembleFromModelDirs(dirs: readonly string[]): Promise<{ 
     }
     first ??= meta;
     encoders.push(encoder);
+    trainings.push(meta.training ?? {});
     const validationFile = join(dir, 'validation.json');
     const command = existsSync(validationFile) ? (JSON.parse(readFileSync(validationFile, 'utf8')) as Record<string, unknown>)['command'] : undefined;
     members.push({
@@ -60,9 +62,21 @@ export async function ensembleFromModelDirs(dirs: readonly string[]): Promise<{ 
     preprocess: first!.preprocess,
     score: 'negative-distance',
     distance: 'cosine',
-    training: { members },
+    training: { ...sharedFacts(trainings), members },
   });
   return { model, meta };
+}
+
+/**
+ * The training facts every member has with the same value (the data, the held-out alphabets and
+ * the training classes' digests that `demo` and the service check against, the augmentation...):
+ * true of the ensemble as well. Facts of one run (its best step, learning rate...) drop out.
+ */
+function sharedFacts(trainings: readonly Record<string, unknown>[]): Record<string, unknown> {
+  const [first, ...rest] = trainings;
+  return Object.fromEntries(
+    Object.entries(first ?? {}).filter(([k, v]) => rest.every((t) => k in t && JSON.stringify(t[k]) === JSON.stringify(v))),
+  );
 }
 
 /** Builds the ensemble of `dirs` and saves it to `out` (model.json, weights.bin, fewshot.json). */

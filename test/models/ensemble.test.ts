@@ -84,13 +84,16 @@ test('built from saved model folders (a pair model gives its encoder), it saves,
   const dirA = path.join(tmp, 'triplet');
   const dirB = path.join(tmp, 'pair');
   const base = { encoder: 'conv4', inputShape: SHAPE, preprocess: PREPROCESS };
-  await saveModel(dirA, a!, createMetadata({ ...base, method: 'triplet', embeddingDim: 64, score: 'negative-distance', distance: 'cosine' }));
-  await saveModel(dirB, buildPairModel(b!), createMetadata({ ...base, method: 'pair', embeddingDim: 16, score: 'pair-probability' }));
+  const facts = { validationGroups: ['Greek', 'Hebrew'], trainClasses: 12 };
+  await saveModel(dirA, a!, createMetadata({ ...base, method: 'triplet', embeddingDim: 64, score: 'negative-distance', distance: 'cosine', training: { ...facts, bestStep: 10, lr: 0.001 } }));
+  await saveModel(dirB, buildPairModel(b!), createMetadata({ ...base, method: 'pair', embeddingDim: 16, score: 'pair-probability', training: { ...facts, bestStep: 20 } }));
   const out = path.join(tmp, 'ensemble');
   const meta = await saveEnsembleOfModelDirs([dirA, dirB], out);
   assert.equal(meta.distance, 'cosine');
   assert.equal(meta.embeddingDim, 80);
-  assert.deepEqual((meta.training!['members'] as { model: string; score: string }[]).map((m) => [m.model, m.score]), [[dirA, 'negative-distance'], [dirB, 'pair-probability']]);
+  const { members: infos, ...shared } = meta.training!;
+  assert.deepEqual(shared, facts, 'the facts both members share, and only those');
+  assert.deepEqual((infos as { model: string; score: string; bestStep: number }[]).map((m) => [m.model, m.score, m.bestStep]), [[dirA, 'negative-distance', 10], [dirB, 'pair-probability', 20]]);
 
   const x = tf.randomUniform([4, ...SHAPE], 0, 1, 'float32', 6);
   const want = [...normalizedRows(a!.predict(x) as tf.Tensor)].map((row, i) => [...row, ...normalizedRows(b!.predict(x) as tf.Tensor)[i]!]);
