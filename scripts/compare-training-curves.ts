@@ -26,9 +26,13 @@ const rows = cmd.args.map((arg) => {
   const log = readJsonl(arg.slice(eq + 1));
   if (!log.some((r) => typeof r['cpu'] === 'number')) throw new Error(`${arg.slice(eq + 1)}: its lines record no 'cpu' seconds (a log of an older trainer)`);
   const validations = log.filter((r) => typeof r[opts.field] === 'number' && typeof r['cpu'] === 'number');
-  const spent = Number(log[log.length - 1]!['cpu'] ?? 0) / 60;
+  const cpus = log.map((r) => r['cpu']).filter((c): c is number => typeof c === 'number');
+  const spent = cpus[cpus.length - 1]! / 60;
+  // The log has a line every few steps, so a run that spent its whole budget logs its last line
+  // a little before the budget's end: a mark counts as reached within one log interval of it.
+  const interval = cpus.length > 1 ? (cpus[cpus.length - 1]! - cpus[cpus.length - 2]!) / 60 : 0;
   const cells = opts.marks.map((m) => {
-    if (spent < m) return '-';
+    if (spent + interval < m) return '-';
     const upTo = validations.filter((r) => Number(r['cpu']) <= m * 60);
     if (upTo.length === 0) return '-';
     const best = upTo.reduce((a, r) => (Number(r[opts.field]) > Number(a[opts.field]) ? r : a));

@@ -64,6 +64,8 @@ export { type EncoderOptions } from './models/encoders/encoder_options.js';
 export { createEncoder, registerEncoder, encoderNames, defaultInputShape, embeddingDimOf, type EncoderFactory } from './models/encoders/registry.js';
 export { AbsDifference } from './models/layers/abs_difference.js';
 export { CosineClassifier, type CosineClassifierArgs } from './models/layers/cosine_classifier.js';
+export { L2Normalization } from './models/layers/l2_normalization.js';
+export { buildEnsembleModel, ensembleMembers } from './models/ensemble.js';
 export { buildPairModel, splitPairModel, pairLogitModel, type PairModelOptions, type SplitPairModel } from './models/siamese.js';
 export { type ModelMetadata, validateMetadata, createMetadata, METADATA_FORMAT } from './models/metadata.js';
 export { serializeModel, modelFromArtifacts, type ModelArtifactsInput, MODEL_JSON, WEIGHTS_BIN } from './models/serialize.js';

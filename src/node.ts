@@ -17,6 +17,7 @@ export { loadSupportSet } from './inference/support_set.js';
 
 // model directories
 export { saveModel, loadModel, readMetadata } from './models/io.js';
+export { ensembleFromModelDirs, saveEnsembleOfModelDirs, type EnsembleMemberInfo } from './models/ensemble_dirs.js';
 export { writeThreshold } from './verification/calibration.js';
 export { DEFAULT_MODEL_DIR, SIAMESE_MODEL_DIR } from './inference/default_model.js';
 export { loadScorer, loadClassifier, loadVerifier, type LoadOptions } from './inference/load.js';

@@ -11,6 +11,7 @@ import { loadNativeAddon } from '../backend/native/addon.js';
 import { compileInferencePlan } from '../backend/native/inference_plan.js';
 import { OrtSession } from '../backend/onnx/runtime.js';
 import { exportOnnx } from '../export/onnx/export.js';
+import { ensembleMembers, ensembleRunner } from '../models/ensemble.js';
 import { setEncoderRunnerFactory, type EncoderRunner } from './encoder_runner.js';
 
 /** 'auto': the native plan when the backend is native and the model compiles, else TF.js. */
@@ -40,6 +41,12 @@ class OnnxRunner implements EncoderRunner {
 }
 
 function fastRunner(model: tfl.LayersModel): EncoderRunner | null {
+  // An ensemble (models/ensemble.ts) is not one chain: each member is compiled on its own.
+  const members = ensembleMembers(model);
+  if (members) {
+    const runners = members.map(fastRunner);
+    return runners.every((r): r is EncoderRunner => r !== null) ? ensembleRunner(runners) : null;
+  }
   if (engine === 'onnx') return new OnnxRunner(model);
   if (engine === 'auto' && tf.getBackend() === 'native' && process.env.FEWSHOT_INFERENCE_PLAN !== '0') {
     const addon = loadNativeAddon().addon;

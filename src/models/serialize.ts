@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import './layers/abs_difference.js'; // registers the custom layer before any load
+import './layers/abs_difference.js'; // registers the custom layers before any load
+import './layers/l2_normalization.js';
 import { METADATA_FILE, validateMetadata, type ModelMetadata } from './metadata.js';
 
 export const MODEL_JSON = 'model.json';

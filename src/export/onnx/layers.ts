@@ -5,6 +5,7 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { OnnxGraph, Value } from './graph.js';
+import { L2_NORM_EPSILON } from '../../models/layers/l2_normalization.js';
 
 type Config = Record<string, unknown>;
 type Converter = (g: OnnxGraph, layer: tfl.layers.Layer, inputs: Value[], config: Config) => Value;
@@ -175,6 +176,24 @@ const crossCorrelation: Converter = (g, layer, [z, x]) => {
 
 const identity: Converter = (_g, _layer, [input]) => input!;
 
+/** x / sqrt(sum(x^2) + eps) over the last axis, with L2Normalization's epsilon (ONNX's LpNormalization has none). */
+const l2Normalization: Converter = (g, layer, [input]) => {
+  const x = input!.shape.length === 4 ? g.as(input!, 'nhwc') : input!;
+  const squares = g.node('ReduceSumSquare', [x.name], `${layer.name}_sumsq`, { axes: [-1], keepdims: 1 });
+  const padded = g.node('Add', [squares, g.constant(`${layer.name}_eps`, new Float32Array([L2_NORM_EPSILON]), [])], `${layer.name}_padded`);
+  return { ...x, name: g.node('Div', [x.name, g.node('Sqrt', [padded], `${layer.name}_norm`)], layer.name) };
+};
+
+/** Concatenation of embeddings ([n, d_i] rows), as an ensemble's output layer does. */
+const concatenate: Converter = (g, layer, inputs, c) => {
+  if (inputs.some((v) => v.shape.length !== 2) || (c.axis !== -1 && c.axis !== 1)) {
+    throw new Error(`ONNX export: '${layer.name}' concatenates only [n, d] rows along the last axis`);
+  }
+  const dims = inputs.map((v) => v.shape[1]);
+  const total = dims.every((d): d is number => typeof d === 'number') ? dims.reduce((a, b) => a + b, 0) : null;
+  return { name: g.node('Concat', inputs.map((v) => v.name), layer.name, { axis: 1 }), layout: 'plain', shape: [inputs[0]!.shape[0]!, total] };
+};
+
 export const CONVERTERS: Record<string, Converter> = {
   Conv2D: conv2d,
   MaxPooling2D: pooling('MaxPool'),
@@ -189,6 +208,8 @@ export const CONVERTERS: Record<string, Converter> = {
   Dropout: identity,
   AbsDifference: absDifference,
   CrossCorrelation: crossCorrelation,
+  L2Normalization: l2Normalization,
+  Concatenate: concatenate,
 };
 
 /** Runs the converter of `layer` (its config read once, weights from the live layer). */
