@@ -141,6 +141,8 @@ export { SiamTracker, SIAMFC_PARAMS, type TrackerParams, type ResponseScorer } f
 export { SiamFCScorer, NccScorer } from './tracking/scorers.js';
 export { apce, ConfidenceGate } from './tracking/confidence.js';
 export { TemplateMemory, type TemplateMemoryOptions } from './tracking/template_memory.js';
+export { OnlineTemplate } from './tracking/online_template.js';
+export type { MapPeak } from './tracking/response.js';
 export { scoreSequence, successCurve, precisionCurve, successAuc, type SequenceScores } from './tracking/metrics.js';
 export { runTrackers, runSequence, type SequenceRun } from './tracking/run.js';
 export { evaluateTracking, type TrackingEvaluation, type LearnedTracker } from './tracking/evaluate.js';
