@@ -109,6 +109,8 @@ test('browser app: page embeddings equal the server\'s; enrol three drawings, re
       await page.fill('#class-name', s);
       await page.click('#enrol');
       await page.waitForFunction((name) => document.querySelector('#status')?.textContent?.includes(`as '${name}'`), s);
+      // The page says "enrolled" before it refreshes the class list (app/main.ts): wait for the list too.
+      await page.waitForFunction((name) => [...document.querySelectorAll('#classes li')].some((e) => (e as HTMLElement).dataset['class'] === name), s);
     }
     assert.deepEqual(await classNames(page), ['circle', 'cross', 'triangle']);
 
