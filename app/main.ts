@@ -332,8 +332,9 @@ async function enrol(name: string): Promise<void> {
       headers: { 'content-type': 'image/png', ...authHeaders() },
       body: await canvasPng(),
     });
-    setStatus(`enrolled example ${r.id} as '${r.class}'`);
+    // The list first, so "enrolled" never shows while the list still lacks the class.
     await refreshGallery();
+    setStatus(`enrolled example ${r.id} as '${r.class}'`);
     clearCanvas();
   } catch (e) {
     setStatus(`enrol failed: ${(e as Error).message}`, true);
