@@ -16,6 +16,7 @@ import { findOmniglotBackground, parseInteger, parseList, pct, printJson, useBac
 import { omniglotValidationAlphabets } from '../src/data/split.js';
 import { formatValidationCells } from '../src/evaluation/omniglot_validation.js';
 import { reportOmniglotModel } from '../src/applications/omniglot/report.js';
+import { shellQuote } from '../src/cli/command_line.js';
 
 const cmd = addBackendOption(addTtaOption(
   new Command('eval-omniglot')
@@ -41,7 +42,7 @@ const row = await reportOmniglotModel(opts.model, {
   ttaViews: opts.tta,
   calibrate: Boolean(opts.calibrate),
   ...(opts.ship ? { shipTo: opts.ship } : {}),
-  facts: { backend, command: `npm run eval:omniglot -- ${process.argv.slice(2).join(' ')}`, ...(opts.note ? { note: opts.note } : {}) },
+  facts: { backend, command: `npm run eval:omniglot -- ${process.argv.slice(2).map(shellQuote).join(' ')}`, ...(opts.note ? { note: opts.note } : {}) },
   log: (line) => process.stderr.write(line + '\n'),
 });
 if (opts.record) appendFileSync(join(opts.model, 'measurements.jsonl'), JSON.stringify(row) + '\n');

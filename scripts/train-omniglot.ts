@@ -23,6 +23,7 @@ import { findOmniglotBackground, parseInteger, pct, useBackend } from '../src/cl
 import { omniglotValidationAlphabets } from '../src/data/split.js';
 import { formatValidationCells } from '../src/evaluation/omniglot_validation.js';
 import { reportOmniglotModel } from '../src/applications/omniglot/report.js';
+import { shellQuote } from '../src/cli/command_line.js';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../src/inference/default_model.js';
 
 const SHIPPED_DEFAULTS = [
@@ -67,7 +68,7 @@ const row = await reportOmniglotModel(opts.out, {
     bestStep: trained['bestStep'],
     trainingSeconds: Math.round(Number(trained['elapsedSeconds'])),
     backend,
-    command: `npm run train:omniglot -- ${userArgs.join(' ')}`.trim(),
+    command: `npm run train:omniglot -- ${userArgs.map(shellQuote).join(' ')}`.trim(),
   },
 });
 mkdirSync(join(PACKAGE_ROOT, 'runs', 'omniglot'), { recursive: true });
