@@ -11,49 +11,12 @@ import { loadNativeAddon } from '../../src/backend/native/addon.js';
 import { compileInferencePlan, planSpecOf } from '../../src/backend/native/inference_plan.js';
 import { loadModel } from '../../src/models/io.js';
 import { ensembleMembers } from '../../src/models/ensemble.js';
-import { relativeError, skipNative } from './compare.js';
-
-/** Gives every batch-norm layer non-trivial moving statistics, so folding is really tested. */
-function randomiseBatchNorm(model: tfl.LayersModel, seed: number): void {
-  for (const layer of model.layers) {
-    if (layer.getClassName() !== 'BatchNormalization') continue;
-    const w = layer.getWeights();
-    layer.setWeights(w.map((t, i) => tf.randomUniform(t.shape, i === 3 ? 0.5 : -0.5, i === 3 ? 2 : 1.5, 'float32', seed++)));
-  }
-}
-
-async function planMatchesCpu(model: tfl.LayersModel, batches: number[]): Promise<void> {
-  const compiled = compileInferencePlan(model, loadNativeAddon().addon!);
-  assert.ok('plan' in compiled, 'reason' in compiled ? compiled.reason : '');
-  const [, h, w, c] = model.inputs[0]!.shape as number[];
-  for (const n of batches) {
-    await selectBackend('cpu', { quiet: true });
-    const x = tf.randomUniform([n, h!, w!, c!], 0, 1, 'float32', n);
-    const expected = tf.tidy(() => tf.reshape(model.predict(x) as tf.Tensor, [n, -1]));
-    const y = new Float32Array(n * compiled.plan.outputSize);
-    const threads = loadNativeAddon().addon!.getNumThreads();
-    compiled.plan.run(x.dataSync() as Float32Array, n, y);
-    // small batches run single-threaded inside the plan; the thread count must come back
-    assert.equal(loadNativeAddon().addon!.getNumThreads(), threads, `batch ${n}: thread count not restored`);
-    const err = relativeError(y, expected.dataSync());
-    assert.ok(err <= 1e-4, `batch ${n}: relative error ${err}`);
-    tf.dispose([x, expected]);
-  }
-}
+import { skipNative } from './compare.js';
+import { conv4PlanModel, planMatchesCpu, randomiseBatchNorm } from './plan_check.js';
 
 test('Conv-4 with batch norm, ReLU and max-pool: plan equals TF.js cpu', { skip: skipNative }, async () => {
   await selectBackend('cpu', { quiet: true });
-  const layers: tfl.layers.Layer[] = [];
-  for (let i = 0; i < 4; i++) {
-    layers.push(
-      tfl.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', ...(i === 0 ? { inputShape: [28, 28, 1] } : {}), kernelInitializer: tfl.initializers.heNormal({ seed: i }) }),
-      tfl.layers.batchNormalization({}),
-      tfl.layers.activation({ activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-    );
-  }
-  const model = tfl.sequential({ layers: [...layers, tfl.layers.flatten()] });
-  randomiseBatchNorm(model, 1);
+  const model = conv4PlanModel();
   // 45 and 64: one pipeline per thread (batch >= 2 x 16 images), uneven shares and a short last chunk
   await planMatchesCpu(model, [1, 3, 45, 64]);
 });
