@@ -21,7 +21,8 @@ const runs = join(dir, 'runs');
 writeLakeRunsFixture(dataSource, runs, { runs: 2, way: 20, seed: 4 });
 
 function evalRuns(runsDir: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval-runs', '--runs', runsDir, '--backend', 'cpu', ...args], {
+  // the default backend (native where the addon is built, else wasm or cpu): the ensemble on cpu costs ~20 s here
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval-runs', '--runs', runsDir, ...args], {
     encoding: 'utf8',
     timeout: 120_000,
   });
