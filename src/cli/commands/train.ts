@@ -132,7 +132,7 @@ export function trainCommand(): Command {
     .option('--resume', 'continue the run whose checkpoint is in <out>-train/ (after Ctrl-C or a crash)')
     .option('--force', 'start again even if --out already holds a model or a checkpoint (they are replaced)')
     .option('--init-from <dir>', "start from a saved model: its encoder (a pair run from a pair model: all weights); same encoder and input size")
-    .option('--encoder-from <dir>', 'the encoder is this saved model, architecture and weights (e.g. an ensemble from build:ensemble); its input size and preprocessing; a pair head starts as its L1 distance')
+    .option('--encoder-from <dir>', 'the encoder is this saved model, architecture and weights (e.g. an ensemble from build:ensemble; replaces --encoder); its input size and preprocessing; a pair head starts as its L1 distance')
     .option('--freeze-encoder', "train only the method's head (pair, classifier): the encoder's weights and batch-norm statistics stay as they are")
     .option('--json', 'print the result as one JSON object on stdout');
   return addBackendOption(cmd);
