@@ -285,6 +285,9 @@ test('--encoder-from an ensemble with --freeze-encoder: a pair head is trained o
     const [a, b] = scorer.embed([validation.imagePixels(0), validation.imagePixels(1)]);
     const [p] = scorer.similarity(a!, [b!]);
     assert.ok(p! > 0 && p! < 1, `probability ${p}`);
+    // The encoder under a saved pair model can start another run.
+    await trainModel(train, validation, { ...cfg, steps: 1, outDir: join(dir, 'from-pair'), encoderFrom: pairDir }, quiet());
+    assert.equal(ensembleMembers(splitPairModel((await loadModel(join(dir, 'from-pair'))).model).encoder)?.length, 2);
     // A method whose only weights are the encoder's cannot train with it frozen.
     await assert.rejects(trainModel(train, validation, { ...cfg, method: 'protonet', outDir: join(dir, 'x') }, quiet()), /--freeze-encoder: method 'protonet' has no weights besides the encoder's/);
   } finally {
