@@ -29,7 +29,7 @@ export class PairMethod implements TrainingMethod<PairBatch> {
     const split = splitPairModel(this.model);
     this.encoder = split.encoder;
     this.logitHead = split.logitHead;
-    this.settings = { batchSize: opts.batchSize, withinGroupEpisodes: opts.withinGroupEpisodes ?? 0, ...(opts.frozenEncoder ? { frozenEncoder: true } : {}) };
+    this.settings = { batchSize: opts.batchSize, withinGroupEpisodes: opts.withinGroupEpisodes ?? 0 };
   }
 
   sample(classIndices: number[][], rng: Rng, classGroups?: readonly string[]): PairBatch {
