@@ -63,7 +63,7 @@ const row = await reportOmniglotModel(opts.out, {
   ...(opts.ship ? { shipTo: typeof opts.ship === 'string' ? opts.ship : DEFAULT_MODEL_DIR } : {}),
   facts: {
     method: opts.method,
-    encoder: opts.encoder,
+    encoder: trained['encoder'],
     steps: trained['steps'],
     bestStep: trained['bestStep'],
     trainingSeconds: Math.round(Number(trained['elapsedSeconds'])),
@@ -73,4 +73,4 @@ const row = await reportOmniglotModel(opts.out, {
 });
 mkdirSync(join(PACKAGE_ROOT, 'runs', 'omniglot'), { recursive: true });
 appendFileSync(join(PACKAGE_ROOT, 'runs', 'omniglot', 'comparison.jsonl'), JSON.stringify(row) + '\n');
-console.log(`| ${opts.method} | ${opts.encoder} | ${formatValidationCells(row, (x) => pct(x, 1))} | ${row['trainingSeconds']} s | \`${row['command']}\` |`);
+console.log(`| ${opts.method} | ${String(trained['encoder'])} | ${formatValidationCells(row, (x) => pct(x, 1))} | ${row['trainingSeconds']} s | \`${row['command']}\` |`);

@@ -21,6 +21,7 @@ import { loadModel, saveModel } from '../models/io.js';
 import { writeThreshold } from '../verification/calibration.js';
 import { evaluatePairs } from '../verification/evaluate.js';
 import { splitPairModel } from '../models/siamese.js';
+import { loadSavedEncoder } from '../models/saved_encoder.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { trainClassDigests } from '../models/training_classes.js';
 import { Rng } from '../util/random.js';
@@ -96,6 +97,17 @@ export interface TrainConfig {
   resume: boolean;
   /** A saved model whose encoder weights start the run (ignored when resuming from a checkpoint). */
   initFrom?: string;
+  /**
+   * A saved model that IS the run's encoder, architecture and weights (an ensemble, or any
+   * embedding model; models/saved_encoder.ts); `encoder` then only names it in the metadata.
+   * A pair run's head starts as its L1 distance unless `initFrom` gives one.
+   */
+  encoderFrom?: string;
+  /**
+   * Train only the weights a method adds to the encoder (the pair head, the classifier's head):
+   * the encoder is neither updated nor run in training mode (its batch-norm statistics stay).
+   */
+  freezeEncoder?: boolean;
   preprocess: PreprocessConfig;
   /** Extra facts for the model's metadata (data location, validation alphabets...). */
   notes?: Record<string, unknown>;
@@ -226,7 +238,7 @@ export async function trainModel(
 async function runTraining(train: ImageDataset, validation: ImageDataset | null, cfg: TrainConfig, hooks: TrainHooks): Promise<TrainResult> {
   const stateDir = cfg.stateDir ?? `${cfg.outDir.replace(/[\\/]+$/, '')}-train`;
   mkdirSync(stateDir, { recursive: true });
-  const encoder = buildEncoder(cfg);
+  const encoder = cfg.encoderFrom ? (await loadSavedEncoder(cfg.encoderFrom)).encoder : buildEncoder(cfg);
   const inputShape = encoderInputShape(encoder);
   if (train.height !== inputShape[0] || train.width !== inputShape[1] || train.channels !== inputShape[2]) {
     throw new Error(`training images are ${train.height}x${train.width}x${train.channels} but encoder '${cfg.encoder}' expects ${inputShape.join('x')}`);
@@ -237,10 +249,22 @@ async function runTraining(train: ImageDataset, validation: ImageDataset | null,
     validation: validation ? cfg.validation : null,
   });
   const valCfg: ValidationConfig = { ...cfg.validation, way: plan.validationWay || cfg.validation.way, alsoWays: plan.validationAlsoWays };
-  const method: TrainingMethod = createMethod(cfg.method, encoder, { ...cfg.methodOptions, numClasses: train.numClasses, seed: cfg.seed });
+  const method: TrainingMethod = createMethod(cfg.method, encoder, {
+    ...cfg.methodOptions,
+    numClasses: train.numClasses,
+    seed: cfg.seed,
+    ...(cfg.freezeEncoder ? { frozenEncoder: true } : {}),
+  });
   const model = method.model;
   // What the optimiser updates and the checkpoint holds (the classifier's head too); `model` is what is saved.
   const trained = method.trained ?? model;
+  const trainedVariables = (): tf.Variable[] => {
+    const frozen = new Set(cfg.freezeEncoder ? encoder.weights.map((w) => w.id) : []);
+    return trained.trainableWeights.filter((w) => !frozen.has(w.id)).map((w) => w.read() as tf.Variable);
+  };
+  if (cfg.freezeEncoder && trainedVariables().length === 0) {
+    throw new Error(`--freeze-encoder: method '${cfg.method}' has no weights besides the encoder's to train (use it with pair or classifier)`);
+  }
   const optimizer = createOptimizer({ name: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum });
   const schedule = createSchedule({
     name: cfg.schedule,
@@ -267,16 +291,16 @@ async function runTraining(train: ImageDataset, validation: ImageDataset | null,
       }
     }
     restoreWeights(trained, ckpt.weights);
-    if (ckpt.optimizer.names.length > 0) await setOptimizerState(optimizer, ckpt.optimizer, trained.trainableWeights.map((w) => w.read() as tf.Variable));
+    if (ckpt.optimizer.names.length > 0) await setOptimizerState(optimizer, ckpt.optimizer, trainedVariables());
     progress = ckpt.progress;
     stoppedEarly = Boolean(ckpt.config['stoppedEarly']);
     progressOut.message(`resuming from step ${progress.step} (${ckptPath})`);
   } else if (cfg.resume) {
     progressOut.message(`--resume: no checkpoint at ${ckptPath} yet: starting from step 0`);
   }
-  if (cfg.initFrom && progress.step === 0) {
-    const copied = await initFromSavedModel(cfg.initFrom, model, encoder, cfg.method);
-    progressOut.message(`${copied} initialised from ${cfg.initFrom}`);
+  if ((cfg.initFrom || cfg.encoderFrom) && progress.step === 0) {
+    const copied = cfg.initFrom ? await initFromSavedModel(cfg.initFrom, model, encoder, cfg.method) : 'encoder';
+    progressOut.message(cfg.initFrom ? `${copied} initialised from ${cfg.initFrom}` : `encoder: the saved model ${cfg.encoderFrom}`);
     if (cfg.method === 'pair' && copied === 'encoder') {
       const fit = initPairHeadFromL1(model, encoder, train, cfg.seed);
       progressOut.message(`pair head initialised as the L1 distance: logit = ${fit.bias.toFixed(3)} - ${fit.scale.toFixed(4)} * |e1 - e2|_1 (${fit.pairs} training pairs)`);
@@ -304,6 +328,7 @@ async function runTraining(train: ImageDataset, validation: ImageDataset | null,
       seed: cfg.seed,
       augment: cfg.augment,
       precision: cfg.precision ?? 'fp32',
+      ...(cfg.freezeEncoder ? { frozenEncoder: true } : {}),
       trainClasses: train.numClasses,
       trainImages: train.size,
       trainClassDigests: trainClassDigests(train.classNames),
@@ -327,7 +352,7 @@ async function runTraining(train: ImageDataset, validation: ImageDataset | null,
     return { ...primary, byWay };
   };
 
-  const vars = trained.trainableWeights.map((w) => w.read() as tf.Variable);
+  const vars = trainedVariables();
   const classIndices = train.indicesByClass();
   const clock = hooks.clock ?? processClock();
   const elapsed = (): number => progress.elapsedSeconds + clock.wallSeconds();

@@ -11,6 +11,7 @@ import { loadNativeAddon } from '../../src/backend/native/addon.js';
 import { compileInferencePlan, planSpecOf } from '../../src/backend/native/inference_plan.js';
 import { loadModel } from '../../src/models/io.js';
 import { ensembleMembers } from '../../src/models/ensemble.js';
+import { splitPairModel } from '../../src/models/siamese.js';
 import { skipNative } from './compare.js';
 import { conv4PlanModel, planMatchesCpu, randomiseBatchNorm } from './plan_check.js';
 
@@ -39,18 +40,22 @@ test('strides, valid/same padding, dilation, avg-pool, rescaling, layer norm, de
   await planMatchesCpu(model, [1, 5, 37]);
 });
 
-for (const name of ['omniglot', 'faces-scratch', 'signatures']) {
+for (const name of ['omniglot', 'omniglot-siamese', 'faces-scratch', 'signatures']) {
   test(`shipped model ${name}: plan equals TF.js cpu`, { skip: skipNative }, async (t) => {
     await selectBackend('cpu', { quiet: true });
-    let model: tfl.LayersModel;
+    let loaded: Awaited<ReturnType<typeof loadModel>>;
     try {
-      model = (await loadModel(`models/${name}`)).model;
+      loaded = await loadModel(`models/${name}`);
     } catch (e) {
       t.skip(`models/${name} is not a fewshot layers model here (${(e as Error).message})`);
       return;
     }
-    // An ensemble (models/omniglot) runs one plan per member (src/inference/native_runners.ts).
-    for (const member of ensembleMembers(model) ?? [model]) await planMatchesCpu(member, [1, 9, 40]);
+    // A pair model's plan is its encoder's; an ensemble (models/omniglot, and the encoder of
+    // models/omniglot-siamese) runs one plan per member (src/inference/native_runners.ts).
+    const encoder = loaded.meta.score === 'pair-probability' ? splitPairModel(loaded.model).encoder : loaded.model;
+    const members = ensembleMembers(encoder);
+    if (loaded.meta.encoder.startsWith('ensemble(')) assert.ok(members && members.length > 0, `${name}: its ensemble members are found`);
+    for (const member of members ?? [encoder]) await planMatchesCpu(member, [1, 9, 40]);
   });
 }
 

@@ -78,3 +78,24 @@ test('verify without --model says it uses the shipped Omniglot model', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /no --model given: using the shipped Omniglot model .*handwritten characters; pass --model DIR/);
 });
+
+test('--encoder-from: a pair head on a saved model\'s encoder, with its input and preprocessing; --freeze-encoder is recorded; clashing options are refused', () => {
+  const source = join(dir, 'encoder-source');
+  const s = fewshot(...base(source), '--way', '5', '--shot', '1', '--query', '1', '--steps', '3', '--val-every', '0', '--val-episodes', '10', '--backend', 'auto');
+  assert.equal(s.status, 0, s.stderr);
+  const out = join(dir, 'pair-on-saved');
+  const r = fewshot(...base(out), '--method', 'pair', '--encoder-from', source, '--freeze-encoder', '--batch-size', '8', '--steps', '3', '--val-every', '0', '--val-episodes', '10', '--invert', 'no', '--backend', 'auto');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /pair head initialised as the L1 distance/);
+  const meta = JSON.parse(readFileSync(join(out, 'fewshot.json'), 'utf8'));
+  const sourceMeta = JSON.parse(readFileSync(join(source, 'fewshot.json'), 'utf8'));
+  assert.equal(meta.method, 'pair');
+  assert.equal(meta.encoder, 'tiny');
+  // The saved encoder's preprocessing wins over --invert no: it was trained on inverted images.
+  assert.deepEqual(meta.preprocess, sourceMeta.preprocess);
+  assert.equal(meta.training.encoderFrom, source);
+  assert.equal(meta.training.frozenEncoder, true);
+  const clash = fewshot(...base(join(dir, 'clash')), '--method', 'pair', '--encoder-from', source, '--input-size', '56', '--steps', '1');
+  assert.equal(clash.status, 1);
+  assert.match(clash.stderr, /--encoder-from .* fixes the input size, channels and embedding; drop --input-size/);
+});

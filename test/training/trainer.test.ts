@@ -7,6 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
 import { splitByGroup } from '../../src/data/split.js';
 import { loadModel } from '../../src/models/io.js';
+import { ensembleMembers } from '../../src/models/ensemble.js';
+import { saveEnsembleOfModelDirs } from '../../src/models/ensemble_dirs.js';
+import { SiameseScorer } from '../../src/inference/embedder.js';
 import { readCheckpoint } from '../../src/training/checkpoint.js';
 import { LOGIT_LAYER, splitPairModel } from '../../src/models/siamese.js';
 import { readJsonl } from '../../src/training/jsonl_log.js';
@@ -244,6 +247,49 @@ test('--init-from: a pair run starts from a saved embedding model\'s encoder, wi
     await trainModel(train, validation, config(dir, { method: 'pair', steps: 1, lr: 1e-9, outDir: again, initFrom: pairDir, validation: { every: 0, episodes: 10, way: 5, alsoWays: [], shot: 1, query: 1, groups: 'any', seed: 1 } }), quiet());
     const [kernel2] = (await loadModel(again)).model.getLayer(LOGIT_LAYER).getWeights();
     Array.from(kernel2!.dataSync()).forEach((v, j) => assert.ok(Math.abs(v - k[j]!) < 1e-6));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--encoder-from an ensemble with --freeze-encoder: a pair head is trained on the saved encoder, which does not change', async () => {
+  const dir = tmp();
+  try {
+    const noVal = { every: 0, episodes: 10, way: 5, alsoWays: [], shot: 1, query: 1, groups: 'any' as const, seed: 1 };
+    await trainModel(train, validation, config(dir, { steps: 6, validation: noVal }), quiet());
+    await trainModel(train, validation, config(dir, { steps: 6, seed: 4, outDir: join(dir, 'second'), validation: noVal }), quiet());
+    const ensDir = join(dir, 'ensemble');
+    await saveEnsembleOfModelDirs([join(dir, 'model'), join(dir, 'second')], ensDir);
+    const source = (await loadModel(ensDir)).model;
+    const pairDir = join(dir, 'pair');
+    const cfg = config(dir, { method: 'pair', encoder: 'ensemble(tiny+tiny)', steps: 8, lr: 0.01, outDir: pairDir, encoderFrom: ensDir, freezeEncoder: true, validation: noVal });
+    const counts: number[] = [];
+    await trainModel(train, validation, cfg, { ...quiet(), onStep: () => counts.push(tf.memory().numTensors) });
+    assert.ok(counts.slice(1).every((c) => c === counts[1]), `tensor counts per step: ${counts.join(' ')}`);
+    const { model: pair, meta } = await loadModel(pairDir);
+    assert.equal(meta.encoder, 'ensemble(tiny+tiny)');
+    assert.equal(meta.score, 'pair-probability');
+    const { encoder } = splitPairModel(pair);
+    assert.equal(ensembleMembers(encoder)?.length, 2, 'the encoder is still the two-member ensemble');
+    // Frozen: every encoder weight, batch-norm statistics included, is the saved ensemble's.
+    assert.equal(encoder.weights.length, source.weights.length);
+    encoder.weights.forEach((w, i) => {
+      const want = source.weights[i]!.read().dataSync();
+      w.read().dataSync().forEach((v, j) => assert.equal(v, want[j], `${w.originalName}[${j}]`));
+    });
+    // The head started as the L1 distance (all weights equal) and was trained away from it.
+    const k = Array.from(pair.getLayer(LOGIT_LAYER).getWeights()[0]!.dataSync());
+    assert.ok(k.some((v) => v !== k[0]), 'the head was trained');
+    // The saved pair model scores by its head's probability.
+    const scorer = SiameseScorer.fromModel(pair, meta, { frozen: true });
+    const [a, b] = scorer.embed([validation.imagePixels(0), validation.imagePixels(1)]);
+    const [p] = scorer.similarity(a!, [b!]);
+    assert.ok(p! > 0 && p! < 1, `probability ${p}`);
+    // The encoder under a saved pair model can start another run.
+    await trainModel(train, validation, { ...cfg, steps: 1, outDir: join(dir, 'from-pair'), encoderFrom: pairDir }, quiet());
+    assert.equal(ensembleMembers(splitPairModel((await loadModel(join(dir, 'from-pair'))).model).encoder)?.length, 2);
+    // A method whose only weights are the encoder's cannot train with it frozen.
+    await assert.rejects(trainModel(train, validation, { ...cfg, method: 'protonet', outDir: join(dir, 'x') }, quiet()), /--freeze-encoder: method 'protonet' has no weights besides the encoder's/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

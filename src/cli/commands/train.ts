@@ -9,6 +9,8 @@ import { openSource, type FileSource } from '../../data/source.js';
 import '../../applications/normalized_conv4.js'; // registers --encoder norm-conv4
 import { omniglotValidationAlphabets, splitByClass, splitByGroup } from '../../data/split.js';
 import { defaultInputShape, encoderNames } from '../../models/encoders/registry.js';
+import { readMetadata } from '../../models/io.js';
+import type { PreprocessConfig } from '../../data/preprocess.js';
 import { METHOD_NAMES, MINER_NAMES, type MethodName, type MethodOptions } from '../../training/methods/method.js';
 import { OPTIMIZER_NAMES, type OptimizerName } from '../../training/optimizer.js';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../training/schedule.js';
@@ -61,6 +63,8 @@ export interface TrainCliOptions extends MethodOptions {
   logEvery: number;
   resume?: boolean;
   initFrom?: string;
+  encoderFrom?: string;
+  freezeEncoder?: boolean;
   maxPerClass?: number;
   json?: boolean;
   backend: string;
@@ -128,6 +132,8 @@ export function trainCommand(): Command {
     .option('--resume', 'continue the run whose checkpoint is in <out>-train/ (after Ctrl-C or a crash)')
     .option('--force', 'start again even if --out already holds a model or a checkpoint (they are replaced)')
     .option('--init-from <dir>', "start from a saved model: its encoder (a pair run from a pair model: all weights); same encoder and input size")
+    .option('--encoder-from <dir>', 'the encoder is this saved model, architecture and weights (e.g. an ensemble from build:ensemble; replaces --encoder); its input size and preprocessing; a pair head starts as its L1 distance')
+    .option('--freeze-encoder', "train only the method's head (pair, classifier): the encoder's weights and batch-norm statistics stay as they are")
     .option('--json', 'print the result as one JSON object on stdout');
   return addBackendOption(cmd);
 }
@@ -141,15 +147,17 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
   }
   const data = opts.data ?? findOmniglotBackground();
   if (!data) throw new Error('no --data given and ../shared/data/omniglot/images_background.zip not found');
-  if (!encoderNames().includes(opts.encoder)) throw new Error(`--encoder ${opts.encoder}: unknown encoder (use ${encoderNames().join(', ')})`);
+  const saved = opts.encoderFrom ? savedEncoderFacts(opts) : null;
+  if (!saved && !encoderNames().includes(opts.encoder)) throw new Error(`--encoder ${opts.encoder}: unknown encoder (use ${encoderNames().join(', ')})`);
   refuseToOverwrite(opts);
   const baseShape = defaultInputShape(opts.encoder);
   const size = opts.inputSize;
-  const inputShape: [number, number, number] = [size ?? baseShape[0], size ?? baseShape[1], opts.channels ?? baseShape[2]];
+  const inputShape: [number, number, number] = saved?.inputShape ?? [size ?? baseShape[0], size ?? baseShape[1], opts.channels ?? baseShape[2]];
+  const encoderName = saved?.encoder ?? opts.encoder;
   const t0 = Date.now();
   const source = await openSource(data);
-  const invert = decideInvert(source, opts);
-  const preprocess = { height: inputShape[0], width: inputShape[1], channels: inputShape[2] as 1 | 3, invert };
+  // A saved encoder was trained on images preprocessed its way: its preprocessing, not --invert.
+  const preprocess: PreprocessConfig = saved?.preprocess ?? { height: inputShape[0], width: inputShape[1], channels: inputShape[2] as 1 | 3, invert: decideInvert(source, opts) };
   const all = loadImageDatasetFromSource(source, { preprocess, layout: opts.layout, ...(opts.maxPerClass ? { maxPerClass: opts.maxPerClass } : {}) });
   const loadSeconds = (Date.now() - t0) / 1000;
   const { train, validation, validationGroups } = splitForTraining(all, opts);
@@ -161,7 +169,7 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
   );
   const cfg: TrainConfig = {
     method: opts.method,
-    encoder: opts.encoder,
+    encoder: encoderName,
     inputShape,
     ...(opts.embeddingDim ? { embeddingDim: opts.embeddingDim } : {}),
     methodOptions: {
@@ -204,12 +212,15 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
     outDir: opts.out,
     resume: Boolean(opts.resume),
     ...(opts.initFrom ? { initFrom: opts.initFrom } : {}),
+    ...(opts.encoderFrom ? { encoderFrom: opts.encoderFrom } : {}),
+    ...(opts.freezeEncoder ? { freezeEncoder: true } : {}),
     preprocess,
     notes: {
       data,
       validationGroups,
       rotateClasses: Boolean(opts.rotateClasses),
       ...(opts.initFrom ? { initFrom: opts.initFrom } : {}),
+      ...(opts.encoderFrom ? { encoderFrom: opts.encoderFrom } : {}),
       backend,
     },
   };
@@ -226,17 +237,27 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
     if (r.interrupted) {
       process.stderr.write(`fewshot: interrupted at step ${r.steps}; resume with: ${commandLineWith('--resume')}\n`);
       process.exitCode = 130;
-      return { ...r, method: opts.method, encoder: opts.encoder, backend };
+      return { ...r, method: opts.method, encoder: encoderName, backend };
     }
     process.stderr.write(
       `fewshot: ${r.steps} steps in ${r.elapsedSeconds.toFixed(0)} s` +
         (r.bestAccuracy >= 0 ? `, best validation ${r.validationWay}-way 1-shot ${pct(r.bestAccuracy)} at step ${r.bestStep}` : '') +
         `; model in ${r.modelDir}\n`,
     );
-    return { ...r, method: opts.method, encoder: opts.encoder, backend };
+    return { ...r, method: opts.method, encoder: encoderName, backend };
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** --encoder-from: the saved model fixes the input and its preprocessing, so options that would change them are refused. */
+function savedEncoderFacts(opts: TrainCliOptions): { encoder: string; inputShape: [number, number, number]; preprocess: PreprocessConfig } {
+  const dir = opts.encoderFrom!;
+  const clash = [opts.inputSize !== undefined && '--input-size', opts.channels !== undefined && '--channels', opts.embeddingDim !== undefined && '--embedding-dim'].filter(Boolean);
+  if (clash.length) throw new Error(`--encoder-from ${dir} fixes the input size, channels and embedding; drop ${clash.join(', ')}`);
+  const meta = readMetadata(dir);
+  const [h, w, c] = meta.inputShape;
+  return { encoder: meta.encoder, inputShape: [h!, w!, c!], preprocess: meta.preprocess };
 }
 
 function parseChannels(value: string): 1 | 3 {

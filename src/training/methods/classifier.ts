@@ -47,7 +47,7 @@ export class ClassifierMethod implements TrainingMethod<LabelledBatch> {
   }
 
   loss(batch: LabelledBatch, images: ImageBatchFn): tf.Scalar {
-    const logits = this.head.apply(embedTraining(this.model, images(batch.indices))) as tf.Tensor2D;
+    const logits = this.head.apply(embedTraining(this.model, images(batch.indices), !this.opts.frozenEncoder)) as tf.Tensor2D;
     const onehot = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.head.units);
     return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
   }

@@ -37,6 +37,8 @@ export interface MethodOptions {
   numClasses?: number;
   /** Seed of the weights a method adds to the encoder (the classifier's head); the trainer passes the run's seed. */
   seed?: number;
+  /** The trainer trains only the method's own head (`--freeze-encoder`): run the encoder in inference mode. */
+  frozenEncoder?: boolean;
 }
 
 /** Gives the float image batch [n, h, w, c] for dataset indices (augmented when training). */
@@ -62,9 +64,12 @@ export interface TrainingMethod<Batch = unknown> {
   loss(batch: Batch, images: ImageBatchFn): tf.Scalar;
 }
 
-/** Runs the encoder in training mode (batch-norm uses batch statistics and updates its averages). */
-export function embedTraining(encoder: tfl.LayersModel, x: tf.Tensor4D): tf.Tensor2D {
-  const y = encoder.apply(x, { training: true }) as tf.Tensor;
+/**
+ * Runs the encoder in training mode (batch-norm uses batch statistics and updates its averages);
+ * a frozen encoder (`training` false) runs as at inference.
+ */
+export function embedTraining(encoder: tfl.LayersModel, x: tf.Tensor4D, training = true): tf.Tensor2D {
+  const y = encoder.apply(x, { training }) as tf.Tensor;
   return (y.rank === 2 ? y : tf.reshape(y, [y.shape[0]!, -1])) as tf.Tensor2D;
 }
 

@@ -40,7 +40,7 @@ export class PairMethod implements TrainingMethod<PairBatch> {
 
   loss(batch: PairBatch, images: ImageBatchFn): tf.Scalar {
     const n = batch.left.length;
-    const emb = embedTraining(this.encoder, images(concatIndices(batch.left, batch.right)));
+    const emb = embedTraining(this.encoder, images(concatIndices(batch.left, batch.right)), !this.opts.frozenEncoder);
     const diff = tf.abs(tf.sub(tf.slice(emb, [0, 0], [n, -1]), tf.slice(emb, [n, 0], [n, -1])));
     const logits = this.logitHead.apply(diff, { training: true }) as tf.Tensor;
     return this.lossFn.compute(logits, batch.same);
