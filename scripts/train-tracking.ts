@@ -8,7 +8,8 @@
  * A candidate is `backbone[@exemplarPx]:exemplarCells:mix` for the pretrained network (e.g.
  * `centernet-s4:8:both`, `centernet-s4x@80:10:both` for 80 / 160 px crops; backbones in
  * src/tracking/backbone.ts) or `small:mix`, optionally followed by `:hn` (hard negatives: another
- * sequence's target pasted beside the target in half the video pairs); mix is video,
+ * sequence's target pasted beside the target in half the video pairs) and/or `:ftN` (pretrained:
+ * fine-tune the backbone's last 1x1 convolutions at 1/N of the head's learning rate); mix is video,
  * stills or both (training pair sources). Without --experiments: one model of the --final
  * candidate on all sequences -> --out. With --experiments: a 2-fold cross-validation over the
  * sequences (each sequence is only ever tracked by models that never saw any of its frames) of
@@ -89,15 +90,24 @@ interface Candidate {
 
 function parseCandidate(label: string): Candidate {
   const parts = label.split(':');
-  // `...:hn`: hard negatives (another sequence's target pasted beside the target) in half the video pairs.
-  const lookAlikes = parts[parts.length - 1] === 'hn' ? 0.5 : 0;
-  if (lookAlikes > 0) parts.pop();
+  // Options after the mix: `hn`, hard negatives (another sequence's target pasted beside the
+  // target) in half the video pairs; `ftN`, backbone fine-tuning at 1/N of the head's rate.
+  let lookAlikes = 0;
+  let fineTune: PretrainedSiamConfig['fineTune'];
+  for (let last = parts[parts.length - 1]!; ; last = parts[parts.length - 1]!) {
+    const ft = /^ft(\d+)$/.exec(last);
+    if (last === 'hn') lookAlikes = 0.5;
+    else if (ft) fineTune = { rateFactor: 1 / Number(ft[1]) };
+    else break;
+    parts.pop();
+  }
   const mix = parts[parts.length - 1] as Mix;
   if (!(mix in VIDEO_FRACTION)) throw new Error(`candidate '${label}': mix must be video, stills or both`);
   let network: SiamFCConfig | PretrainedSiamConfig;
   let stride: number;
   let score: number;
   if (parts[0] === 'small' && parts.length === 2) {
+    if (fineTune) throw new Error(`candidate '${label}': ftN needs a pretrained backbone`);
     network = { ...DEFAULT_SIAMFC };
     stride = ENCODER_STRIDE;
     score = scoreSize(network);
@@ -105,7 +115,7 @@ function parseCandidate(label: string): Candidate {
     // `backbone@E`: exemplar crops of E px and search crops of 2E px (default 64 / 128).
     const [backbone, size] = parts[0]!.split('@');
     const exemplarSize = size ? Number(size) : DEFAULT_PRETRAINED.exemplarSize;
-    network = { ...DEFAULT_PRETRAINED, backbone: backbone!, exemplarSize, searchSize: 2 * exemplarSize, exemplarCells: Number(parts[1]) };
+    network = { ...DEFAULT_PRETRAINED, backbone: backbone!, exemplarSize, searchSize: 2 * exemplarSize, exemplarCells: Number(parts[1]), ...(fineTune ? { fineTune } : {}) };
     ({ stride, scoreSize: score } = pretrainedGeometry(network));
   } else {
     throw new Error(`candidate '${label}': expected backbone:exemplarCells:mix or small:mix`);
@@ -259,7 +269,7 @@ if (args.experiments) {
       const { network, info } = train(trainOn, cand, steps, seed + k, tag);
       models.set(`${name}@${k}`, network);
       trainInfo[tag] = { ...info, testedOn: folds[k] };
-      await saveTrackingModel(dir, network.model, metaFor(cand, info));
+      await saveTrackingModel(dir, network.model, metaFor(cand, info), network.fineTuned?.variables);
     }
   }
   const table: Record<string, Record<string, Row>> = {};
@@ -310,6 +320,11 @@ if (args['no-final']) {
 const names = sequences.map((s) => s.name);
 const { network, info } = train(names, winner, Number(args.steps), Number(args.seed), 'final');
 mkdirSync(outDir, { recursive: true });
-await saveTrackingModel(outDir, network.model, metaFor(winner, { ...info, script: 'scripts/train-tracking.ts', args, ...(experiments ? { experiments } : {}) }));
+await saveTrackingModel(
+  outDir,
+  network.model,
+  metaFor(winner, { ...info, script: 'scripts/train-tracking.ts', args, ...(experiments ? { experiments } : {}) }),
+  network.fineTuned?.variables,
+);
 if (experiments) writeFileSync(join(outDir, 'experiments.json'), JSON.stringify(experiments, null, 2) + '\n');
 log(`saved ${outDir} (${winner.label})`);

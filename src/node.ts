@@ -63,6 +63,7 @@ export {
   scorePairs,
   DEFAULT_PRETRAINED,
   type PretrainedSiamConfig,
+  type FineTunedWeights,
 } from './tracking/siam_network.js';
 export { PretrainedBackbone, BACKBONES, type BackboneSpec } from './tracking/backbone.js';
 // SiamFC training (its networks may hold a pretrained backbone read from disk)

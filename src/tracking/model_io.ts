@@ -2,6 +2,8 @@
  * A tracking model on disk: `model.json` + `weights.bin` (the standard TF.js layers format, so any
  * TF.js loader can read it once `CrossCorrelation` is registered) and `tracker.json` (the crop
  * geometry and search hyper-parameters the network was trained for, plus how it was trained).
+ * A network with a fine-tuned backbone also has `backbone.bin`: the tuned graph weights, which
+ * replace the vendored backbone's at load (their names and shapes are in tracker.json).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { MODEL_JSON, WEIGHTS_BIN, serializeModel } from '../models/io.js';
 import './cross_correlation.js';
-import { EncoderSiamNetwork, PretrainedSiamNetwork, type PretrainedSiamConfig, type SiamNetwork } from './siam_network.js';
+import { disposeModel, EncoderSiamNetwork, PretrainedSiamNetwork, type PretrainedSiamConfig, type SiamNetwork } from './siam_network.js';
 import { BACKBONES } from './backbone.js';
 import type { SiamFCConfig } from './siamfc_model.js';
 import type { TrackerParams } from './tracker.js';
@@ -21,15 +23,30 @@ export interface TrackerMetadata {
   /** Pretrained networks: where the backbone weights come from (package@version, licence). */
   backbone?: string;
   params: TrackerParams;
+  /** Fine-tuned backbone weights in TUNED_BACKBONE_BIN (written by saveTrackingModel). */
+  tunedBackbone?: tf.io.WeightsManifestEntry[];
   training?: Record<string, unknown>;
   createdAt: string;
 }
 
-export async function saveTrackingModel(dir: string, model: tfl.LayersModel, meta: TrackerMetadata): Promise<void> {
+export const TUNED_BACKBONE_BIN = 'backbone.bin';
+
+/** `tunedBackbone`: the network's fine-tuned backbone weights (SiamNetwork.fineTuned), saved beside the head. */
+export async function saveTrackingModel(
+  dir: string,
+  model: tfl.LayersModel,
+  meta: TrackerMetadata,
+  tunedBackbone?: Readonly<Record<string, tf.Tensor>>,
+): Promise<void> {
   mkdirSync(dir, { recursive: true });
   if (isPretrained(meta.network)) meta = { ...meta, backbone: BACKBONES[meta.network.backbone]?.source };
   const { modelJson, weights } = await serializeModel(model);
   if (weights.byteLength === 0) throw new Error('saveTrackingModel: model has no weights');
+  if (tunedBackbone && Object.keys(tunedBackbone).length > 0) {
+    const { data, specs } = await tf.io.encodeWeights(tunedBackbone as tf.NamedTensorMap);
+    writeFileSync(join(dir, TUNED_BACKBONE_BIN), new Uint8Array(data as ArrayBuffer));
+    meta = { ...meta, tunedBackbone: specs };
+  }
   writeFileSync(join(dir, WEIGHTS_BIN), weights);
   writeFileSync(join(dir, MODEL_JSON), JSON.stringify(modelJson));
   writeFileSync(join(dir, 'tracker.json'), JSON.stringify(meta, null, 2) + '\n');
@@ -60,12 +77,21 @@ export async function loadTrackingModel(dir: string): Promise<{ network: SiamNet
       weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
     }),
   );
+  let tuned: tf.NamedTensorMap | undefined;
   try {
+    if (meta.tunedBackbone) {
+      const file = join(dir, TUNED_BACKBONE_BIN);
+      if (!existsSync(file)) throw new Error(`${TUNED_BACKBONE_BIN}: missing (tracker.json lists fine-tuned backbone weights)`);
+      const bin = readFileSync(file);
+      tuned = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength), meta.tunedBackbone);
+    }
     // Fails early with a clear message if it is some other model.
-    const network = isPretrained(meta.network) ? new PretrainedSiamNetwork(model, meta.network) : new EncoderSiamNetwork(model);
+    const network = isPretrained(meta.network) ? new PretrainedSiamNetwork(model, meta.network, undefined, tuned) : new EncoderSiamNetwork(model);
     return { network, meta };
   } catch (e) {
-    model.dispose();
+    disposeModel(model);
     throw new Error(`${dir}: ${(e as Error).message}`);
+  } finally {
+    if (tuned) tf.dispose(tuned);
   }
 }

@@ -4,12 +4,14 @@
  * the two. Two kinds:
  * - `EncoderSiamNetwork`: the small encoder trained from scratch (siamfc_model.ts), the same
  *   encoder for both crops;
- * - `PretrainedSiamNetwork`: a frozen pretrained backbone (backbone.ts) truncated at a stride-4
+ * - `PretrainedSiamNetwork`: a pretrained backbone (backbone.ts) truncated at a stride-4 or -8
  *   feature map, a trained 1x1 "adjust" convolution, the exemplar feature cropped to its centre
  *   (SiamRPN++'s trick: the border cells of a zero-padded network see the padding, not the
- *   object, and break translation equivariance), and the same CrossCorrelation head.
- * Only `model` (a standard TF.js layers model) is trained and saved; the backbone ships as
- * vendored files.
+ *   object, and break translation equivariance), and the same CrossCorrelation head. The
+ *   backbone is frozen unless the config asks to fine-tune its last 1x1 convolutions at a lower
+ *   learning rate (`fineTune`).
+ * `model` (a standard TF.js layers model) is trained and saved; the backbone ships as vendored
+ * files, plus the fine-tuned weights where there are any (model_io.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -28,12 +30,32 @@ export interface SiamNetwork {
   embedSearch(crops: tf.Tensor4D): tf.Tensor4D;
   /** Filters [1 or B, ...] x feature maps [B, ...] -> score maps [B, s, s, 1] (logits). */
   correlate(exemplar: tf.Tensor4D, search: tf.Tensor4D): tf.Tensor4D;
+  /** Trainable weights outside `model` (a fine-tuned backbone's), trained at rateFactor x the head's rate. */
+  readonly fineTuned?: FineTunedWeights;
   dispose(): void;
+}
+
+export interface FineTunedWeights {
+  /** By graph node name. */
+  variables: Readonly<Record<string, tf.Variable>>;
+  rateFactor: number;
 }
 
 /** Score maps for a batch of pairs (training and tests). */
 export function scorePairs(net: SiamNetwork, exemplars: tf.Tensor4D, searches: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => net.correlate(net.embedExemplar(exemplars), net.embedSearch(searches)));
+}
+
+/**
+ * Disposes a model whose layers may be applied more than once (the pretrained head's adjust layer
+ * sees both crops): tfjs-layers counts each use, and the model's dispose releases only one, so
+ * without the loop the shared layer's weights would leak.
+ */
+export function disposeModel(model: tfl.LayersModel): void {
+  model.dispose();
+  for (const layer of model.layers) {
+    while ((layer as unknown as { _refCount: number | null })._refCount! > 0) layer.dispose();
+  }
 }
 
 /** The small from-scratch SiamFC (buildSiamFC): one encoder for both crops. */
@@ -73,6 +95,11 @@ export interface PretrainedSiamConfig {
   exemplarCells: number;
   /** Output channels of the adjust layer. */
   channels: number;
+  /**
+   * Fine-tune the backbone's `tunable` weights (backbone.ts) at rateFactor x the head's learning
+   * rate; absent: frozen.
+   */
+  fineTune?: { rateFactor: number };
   seed?: number;
 }
 
@@ -120,6 +147,7 @@ export function buildPretrainedHead(cfg: PretrainedSiamConfig, inChannels: numbe
 export class PretrainedSiamNetwork implements SiamNetwork {
   readonly stride: number;
   readonly backbone: PretrainedBackbone;
+  readonly fineTuned?: FineTunedWeights;
   private readonly adjust: tfl.layers.Layer;
   private readonly crop: tfl.layers.Layer;
   private readonly xcorr: CrossCorrelation;
@@ -128,9 +156,18 @@ export class PretrainedSiamNetwork implements SiamNetwork {
     readonly model: tfl.LayersModel,
     readonly config: PretrainedSiamConfig,
     backbone?: PretrainedBackbone,
+    /** Saved fine-tuned backbone weights (by graph node name) to start from; default: the pretrained ones. */
+    tunedValues?: tf.NamedTensorMap,
   ) {
     ({ stride: this.stride } = pretrainedGeometry(config));
     this.backbone = backbone ?? new PretrainedBackbone(BACKBONES[config.backbone]!);
+    if (config.fineTune) {
+      if (!this.backbone.spec.tunable) throw new Error(`backbone ${config.backbone} has no tunable weights to fine-tune`);
+      this.backbone.fineTune(this.backbone.spec.tunable, tunedValues);
+      this.fineTuned = { variables: this.backbone.tunedWeights, rateFactor: config.fineTune.rateFactor };
+    } else if (tunedValues && Object.keys(tunedValues).length > 0) {
+      throw new Error('fine-tuned backbone weights given for a config without fineTune');
+    }
     const find = (name: string) => {
       const l = model.layers.find((x) => x.name === name);
       if (!l) throw new Error(`not a pretrained SiamFC head: no '${name}' layer`);
@@ -179,6 +216,7 @@ export class PretrainedSiamNetwork implements SiamNetwork {
   }
 
   dispose(): void {
-    this.model.dispose();
+    disposeModel(this.model);
+    this.backbone.dispose();
   }
 }

@@ -2,6 +2,8 @@
  * Training loop for the SiamFC model: each step draws a batch of pairs from the configured sources
  * (a fraction from video, the rest from stills), builds SiamFC labels around each pair's target
  * and minimises the balanced logistic loss with Adam, decaying the learning rate geometrically.
+ * A network with fine-tuned backbone weights (`fineTuned`) trains them with a second Adam at
+ * `rateFactor` x the head's rate, on the same gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../util/random.js';
@@ -39,6 +41,9 @@ export function trainSiamFC(
   if (opts.videoFraction < 1 && !sources.stills) throw new Error('trainSiamFC: videoFraction < 1 but no stills source');
   const rng = new Rng(opts.seed);
   const optimizer = tf.train.adam(opts.learningRate);
+  const slow = network.fineTuned;
+  const slowOptimizer = slow ? tf.train.adam(opts.learningRate * slow.rateFactor) : undefined;
+  const slowNames = new Set(Object.values(slow?.variables ?? {}).map((v) => v.name));
   const decay = Math.pow(opts.finalLearningRate / opts.learningRate, 1 / Math.max(1, opts.steps - 1));
   const { exemplarSize: ez, searchSize: sz, scoreSize: s } = geom;
   const losses: number[] = [];
@@ -65,13 +70,22 @@ export function trainSiamFC(
       wData.set(weights, i * s * s);
     });
     // Adam keeps its learning rate in a plain field; setting it is how schedules are done in TF.js.
-    (optimizer as unknown as { learningRate: number }).learningRate = opts.learningRate * decay ** step;
+    const rate = opts.learningRate * decay ** step;
+    (optimizer as unknown as { learningRate: number }).learningRate = rate;
+    if (slowOptimizer) (slowOptimizer as unknown as { learningRate: number }).learningRate = rate * slow!.rateFactor;
     const loss = tf.tidy(() => {
       const z = tf.tensor4d(zData, [B, ez, ez, 3]);
       const x = tf.tensor4d(xData, [B, sz, sz, 3]);
       const y = tf.tensor4d(yData, [B, s, s, 1]);
       const w = tf.tensor4d(wData, [B, s, s, 1]);
-      return optimizer.minimize(() => balancedLogisticLoss(scorePairs(network, z, x), y, w), true)!;
+      const f = () => balancedLogisticLoss(scorePairs(network, z, x), y, w);
+      if (!slowOptimizer) return optimizer.minimize(f, true)!;
+      // Gradients for every trainable variable f depends on, split between the two optimizers.
+      const { value, grads } = tf.variableGrads(f);
+      const part = (tuned: boolean) => Object.entries(grads).filter(([name]) => slowNames.has(name) === tuned).map(([name, tensor]) => ({ name, tensor }));
+      optimizer.applyGradients(part(false));
+      slowOptimizer.applyGradients(part(true));
+      return value;
     });
     const v = loss.dataSync()[0]!;
     loss.dispose();
@@ -85,5 +99,6 @@ export function trainSiamFC(
     }
   }
   optimizer.dispose();
+  slowOptimizer?.dispose();
   return { losses, seconds: (performance.now() - t0) / 1000, pairs: counts };
 }
