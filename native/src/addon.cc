@@ -69,6 +69,13 @@ Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& i) {
   });
 }
 Napi::Value Bf16Supported(const Napi::CallbackInfo& i) { return Napi::Boolean::New(i.Env(), bf16Supported()); }
+// (geometry, groups): the f32 training algorithm conv.cc picks, 'fft' | 'winograd' | 'direct'
+// (tests check that their cases reach the kernel they are meant to cover)
+Napi::Value ConvAlgorithm(const Napi::CallbackInfo& i) {
+  const ConvGeometry g = geometry<ConvGeometry>(i[0], 17);
+  const int64_t groups = i.Length() > 1 && i[1].IsNumber() ? i64(i[1]) : 1;
+  return Napi::String::New(i.Env(), fftPays(g, groups) ? "fft" : winogradPays(g, groups) ? "winograd" : "direct");
+}
 // (a, b, c, batch, aBatched, bBatched, m, n, k, transA, transB)
 Napi::Value BatchMatMul(const Napi::CallbackInfo& i) {
   return guarded(i, [&] {
@@ -181,6 +188,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
   exports.Set("conv2dBackwardWeights", Napi::Function::New(env, Conv2dBackwardWeights));
   exports.Set("bf16Supported", Napi::Function::New(env, Bf16Supported));
+  exports.Set("convAlgorithm", Napi::Function::New(env, ConvAlgorithm));
   exports.Set("batchMatMul", Napi::Function::New(env, BatchMatMul));
   exports.Set("biasActivation", Napi::Function::New(env, BiasActivation));
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));

@@ -263,6 +263,11 @@ bool bf16Supported() {
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
                    int activation, float alpha, int64_t groups, bool bf16) {
   bf16 = bf16 && groups == 1 && g.ic >= kMinBf16Channels && bf16Supported();
+  if (!bf16 && fftPays(g, groups)) {
+    fftConvForward(g, x, w, y);
+    biasActivation(y, g.n * g.oh * g.ow * g.oc, bias, bias ? g.oc : 0, activation, alpha);
+    return;
+  }
   const std::string key = keyOf("fwd", g, bf16, activation, alpha, bias != nullptr) + ",g" + std::to_string(groups);
   auto p = cache().get(key);
   if (!p) {
@@ -300,6 +305,7 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
 
 void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, bool bf16) {
   bf16 = bf16 && g.ic >= kMinBf16Channels && bf16Supported();
+  if (!bf16 && fftPays(g, 1)) return fftConvBackwardData(g, dy, w, dx);
   const std::string key = keyOf("bwd_data", g, bf16);
   auto p = cache().get(key);
   if (!p) {
@@ -337,6 +343,7 @@ void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, 
 
 void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw, bool bf16) {
   bf16 = bf16 && g.ic >= kMinBf16Channels && bf16Supported();
+  if (!bf16 && fftPays(g, 1)) return fftConvBackwardWeights(g, x, dy, dw);
   const std::string key = keyOf("bwd_weights", g, bf16);
   auto p = cache().get(key);
   if (!p) {

@@ -27,6 +27,12 @@ void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* d
 bool bf16Supported();
 // Whether a convolution runs as Winograd F(4x4, 3x3) (training and inference plans; conv.cc).
 bool winogradPays(const ConvGeometry& g, int64_t groups);
+// FFT convolutions (fft_conv.cc) for large filters, stride 1: the three passes of training.
+// fftPays says where they run instead of oneDNN's direct kernels (FEWSHOT_CONV_FFT=0: never).
+bool fftPays(const ConvGeometry& g, int64_t groups);
+void fftConvForward(const ConvGeometry& g, const float* x, const float* w, float* y);
+void fftConvBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx);
+void fftConvBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw);
 
 // Row-major C[b] = op(A[b]) * op(B[b]) through oneDNN's sgemm; batchA/batchB are 1 or batch.
 void batchMatMul(const float* a, const float* b, float* c, int64_t batch, bool aBatched,

@@ -20,6 +20,8 @@ export interface NativeAddon {
   conv2dBackwardWeights(geometry: number[], x: Float32Array, dy: Float32Array, dw: Float32Array, bf16?: boolean): void;
   /** Whether oneDNN runs bf16 kernels natively here (AVX512-BF16 or AMX). */
   bf16Supported(): boolean;
+  /** The float32 algorithm a convolution of this geometry runs: FFT (large filters), Winograd (3x3) or direct. */
+  convAlgorithm(geometry: number[], groups?: number): 'fft' | 'winograd' | 'direct';
   batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, aBatched: boolean, bBatched: boolean, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
   biasActivation(y: Float32Array, bias: Float32Array | null, period: number, activation: number, alpha: number): void;
   maxPool(geometry: number[], x: Float32Array, y: Float32Array): void;

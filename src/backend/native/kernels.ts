@@ -13,7 +13,7 @@ type Args = { inputs: Record<string, tf.TensorInfo>; backend: MathBackendCPU; at
 /** Returns null to mean "not handled here, use the cpu kernel". */
 export type NativeKernel = (args: Args, addon: NativeAddon) => tf.TensorInfo | tf.TensorInfo[] | null;
 
-function convGeometry(c: tf.backend_util.Conv2DInfo): number[] {
+export function convGeometry(c: tf.backend_util.Conv2DInfo): number[] {
   return [
     c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels,
     c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
