@@ -142,8 +142,15 @@ test('elementwise, broadcasting, reductions and tile match cpu', { skip: skipNat
       await assertSame(`${op.name} ${axes}`, () => op(a(), axes));
       await assertSame(`${op.name} ${axes} keepDims`, () => op(a(), axes, true));
     }
-    await assertSame(`${op.name} middle axis (cpu fallback)`, () => op(a(), [1]));
+    for (const axes of [[1], [1, 2], [2]]) {
+      await assertSame(`${op.name} middle axes ${axes}`, () => op(a(), axes));
+      await assertSame(`${op.name} middle axes ${axes} keepDims`, () => op(a(), axes, true));
+    }
+    await assertSame(`${op.name} non-contiguous axes (cpu fallback)`, () => op(a(), [0, 2]));
   }
+  await assertSame('broadcastTo middle', () => tf.broadcastTo(randn([3, 1, 1, 6], 1), [3, 4, 5, 6]));
+  await assertSame('tile middle', () => tf.tile(randn([3, 1, 6], 1), [1, 5, 1]));
+  await assertSame('mean grad, middle axis (prototypes)', () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mean(t, 1), randn([3, 5, 6], 8))))(a()));
   await assertSame('broadcastTo suffix', () => tf.broadcastTo(randn([5, 6], 1), [3, 4, 5, 6]));
   await assertSame('broadcastTo prefix', () => tf.broadcastTo(randn([3, 4, 1, 1], 1), [3, 4, 5, 6]));
   await assertSame('tile (real)', () => tf.tile(randn([2, 3], 1), [2, 2]));
