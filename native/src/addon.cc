@@ -62,10 +62,11 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& i) {
     conv2dBackwardData(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), out(i[3]), i.Length() > 4 && i[4].ToBoolean());
   });
 }
-// (geometry, x, dy, dw, bf16?)
+// (geometry, x, dy, dw, bf16?, db?: the bias gradient, written in the same pass)
 Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& i) {
   return guarded(i, [&] {
-    conv2dBackwardWeights(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), out(i[3]), i.Length() > 4 && i[4].ToBoolean());
+    conv2dBackwardWeights(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), out(i[3]), i.Length() > 4 && i[4].ToBoolean(),
+                          i.Length() > 5 && i[5].IsTypedArray() ? out(i[5]) : nullptr);
   });
 }
 Napi::Value Bf16Supported(const Napi::CallbackInfo& i) { return Napi::Boolean::New(i.Env(), bf16Supported()); }

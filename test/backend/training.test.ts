@@ -107,13 +107,16 @@ test('tensor count stays flat over many native training steps', { skip: skipNati
   await selectBackend('cpu', { quiet: true });
 });
 
-test('conv + bias with a linear activation: gradients equal cpu, and the image gradient is never computed', { skip: skipNative }, async () => {
+// The bias gradient comes out of the filter gradient's kernel: the GEMM of few-input filters
+// (3x3x2), oneDNN's diff_bias (3x3x16) and the FFT path's column sum (7x7x16 on 24x24).
+for (const c of [{ shape: [7, 7, 2], k: 3, filters: 3, pad: 'same' }, { shape: [9, 9, 16], k: 3, filters: 5, pad: 'valid' }, { shape: [24, 24, 16], k: 7, filters: 16, pad: 'valid' }] as const)
+test(`conv + bias with a linear activation (${c.k}x${c.k}x${c.shape[2]}): gradients equal cpu, and the image gradient is never computed`, { skip: skipNative }, async () => {
   const grads = async (backend: 'cpu' | 'native') => {
     await selectBackend(backend, { quiet: true });
-    const conv = tfl.layers.conv2d({ inputShape: [7, 7, 2], filters: 3, kernelSize: 3, padding: 'same', kernelInitializer: tfl.initializers.glorotNormal({ seed: 4 }), biasInitializer: tfl.initializers.randomNormal({ seed: 5 }) });
+    const conv = tfl.layers.conv2d({ inputShape: [...c.shape], filters: c.filters, kernelSize: c.k, padding: c.pad, kernelInitializer: tfl.initializers.glorotNormal({ seed: 4 }), biasInitializer: tfl.initializers.randomNormal({ seed: 5 }) });
     // no batch norm after it here: that would make the bias gradient pure rounding noise
     const model = tfl.sequential({ layers: [conv, tfl.layers.activation({ activation: 'relu' })] });
-    const x = randn([4, 7, 7, 2], 11);
+    const x = randn([4, ...c.shape], 11);
     const loss = () => tf.sum(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
     const profile = await tf.profile(() => { const { grads: g } = tf.variableGrads(loss); tf.dispose(g); });
     const { value, grads: g } = tf.variableGrads(loss);

@@ -17,7 +17,7 @@ export interface NativeAddon {
    */
   conv2dForward(geometry: number[], x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, activation: number, alpha: number, groups?: number, bf16?: boolean): void;
   conv2dBackwardData(geometry: number[], dy: Float32Array, w: Float32Array, dx: Float32Array, bf16?: boolean): void;
-  conv2dBackwardWeights(geometry: number[], x: Float32Array, dy: Float32Array, dw: Float32Array, bf16?: boolean): void;
+  conv2dBackwardWeights(geometry: number[], x: Float32Array, dy: Float32Array, dw: Float32Array, bf16?: boolean, db?: Float32Array): void;
   /** Whether oneDNN runs bf16 kernels natively here (AVX512-BF16 or AMX). */
   bf16Supported(): boolean;
   /** The float32 algorithm a convolution of this geometry runs: FFT (large filters), Winograd (3x3) or direct. */

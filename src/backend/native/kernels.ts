@@ -145,9 +145,16 @@ const conv2DBackpropFilter: NativeKernel = ({ inputs, backend, attrs }, addon) =
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   if (!nonEmpty(info.inShape) || !nonEmpty(info.outShape)) return null;
   const out = output(backend, [...filterShape]);
-  addon.conv2dBackwardWeights(convGeometry(info), xv, dyv, out.values, bf16(attrs));
+  // conv_layer.ts asks for the bias gradient too: written into its buffer in the same pass
+  const bias = (attrs as { biasGradient?: BiasGradient }).biasGradient;
+  const db = bias && bias.values.length === info.outChannels ? bias.values : undefined;
+  addon.conv2dBackwardWeights(convGeometry(info), xv, dyv, out.values, bf16(attrs), db);
+  if (db) bias!.done = true;
   return out.info;
 };
+
+/** A bias gradient a filter-gradient kernel may fill as a by-product (`done` when it did). */
+export interface BiasGradient { values: Float32Array; done: boolean }
 
 function poolKernel(kind: 'max' | 'avg'): NativeKernel {
   return ({ inputs, backend, attrs }, addon) => {
