@@ -126,6 +126,22 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& i) {
                      out(i[8]), out(i[9]), in(i[10]));
   return i.Env().Undefined();
 }
+// (x, [n, h, w, c], gamma|null, beta|null, eps, pooled, mean, variance)
+Napi::Value BatchNormReluPoolTrain(const Napi::CallbackInfo& i) {
+  const auto d = i[1].As<Napi::Array>();
+  auto dim = [&](uint32_t k) { return d.Get(k).As<Napi::Number>().Int64Value(); };
+  batchNormReluPoolTrain(in(i[0]), dim(0), dim(1), dim(2), dim(3), in(i[2]), in(i[3]), float(f64(i[4])), out(i[5]),
+                         out(i[6]), out(i[7]));
+  return i.Env().Undefined();
+}
+// (x, dyPool, [n, h, w, c], mean, variance, gamma|null, beta|null, eps, dx, dgamma, dbeta)
+Napi::Value BatchNormReluPoolTrainGrad(const Napi::CallbackInfo& i) {
+  const auto d = i[2].As<Napi::Array>();
+  auto dim = [&](uint32_t k) { return d.Get(k).As<Napi::Number>().Int64Value(); };
+  batchNormReluPoolTrainGrad(in(i[0]), in(i[1]), dim(0), dim(1), dim(2), dim(3), in(i[3]), in(i[4]), in(i[5]), in(i[6]),
+                             float(f64(i[7])), out(i[8]), out(i[9]), out(i[10]));
+  return i.Env().Undefined();
+}
 // (op, a, b, y, mode, m)
 Napi::Value Binary(const Napi::CallbackInfo& i) {
   binary(int(i64(i[0])), in(i[1]), in(i[2]), out(i[3]), len(i[3]), int(i64(i[4])), i64(i[5]));
@@ -199,6 +215,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNormGrad", Napi::Function::New(env, BatchNormGrad));
   exports.Set("batchNormTrain", Napi::Function::New(env, BatchNormTrain));
   exports.Set("batchNormTrainGrad", Napi::Function::New(env, BatchNormTrainGrad));
+  exports.Set("batchNormReluPoolTrain", Napi::Function::New(env, BatchNormReluPoolTrain));
+  exports.Set("batchNormReluPoolTrainGrad", Napi::Function::New(env, BatchNormReluPoolTrainGrad));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("reduce", Napi::Function::New(env, Reduce));

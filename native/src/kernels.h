@@ -73,6 +73,16 @@ void batchNormTrainGrad(const float* x, const float* dy, int64_t size, int64_t c
                         const float* gamma, float eps, float* dx, float* dgamma, float* dbeta,
                         const float* reluOut = nullptr);
 
+// Training batch norm + ReLU + max-pool 2x2 stride 2 'valid' (Conv-4's block after its
+// convolution) over x [n, h, w, c]: writes only the pooled output [n, h/2, w/2, c] and the batch
+// statistics. Its gradient takes the pooled output's gradient and recomputes the activations from
+// x, so neither the full-size activations nor their gradient is ever stored.
+void batchNormReluPoolTrain(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* gamma,
+                            const float* beta, float eps, float* pooled, float* mean, float* var);
+void batchNormReluPoolTrainGrad(const float* x, const float* dyPool, int64_t n, int64_t h, int64_t w, int64_t c,
+                                const float* mean, const float* var, const float* gamma, const float* beta, float eps,
+                                float* dx, float* dgamma, float* dbeta);
+
 enum BinaryOp { kAdd = 0, kSub, kMul, kDiv, kMax, kMin, kSquaredDiff, kReluGradOp, kPow, kSecond };
 // Broadcast modes: 0 same shape, 1 b periodic (b[i % m]), 2 a periodic, 3 b per block
 // (b[i / m]), 4 a per block.

@@ -167,7 +167,29 @@ test('batch norm + ReLU fuse inside a model graph only: same values as cpu, and 
   const cpu = await run('cpu');
   const native = await run('native');
   assert.ok(!native.kernels.includes('Relu'), `the ReLU after the batch norm ran on its own: ${native.kernels.join(',')}`);
+  assert.ok(!native.kernels.includes('MaxPool'), `the max-pool after the batch norm + ReLU ran on its own: ${native.kernels.join(',')}`);
   assert.ok(native.alone.some((v) => v < 0), 'a batch norm applied outside its model was rectified');
   assert.ok(relativeError(native.alone, cpu.alone) <= 1e-4);
+  await selectBackend('cpu', { quiet: true });
+});
+
+test('batch norm + ReLU + 2x2 max-pool fused: loss and every gradient equal cpu (odd map size, negative and positive gammas)', { skip: skipNative }, async () => {
+  const grads = async (backend: 'cpu' | 'native') => {
+    await selectBackend(backend, { quiet: true });
+    const model = tinyNet(); // 9x9 maps: the pool drops the last row and column
+    const bn = model.layers[1]!;
+    bn.setWeights([randn([4], 21), randn([4], 22), ...bn.getWeights().slice(2)]); // gamma, beta (some gammas negative)
+    const x = randn([6, 9, 9, 2], 23);
+    const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32'), 3);
+    const { value, grads: g } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+    const out = { loss: value.dataSync()[0]!, grads: model.trainableWeights.map((w) => Float32Array.from(g[w.originalName]!.dataSync())) };
+    tf.dispose([value, x, labels, ...Object.values(g)]);
+    model.dispose();
+    return out;
+  };
+  const cpu = await grads('cpu');
+  const native = await grads('native');
+  assert.ok(Math.abs(native.loss - cpu.loss) <= 1e-4 * Math.abs(cpu.loss), `loss ${native.loss} vs ${cpu.loss}`);
+  cpu.grads.forEach((w, i) => assert.ok(relativeError(native.grads[i]!, w) <= 1e-4, `gradient ${i}: ${relativeError(native.grads[i]!, w)}`));
   await selectBackend('cpu', { quiet: true });
 });

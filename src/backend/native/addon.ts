@@ -32,6 +32,10 @@ export interface NativeAddon {
   /** relu: y = max(0, batchnorm(x)), a following ReLU fused in. */
   batchNormTrain(x: Float32Array, channels: number, gamma: Float32Array | null, beta: Float32Array | null, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array, relu: boolean): void;
   /** reluOut: the fused variant's output, through whose ReLU the gradient flows; null without. */
+  /** Training batch norm + ReLU + max-pool 2x2/2 'valid' of x [n, h, w, c]: only the pooled output is written. */
+  batchNormReluPoolTrain(x: Float32Array, shape: number[], gamma: Float32Array, beta: Float32Array, eps: number, pooled: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  /** Its gradient from the pooled output's gradient (activations recomputed from x). */
+  batchNormReluPoolTrainGrad(x: Float32Array, dyPool: Float32Array, shape: number[], mean: Float32Array, variance: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
   batchNormTrainGrad(x: Float32Array, dy: Float32Array, channels: number, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, eps: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, reluOut: Float32Array | null): void;
   binary(op: number, a: Float32Array, b: Float32Array, y: Float32Array, mode: number, m: number): void;
   unary(op: number, x: Float32Array, y: Float32Array, alpha: number): void;

@@ -257,17 +257,27 @@ export const BATCH_NORM_TRAIN = 'FewshotBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'FewshotBatchNormTrainGrad';
 const batchNormTrain: NativeKernel = ({ inputs, backend, attrs }, addon) => {
   const { x, gamma, beta } = inputs;
-  const { varianceEpsilon, relu } = attrs as unknown as { varianceEpsilon: number; relu?: boolean };
-  const c = x.shape[x.shape.length - 1];
+  const { varianceEpsilon, relu, pool } = attrs as unknown as { varianceEpsilon: number; relu?: boolean; pool?: boolean };
+  const c = x.shape[x.shape.length - 1]!;
+  if (pool) { // + ReLU + max-pool 2x2/2 'valid' (batch_norm_layer.ts): y is the pooled output
+    const [n, h, w] = x.shape as [number, number, number, number];
+    const y = output(backend, [n, Math.floor(h / 2), Math.floor(w / 2), c]), mean = output(backend, [c]), variance = output(backend, [c]);
+    addon.batchNormReluPoolTrain(f32(backend, x)!, [...x.shape], f32(backend, gamma!)!, f32(backend, beta!)!, varianceEpsilon, y.values, mean.values, variance.values);
+    return [y.info, mean.info, variance.info];
+  }
   const y = output(backend, [...x.shape]), mean = output(backend, [c]), variance = output(backend, [c]);
   addon.batchNormTrain(f32(backend, x)!, c, gamma ? f32(backend, gamma) : null, beta ? f32(backend, beta) : null, varianceEpsilon, y.values, mean.values, variance.values, relu === true);
   return [y.info, mean.info, variance.info];
 };
 const batchNormTrainGrad: NativeKernel = ({ inputs, backend, attrs }, addon) => {
-  const { x, dy, mean, variance, gamma, reluOut } = inputs;
-  const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
-  const c = x.shape[x.shape.length - 1];
+  const { x, dy, mean, variance, gamma, beta, reluOut } = inputs;
+  const { varianceEpsilon, pool } = attrs as unknown as { varianceEpsilon: number; pool?: boolean };
+  const c = x.shape[x.shape.length - 1]!;
   const dx = output(backend, [...x.shape]), dgamma = output(backend, [c]), dbeta = output(backend, [c]);
+  if (pool) { // dy is the pooled output's gradient
+    addon.batchNormReluPoolTrainGrad(f32(backend, x)!, f32(backend, dy)!, [...x.shape], f32(backend, mean)!, f32(backend, variance)!, f32(backend, gamma!)!, f32(backend, beta!)!, varianceEpsilon, dx.values, dgamma.values, dbeta.values);
+    return [dx.info, dgamma.info, dbeta.info];
+  }
   addon.batchNormTrainGrad(f32(backend, x)!, f32(backend, dy)!, c, f32(backend, mean)!, f32(backend, variance)!, gamma ? f32(backend, gamma) : null, varianceEpsilon, dx.values, dgamma.values, dbeta.values, reluOut ? f32(backend, reluOut) : null);
   return [dx.info, dgamma.info, dbeta.info];
 };
