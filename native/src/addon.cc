@@ -206,6 +206,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dBackwardWeights", Napi::Function::New(env, Conv2dBackwardWeights));
   exports.Set("bf16Supported", Napi::Function::New(env, Bf16Supported));
   exports.Set("convAlgorithm", Napi::Function::New(env, ConvAlgorithm));
+  exports.Set("setFftChunkImages", Napi::Function::New(env, [](const Napi::CallbackInfo& i) {
+    setFftChunkImages(i64(i[0]));
+    return i.Env().Undefined();
+  }));
   exports.Set("batchMatMul", Napi::Function::New(env, BatchMatMul));
   exports.Set("biasActivation", Napi::Function::New(env, BiasActivation));
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));

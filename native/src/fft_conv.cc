@@ -40,6 +40,21 @@ Buffer allocate(size_t floats) {
   return Buffer(p);
 }
 
+// The spectra live in three grow-only buffers kept between calls (calls run one at a time, as
+// in conv.cc): freshly allocated ones every call fragmented the heap (peak RSS of a Koch step
+// 1.5 -> 2.6 GB) and page-faulted their ~350 MB in again (the forward pass 2x slower).
+float* workspace(int slot, size_t floats) {
+  static Buffer buffers[3];
+  static size_t sizes[3] = {0, 0, 0};
+  if (sizes[slot] < floats) {
+    buffers[slot].reset();
+    sizes[slot] = 0;
+    buffers[slot] = allocate(floats);
+    sizes[slot] = floats;
+  }
+  return buffers[slot].get();
+}
+
 int64_t fftSize(int64_t n) {
   int64_t s = 8;
   while (s < n) s <<= 1;
@@ -277,9 +292,21 @@ void sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const
   if (st != dnnl_success) throw dnnl::error(st, "dnnl_sgemm failed");
 }
 
+// Images per pass through the spectra buffers: at most ~64 MB per image-spectra buffer (Koch's
+// 64-image 7x7 layer: 2 chunks of 32), so the workspace stays ~280 MB instead of ~410.
+int64_t forcedChunk = 0;  // setFftChunkImages (tests): > 0 overrides the budget
+
+int64_t imagesPerChunk(int64_t bins, int64_t channels, int64_t images) {
+  if (forcedChunk > 0) return std::min(forcedChunk, images);
+  const int64_t perImage = bins * 2 * channels * int64_t(sizeof(float));
+  return std::max<int64_t>(1, std::min<int64_t>(images, (int64_t(64) << 20) / perImage));
+}
+
 int64_t gridFor(const ConvGeometry& g) { return fftSize(std::max(g.ih + g.pt + g.pb, g.iw + g.pl + g.pr)); }
 
 }  // namespace
+
+void setFftChunkImages(int64_t images) { forcedChunk = images; }
 
 // Multiplications per output value and channel pair: kh kw directly, ~4 N (N/2+1) / (oh ow)
 // through the transform (a complex product per frequency, spread over the outputs). Measured on
@@ -306,39 +333,28 @@ void fftConvForward(const ConvGeometry& g, const float* x, const float* w, float
   const int64_t n = gridFor(g);
   const Plan& p = planFor(n);
   const int64_t bins = n * (n / 2 + 1), ic = g.ic, oc = g.oc;
-  // filter spectrum [bin][re(ic x oc) | im(ic x oc)], then per bin Wb = [[Wr, -Wi], [Wi, Wr]]
-  // (2ic x 2oc), so that [Xr | Xi] . Wb = [Xr Wr + Xi Wi | Xi Wr - Xr Wi] = X . conj(W)
-  Buffer wb = allocate(size_t(bins) * 4 * ic * oc);
-  {
-    Buffer ws = allocate(size_t(bins) * 2 * ic * oc);
-    spectra(w, 1, g.kh, g.kw, ic * oc, 0, 0, p, ws.get());
-#pragma omp parallel for schedule(static)
-    for (int64_t f = 0; f < bins; f++) {
-      const float* wr = ws.get() + f * 2 * ic * oc;
-      const float* wi = wr + ic * oc;
-      float* b = wb.get() + f * 4 * ic * oc;
-      for (int64_t i = 0; i < ic; i++) {
-        float* top = b + i * 2 * oc;
-        float* bottom = b + (ic + i) * 2 * oc;
-        for (int64_t o = 0; o < oc; o++) {
-          top[o] = wr[i * oc + o];
-          top[oc + o] = -wi[i * oc + o];
-          bottom[o] = wi[i * oc + o];
-          bottom[oc + o] = wr[i * oc + o];
-        }
-      }
-    }
-  }
-  Buffer xs = allocate(size_t(g.n) * bins * 2 * ic);
-  spectra(x, g.n, g.ih, g.iw, ic, g.pt, g.pl, p, xs.get());
-  Buffer ys = allocate(size_t(g.n) * bins * 2 * oc);
+  // filter spectrum W [bin][re(ic x oc) | im(ic x oc)]; per bin, with X = [Xr | Xi] (n x 2ic):
+  // Y = X . conj(W): Yr = [Xr | Xi] . [Wr ; Wi] (one GEMM over 2ic), Yi = Xi . Wr - Xr . Wi
+  float* ws = workspace(0, size_t(bins) * 2 * ic * oc);
+  spectra(w, 1, g.kh, g.kw, ic * oc, 0, 0, p, ws);
+  const int64_t chunk = imagesPerChunk(bins, std::max(ic, oc), g.n);
+  float* xs = workspace(1, size_t(chunk) * bins * 2 * ic);
+  float* ys = workspace(2, size_t(chunk) * bins * 2 * oc);
+  for (int64_t i0 = 0; i0 < g.n; i0 += chunk) {
+    const int64_t m = std::min(chunk, g.n - i0);
+    spectra(x + i0 * g.ih * g.iw * ic, m, g.ih, g.iw, ic, g.pt, g.pl, p, xs);
 #pragma omp parallel for schedule(dynamic, 8)
-  for (int64_t f = 0; f < bins; f++)
-    sgemm('N', 'N', g.n, 2 * oc, 2 * ic, 1.f, xs.get() + f * 2 * ic, bins * 2 * ic, wb.get() + f * 4 * ic * oc, 2 * oc,
-          0.f, ys.get() + f * 2 * oc, bins * 2 * oc);
-  xs.reset();
-  wb.reset();
-  signals(ys.get(), g.n, oc, p, y, g.oh, g.ow, 1.f / float(n * n));
+    for (int64_t f = 0; f < bins; f++) {
+      const float* xr = xs + f * 2 * ic;
+      const float* wr = ws + f * 2 * ic * oc;
+      float* yr = ys + f * 2 * oc;
+      const int64_t ldx = bins * 2 * ic, ldy = bins * 2 * oc;
+      sgemm('N', 'N', m, oc, 2 * ic, 1.f, xr, ldx, wr, oc, 0.f, yr, ldy);
+      sgemm('N', 'N', m, oc, ic, 1.f, xr + ic, ldx, wr, oc, 0.f, yr + oc, ldy);
+      sgemm('N', 'N', m, oc, ic, -1.f, xr, ldx, wr + ic * oc, oc, 1.f, yr + oc, ldy);
+    }
+    signals(ys, m, oc, p, y + i0 * g.oh * g.ow * oc, g.oh, g.ow, 1.f / float(n * n));
+  }
 }
 
 // dx = the full correlation of dy with the filter flipped in space and transposed in channels.
@@ -361,35 +377,38 @@ void fftConvBackwardWeights(const ConvGeometry& g, const float* x, const float* 
   const int64_t n = gridFor(g);
   const Plan& p = planFor(n);
   const int64_t bins = n * (n / 2 + 1), ic = g.ic, oc = g.oc;
-  Buffer xs = allocate(size_t(g.n) * bins * 2 * ic);
-  spectra(x, g.n, g.ih, g.iw, ic, g.pt, g.pl, p, xs.get());
-  Buffer ds = allocate(size_t(g.n) * bins * 2 * oc);
-  spectra(dy, g.n, g.oh, g.ow, oc, 0, 0, p, ds.get());
-  Buffer cs = allocate(size_t(bins) * 2 * ic * oc);
+  const int64_t chunk = imagesPerChunk(bins, std::max(ic, oc), g.n);
+  float* xs = workspace(1, size_t(chunk) * bins * 2 * ic);
+  float* ds = workspace(2, size_t(chunk) * bins * 2 * oc);
+  float* cs = workspace(0, size_t(bins) * 2 * ic * oc);
+  for (int64_t i0 = 0; i0 < g.n; i0 += chunk) {
+    const int64_t m = std::min(chunk, g.n - i0);
+    spectra(x + i0 * g.ih * g.iw * ic, m, g.ih, g.iw, ic, g.pt, g.pl, p, xs);
+    spectra(dy + i0 * g.oh * g.ow * oc, m, g.oh, g.ow, oc, 0, 0, p, ds);
+    const float keep = i0 == 0 ? 0.f : 1.f;  // the first chunk overwrites, later ones add
 #pragma omp parallel
-  {
-    Buffer block = allocate(4 * ic * oc);  // [Xr | Xi]^T . [DYr | DYi]: 2ic x 2oc
+    {
+      Buffer block = allocate(4 * ic * oc);  // [Xr | Xi]^T . [DYr | DYi]: 2ic x 2oc
 #pragma omp for schedule(dynamic, 8)
-    for (int64_t f = 0; f < bins; f++) {
-      float* b = block.get();
-      sgemm('T', 'N', 2 * ic, 2 * oc, g.n, 1.f, xs.get() + f * 2 * ic, bins * 2 * ic, ds.get() + f * 2 * oc,
-            bins * 2 * oc, 0.f, b, 2 * oc);
-      float* cr = cs.get() + f * 2 * ic * oc;
-      float* ci = cr + ic * oc;
-      for (int64_t i = 0; i < ic; i++) {
-        const float* rr = b + i * 2 * oc;         // Xr^T DYr | Xr^T DYi
-        const float* ir = b + (ic + i) * 2 * oc;  // Xi^T DYr | Xi^T DYi
+      for (int64_t f = 0; f < bins; f++) {
+        float* b = block.get();
+        sgemm('T', 'N', 2 * ic, 2 * oc, m, 1.f, xs + f * 2 * ic, bins * 2 * ic, ds + f * 2 * oc, bins * 2 * oc, 0.f, b,
+              2 * oc);
+        float* cr = cs + f * 2 * ic * oc;
+        float* ci = cr + ic * oc;
+        for (int64_t i = 0; i < ic; i++) {
+          const float* rr = b + i * 2 * oc;         // Xr^T DYr | Xr^T DYi
+          const float* ir = b + (ic + i) * 2 * oc;  // Xi^T DYr | Xi^T DYi
 #pragma omp simd
-        for (int64_t o = 0; o < oc; o++) {
-          cr[i * oc + o] = rr[o] + ir[oc + o];
-          ci[i * oc + o] = ir[o] - rr[oc + o];
+          for (int64_t o = 0; o < oc; o++) {
+            cr[i * oc + o] = keep * cr[i * oc + o] + (rr[o] + ir[oc + o]);
+            ci[i * oc + o] = keep * ci[i * oc + o] + (ir[o] - rr[oc + o]);
+          }
         }
       }
     }
   }
-  xs.reset();
-  ds.reset();
-  signals(cs.get(), 1, ic * oc, p, dw, g.kh, g.kw, 1.f / float(n * n));
+  signals(cs, 1, ic * oc, p, dw, g.kh, g.kw, 1.f / float(n * n));
 }
 
 }  // namespace fewshot

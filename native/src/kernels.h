@@ -35,6 +35,9 @@ bool fftPays(const ConvGeometry& g, int64_t groups);
 void fftConvForward(const ConvGeometry& g, const float* x, const float* w, float* y);
 void fftConvBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx);
 void fftConvBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw);
+// Images per pass through the FFT workspace; 0: automatic (~64 MB per buffer). Tests set 1 to
+// cover the chunked accumulation on small inputs.
+void setFftChunkImages(int64_t images);
 
 // Row-major C[b] = op(A[b]) * op(B[b]) through oneDNN's sgemm; batchA/batchB are 1 or batch.
 void batchMatMul(const float* a, const float* b, float* c, int64_t batch, bool aBatched,

@@ -38,6 +38,24 @@ test('the FFT cases run as FFT convolutions, and so does Koch\'s 7x7 layer; 3x3 
   assert.equal(algorithm([600, 14, 14, 64], [3, 3, 64, 64], 1, 'same'), 'winograd');
 });
 
+test('FFT convolutions in one-image chunks (the accumulation over chunks of large batches) match cpu', { skip: skipNative }, async () => {
+  const addon = loadNativeAddon().addon!;
+  addon.setFftChunkImages(1);
+  try {
+    for (const [i, c] of fftCases.entries()) {
+      await assertSame(`chunked fft case ${i}`, () => {
+        const x = randn([c.n, c.h, c.w, c.ci], i) as tf.Tensor4D;
+        const w = randn([...c.k, c.ci, c.co], 100 + i) as tf.Tensor4D;
+        const dy = randn(tf.conv2d(x, w, c.s, c.pad).shape, 300 + i);
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), dy)));
+        return [tf.conv2d(x, w, c.s, c.pad), ...g([x, w])];
+      });
+    }
+  } finally {
+    addon.setFftChunkImages(0);
+  }
+});
+
 test('Conv2D forward matches cpu (strides, same/valid/explicit padding, dilation, batch 1..6)', { skip: skipNative }, async () => {
   for (const [i, c] of convCases.entries()) {
     await assertSame(`conv2d case ${i}`, () => tf.conv2d(randn([c.n, c.h, c.w, c.ci], i) as tf.Tensor4D, randn([...c.k, c.ci, c.co], 100 + i) as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d));

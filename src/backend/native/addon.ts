@@ -22,6 +22,8 @@ export interface NativeAddon {
   bf16Supported(): boolean;
   /** The float32 algorithm a convolution of this geometry runs: FFT (large filters), Winograd (3x3) or direct. */
   convAlgorithm(geometry: number[], groups?: number): 'fft' | 'winograd' | 'direct';
+  /** Images per pass of the FFT convolutions' workspace (0: automatic); tests use 1 to cover the chunked path. */
+  setFftChunkImages(images: number): void;
   batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, aBatched: boolean, bBatched: boolean, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
   biasActivation(y: Float32Array, bias: Float32Array | null, period: number, activation: number, alpha: number): void;
   maxPool(geometry: number[], x: Float32Array, y: Float32Array): void;
