@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "kernels.h"
@@ -539,6 +540,25 @@ void batchNormTrain(const float* x, int64_t size, int64_t c, const float* gamma,
 }
 
 
+// A training batch norm's gradient from the per-channel sums of g (the incoming gradient) and
+// g (x - mean) over the `rows` pixels: dgamma, dbeta, and dx = k0 (g - k1 - (x - mean) k2), i.e.
+// gamma*rstd * (g - mean(g) - (x-mean) * rstd^2 * mean(g*(x-mean))), the full derivative through
+// the batch mean and variance.
+static void gradientCoefficients(const std::vector<double>& sumDy, const std::vector<double>& sumDyXm, const float* var,
+                                 const float* gamma, float eps, int64_t rows, int64_t c, float* dgamma, float* dbeta,
+                                 std::vector<float>& k0, std::vector<float>& k1, std::vector<float>& k2) {
+  k0.resize(c), k1.resize(c), k2.resize(c);
+  for (int64_t j = 0; j < c; j++) {
+    const double rstd = 1.0 / std::sqrt(double(var[j]) + eps);
+    const double g = gamma ? gamma[j] : 1.0;
+    if (dgamma) dgamma[j] = float(sumDyXm[j] * rstd);
+    if (dbeta) dbeta[j] = float(sumDy[j]);
+    k0[j] = float(g * rstd);
+    k1[j] = float(sumDy[j] / rows);
+    k2[j] = float(rstd * rstd * sumDyXm[j] / rows);
+  }
+}
+
 // The two passes of batchNormTrainGrad; with Relu the incoming gradient is dy * (reluOut > 0),
 // computed branch-free on the fly (a select per element did not vectorise: 7x slower).
 template <bool Relu>
@@ -558,18 +578,8 @@ static void batchNormTrainGradImpl(const float* x, const float* dy, const float*
       a2[j] += double(g) * (xr[j] - mean[j]);
     }
   });
-  // dx = gamma*rstd * (dy - mean(dy) - (x-mean) * rstd^2 * mean(dy*(x-mean))): the full
-  // derivative through the batch mean and variance.
-  std::vector<float> k0(c), k1(c), k2(c);
-  for (int64_t j = 0; j < c; j++) {
-    const double rstd = 1.0 / std::sqrt(double(var[j]) + eps);
-    const double g = gamma ? gamma[j] : 1.0;
-    if (dgamma) dgamma[j] = float(sumDyXm[j] * rstd);
-    if (dbeta) dbeta[j] = float(sumDy[j]);
-    k0[j] = float(g * rstd);
-    k1[j] = float(sumDy[j] / rows);
-    k2[j] = float(rstd * rstd * sumDyXm[j] / rows);
-  }
+  std::vector<float> k0, k1, k2;
+  gradientCoefficients(sumDy, sumDyXm, var, gamma, eps, rows, c, dgamma, dbeta, k0, k1, k2);
   const float *p0 = k0.data(), *p1 = k1.data(), *p2 = k2.data();
 #pragma omp parallel for schedule(static) if (size > kParallelMin)
   for (int64_t r = 0; r < rows; r++) {
@@ -601,6 +611,21 @@ void batchNormTrainGrad(const float* x, const float* dy, int64_t size, int64_t c
 // window's gradient goes to that pixel, times step(max), the ReLU's gradient.
 // std::max's semantics on values: std::max on temporaries kept GCC from vectorising (6x slower)
 static inline float maxOf(float a, float b) { return a < b ? b : a; }
+
+// A 2x2 window's gradient gp split over its four (normalised, rectified) pixels y: all of it to
+// the first maximum in scan order (tfjs-backend-cpu's MaxPoolGrad rule), times the ReLU's step.
+// Branch-free: selects kept GCC from vectorising the loops that call it (4x slower).
+static inline void routeWindow(float y00, float y01, float y10, float y11, float gp, float& g00, float& g01, float& g10,
+                               float& g11) {
+  const float gv = gp * float(maxOf(maxOf(y00, y01), maxOf(y10, y11)) > 0.f);
+  const float w00 = float((y00 >= y01) & (y00 >= y10) & (y00 >= y11));
+  const float w01 = (1.f - w00) * float((y01 >= y10) & (y01 >= y11));
+  const float w10 = (1.f - w00 - w01) * float(y10 >= y11);
+  g00 = w00 * gv;
+  g01 = w01 * gv;
+  g10 = w10 * gv;
+  g11 = (1.f - w00 - w01 - w10) * gv;
+}
 
 // Training batch norm + ReLU + max-pool 2x2/2 'valid': only the pooled output is written (the
 // full-size activations are never stored; the gradient recomputes them from x). x [n, h, w, c].
@@ -639,64 +664,35 @@ void batchNormReluPoolTrainGrad(const float* x, const float* dyPool, int64_t n, 
   affineOf(mean, var, gamma, beta, eps, c, mu, scale, shift);
   const int64_t ph = h / 2, pw = w / 2, rows = n * h * w, size = rows * c;
   const float *pm = mu.data(), *ps = scale.data(), *pb = shift.data();
-  // g of the four pixels of window (b, py, px), channels [0, c)
-  auto windowGrads = [&](int64_t b, int64_t py, int64_t px, float* g00, float* g01, float* g10, float* g11) {
+  // the gradient reaching each pixel of window (b, py, px), channels [0, c); with sums, pass 1's
+  // accumulation instead (a1 += g, a2 += g (x - mean) over the window)
+  auto window = [&](auto sums, int64_t b, int64_t py, int64_t px, float* g00, float* g01, float* g10, float* g11,
+                    double* a1, double* a2) {
     const float* __restrict a = x + ((b * h + 2 * py) * w + 2 * px) * c;
-    const float* __restrict a1 = a + c;
+    const float* __restrict e = a + c;
     const float* __restrict d = a + w * c;
-    const float* __restrict d1 = d + c;
+    const float* __restrict f = d + c;
     const float* __restrict gp = dyPool + ((b * ph + py) * pw + px) * c;
 #pragma omp simd
     for (int64_t j = 0; j < c; j++) {
-      const float y00 = maxOf((a[j] - pm[j]) * ps[j] + pb[j], 0.f), y01 = maxOf((a1[j] - pm[j]) * ps[j] + pb[j], 0.f);
-      const float y10 = maxOf((d[j] - pm[j]) * ps[j] + pb[j], 0.f), y11 = maxOf((d1[j] - pm[j]) * ps[j] + pb[j], 0.f);
-      const float top = maxOf(maxOf(y00, y01), maxOf(y10, y11));
-      const float gv = gp[j] * float(top > 0.f);
-      const bool w00 = y00 >= y01 && y00 >= y10 && y00 >= y11;
-      const bool w01 = !w00 && y01 >= y10 && y01 >= y11;
-      const bool w10 = !w00 && !w01 && y10 >= y11;
-      g00[j] = w00 ? gv : 0.f;
-      g01[j] = w01 ? gv : 0.f;
-      g10[j] = w10 ? gv : 0.f;
-      g11[j] = !w00 && !w01 && !w10 ? gv : 0.f;
+      float q00, q01, q10, q11;
+      routeWindow(maxOf((a[j] - pm[j]) * ps[j] + pb[j], 0.f), maxOf((e[j] - pm[j]) * ps[j] + pb[j], 0.f),
+                  maxOf((d[j] - pm[j]) * ps[j] + pb[j], 0.f), maxOf((f[j] - pm[j]) * ps[j] + pb[j], 0.f), gp[j], q00,
+                  q01, q10, q11);
+      if constexpr (decltype(sums)::value) {
+        a1[j] += q00 + q01 + q10 + q11;  // one of them is non-zero
+        a2[j] += double(q00 * (a[j] - mean[j]) + q01 * (e[j] - mean[j]) + q10 * (d[j] - mean[j]) + q11 * (f[j] - mean[j]));
+      } else {
+        g00[j] = q00, g01[j] = q01, g10[j] = q10, g11[j] = q11;
+      }
     }
   };
   std::vector<double> sumDy, sumDyXm;
-  // pass 1: each window's gradient reaches one pixel, so one accumulation per window
   channelSums(n * ph, c, size, sumDy, sumDyXm, [&](int64_t r, double* a1, double* a2) {
-    const int64_t b = r / ph, py = r % ph;
-    for (int64_t px = 0; px < pw; px++) {
-      const float* __restrict a = x + ((b * h + 2 * py) * w + 2 * px) * c;
-      const float* __restrict e = a + c;
-      const float* __restrict d = a + w * c;
-      const float* __restrict f = d + c;
-      const float* __restrict gp = dyPool + ((b * ph + py) * pw + px) * c;
-#pragma omp simd
-      for (int64_t j = 0; j < c; j++) {
-        const float y00 = maxOf((a[j] - pm[j]) * ps[j] + pb[j], 0.f), y01 = maxOf((e[j] - pm[j]) * ps[j] + pb[j], 0.f);
-        const float y10 = maxOf((d[j] - pm[j]) * ps[j] + pb[j], 0.f), y11 = maxOf((f[j] - pm[j]) * ps[j] + pb[j], 0.f);
-        const float top = maxOf(maxOf(y00, y01), maxOf(y10, y11));
-        const float gv = gp[j] * float(top > 0.f);
-        // the first maximum's x, branch-free (conditional loads kept GCC from vectorising: 4x slower)
-        const float w00 = float((y00 >= y01) & (y00 >= y10) & (y00 >= y11));
-        const float w01 = (1.f - w00) * float((y01 >= y10) & (y01 >= y11));
-        const float w10 = (1.f - w00 - w01) * float(y10 >= y11);
-        const float xs = w00 * a[j] + w01 * e[j] + w10 * d[j] + (1.f - w00 - w01 - w10) * f[j];
-        a1[j] += gv;
-        a2[j] += double(gv) * (xs - mean[j]);
-      }
-    }
+    for (int64_t px = 0; px < pw; px++) window(std::true_type(), r / ph, r % ph, px, nullptr, nullptr, nullptr, nullptr, a1, a2);
   });
-  std::vector<float> k0(c), k1(c), k2(c);
-  for (int64_t j = 0; j < c; j++) {
-    const double rstd = 1.0 / std::sqrt(double(var[j]) + eps);
-    const double gm = gamma ? gamma[j] : 1.0;
-    if (dgamma) dgamma[j] = float(sumDyXm[j] * rstd);
-    if (dbeta) dbeta[j] = float(sumDy[j]);
-    k0[j] = float(gm * rstd);
-    k1[j] = float(sumDy[j] / rows);
-    k2[j] = float(rstd * rstd * sumDyXm[j] / rows);
-  }
+  std::vector<float> k0, k1, k2;
+  gradientCoefficients(sumDy, sumDyXm, var, gamma, eps, rows, c, dgamma, dbeta, k0, k1, k2);
   const float *q0 = k0.data(), *q1 = k1.data(), *q2 = k2.data();
   // dx = k0 (g - k1 - (x - mean) k2) for every pixel; g = 0 outside the pooled windows (odd edges)
   auto write = [&](const float* __restrict xr, const float* __restrict g, float* __restrict dr) {
@@ -716,7 +712,8 @@ void batchNormReluPoolTrainGrad(const float* x, const float* dyPool, int64_t n, 
         continue;
       }
       for (int64_t px = 0; px < pw; px++) {
-        windowGrads(b, y / 2, px, g.data(), g.data() + c, g.data() + 2 * c, g.data() + 3 * c);
+        window(std::false_type(), b, y / 2, px, g.data(), g.data() + c, g.data() + 2 * c, g.data() + 3 * c, nullptr,
+               nullptr);
         const int64_t o = (r * w + 2 * px) * c;
         write(x + o, g.data(), dx + o);
         write(x + o + c, g.data() + c, dx + o + c);

@@ -121,6 +121,27 @@ void fftInPlace(float* s, const Plan& p, int64_t cn, bool inverse) {
   }
 }
 
+// The complex FFT along kh of every column kw of a half spectrum (channels [c0, c0+cn)), in
+// place; only its first `keepRows` rows are written back.
+void columns(float* spec, const Plan& p, int64_t C, int64_t c0, int64_t cn, bool inverse, int64_t keepRows,
+             float* scratch) {
+  const int64_t n = p.n, nw = n / 2 + 1, e = 2 * cn, rowStride = nw * 2 * C;
+  for (int64_t k = 0; k < nw; k++) {
+    for (int64_t r = 0; r < n; r++) {
+      const float* from = spec + r * rowStride + k * 2 * C + c0;
+      float* d = scratch + p.rev[r] * e;
+      std::memcpy(d, from, cn * sizeof(float));
+      std::memcpy(d + cn, from + C, cn * sizeof(float));
+    }
+    fftInPlace(scratch, p, cn, inverse);
+    for (int64_t r = 0; r < keepRows; r++) {
+      float* to = spec + r * rowStride + k * 2 * C + c0;
+      std::memcpy(to, scratch + r * e, cn * sizeof(float));
+      std::memcpy(to + C, scratch + r * e + cn, cn * sizeof(float));
+    }
+  }
+}
+
 // Half spectrum of a real [h][w][C] block (channels [c0, c0+cn) of a pixel stride `pix`),
 // placed at (top, left) of an N x N zero grid: spec[kh][kw][re(C) | im(C)] for kw <= N/2, C = the
 // spectrum's channel stride. scratch: 2 N cn floats.
@@ -171,21 +192,7 @@ void forwardReal2D(const float* src, int64_t h, int64_t w, int64_t pix, int64_t 
       }
     }
   }
-  // columns: complex FFT along kh for every kw
-  for (int64_t k = 0; k < nw; k++) {
-    for (int64_t r = 0; r < n; r++) {
-      const float* from = spec + r * rowStride + k * 2 * C + c0;
-      float* d = scratch + p.rev[r] * e;
-      std::memcpy(d, from, cn * sizeof(float));
-      std::memcpy(d + cn, from + C, cn * sizeof(float));
-    }
-    fftInPlace(scratch, p, cn, false);
-    for (int64_t r = 0; r < n; r++) {
-      float* to = spec + r * rowStride + k * 2 * C + c0;
-      std::memcpy(to, scratch + r * e, cn * sizeof(float));
-      std::memcpy(to + C, scratch + r * e + cn, cn * sizeof(float));
-    }
-  }
+  columns(spec, p, C, c0, cn, false, n, scratch);
 }
 
 // The real N x N signal of a half spectrum (destroyed: the column pass runs in place), times
@@ -194,20 +201,7 @@ void inverseReal2D(float* spec, const Plan& p, int64_t C, int64_t c0, int64_t cn
                    int64_t outW, int64_t pix, float scale, float* scratch) {
   const int64_t n = p.n, nw = n / 2 + 1, e = 2 * cn;
   const int64_t rowStride = nw * 2 * C;
-  for (int64_t k = 0; k < nw; k++) {
-    for (int64_t r = 0; r < n; r++) {
-      const float* from = spec + r * rowStride + k * 2 * C + c0;
-      float* d = scratch + p.rev[r] * e;
-      std::memcpy(d, from, cn * sizeof(float));
-      std::memcpy(d + cn, from + C, cn * sizeof(float));
-    }
-    fftInPlace(scratch, p, cn, true);
-    for (int64_t r = 0; r < outH; r++) {  // only the rows that are kept
-      float* to = spec + r * rowStride + k * 2 * C + c0;
-      std::memcpy(to, scratch + r * e, cn * sizeof(float));
-      std::memcpy(to + C, scratch + r * e + cn, cn * sizeof(float));
-    }
-  }
+  columns(spec, p, C, c0, cn, true, outH, scratch);  // only the rows that are kept
   // rows, two at a time: Z = A + i B over the full (Hermitian-extended) spectrum, whose
   // inverse has row a in its real part and row b in its imaginary part
   for (int64_t r = 0; r < outH; r += 2) {
@@ -253,37 +247,39 @@ void inverseReal2D(float* spec, const Plan& p, int64_t C, int64_t c0, int64_t cn
   }
 }
 
-// Spectra of `count` real [h][w][C] blocks (block i at src + i * h * w * C) into spec (block i at
-// spec + i * N (N/2+1) 2C), in parallel over blocks and channel groups.
-void spectra(const float* src, int64_t count, int64_t h, int64_t w, int64_t C, int64_t top, int64_t left,
-             const Plan& p, float* spec) {
+// f(block, c0, cn, scratch) for `count` blocks x groups of up to 64 channels, in parallel, each
+// thread with its own transform scratch.
+template <typename F>
+void forEachChannelGroup(int64_t count, int64_t C, const Plan& p, F f) {
   const int64_t groups = (C + kChannelBlock - 1) / kChannelBlock;
-  const int64_t per = p.n * (p.n / 2 + 1) * 2 * C;
 #pragma omp parallel
   {
     Buffer scratch = allocate(2 * p.n * kChannelBlock);
 #pragma omp for schedule(dynamic)
     for (int64_t t = 0; t < count * groups; t++) {
-      const int64_t i = t / groups, c0 = (t % groups) * kChannelBlock;
-      forwardReal2D(src + i * h * w * C, h, w, C, top, left, p, spec + i * per, C, c0, std::min(kChannelBlock, C - c0),
-                    scratch.get());
+      const int64_t c0 = (t % groups) * kChannelBlock;
+      f(t / groups, c0, std::min(kChannelBlock, C - c0), scratch.get());
     }
   }
 }
 
-void signals(float* spec, int64_t count, int64_t C, const Plan& p, float* dst, int64_t outH, int64_t outW, float scale) {
-  const int64_t groups = (C + kChannelBlock - 1) / kChannelBlock;
+// Spectra of `count` real [h][w][C] blocks (block i at src + i * h * w * C) into spec (block i at
+// spec + i * N (N/2+1) 2C).
+void spectra(const float* src, int64_t count, int64_t h, int64_t w, int64_t C, int64_t top, int64_t left,
+             const Plan& p, float* spec) {
   const int64_t per = p.n * (p.n / 2 + 1) * 2 * C;
-#pragma omp parallel
-  {
-    Buffer scratch = allocate(2 * p.n * kChannelBlock);
-#pragma omp for schedule(dynamic)
-    for (int64_t t = 0; t < count * groups; t++) {
-      const int64_t i = t / groups, c0 = (t % groups) * kChannelBlock;
-      inverseReal2D(spec + i * per, p, C, c0, std::min(kChannelBlock, C - c0), dst + i * outH * outW * C, outH, outW, C,
-                    scale, scratch.get());
-    }
-  }
+  forEachChannelGroup(count, C, p, [&](int64_t i, int64_t c0, int64_t cn, float* scratch) {
+    forwardReal2D(src + i * h * w * C, h, w, C, top, left, p, spec + i * per, C, c0, cn, scratch);
+  });
+}
+
+// The signals of `count` half spectra, times `scale`, cropped to outH x outW (dst block i at
+// dst + i * outH * outW * C).
+void signals(float* spec, int64_t count, int64_t C, const Plan& p, float* dst, int64_t outH, int64_t outW, float scale) {
+  const int64_t per = p.n * (p.n / 2 + 1) * 2 * C;
+  forEachChannelGroup(count, C, p, [&](int64_t i, int64_t c0, int64_t cn, float* scratch) {
+    inverseReal2D(spec + i * per, p, C, c0, cn, dst + i * outH * outW * C, outH, outW, C, scale, scratch);
+  });
 }
 
 void sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
