@@ -108,8 +108,9 @@ test('tensor count stays flat over many native training steps', { skip: skipNati
 });
 
 // The bias gradient comes out of the filter gradient's kernel: the GEMM of few-input filters
-// (3x3x2), oneDNN's diff_bias (3x3x16) and the FFT path's column sum (7x7x16 on 24x24).
-for (const c of [{ shape: [7, 7, 2], k: 3, filters: 3, pad: 'same' }, { shape: [9, 9, 16], k: 3, filters: 5, pad: 'valid' }, { shape: [24, 24, 16], k: 7, filters: 16, pad: 'valid' }] as const)
+// (3x3x2), oneDNN's diff_bias (3x3x16), a sum beside oneDNN's direct kernel for few input
+// channels (6x6x1) and the FFT path's column sum (7x7x16 on 24x24).
+for (const c of [{ shape: [7, 7, 2], k: 3, filters: 3, pad: 'same' }, { shape: [9, 9, 16], k: 3, filters: 5, pad: 'valid' }, { shape: [12, 12, 1], k: 6, filters: 4, pad: 'valid' }, { shape: [24, 24, 16], k: 7, filters: 16, pad: 'valid' }] as const)
 test(`conv + bias with a linear activation (${c.k}x${c.k}x${c.shape[2]}): gradients equal cpu, and the image gradient is never computed`, { skip: skipNative }, async () => {
   const grads = async (backend: 'cpu' | 'native') => {
     await selectBackend(backend, { quiet: true });
