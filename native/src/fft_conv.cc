@@ -313,7 +313,8 @@ bool fftPays(const ConvGeometry& g, int64_t groups) {
     const char* v = std::getenv("FEWSHOT_CONV_FFT");
     return !(v && std::string(v) == "0");
   }();
-  if (!enabled || groups != 1 || g.sh != 1 || g.sw != 1 || g.dh != 1 || g.dw != 1) return false;
+  // the filter's transform (ic x oc planes) is paid per call, so a few images must share it
+  if (!enabled || groups != 1 || g.sh != 1 || g.sw != 1 || g.dh != 1 || g.dw != 1 || g.n < 4) return false;
   if (g.kh * g.kw < 25 || std::min(g.ic, g.oc) < 16) return false;
   if (g.pt > g.kh - 1 || g.pb > g.kh - 1 || g.pl > g.kw - 1 || g.pr > g.kw - 1) return false;
   // backward data runs on a grid of ih + kh - 1

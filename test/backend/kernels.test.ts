@@ -22,9 +22,9 @@ const convCases: Array<{ n: number; h: number; w: number; ci: number; co: number
   { n: 2, h: 24, w: 22, ci: 32, co: 40, k: [3, 3], s: 1, pad: 'valid', d: 1 },
   // FFT convolutions (fft_conv.cc's fftPays: >= 5x5-sized filters, stride 1, >= 16 channels, large maps):
   // valid, same and asymmetric explicit padding, non-square filters, channel counts over one 64-channel block
-  { n: 2, h: 24, w: 24, ci: 70, co: 24, k: [7, 7], s: 1, pad: 'valid', d: 1 },
-  { n: 3, h: 22, w: 20, ci: 20, co: 16, k: [7, 7], s: 1, pad: 'same', d: 1 },
-  { n: 2, h: 26, w: 21, ci: 16, co: 17, k: [5, 7], s: 1, pad: [[0, 0], [1, 3], [2, 0], [0, 0]], d: 1 },
+  { n: 4, h: 24, w: 24, ci: 70, co: 24, k: [7, 7], s: 1, pad: 'valid', d: 1 },
+  { n: 5, h: 22, w: 20, ci: 20, co: 16, k: [7, 7], s: 1, pad: 'same', d: 1 },
+  { n: 4, h: 26, w: 21, ci: 16, co: 17, k: [5, 7], s: 1, pad: [[0, 0], [1, 3], [2, 0], [0, 0]], d: 1 },
 ];
 const fftCases = convCases.slice(-3);
 
@@ -35,6 +35,7 @@ test('the FFT cases run as FFT convolutions, and so does Koch\'s 7x7 layer; 3x3 
   assert.equal(algorithm([64, 48, 48, 64], [7, 7, 64, 128], 1, 'valid'), 'fft');
   assert.equal(algorithm([64, 21, 21, 128], [4, 4, 128, 128], 1, 'valid'), 'direct');
   assert.equal(algorithm([64, 48, 48, 64], [7, 7, 64, 128], 2, 'valid'), 'direct');
+  assert.equal(algorithm([1, 48, 48, 64], [7, 7, 64, 128], 1, 'valid'), 'direct'); // one image: the filter's transform would not pay
   assert.equal(algorithm([600, 14, 14, 64], [3, 3, 64, 64], 1, 'same'), 'winograd');
 });
 
