@@ -263,7 +263,7 @@ bool bf16Supported() {
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
                    int activation, float alpha, int64_t groups, bool bf16) {
   bf16 = bf16 && groups == 1 && g.ic >= kMinBf16Channels && bf16Supported();
-  if (!bf16 && fftPays(g, groups)) {
+  if (fftPays(g, groups)) {  // also under bf16: float32 FFT does ~10x fewer products than bf16 direct
     fftConvForward(g, x, w, y);
     biasActivation(y, g.n * g.oh * g.ow * g.oc, bias, bias ? g.oc : 0, activation, alpha);
     return;
@@ -305,7 +305,7 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
 
 void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, bool bf16) {
   bf16 = bf16 && g.ic >= kMinBf16Channels && bf16Supported();
-  if (!bf16 && fftPays(g, 1)) return fftConvBackwardData(g, dy, w, dx);
+  if (fftPays(g, 1)) return fftConvBackwardData(g, dy, w, dx);
   const std::string key = keyOf("bwd_data", g, bf16);
   auto p = cache().get(key);
   if (!p) {
@@ -390,7 +390,7 @@ void smallFilterGradient(const ConvGeometry& g, const float* x, const float* dy,
 void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw, bool bf16, float* db) {
   bf16 = bf16 && g.ic >= kMinBf16Channels && bf16Supported();
   if (!bf16 && g.kh * g.kw * g.ic <= 32) return smallFilterGradient(g, x, dy, dw, db);
-  if (!bf16 && fftPays(g, 1)) {
+  if (fftPays(g, 1)) {
     fftConvBackwardWeights(g, x, dy, dw);
     if (db) reduceRows(kSum, dy, g.n * g.oh * g.ow, g.oc, 1.0, db);
     return;

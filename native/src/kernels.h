@@ -18,7 +18,8 @@ enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, 
 // bf16 (opt-in mixed precision for training): the kernel reads bfloat16 copies of its inputs
 // (activations, filter, gradient) and writes float32, accumulating in float32; buffers stay
 // float32. Ignored where bf16Supported() is false, the input has under 16 channels (memory-bound
-// first layers) or oneDNN has no jit bf16 kernel for the geometry: those stay float32.
+// first layers) or oneDNN has no jit bf16 kernel for the geometry: those stay float32, and so do
+// the FFT convolutions (fftPays), whose float32 is faster than bf16's direct kernels.
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
                    float* y, int activation, float alpha, int64_t groups = 1, bool bf16 = false);
 void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, bool bf16 = false);
