@@ -350,7 +350,7 @@ async function main(): Promise<void> {
   else printTable(out);
   if (failed.length > 0) {
     // a JSON of errors is not a measurement: fail so that no script or person mistakes it for one
-    console.error(`bench:speed: every fewshot run failed on ${failed.join(', ')} (errors in the JSON above${saveTo ? ` and in ${saveTo}` : ''})`);
+    console.error(`bench:speed: every fewshot run failed on ${failed.join(', ')} (the errors are in the report${saveTo ? ` and in ${saveTo}` : ''})`);
     process.exitCode = 1;
   }
 
