@@ -290,6 +290,7 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), 'fewshot-bench-'));
   const loads: number[] = [];
+  const failed: string[] = []; // workloads where no fewshot (native) run succeeded
   const results: Record<string, unknown> = {};
   try {
     if (only.some(isInference)) {
@@ -334,6 +335,11 @@ async function main(): Promise<void> {
         perRound.push(row);
       }
       results[w] = summarise(w, variants, perRound);
+      const ours = variants.filter((v) => v.engine === 'fewshot').flatMap((v) => perRound.map((r) => r[v.label]).filter((m) => m !== undefined));
+      if (ours.length > 0 && ours.every((m) => 'error' in m!)) {
+        failed.push(w);
+        progress(`${w}: every fewshot run failed, e.g. ${(ours[0] as { error: string }).error}`);
+      }
       if (saveTo) writeFileSync(saveTo, JSON.stringify(report(), null, 2));
     }
   } finally {
@@ -342,6 +348,11 @@ async function main(): Promise<void> {
   const out = report();
   if (json) console.log(JSON.stringify(out, null, 2));
   else printTable(out);
+  if (failed.length > 0) {
+    // a JSON of errors is not a measurement: fail so that no script or person mistakes it for one
+    console.error(`bench:speed: every fewshot run failed on ${failed.join(', ')} (the errors are in the report${saveTo ? ` and in ${saveTo}` : ''})`);
+    process.exitCode = 1;
+  }
 
   function report() {
     return {

@@ -84,6 +84,26 @@ def conv4_episode(fmt, way=60, shot=5, query=5, bf16=False):
     return step, x.shape[0]
 
 
+def koch_pair(fmt, pairs=32, bf16=False):
+    """One Siamese pair step (shared Koch encoder, |a-b|, dense-1, BCE), built once: (step, items)."""
+    enc = koch().to(memory_format=fmt)
+    head = nn.Linear(4096, 1)
+    opt = torch.optim.Adam(list(enc.parameters()) + list(head.parameters()), lr=1e-4, eps=1e-7)
+    left = torch.rand(pairs, 1, 105, 105).to(memory_format=fmt)
+    right = torch.rand(pairs, 1, 105, 105).to(memory_format=fmt)
+    same = (torch.arange(pairs) % 2).float()[:, None]
+
+    def step():
+        with reduced(bf16):
+            both = enc(torch.cat([left, right]))
+            a_, b_ = both.chunk(2)
+            loss = F.binary_cross_entropy_with_logits(head((a_ - b_).abs()), same)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step, pairs
+
+
 def timed(step, reps, warmup):
     for _ in range(warmup):
         step()
@@ -124,23 +144,7 @@ def main():
     if a.workload == "conv4-episode":
         step, items = conv4_episode(fmt, bf16=a.bf16)
     elif a.workload == "koch-pair":
-        pairs = 32
-        enc = koch().to(memory_format=fmt)
-        head = nn.Linear(4096, 1)
-        opt = torch.optim.Adam(list(enc.parameters()) + list(head.parameters()), lr=1e-4, eps=1e-7)
-        left = torch.rand(pairs, 1, 105, 105).to(memory_format=fmt)
-        right = torch.rand(pairs, 1, 105, 105).to(memory_format=fmt)
-        same = (torch.arange(pairs) % 2).float()[:, None]
-
-        def step():
-            with reduced(a.bf16):
-                both = enc(torch.cat([left, right]))
-                a_, b_ = both.chunk(2)
-                loss = F.binary_cross_entropy_with_logits(head((a_ - b_).abs()), same)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        items = pairs
+        step, items = koch_pair(fmt, bf16=a.bf16)
     else:
         batch = a.batch
         model = conv4().eval()

@@ -62,13 +62,21 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& i) {
     conv2dBackwardData(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), out(i[3]), i.Length() > 4 && i[4].ToBoolean());
   });
 }
-// (geometry, x, dy, dw, bf16?)
+// (geometry, x, dy, dw, bf16?, db?: the bias gradient, written in the same pass)
 Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& i) {
   return guarded(i, [&] {
-    conv2dBackwardWeights(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), out(i[3]), i.Length() > 4 && i[4].ToBoolean());
+    conv2dBackwardWeights(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), out(i[3]), i.Length() > 4 && i[4].ToBoolean(),
+                          i.Length() > 5 && i[5].IsTypedArray() ? out(i[5]) : nullptr);
   });
 }
 Napi::Value Bf16Supported(const Napi::CallbackInfo& i) { return Napi::Boolean::New(i.Env(), bf16Supported()); }
+// (geometry, groups): the f32 training algorithm conv.cc picks, 'fft' | 'winograd' | 'direct'
+// (tests check that their cases reach the kernel they are meant to cover)
+Napi::Value ConvAlgorithm(const Napi::CallbackInfo& i) {
+  const ConvGeometry g = geometry<ConvGeometry>(i[0], 17);
+  const int64_t groups = i.Length() > 1 && i[1].IsNumber() ? i64(i[1]) : 1;
+  return Napi::String::New(i.Env(), fftPays(g, groups) ? "fft" : winogradPays(g, groups) ? "winograd" : "direct");
+}
 // (a, b, c, batch, aBatched, bBatched, m, n, k, transA, transB)
 Napi::Value BatchMatMul(const Napi::CallbackInfo& i) {
   return guarded(i, [&] {
@@ -116,6 +124,22 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& i) {
 Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& i) {
   batchNormTrainGrad(in(i[0]), in(i[1]), len(i[0]), i64(i[2]), in(i[3]), in(i[4]), in(i[5]), float(f64(i[6])), out(i[7]),
                      out(i[8]), out(i[9]), in(i[10]));
+  return i.Env().Undefined();
+}
+// (x, [n, h, w, c], gamma|null, beta|null, eps, pooled, mean, variance)
+Napi::Value BatchNormReluPoolTrain(const Napi::CallbackInfo& i) {
+  const auto d = i[1].As<Napi::Array>();
+  auto dim = [&](uint32_t k) { return d.Get(k).As<Napi::Number>().Int64Value(); };
+  batchNormReluPoolTrain(in(i[0]), dim(0), dim(1), dim(2), dim(3), in(i[2]), in(i[3]), float(f64(i[4])), out(i[5]),
+                         out(i[6]), out(i[7]));
+  return i.Env().Undefined();
+}
+// (x, dyPool, [n, h, w, c], mean, variance, gamma|null, beta|null, eps, dx, dgamma, dbeta)
+Napi::Value BatchNormReluPoolTrainGrad(const Napi::CallbackInfo& i) {
+  const auto d = i[2].As<Napi::Array>();
+  auto dim = [&](uint32_t k) { return d.Get(k).As<Napi::Number>().Int64Value(); };
+  batchNormReluPoolTrainGrad(in(i[0]), in(i[1]), dim(0), dim(1), dim(2), dim(3), in(i[3]), in(i[4]), in(i[5]), in(i[6]),
+                             float(f64(i[7])), out(i[8]), out(i[9]), out(i[10]));
   return i.Env().Undefined();
 }
 // (op, a, b, y, mode, m)
@@ -181,6 +205,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
   exports.Set("conv2dBackwardWeights", Napi::Function::New(env, Conv2dBackwardWeights));
   exports.Set("bf16Supported", Napi::Function::New(env, Bf16Supported));
+  exports.Set("convAlgorithm", Napi::Function::New(env, ConvAlgorithm));
+  exports.Set("setFftChunkImages", Napi::Function::New(env, [](const Napi::CallbackInfo& i) {
+    setFftChunkImages(i64(i[0]));
+    return i.Env().Undefined();
+  }));
   exports.Set("batchMatMul", Napi::Function::New(env, BatchMatMul));
   exports.Set("biasActivation", Napi::Function::New(env, BiasActivation));
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
@@ -190,6 +219,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNormGrad", Napi::Function::New(env, BatchNormGrad));
   exports.Set("batchNormTrain", Napi::Function::New(env, BatchNormTrain));
   exports.Set("batchNormTrainGrad", Napi::Function::New(env, BatchNormTrainGrad));
+  exports.Set("batchNormReluPoolTrain", Napi::Function::New(env, BatchNormReluPoolTrain));
+  exports.Set("batchNormReluPoolTrainGrad", Napi::Function::New(env, BatchNormReluPoolTrainGrad));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("reduce", Napi::Function::New(env, Reduce));

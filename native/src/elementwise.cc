@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "kernels.h"
@@ -491,8 +492,22 @@ static void normalizeRows(const float* x, float* y, int64_t rows, int64_t c, int
   }
 }
 
-void batchNormTrain(const float* x, int64_t size, int64_t c, const float* gamma, const float* beta, float eps,
-                    float* y, float* mean, float* var, bool relu) {
+// The normalisation as y = (x - mu) * scale + shift, from the batch statistics.
+static void affineOf(const float* mean, const float* var, const float* gamma, const float* beta, float eps, int64_t c,
+                     std::vector<float>& mu, std::vector<float>& scale, std::vector<float>& shift) {
+  mu.resize(c), scale.resize(c), shift.resize(c);
+  for (int64_t j = 0; j < c; j++) {
+    mu[j] = mean[j];
+    scale[j] = float((gamma ? gamma[j] : 1.f) / std::sqrt(double(var[j]) + eps));
+    shift[j] = beta ? beta[j] : 0.f;
+  }
+}
+
+// Batch statistics of x [rows, c] (mean, biased variance) and the per-channel affine map of the
+// normalisation: y = (x - mu) * scale + shift.
+static void batchStatistics(const float* x, int64_t size, int64_t c, const float* gamma, const float* beta, float eps,
+                            float* mean, float* var, std::vector<float>& mu, std::vector<float>& scale,
+                            std::vector<float>& shift) {
   const int64_t rows = size / c;
   std::vector<double> s1, s2;
   channelSums(rows, c, size, s1, s2, [&](int64_t r, double* a1, double* a2) {
@@ -504,22 +519,45 @@ void batchNormTrain(const float* x, int64_t size, int64_t c, const float* gamma,
       a2[j] += v * v;
     }
   });
-  std::vector<float> mu(c), scale(c), shift(c);
   for (int64_t j = 0; j < c; j++) {
     const double m = s1[j] / rows;
     const double v = std::max(0.0, s2[j] / rows - m * m);
     mean[j] = float(m);
     var[j] = float(v);
-    mu[j] = float(m);
-    scale[j] = float((gamma ? gamma[j] : 1.f) / std::sqrt(double(float(v)) + eps));
-    shift[j] = beta ? beta[j] : 0.f;
   }
+  affineOf(mean, var, gamma, beta, eps, c, mu, scale, shift);
+}
+
+void batchNormTrain(const float* x, int64_t size, int64_t c, const float* gamma, const float* beta, float eps,
+                    float* y, float* mean, float* var, bool relu) {
+  const int64_t rows = size / c;
+  std::vector<float> mu, scale, shift;
+  batchStatistics(x, size, c, gamma, beta, eps, mean, var, mu, scale, shift);
   if (relu)
     normalizeRows<true>(x, y, rows, c, size, mu.data(), scale.data(), shift.data());
   else
     normalizeRows<false>(x, y, rows, c, size, mu.data(), scale.data(), shift.data());
 }
 
+
+// A training batch norm's gradient from the per-channel sums of g (the incoming gradient) and
+// g (x - mean) over the `rows` pixels: dgamma, dbeta, and dx = k0 (g - k1 - (x - mean) k2), i.e.
+// gamma*rstd * (g - mean(g) - (x-mean) * rstd^2 * mean(g*(x-mean))), the full derivative through
+// the batch mean and variance.
+static void gradientCoefficients(const std::vector<double>& sumDy, const std::vector<double>& sumDyXm, const float* var,
+                                 const float* gamma, float eps, int64_t rows, int64_t c, float* dgamma, float* dbeta,
+                                 std::vector<float>& k0, std::vector<float>& k1, std::vector<float>& k2) {
+  k0.resize(c), k1.resize(c), k2.resize(c);
+  for (int64_t j = 0; j < c; j++) {
+    const double rstd = 1.0 / std::sqrt(double(var[j]) + eps);
+    const double g = gamma ? gamma[j] : 1.0;
+    if (dgamma) dgamma[j] = float(sumDyXm[j] * rstd);
+    if (dbeta) dbeta[j] = float(sumDy[j]);
+    k0[j] = float(g * rstd);
+    k1[j] = float(sumDy[j] / rows);
+    k2[j] = float(rstd * rstd * sumDyXm[j] / rows);
+  }
+}
 
 // The two passes of batchNormTrainGrad; with Relu the incoming gradient is dy * (reluOut > 0),
 // computed branch-free on the fly (a select per element did not vectorise: 7x slower).
@@ -540,18 +578,8 @@ static void batchNormTrainGradImpl(const float* x, const float* dy, const float*
       a2[j] += double(g) * (xr[j] - mean[j]);
     }
   });
-  // dx = gamma*rstd * (dy - mean(dy) - (x-mean) * rstd^2 * mean(dy*(x-mean))): the full
-  // derivative through the batch mean and variance.
-  std::vector<float> k0(c), k1(c), k2(c);
-  for (int64_t j = 0; j < c; j++) {
-    const double rstd = 1.0 / std::sqrt(double(var[j]) + eps);
-    const double g = gamma ? gamma[j] : 1.0;
-    if (dgamma) dgamma[j] = float(sumDyXm[j] * rstd);
-    if (dbeta) dbeta[j] = float(sumDy[j]);
-    k0[j] = float(g * rstd);
-    k1[j] = float(sumDy[j] / rows);
-    k2[j] = float(rstd * rstd * sumDyXm[j] / rows);
-  }
+  std::vector<float> k0, k1, k2;
+  gradientCoefficients(sumDy, sumDyXm, var, gamma, eps, rows, c, dgamma, dbeta, k0, k1, k2);
   const float *p0 = k0.data(), *p1 = k1.data(), *p2 = k2.data();
 #pragma omp parallel for schedule(static) if (size > kParallelMin)
   for (int64_t r = 0; r < rows; r++) {
@@ -573,6 +601,131 @@ void batchNormTrainGrad(const float* x, const float* dy, int64_t size, int64_t c
     batchNormTrainGradImpl<true>(x, dy, reluOut, size, c, mean, var, gamma, eps, dx, dgamma, dbeta);
   else
     batchNormTrainGradImpl<false>(x, dy, nullptr, size, c, mean, var, gamma, eps, dx, dgamma, dbeta);
+}
+
+
+// ---------------------------------------------------------------- batch norm + ReLU + 2x2 max-pool
+
+// One 2x2 window of the normalised, rectified activations: y of its four pixels and, branch-free,
+// which of them is the first maximum in scan order (tfjs-backend-cpu's MaxPoolGrad rule). The
+// window's gradient goes to that pixel, times step(max), the ReLU's gradient.
+// std::max's semantics on values: std::max on temporaries kept GCC from vectorising (6x slower)
+static inline float maxOf(float a, float b) { return a < b ? b : a; }
+
+// A 2x2 window's gradient gp split over its four (normalised, rectified) pixels y: all of it to
+// the first maximum in scan order (tfjs-backend-cpu's MaxPoolGrad rule), times the ReLU's step.
+// Branch-free: selects kept GCC from vectorising the loops that call it (4x slower).
+static inline void routeWindow(float y00, float y01, float y10, float y11, float gp, float& g00, float& g01, float& g10,
+                               float& g11) {
+  const float gv = gp * float(maxOf(maxOf(y00, y01), maxOf(y10, y11)) > 0.f);
+  const float w00 = float((y00 >= y01) & (y00 >= y10) & (y00 >= y11));
+  const float w01 = (1.f - w00) * float((y01 >= y10) & (y01 >= y11));
+  const float w10 = (1.f - w00 - w01) * float(y10 >= y11);
+  g00 = w00 * gv;
+  g01 = w01 * gv;
+  g10 = w10 * gv;
+  g11 = (1.f - w00 - w01 - w10) * gv;
+}
+
+// Training batch norm + ReLU + max-pool 2x2/2 'valid': only the pooled output is written (the
+// full-size activations are never stored; the gradient recomputes them from x). x [n, h, w, c].
+void batchNormReluPoolTrain(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* gamma,
+                            const float* beta, float eps, float* pooled, float* mean, float* var) {
+  std::vector<float> mu, scale, shift;
+  batchStatistics(x, n * h * w * c, c, gamma, beta, eps, mean, var, mu, scale, shift);
+  const int64_t ph = h / 2, pw = w / 2;
+  const float *pm = mu.data(), *ps = scale.data(), *pb = shift.data();
+#pragma omp parallel for schedule(static) if (n * h * w * c > kParallelMin)
+  for (int64_t r = 0; r < n * ph; r++) {
+    const int64_t b = r / ph, py = r % ph;
+    for (int64_t px = 0; px < pw; px++) {
+      const float* __restrict a = x + ((b * h + 2 * py) * w + 2 * px) * c;
+      const float* __restrict a1 = a + c;
+      const float* __restrict d = a + w * c;
+      const float* __restrict d1 = d + c;
+      float* __restrict out = pooled + (r * pw + px) * c;
+#pragma omp simd
+      for (int64_t j = 0; j < c; j++) {
+        const float v = maxOf(maxOf((a[j] - pm[j]) * ps[j] + pb[j], (a1[j] - pm[j]) * ps[j] + pb[j]),
+                              maxOf((d[j] - pm[j]) * ps[j] + pb[j], (d1[j] - pm[j]) * ps[j] + pb[j]));
+        out[j] = maxOf(v, 0.f);
+      }
+    }
+  }
+}
+
+// Its gradient from the pooled output's gradient dyPool: the batch norm's full gradient (through
+// the batch statistics), where the incoming gradient is dyPool at each window's first maximum when
+// that maximum is positive, else 0. Two passes over x, none over a full-size gradient.
+void batchNormReluPoolTrainGrad(const float* x, const float* dyPool, int64_t n, int64_t h, int64_t w, int64_t c,
+                                const float* mean, const float* var, const float* gamma, const float* beta, float eps,
+                                float* dx, float* dgamma, float* dbeta) {
+  std::vector<float> mu, scale, shift;
+  affineOf(mean, var, gamma, beta, eps, c, mu, scale, shift);
+  const int64_t ph = h / 2, pw = w / 2, rows = n * h * w, size = rows * c;
+  const float *pm = mu.data(), *ps = scale.data(), *pb = shift.data();
+  // the gradient reaching each pixel of window (b, py, px), channels [0, c); with sums, pass 1's
+  // accumulation instead (a1 += g, a2 += g (x - mean) over the window)
+  auto window = [&](auto sums, int64_t b, int64_t py, int64_t px, float* g00, float* g01, float* g10, float* g11,
+                    double* a1, double* a2) {
+    const float* __restrict a = x + ((b * h + 2 * py) * w + 2 * px) * c;
+    const float* __restrict e = a + c;
+    const float* __restrict d = a + w * c;
+    const float* __restrict f = d + c;
+    const float* __restrict gp = dyPool + ((b * ph + py) * pw + px) * c;
+#pragma omp simd
+    for (int64_t j = 0; j < c; j++) {
+      float q00, q01, q10, q11;
+      routeWindow(maxOf((a[j] - pm[j]) * ps[j] + pb[j], 0.f), maxOf((e[j] - pm[j]) * ps[j] + pb[j], 0.f),
+                  maxOf((d[j] - pm[j]) * ps[j] + pb[j], 0.f), maxOf((f[j] - pm[j]) * ps[j] + pb[j], 0.f), gp[j], q00,
+                  q01, q10, q11);
+      if constexpr (decltype(sums)::value) {
+        a1[j] += q00 + q01 + q10 + q11;  // one of them is non-zero
+        a2[j] += double(q00 * (a[j] - mean[j]) + q01 * (e[j] - mean[j]) + q10 * (d[j] - mean[j]) + q11 * (f[j] - mean[j]));
+      } else {
+        g00[j] = q00, g01[j] = q01, g10[j] = q10, g11[j] = q11;
+      }
+    }
+  };
+  std::vector<double> sumDy, sumDyXm;
+  channelSums(n * ph, c, size, sumDy, sumDyXm, [&](int64_t r, double* a1, double* a2) {
+    for (int64_t px = 0; px < pw; px++) window(std::true_type(), r / ph, r % ph, px, nullptr, nullptr, nullptr, nullptr, a1, a2);
+  });
+  std::vector<float> k0, k1, k2;
+  gradientCoefficients(sumDy, sumDyXm, var, gamma, eps, rows, c, dgamma, dbeta, k0, k1, k2);
+  const float *q0 = k0.data(), *q1 = k1.data(), *q2 = k2.data();
+  // dx = k0 (g - k1 - (x - mean) k2) for every pixel; g = 0 outside the pooled windows (odd edges)
+  auto write = [&](const float* __restrict xr, const float* __restrict g, float* __restrict dr) {
+#pragma omp simd
+    for (int64_t j = 0; j < c; j++) dr[j] = q0[j] * ((g ? g[j] : 0.f) - q1[j] - (xr[j] - mean[j]) * q2[j]);
+  };
+#pragma omp parallel if (size > kParallelMin)
+  {
+    std::vector<float> g(4 * c);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < n * h; r++) {  // one image row
+      const int64_t b = r / h, y = r % h;
+      const bool pooledRow = y / 2 < ph;
+      if (pooledRow && y % 2 == 1) continue;  // written with the row above
+      if (!pooledRow) {
+        for (int64_t xx = 0; xx < w; xx++) write(x + (r * w + xx) * c, nullptr, dx + (r * w + xx) * c);
+        continue;
+      }
+      for (int64_t px = 0; px < pw; px++) {
+        window(std::false_type(), b, y / 2, px, g.data(), g.data() + c, g.data() + 2 * c, g.data() + 3 * c, nullptr,
+               nullptr);
+        const int64_t o = (r * w + 2 * px) * c;
+        write(x + o, g.data(), dx + o);
+        write(x + o + c, g.data() + c, dx + o + c);
+        write(x + o + w * c, g.data() + 2 * c, dx + o + w * c);
+        write(x + o + w * c + c, g.data() + 3 * c, dx + o + w * c + c);
+      }
+      for (int64_t xx = 2 * pw; xx < w; xx++) {  // odd width: the last column of both rows
+        write(x + (r * w + xx) * c, nullptr, dx + (r * w + xx) * c);
+        write(x + ((r + 1) * w + xx) * c, nullptr, dx + ((r + 1) * w + xx) * c);
+      }
+    }
+  }
 }
 
 }  // namespace fewshot

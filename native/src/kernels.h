@@ -18,15 +18,27 @@ enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, 
 // bf16 (opt-in mixed precision for training): the kernel reads bfloat16 copies of its inputs
 // (activations, filter, gradient) and writes float32, accumulating in float32; buffers stay
 // float32. Ignored where bf16Supported() is false, the input has under 16 channels (memory-bound
-// first layers) or oneDNN has no jit bf16 kernel for the geometry: those stay float32.
+// first layers) or oneDNN has no jit bf16 kernel for the geometry: those stay float32, and so do
+// the FFT convolutions (fftPays), whose float32 is faster than bf16's direct kernels.
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
                    float* y, int activation, float alpha, int64_t groups = 1, bool bf16 = false);
 void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, bool bf16 = false);
-void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw, bool bf16 = false);
+// db (optional, [oc]): the bias gradient (dy summed over images and pixels), in the same pass.
+void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw, bool bf16 = false,
+                           float* db = nullptr);
 // True when the CPU runs oneDNN's bf16 kernels natively (AVX512-BF16 or AMX).
 bool bf16Supported();
 // Whether a convolution runs as Winograd F(4x4, 3x3) (training and inference plans; conv.cc).
 bool winogradPays(const ConvGeometry& g, int64_t groups);
+// FFT convolutions (fft_conv.cc) for large filters, stride 1: the three passes of training.
+// fftPays says where they run instead of oneDNN's direct kernels (FEWSHOT_CONV_FFT=0: never).
+bool fftPays(const ConvGeometry& g, int64_t groups);
+void fftConvForward(const ConvGeometry& g, const float* x, const float* w, float* y);
+void fftConvBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx);
+void fftConvBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw);
+// Images per pass through the FFT workspace; 0: automatic (~64 MB per buffer). Tests set 1 to
+// cover the chunked accumulation on small inputs.
+void setFftChunkImages(int64_t images);
 
 // Row-major C[b] = op(A[b]) * op(B[b]) through oneDNN's sgemm; batchA/batchB are 1 or batch.
 void batchMatMul(const float* a, const float* b, float* c, int64_t batch, bool aBatched,
@@ -64,6 +76,16 @@ void batchNormTrain(const float* x, int64_t size, int64_t c, const float* gamma,
 void batchNormTrainGrad(const float* x, const float* dy, int64_t size, int64_t c, const float* mean, const float* var,
                         const float* gamma, float eps, float* dx, float* dgamma, float* dbeta,
                         const float* reluOut = nullptr);
+
+// Training batch norm + ReLU + max-pool 2x2 stride 2 'valid' (Conv-4's block after its
+// convolution) over x [n, h, w, c]: writes only the pooled output [n, h/2, w/2, c] and the batch
+// statistics. Its gradient takes the pooled output's gradient and recomputes the activations from
+// x, so neither the full-size activations nor their gradient is ever stored.
+void batchNormReluPoolTrain(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* gamma,
+                            const float* beta, float eps, float* pooled, float* mean, float* var);
+void batchNormReluPoolTrainGrad(const float* x, const float* dyPool, int64_t n, int64_t h, int64_t w, int64_t c,
+                                const float* mean, const float* var, const float* gamma, const float* beta, float eps,
+                                float* dx, float* dgamma, float* dbeta);
 
 enum BinaryOp { kAdd = 0, kSub, kMul, kDiv, kMax, kMin, kSquaredDiff, kReluGradOp, kPow, kSecond };
 // Broadcast modes: 0 same shape, 1 b periodic (b[i % m]), 2 a periodic, 3 b per block

@@ -1,7 +1,10 @@
 /** Every native kernel against the tfjs cpu backend on random shapes (1e-4 relative). */
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import assert from 'node:assert/strict';
 import { assertSame, randn, skipNative } from './compare.js';
+import { loadNativeAddon } from '../../src/backend/native/addon.js';
+import { convGeometry } from '../../src/backend/native/kernels.js';
 import { batchNormTraining } from '../../src/backend/native/batch_norm_layer.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -17,7 +20,42 @@ const convCases: Array<{ n: number; h: number; w: number; ci: number; co: number
   // Winograd kernels (conv.cc's winogradPays: 3x3, stride 1, >= 32 channels, large maps): same and valid padding
   { n: 2, h: 14, w: 14, ci: 64, co: 64, k: [3, 3], s: 1, pad: 'same', d: 1 },
   { n: 2, h: 24, w: 22, ci: 32, co: 40, k: [3, 3], s: 1, pad: 'valid', d: 1 },
+  // FFT convolutions (fft_conv.cc's fftPays: >= 5x5-sized filters, stride 1, >= 16 channels, large maps):
+  // valid, same and asymmetric explicit padding, non-square filters, channel counts over one 64-channel block
+  { n: 4, h: 24, w: 24, ci: 70, co: 24, k: [7, 7], s: 1, pad: 'valid', d: 1 },
+  { n: 5, h: 22, w: 20, ci: 20, co: 16, k: [7, 7], s: 1, pad: 'same', d: 1 },
+  { n: 4, h: 26, w: 21, ci: 16, co: 17, k: [5, 7], s: 1, pad: [[0, 0], [1, 3], [2, 0], [0, 0]], d: 1 },
 ];
+const fftCases = convCases.slice(-3);
+
+test('the FFT cases run as FFT convolutions, and so does Koch\'s 7x7 layer; 3x3 and strided ones do not', { skip: skipNative }, () => {
+  const algorithm = (x: number[], f: number[], s: number, pad: Pad) =>
+    loadNativeAddon().addon!.convAlgorithm(convGeometry(tf.backend_util.computeConv2DInfo(x as [number, number, number, number], f as [number, number, number, number], s, 1, pad)));
+  for (const c of fftCases) assert.equal(algorithm([c.n, c.h, c.w, c.ci], [...c.k, c.ci, c.co], c.s, c.pad), 'fft');
+  assert.equal(algorithm([64, 48, 48, 64], [7, 7, 64, 128], 1, 'valid'), 'fft');
+  assert.equal(algorithm([64, 21, 21, 128], [4, 4, 128, 128], 1, 'valid'), 'direct');
+  assert.equal(algorithm([64, 48, 48, 64], [7, 7, 64, 128], 2, 'valid'), 'direct');
+  assert.equal(algorithm([1, 48, 48, 64], [7, 7, 64, 128], 1, 'valid'), 'direct'); // one image: the filter's transform would not pay
+  assert.equal(algorithm([600, 14, 14, 64], [3, 3, 64, 64], 1, 'same'), 'winograd');
+});
+
+test('FFT convolutions in one-image chunks (the accumulation over chunks of large batches) match cpu', { skip: skipNative }, async () => {
+  const addon = loadNativeAddon().addon!;
+  addon.setFftChunkImages(1);
+  try {
+    for (const [i, c] of fftCases.entries()) {
+      await assertSame(`chunked fft case ${i}`, () => {
+        const x = randn([c.n, c.h, c.w, c.ci], i) as tf.Tensor4D;
+        const w = randn([...c.k, c.ci, c.co], 100 + i) as tf.Tensor4D;
+        const dy = randn(tf.conv2d(x, w, c.s, c.pad).shape, 300 + i);
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), dy)));
+        return [tf.conv2d(x, w, c.s, c.pad), ...g([x, w])];
+      });
+    }
+  } finally {
+    addon.setFftChunkImages(0);
+  }
+});
 
 test('Conv2D forward matches cpu (strides, same/valid/explicit padding, dilation, batch 1..6)', { skip: skipNative }, async () => {
   for (const [i, c] of convCases.entries()) {
@@ -123,8 +161,15 @@ test('elementwise, broadcasting, reductions and tile match cpu', { skip: skipNat
       await assertSame(`${op.name} ${axes}`, () => op(a(), axes));
       await assertSame(`${op.name} ${axes} keepDims`, () => op(a(), axes, true));
     }
-    await assertSame(`${op.name} middle axis (cpu fallback)`, () => op(a(), [1]));
+    for (const axes of [[1], [1, 2], [2]]) {
+      await assertSame(`${op.name} middle axes ${axes}`, () => op(a(), axes));
+      await assertSame(`${op.name} middle axes ${axes} keepDims`, () => op(a(), axes, true));
+    }
+    await assertSame(`${op.name} non-contiguous axes (cpu fallback)`, () => op(a(), [0, 2]));
   }
+  await assertSame('broadcastTo middle', () => tf.broadcastTo(randn([3, 1, 1, 6], 1), [3, 4, 5, 6]));
+  await assertSame('tile middle', () => tf.tile(randn([3, 1, 6], 1), [1, 5, 1]));
+  await assertSame('mean grad, middle axis (prototypes)', () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mean(t, 1), randn([3, 5, 6], 8))))(a()));
   await assertSame('broadcastTo suffix', () => tf.broadcastTo(randn([5, 6], 1), [3, 4, 5, 6]));
   await assertSame('broadcastTo prefix', () => tf.broadcastTo(randn([3, 4, 1, 1], 1), [3, 4, 5, 6]));
   await assertSame('tile (real)', () => tf.tile(randn([2, 3], 1), [2, 2]));

@@ -107,13 +107,17 @@ test('tensor count stays flat over many native training steps', { skip: skipNati
   await selectBackend('cpu', { quiet: true });
 });
 
-test('conv + bias with a linear activation: gradients equal cpu, and the image gradient is never computed', { skip: skipNative }, async () => {
+// The bias gradient comes out of the filter gradient's kernel: the GEMM of few-input filters
+// (3x3x2), oneDNN's diff_bias (3x3x16), a sum beside oneDNN's direct kernel for few input
+// channels (6x6x1) and the FFT path's column sum (7x7x16 on 24x24).
+for (const c of [{ shape: [7, 7, 2], k: 3, filters: 3, pad: 'same' }, { shape: [9, 9, 16], k: 3, filters: 5, pad: 'valid' }, { shape: [12, 12, 1], k: 6, filters: 4, pad: 'valid' }, { shape: [24, 24, 16], k: 7, filters: 16, pad: 'valid' }] as const)
+test(`conv + bias with a linear activation (${c.k}x${c.k}x${c.shape[2]}): gradients equal cpu, and the image gradient is never computed`, { skip: skipNative }, async () => {
   const grads = async (backend: 'cpu' | 'native') => {
     await selectBackend(backend, { quiet: true });
-    const conv = tfl.layers.conv2d({ inputShape: [7, 7, 2], filters: 3, kernelSize: 3, padding: 'same', kernelInitializer: tfl.initializers.glorotNormal({ seed: 4 }), biasInitializer: tfl.initializers.randomNormal({ seed: 5 }) });
+    const conv = tfl.layers.conv2d({ inputShape: [...c.shape], filters: c.filters, kernelSize: c.k, padding: c.pad, kernelInitializer: tfl.initializers.glorotNormal({ seed: 4 }), biasInitializer: tfl.initializers.randomNormal({ seed: 5 }) });
     // no batch norm after it here: that would make the bias gradient pure rounding noise
     const model = tfl.sequential({ layers: [conv, tfl.layers.activation({ activation: 'relu' })] });
-    const x = randn([4, 7, 7, 2], 11);
+    const x = randn([4, ...c.shape], 11);
     const loss = () => tf.sum(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
     const profile = await tf.profile(() => { const { grads: g } = tf.variableGrads(loss); tf.dispose(g); });
     const { value, grads: g } = tf.variableGrads(loss);
@@ -164,7 +168,29 @@ test('batch norm + ReLU fuse inside a model graph only: same values as cpu, and 
   const cpu = await run('cpu');
   const native = await run('native');
   assert.ok(!native.kernels.includes('Relu'), `the ReLU after the batch norm ran on its own: ${native.kernels.join(',')}`);
+  assert.ok(!native.kernels.includes('MaxPool'), `the max-pool after the batch norm + ReLU ran on its own: ${native.kernels.join(',')}`);
   assert.ok(native.alone.some((v) => v < 0), 'a batch norm applied outside its model was rectified');
   assert.ok(relativeError(native.alone, cpu.alone) <= 1e-4);
+  await selectBackend('cpu', { quiet: true });
+});
+
+test('batch norm + ReLU + 2x2 max-pool fused: loss and every gradient equal cpu (odd map size, negative and positive gammas)', { skip: skipNative }, async () => {
+  const grads = async (backend: 'cpu' | 'native') => {
+    await selectBackend(backend, { quiet: true });
+    const model = tinyNet(); // 9x9 maps: the pool drops the last row and column
+    const bn = model.layers[1]!;
+    bn.setWeights([randn([4], 21), randn([4], 22), ...bn.getWeights().slice(2)]); // gamma, beta (some gammas negative)
+    const x = randn([6, 9, 9, 2], 23);
+    const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32'), 3);
+    const { value, grads: g } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+    const out = { loss: value.dataSync()[0]!, grads: model.trainableWeights.map((w) => Float32Array.from(g[w.originalName]!.dataSync())) };
+    tf.dispose([value, x, labels, ...Object.values(g)]);
+    model.dispose();
+    return out;
+  };
+  const cpu = await grads('cpu');
+  const native = await grads('native');
+  assert.ok(Math.abs(native.loss - cpu.loss) <= 1e-4 * Math.abs(cpu.loss), `loss ${native.loss} vs ${cpu.loss}`);
+  cpu.grads.forEach((w, i) => assert.ok(relativeError(native.grads[i]!, w) <= 1e-4, `gradient ${i}: ${relativeError(native.grads[i]!, w)}`));
   await selectBackend('cpu', { quiet: true });
 });

@@ -17,9 +17,13 @@ export interface NativeAddon {
    */
   conv2dForward(geometry: number[], x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, activation: number, alpha: number, groups?: number, bf16?: boolean): void;
   conv2dBackwardData(geometry: number[], dy: Float32Array, w: Float32Array, dx: Float32Array, bf16?: boolean): void;
-  conv2dBackwardWeights(geometry: number[], x: Float32Array, dy: Float32Array, dw: Float32Array, bf16?: boolean): void;
+  conv2dBackwardWeights(geometry: number[], x: Float32Array, dy: Float32Array, dw: Float32Array, bf16?: boolean, db?: Float32Array): void;
   /** Whether oneDNN runs bf16 kernels natively here (AVX512-BF16 or AMX). */
   bf16Supported(): boolean;
+  /** The float32 algorithm a convolution of this geometry runs: FFT (large filters), Winograd (3x3) or direct. */
+  convAlgorithm(geometry: number[], groups?: number): 'fft' | 'winograd' | 'direct';
+  /** Images per pass of the FFT convolutions' workspace (0: automatic); tests use 1 to cover the chunked path. */
+  setFftChunkImages(images: number): void;
   batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, aBatched: boolean, bBatched: boolean, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
   biasActivation(y: Float32Array, bias: Float32Array | null, period: number, activation: number, alpha: number): void;
   maxPool(geometry: number[], x: Float32Array, y: Float32Array): void;
@@ -30,6 +34,10 @@ export interface NativeAddon {
   /** relu: y = max(0, batchnorm(x)), a following ReLU fused in. */
   batchNormTrain(x: Float32Array, channels: number, gamma: Float32Array | null, beta: Float32Array | null, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array, relu: boolean): void;
   /** reluOut: the fused variant's output, through whose ReLU the gradient flows; null without. */
+  /** Training batch norm + ReLU + max-pool 2x2/2 'valid' of x [n, h, w, c]: only the pooled output is written. */
+  batchNormReluPoolTrain(x: Float32Array, shape: number[], gamma: Float32Array, beta: Float32Array, eps: number, pooled: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  /** Its gradient from the pooled output's gradient (activations recomputed from x). */
+  batchNormReluPoolTrainGrad(x: Float32Array, dyPool: Float32Array, shape: number[], mean: Float32Array, variance: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
   batchNormTrainGrad(x: Float32Array, dy: Float32Array, channels: number, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, eps: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, reluOut: Float32Array | null): void;
   binary(op: number, a: Float32Array, b: Float32Array, y: Float32Array, mode: number, m: number): void;
   unary(op: number, x: Float32Array, y: Float32Array, alpha: number): void;

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { NATIVE_BACKEND } from './gradients.js';
-import { RELU_GRAD } from './kernels.js';
+import { RELU_GRAD, type BiasGradient } from './kernels.js';
 import { trainingPrecision } from './precision.js';
 
 export const CONV_BIAS_ACTIVATION = 'FewshotConv2DBiasActivation';
@@ -30,10 +30,13 @@ export function registerConvBiasActivationGradient(): void {
       const [x, filter, y] = saved;
       const { strides, pad, activation, precision } = attrs as unknown as ConvAttrs;
       const g = activation === 'relu' ? tf.engine().runKernel(RELU_GRAD, { dy: dy as tf.Tensor, x: y }) as tf.Tensor : dy as tf.Tensor;
+      // The filter gradient's kernel also writes the bias gradient (the tape asks for filter
+      // before bias), saving a pass over dy: a plain array, so nothing leaks if bias is not asked for.
+      const biasGradient: BiasGradient = { values: new Float32Array(filter.shape[3]!), done: false };
       return {
         x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter }, { inputShape: x.shape, strides, pad, dataFormat: 'NHWC', precision }) as tf.Tensor,
-        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g }, { strides, pad, dataFormat: 'NHWC', filterShape: filter.shape, precision }) as tf.Tensor,
-        bias: () => tf.sum(g, [0, 1, 2]),
+        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g }, { strides, pad, dataFormat: 'NHWC', filterShape: filter.shape, precision, biasGradient } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        bias: () => (biasGradient.done ? tf.tensor1d(biasGradient.values) : tf.sum(g, [0, 1, 2])),
       };
     },
   });
