@@ -59,6 +59,9 @@ interface Candidate {
   eer: number[][]; threshold: number[][];
 }
 const candidates: Candidate[] = [];
+// Inner validation results by model weights and decision: a rerun with a wider grid computes only what is new.
+const cacheFile = join(state, 'inner-validation-cache.json');
+const cache = (existsSync(cacheFile) ? JSON.parse(readFileSync(cacheFile, 'utf8')) : {}) as Record<string, { eer: number; threshold: number }>;
 const label = (c: Pick<Candidate, 'recipe' | 'step' | 'decision' | 'wd'>) => `${c.recipe} @${c.step} ${c.decision}${c.wd ? ` ${c.wd.kernel}:${c.wd.l2}` : ''}`;
 for (const recipe of recipes) {
   const steps = readdirSync(join(state, recipe, 'fold-0', 'inner-0')).filter((d) => /^step-\d+$/.test(d)).map((d) => Number(d.slice(5)))
@@ -74,14 +77,22 @@ for (const recipe of recipes) {
     for (let f = 0; f < folds.length; f++) {
       for (const row of rows) { row.eer.push([]); row.threshold.push([]); }
       for (let j = 0; j < innerFolds; j++) {
-        const m = await cvData.loadModel(dirs[f]![j]!, folds[f]!);
+        const dir = dirs[f]![j]!;
+        const weights = createHash('sha256').update(readFileSync(join(dir, 'weights.bin'))).digest('hex');
+        let m: Awaited<ReturnType<typeof cvData.loadModel>> | null = null;
         for (const row of rows) {
-          const trials = cvData.validationTrials(m, row.decision, row.wd ?? wdGrid[0]!);
-          row.eer[f]!.push(eerOf(trials));
-          row.threshold[f]!.push(eerThreshold(trials));
+          const key = `${weights} ${row.decision}${row.wd ? ` ${row.wd.kernel}:${row.wd.l2}` : ''}`;
+          if (!cache[key]) {
+            m ??= await cvData.loadModel(dir, folds[f]!);
+            const trials = cvData.validationTrials(m, row.decision, row.wd ?? wdGrid[0]!);
+            cache[key] = { eer: eerOf(trials), threshold: eerThreshold(trials) };
+          }
+          row.eer[f]!.push(cache[key].eer);
+          row.threshold[f]!.push(cache[key].threshold);
         }
       }
     }
+    writeFileSync(cacheFile, JSON.stringify(cache));
     candidates.push(...rows);
     console.error(`${recipe} @${step}: inner-CV EER (mean of ${folds.length}x${innerFolds}) ${rows.map((r) => `${r.decision}${r.wd ? ` ${r.wd.kernel}:${r.wd.l2}` : ''} ${pct(mean(r.eer.flat()))}`).join(', ')}`);
   }
