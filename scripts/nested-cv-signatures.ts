@@ -6,7 +6,7 @@
  * <state>/<recipe>/fold-<i>/inner-<j>/step-<n> (15 training persons, 5 validation persons) and
  * <state>/<recipe>/fold-<i>/dev/step-<n> (all 20 development persons of outer fold i).
  * 1. Inner CV: every candidate (recipe, checkpoint, decision, writer-dependent classifier) gets the
- *    genuine-vs-skilled EER (K = 1..4 pooled) on each inner fold's 5 validation persons; per outer
+ *    genuine-vs-skilled EER (K = 1..4 pooled, or the --select-k ones) on each inner fold's 5 validation persons; per outer
  *    fold the candidate with the lowest mean over its 4 inner folds (all 20 development persons
  *    validate once) is chosen, its threshold the mean of the 4 inner EER thresholds.
  * 2. Outer test: the chosen recipe's dev model (trained on the 20 development persons) on the
@@ -38,8 +38,16 @@ const { values: args } = parseArgs({
     recipes: { type: 'string' },
     steps: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
+    // Test-time augmentation: every embedding the mean over this many fixed jitters (1 = off).
+    tta: { type: 'string', default: '1' },
+    // The reference counts whose validation trials choose (pooled): all, or e.g. 4 (the K a deployment uses).
+    'select-k': { type: 'string', default: KS.join(',') },
   },
 });
+const tta = Number(args.tta);
+const selectK = args['select-k']!.split(',').map(Number);
+if (selectK.some((k) => !KS.includes(k))) throw new Error(`--select-k: reference counts among ${KS.join(',')}, got '${args['select-k']}'`);
+const selectLabel = selectK.join() === KS.join() ? '' : ` K=${selectK.join(',')}`;
 const seed = Number(args.seed);
 const innerFolds = Number(args['inner-folds']);
 const backend = await selectBackend(args.backend as 'auto');
@@ -81,10 +89,10 @@ for (const recipe of recipes) {
         const weights = createHash('sha256').update(readFileSync(join(dir, 'weights.bin'))).digest('hex');
         let m: Awaited<ReturnType<typeof cvData.loadModel>> | null = null;
         for (const row of rows) {
-          const key = `${weights} ${row.decision}${row.wd ? ` ${row.wd.kernel}:${row.wd.l2}` : ''}`;
+          const key = `${weights}${tta > 1 ? ` tta ${tta}` : ''}${selectLabel} ${row.decision}${row.wd ? ` ${row.wd.kernel}:${row.wd.l2}` : ''}`;
           if (!cache[key]) {
-            m ??= await cvData.loadModel(dir, folds[f]!);
-            const trials = cvData.validationTrials(m, row.decision, row.wd ?? wdGrid[0]!);
+            m ??= await cvData.loadModel(dir, folds[f]!, tta);
+            const trials = cvData.validationTrials(m, row.decision, row.wd ?? wdGrid[0]!).filter((t) => selectK.includes(t.references.length));
             cache[key] = { eer: eerOf(trials), threshold: eerThreshold(trials) };
           }
           row.eer[f]!.push(cache[key].eer);
@@ -113,7 +121,7 @@ const testRowsOf = new Map<string, TestRow[]>();
 async function outerTest(c: Candidate, f: number): Promise<TestRow[]> {
   const key = `${label(c)} fold ${f}`;
   if (!testRowsOf.has(key)) {
-    const m = await cvData.loadModel(modelDir(c.recipe, f, 'dev', c.step), folds[f]!);
+    const m = await cvData.loadModel(modelDir(c.recipe, f, 'dev', c.step), folds[f]!, tta);
     testRowsOf.set(key, cvData.testRows(m, f, c.decision, c.wd ?? wdGrid[0]!, mean(c.threshold[f]!)));
   }
   return testRowsOf.get(key)!;
@@ -127,7 +135,9 @@ for (const [name, keep] of Object.entries(SELECTIONS) as [Selection, (c: Candida
     chosen.push({ fold: f, candidate: label(c), innerEer: innerMean(f)(c), threshold: mean(c.threshold[f]!) });
     rows.push(...(await outerTest(c, f)));
   }
-  outer[name] = { chosen, test: pooled(rows), perFold: rows };
+  // With the decision chosen per fold, the folds' rows pool whatever decision each chose.
+  const pooledRows = name === 'decision chosen' ? rows.map((r) => ({ ...r, decision: 'chosen' as const })) : rows;
+  outer[name] = { chosen, test: pooled(pooledRows), perFold: rows };
 }
 // Each recipe with its own inner-CV choice (decision free), for comparison: what the recipe gives.
 const perRecipe: Record<string, { chosen: string[]; test: ReturnType<typeof pooled> }> = {};
@@ -139,7 +149,7 @@ for (const recipe of recipes) {
     if (own.length === 0) continue;
     const c = choose(own, innerMean(f));
     chosen.push(label(c));
-    rows.push(...(await outerTest(c, f)));
+    rows.push(...(await outerTest(c, f)).map((r) => ({ ...r, decision: 'chosen' as const })));
   }
   if (rows.length) perRecipe[recipe] = { chosen, test: pooled(rows) };
 }
@@ -151,7 +161,7 @@ const thresholdsOf = (c: Candidate) => ({ value: mean(c.threshold.flat()), folds
 const distanceAtBest = candidates.find((c) => c.recipe === best.recipe && c.step === best.step && c.decision === 'distance')!;
 
 // --- output --------------------------------------------------------------------------------------
-console.log(`inner-CV EER (genuine vs skilled, K = 1..4 pooled; per outer fold the mean of its ${innerFolds} inner folds of 5 persons; all: mean of ${folds.length * innerFolds}):\n`);
+console.log(`inner-CV EER (genuine vs skilled, K = ${selectK.join(', ')} pooled; per outer fold the mean of its ${innerFolds} inner folds of 5 persons; all: mean of ${folds.length * innerFolds}):\n`);
 console.log(`| candidate | ${folds.map((_, f) => `outer ${f}`).join(' | ')} | all |`);
 console.log(`|---|${folds.map(() => '---|').join('')}---|`);
 for (const c of candidates) console.log(`| ${label(c)} | ${folds.map((_, f) => pct(innerMean(f)(c))).join(' | ')} | ${pct(overall(c))} ± ${pct(sd(c.eer.flat()))} |`);
@@ -179,7 +189,7 @@ function devModelRecords(c: Candidate) {
   });
 }
 const result = {
-  data: args.data, backend, state, folds, innerFolds, seed,
+  data: args.data, backend, state, folds, innerFolds, seed, ttaViews: tta, selectK,
   protocol: `nested cross-validation over writers: per outer fold 10 test persons never trained on and never used to choose; the recipe, checkpoint, decision, writer-dependent classifier and thresholds chosen by ${innerFolds} inner folds over its 20 development persons (15 train, 5 validation); the outer test measures the choice retrained on all 20`,
   chosen: { recipe: best.recipe, step: best.step, decision: best.decision, wd: bestWd.wd!, valEer: overall(best) },
   thresholds: { distance: thresholdsOf(distanceAtBest), wd: thresholdsOf(bestWd) },

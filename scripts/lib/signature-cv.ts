@@ -42,7 +42,8 @@ export interface FoldModel {
   trainPersons: string[];
 }
 
-export interface TestRow { fold: number; decision: SignatureDecision; references: number; auc: number; eer: number; far: number; frr: number; farRandom: number; threshold: number; genuineTrials: number; skilledTrials: number; randomTrials: number; genuineRejected: number; skilledAccepted: number; randomAccepted: number }
+/** `decision`: the one the row was scored with, or a label for a per-fold choice ('chosen'). */
+export interface TestRow { fold: number; decision: SignatureDecision | 'chosen'; references: number; auc: number; eer: number; far: number; frr: number; farRandom: number; threshold: number; genuineTrials: number; skilledTrials: number; randomTrials: number; genuineRejected: number; skilledAccepted: number; randomAccepted: number }
 
 export class SignatureFolds {
   // Fold models trained at another input size (train-signatures.ts --size) get their own pixels.
@@ -62,9 +63,12 @@ export class SignatureFolds {
     return this.pixelsBySize.get(key)!;
   }
 
-  /** Loads a fold model; `expectTest`: the outer fold's test persons it must have been trained for. */
-  async loadModel(dir: string, expectTest: readonly string[]): Promise<FoldModel> {
-    const scorer = await loadScorer(dir);
+  /**
+   * Loads a fold model; `expectTest`: the outer fold's test persons it must have been trained for;
+   * `ttaViews`: embeddings averaged over that many fixed jitters (SiameseScorer.withTestTimeAugmentation).
+   */
+  async loadModel(dir: string, expectTest: readonly string[], ttaViews = 1): Promise<FoldModel> {
+    const scorer = (await loadScorer(dir)).withTestTimeAugmentation(ttaViews);
     const t = scorer.meta.training as { testPersons: string[]; validationPersons: string[]; trainPersons: string[] };
     if (t.testPersons.join() !== expectTest.join()) throw new Error(`${dir}: trained for test persons ${t.testPersons.join()}, but the fold's are ${expectTest.join()} (different --seed or --folds?)`);
     const [height, width] = scorer.meta.inputShape;
@@ -115,7 +119,7 @@ export class SignatureFolds {
 /** Over the folds, per decision and K: AUC and EER mean ± sd, FAR / FRR pooled over the trials. */
 export function pooled(rows: readonly TestRow[]) {
   const out = [];
-  for (const decision of ['distance', 'wd'] as const) {
+  for (const decision of [...new Set(rows.map((x) => x.decision))]) {
     for (const k of KS) {
       const r = rows.filter((x) => x.decision === decision && x.references === k);
       if (r.length === 0) continue;
