@@ -53,7 +53,7 @@ import { WriterClassificationHeads, sampleWriterBatch } from '../src/application
 import { SIGNATURE_AFFINE, SIGNATURE_AFFINE_STRONG, withMirroredWriters, sampleSignatureBatch, signatureBatchLoss, signaturePairsLoss, signatureIndex, signatureTensor } from '../src/applications/signatures/train.js';
 import { summarize } from '../src/verification/metrics.js';
 import { writeThreshold, writeWriterDependentSettings } from '../src/verification/calibration.js';
-import type { WriterDependentSettings } from '../src/verification/writer_dependent.js';
+import type { ReferenceDecision, WriterDependentSettings } from '../src/verification/writer_dependent.js';
 
 export const SIGNATURE_RECIPES = ['pairs', 'random-only', 'pairs-strong-aug', 'pairs-mirrored', 'signet', 'signet-f', 'pairs-forgery'] as const;
 type Recipe = (typeof SIGNATURE_RECIPES)[number];
@@ -87,7 +87,7 @@ const { values: args } = parseArgs({
 });
 /** What report-signatures.ts chose (cv-results.json): recipe, step, thresholds, classifier. */
 interface CvChoice {
-  chosen: { recipe: string; step: number; wd: WriterDependentSettings };
+  chosen: { recipe: string; step: number; decision?: ReferenceDecision; wd: WriterDependentSettings };
   thresholds: { distance: { value: number; folds: number[] }; wd: { value: number; folds: number[] } };
 }
 const cv: CvChoice | null = args.from ? (JSON.parse(readFileSync(args.from, 'utf8')) as CvChoice) : null;
@@ -133,6 +133,8 @@ function metadata(recipe: Recipe, training: Record<string, unknown>): ModelMetad
     score: 'negative-distance',
     // The cosine head compares directions, so a SigNet embedding is scored by cosine distance.
     distance: signet ? 'cosine' : 'euclidean',
+    // The shipped model carries the decision its cross-validation chose (the CLI's and service's default).
+    ...(args.phase === 'final' && cv?.chosen.decision ? { decision: cv.chosen.decision } : {}),
     training: {
       script: 'scripts/train-signatures.ts', recipe, steps, seed, lr: Number(args.lr), backend,
       ...(signet
