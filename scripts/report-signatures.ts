@@ -21,13 +21,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../src/backend/select.js';
-import type { SiameseScorer } from '../src/inference/embedder.js';
-import { loadScorer } from '../src/inference/load.js';
-import { SIGNATURES_PREPROCESS, loadSignatures, subset, writerFolds, type SignatureSet } from '../src/applications/signatures/layout.js';
-import { evaluateReferenceVerification, type ReferenceEvalOptions, type ReferenceTrial, type SignatureDecision } from '../src/applications/signatures/reference_verification.js';
-import { calibrateThreshold } from '../src/verification/calibration.js';
-import { summarize } from '../src/verification/metrics.js';
-import type { LabelledEmbedding, WriterDependentKernel } from '../src/verification/writer_dependent.js';
+import { writerFolds } from '../src/applications/signatures/layout.js';
+import type { SignatureDecision } from '../src/applications/signatures/reference_verification.js';
+import { KS, SignatureFolds, eerOf, eerThreshold, mean, parseWdGrid, pct, pooled, tableLines, type FoldModel, type TestRow, type WdConfig } from './lib/signature-cv.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,22 +40,11 @@ const { values: args } = parseArgs({
 });
 const seed = Number(args.seed);
 const backend = await selectBackend(args.backend as 'auto');
-const all = await loadSignatures(args.data!, SIGNATURES_PREPROCESS);
-// Fold models trained at another input size (train-signatures.ts --size) get their own pixels.
-const pixelsBySize = new Map<string, Uint8Array>([[`${all.height}x${all.width}`, all.pixels]]);
-async function pixelsFor(height: number, width: number): Promise<Uint8Array> {
-  const key = `${height}x${width}`;
-  if (!pixelsBySize.has(key)) pixelsBySize.set(key, (await loadSignatures(args.data!, { ...SIGNATURES_PREPROCESS, height, width })).pixels);
-  return pixelsBySize.get(key)!;
-}
+const cvData = await SignatureFolds.load(args.data!);
+const all = cvData.all;
 const folds = writerFolds(all.files, Number(args.folds), seed);
-const wdGrid = args.wd!.split(',').map((c) => {
-  const [kernel, l2] = c.split(':');
-  if ((kernel !== 'linear' && kernel !== 'rbf') || !(Number(l2) > 0)) throw new Error(`--wd: expected kernel:l2 pairs such as linear:1,rbf:10, got '${c}'`);
-  return { kernel: kernel as WriterDependentKernel, l2: Number(l2) };
-});
+const wdGrid = parseWdGrid(args.wd!);
 const stepFilter = args.steps ? args.steps.split(',').map(Number) : null;
-const KS = [1, 2, 3, 4];
 
 /**
  * The chosen fold models are not committed (~300 kB each); they are reproducible: retraining
@@ -90,53 +75,8 @@ if (args['record-fold-models']) {
   process.exit(0);
 }
 
-interface WdConfig { kernel: WriterDependentKernel; l2: number }
-
-interface FoldModel {
-  fold: number;
-  dir: string;
-  scorer: SiameseScorer;
-  embeddings: Float32Array[];
-  testPersons: string[];
-  validationPersons: string[];
-  trainPersons: string[];
-}
-
-/** Genuine signatures of `persons`, embedded: the writer-dependent negatives. */
-function genuineOf(m: FoldModel, persons: readonly string[]): LabelledEmbedding[] {
-  return all.files.flatMap((f, i) => (f.genuine && persons.includes(f.claimed) ? [{ writer: f.claimed, embedding: m.embeddings[i]! }] : []));
-}
-
-function part(m: FoldModel, persons: readonly string[]): { set: SignatureSet; emb: Float32Array[] } {
-  const idx = all.files.map((f, i) => (persons.includes(f.claimed) ? i : -1)).filter((i) => i >= 0);
-  return { set: subset(all, (f) => persons.includes(f.claimed)), emb: idx.map((i) => m.embeddings[i]!) };
-}
-
-async function loadFold(dir: string, fold: number): Promise<FoldModel> {
-  const scorer = await loadScorer(dir);
-  const t = scorer.meta.training as { testPersons: string[]; validationPersons: string[]; trainPersons: string[] };
-  if (t.testPersons.join() !== folds[fold]!.join()) throw new Error(`${dir}: trained for test persons ${t.testPersons.join()}, but fold ${fold} is ${folds[fold]!.join()} (different --seed or --folds?)`);
-  const [height, width] = scorer.meta.inputShape;
-  return { fold, dir, scorer, embeddings: scorer.embedFlat(await pixelsFor(height!, width!), all.files.length), ...t };
-}
-
-/** Validation persons' trials, K = 1..4 pooled, for one decision. */
-function validationTrials(m: FoldModel, decision: SignatureDecision, wd: WdConfig): ReferenceTrial[] {
-  const { set, emb } = part(m, m.validationPersons);
-  const out: ReferenceTrial[] = [];
-  for (const k of KS) {
-    out.push(...evaluateReferenceVerification(m.scorer, set, emb, {
-      references: k, seed: 100 + k, decision, ...wd, skipShortWriters: true, randomPerPerson: 0, threshold: 0,
-      negatives: genuineOf(m, m.trainPersons),
-    }).trials);
-  }
-  return out;
-}
-
-const scores = (trials: readonly ReferenceTrial[], kind: ReferenceTrial['kind']) => trials.filter((t) => t.kind === kind).map((t) => t.similarity);
-const eerOf = (trials: readonly ReferenceTrial[]) => summarize({ genuine: scores(trials, 'genuine'), impostor: scores(trials, 'skilled'), direction: 'higher-is-same' }).eer;
-const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-const sd = (v: readonly number[]) => Math.sqrt(mean(v.map((x) => (x - mean(v)) ** 2)));
+const loadFold = (dir: string, fold: number): Promise<FoldModel> => cvData.loadModel(dir, folds[fold]!);
+const validationTrials = (m: FoldModel, decision: SignatureDecision, wd: WdConfig) => cvData.validationTrials(m, decision, wd);
 
 // --- 1. selection on the validation persons ------------------------------------------------------
 interface Candidate { recipe: string; step: number; decision: SignatureDecision; wd: WdConfig | null; valEer: number; foldValEer: number[] }
@@ -171,53 +111,18 @@ const chosen = { recipe: best.recipe, step: best.step, decision: best.decision, 
 console.error(`chosen on the validation persons: recipe ${chosen.recipe}, ${chosen.step} steps (best decision ${chosen.decision}, validation EER ${(100 * chosen.valEer).toFixed(1)}%), writer-dependent ${chosen.wd.kernel} l2 ${chosen.wd.l2} (validation EER ${(100 * chosenWd.valEer).toFixed(1)}%)`);
 
 // --- 2 and 3. thresholds on validation persons, numbers on test persons ---------------------------
-interface TestRow { fold: number; decision: SignatureDecision; references: number; auc: number; eer: number; far: number; frr: number; farRandom: number; threshold: number; genuineTrials: number; skilledTrials: number; randomTrials: number; genuineRejected: number; skilledAccepted: number; randomAccepted: number }
-
 async function testRecipe(recipe: string, step: number, wd: WdConfig): Promise<{ rows: TestRow[]; thresholds: Record<SignatureDecision, number[]> }> {
   const rows: TestRow[] = [];
   const thresholds: Record<SignatureDecision, number[]> = { distance: [], wd: [] };
   for (let f = 0; f < folds.length; f++) {
     const m = await loadFold(join(args.state!, recipe, `fold-${f}`, `step-${step}`), f);
-    const { set, emb } = part(m, m.testPersons);
     for (const decision of ['distance', 'wd'] as const) {
-      const val = validationTrials(m, decision, wd);
-      const threshold = calibrateThreshold(scores(val, 'genuine'), scores(val, 'skilled'), 'eer', 'validation').threshold.value;
+      const threshold = eerThreshold(validationTrials(m, decision, wd));
       thresholds[decision].push(threshold);
-      for (const k of KS) {
-        const opts: ReferenceEvalOptions = {
-          references: k, seed: k, decision, ...wd, threshold, skipShortWriters: true,
-          negatives: genuineOf(m, [...m.trainPersons, ...m.validationPersons]),
-        };
-        const r = evaluateReferenceVerification(m.scorer, set, emb, opts);
-        rows.push({
-          fold: f, decision, references: k, auc: r.auc, eer: r.eer, far: r.far, frr: r.frr, farRandom: r.farRandom, threshold,
-          genuineTrials: r.genuineTrials, skilledTrials: r.skilledTrials, randomTrials: r.randomTrials,
-          genuineRejected: Math.round(r.frr * r.genuineTrials), skilledAccepted: Math.round(r.far * r.skilledTrials), randomAccepted: Math.round(r.farRandom * r.randomTrials),
-        });
-      }
+      rows.push(...cvData.testRows(m, f, decision, wd, threshold));
     }
   }
   return { rows, thresholds };
-}
-
-function pooled(rows: readonly TestRow[]) {
-  const out = [];
-  for (const decision of ['distance', 'wd'] as const) {
-    for (const k of KS) {
-      const r = rows.filter((x) => x.decision === decision && x.references === k);
-      const sum = (f: (x: TestRow) => number) => r.reduce((a, x) => a + f(x), 0);
-      out.push({
-        decision, references: k,
-        auc: mean(r.map((x) => x.auc)), aucSd: sd(r.map((x) => x.auc)),
-        eer: mean(r.map((x) => x.eer)), eerSd: sd(r.map((x) => x.eer)),
-        far: sum((x) => x.skilledAccepted) / sum((x) => x.skilledTrials),
-        frr: sum((x) => x.genuineRejected) / sum((x) => x.genuineTrials),
-        farRandom: sum((x) => x.randomAccepted) / sum((x) => x.randomTrials),
-        genuineTrials: sum((x) => x.genuineTrials), skilledTrials: sum((x) => x.skilledTrials), randomTrials: sum((x) => x.randomTrials),
-      });
-    }
-  }
-  return out;
 }
 
 const main = await testRecipe(chosen.recipe, chosen.step, chosen.wd);
@@ -231,10 +136,7 @@ for (const recipe of recipes.filter((r) => r !== chosen.recipe)) {
   const t = await testRecipe(recipe, top.step, wd);
   others.push({ recipe, step: top.step, decision: top.decision, wd, valEer: top.valEer, test: pooled(t.rows) });
 }
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-console.log(`| decision | K | AUC (mean ± sd over folds) | EER (mean ± sd) | FAR skilled | FRR | FAR random |`);
-console.log('|---|---|---|---|---|---|---|');
-for (const s of summary) console.log(`| ${s.decision} | ${s.references} | ${s.auc.toFixed(3)} ± ${s.aucSd.toFixed(3)} | ${pct(s.eer)} ± ${pct(s.eerSd)} | ${pct(s.far)} | ${pct(s.frr)} | ${pct(s.farRandom)} |`);
+for (const line of tableLines(summary)) console.log(line);
 console.log(`\nper fold (EER, decision wd / distance):`);
 for (let f = 0; f < folds.length; f++) {
   const r = (d: SignatureDecision) => KS.map((k) => pct(main.rows.find((x) => x.fold === f && x.decision === d && x.references === k)!.eer)).join(' ');

@@ -7,6 +7,10 @@
  *     persons that choose the recipe, the training length and the decision thresholds) and saved
  *     at every checkpoint step under <state>/<recipe>/fold-<i>/step-<n>/. Resumable: a fold whose
  *     last checkpoint is saved is skipped. Choosing and evaluating: scripts/report-signatures.ts.
+ *     With --inner-folds 4 (nested cross-validation): per outer fold, one encoder per inner fold of
+ *     its 20 development persons (15 train, 5 validation) under fold-<i>/inner-<j>/, and one on all
+ *     20 under fold-<i>/dev/ (what the outer test persons measure). Choosing and evaluating:
+ *     scripts/nested-cv-signatures.ts.
  *
  *   nice -n 19 npx tsx scripts/train-signatures.ts --phase final --from models/signatures/cv-results.json
  *     The shipped extractor: every writer trains, with the recipe and length the validation
@@ -43,13 +47,13 @@ import { createOptimizer, setLearningRate } from '../src/training/optimizer.js';
 import { JsonlLog } from '../src/training/jsonl_log.js';
 import { Rng } from '../src/util/random.js';
 import { NORM_CONV4 } from '../src/applications/normalized_conv4.js';
-import { SIGNATURES_PREPROCESS, loadSignatures, splitByPerson, subset, writerFolds, type SignatureSet } from '../src/applications/signatures/layout.js';
+import { SIGNATURES_PREPROCESS, loadSignatures, signaturePersons, splitByPerson, subset, writerFolds, type SignatureSet } from '../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification, type ReferenceTrial } from '../src/applications/signatures/reference_verification.js';
 import { WriterClassificationHeads, sampleWriterBatch } from '../src/applications/signatures/writer_classification.js';
 import { SIGNATURE_AFFINE, SIGNATURE_AFFINE_STRONG, withMirroredWriters, sampleSignatureBatch, signatureBatchLoss, signaturePairsLoss, signatureIndex, signatureTensor } from '../src/applications/signatures/train.js';
 import { summarize } from '../src/verification/metrics.js';
 import { writeThreshold, writeWriterDependentSettings } from '../src/verification/calibration.js';
-import type { WriterDependentSettings } from '../src/verification/writer_dependent.js';
+import type { ReferenceDecision, WriterDependentSettings } from '../src/verification/writer_dependent.js';
 
 export const SIGNATURE_RECIPES = ['pairs', 'random-only', 'pairs-strong-aug', 'pairs-mirrored', 'signet', 'signet-f', 'pairs-forgery'] as const;
 type Recipe = (typeof SIGNATURE_RECIPES)[number];
@@ -63,6 +67,7 @@ const { values: args } = parseArgs({
     recipes: { type: 'string', default: SIGNATURE_RECIPES.join(',') },
     recipe: { type: 'string', default: 'pairs' },
     folds: { type: 'string', default: '3' },
+    'inner-folds': { type: 'string', default: '0' },
     steps: { type: 'string', default: '200' },
     checkpoints: { type: 'string', default: '20,40,60,80,120,160,200' },
     'stop-at': { type: 'string' },
@@ -82,7 +87,7 @@ const { values: args } = parseArgs({
 });
 /** What report-signatures.ts chose (cv-results.json): recipe, step, thresholds, classifier. */
 interface CvChoice {
-  chosen: { recipe: string; step: number; wd: WriterDependentSettings };
+  chosen: { recipe: string; step: number; decision?: ReferenceDecision; wd: WriterDependentSettings };
   thresholds: { distance: { value: number; folds: number[] }; wd: { value: number; folds: number[] } };
 }
 const cv: CvChoice | null = args.from ? (JSON.parse(readFileSync(args.from, 'utf8')) as CvChoice) : null;
@@ -128,6 +133,8 @@ function metadata(recipe: Recipe, training: Record<string, unknown>): ModelMetad
     score: 'negative-distance',
     // The cosine head compares directions, so a SigNet embedding is scored by cosine distance.
     distance: signet ? 'cosine' : 'euclidean',
+    // The shipped model carries the decision its cross-validation chose (the CLI's and service's default).
+    ...(args.phase === 'final' && cv?.chosen.decision ? { decision: cv.chosen.decision } : {}),
     training: {
       script: 'scripts/train-signatures.ts', recipe, steps, seed, lr: Number(args.lr), backend,
       ...(signet
@@ -240,21 +247,42 @@ async function saveAtomically(dir: string, encoder: tfl.LayersModel, meta: Model
 
 if (args.phase === 'cv') {
   const folds = writerFolds(all.files, Number(args.folds), seed);
+  const innerFolds = Number(args['inner-folds']);
+  if (!(Number.isInteger(innerFolds) && (innerFolds === 0 || innerFolds >= 2))) throw new Error(`--inner-folds must be 0 (one 16/4 split) or at least 2, got '${args['inner-folds']}'`);
   for (const recipe of args.recipes!.split(',').map(parseRecipe)) {
     for (let f = 0; f < folds.length; f++) {
-      const dir = resolve(args.state!, defaultSize ? recipe : `${recipe}-${args.size}`, `fold-${f}`);
-      if (existsSync(join(dir, `step-${lastStep}`, 'model.json'))) {
-        console.error(`${recipe} fold ${f}: done already (${dir})`);
-        continue;
-      }
+      const foldDir = resolve(args.state!, defaultSize ? recipe : `${recipe}-${args.size}`, `fold-${f}`);
       const testPersons = folds[f]!;
       const rest = subset(all, (file) => !testPersons.includes(file.claimed));
-      const inner = splitByPerson(rest, { testFraction: 0.2, seed: seed + 1 + f });
-      console.error(`${recipe} fold ${f}: test ${testPersons.join(',')}; validation ${inner.testPersons.join(',')}; train ${inner.trainPersons.length} persons`);
-      await trainEncoder(inner.train, inner.test, recipe, dir, {
-        protocol: `cross-validation fold ${f} of ${folds.length} over writers`,
-        fold: f, testPersons, validationPersons: inner.testPersons, trainPersons: inner.trainPersons,
-      });
+      // Jobs of this outer fold: one 16/4 split, or (nested cross-validation) one encoder per inner
+      // fold of the 20 development persons plus one on all 20 (what the outer test measures).
+      const jobs: { dir: string; train: SignatureSet; validation: SignatureSet | null; validationPersons: string[]; trainPersons: string[]; innerFold?: number }[] = [];
+      if (innerFolds === 0) {
+        const inner = splitByPerson(rest, { testFraction: 0.2, seed: seed + 1 + f });
+        jobs.push({ dir: foldDir, train: inner.train, validation: inner.test, validationPersons: inner.testPersons, trainPersons: inner.trainPersons });
+      } else {
+        const groups = writerFolds(rest.files, innerFolds, seed + 1 + f);
+        groups.forEach((validationPersons, j) => {
+          const split = splitByPerson(rest, { testPersons: validationPersons });
+          jobs.push({ dir: join(foldDir, `inner-${j}`), train: split.train, validation: split.test, validationPersons, trainPersons: split.trainPersons, innerFold: j });
+        });
+        jobs.push({ dir: join(foldDir, 'dev'), train: rest, validation: null, validationPersons: [], trainPersons: signaturePersons(rest.files) });
+      }
+      for (const job of jobs) {
+        const name = `${recipe} fold ${f}${job.innerFold !== undefined ? ` inner ${job.innerFold}` : innerFolds ? ' dev' : ''}`;
+        if (existsSync(join(job.dir, `step-${lastStep}`, 'model.json'))) {
+          console.error(`${name}: done already (${job.dir})`);
+          continue;
+        }
+        console.error(`${name}: test ${testPersons.join(',')}; validation ${job.validationPersons.join(',') || 'none'}; train ${job.trainPersons.length} persons`);
+        await trainEncoder(job.train, job.validation, recipe, job.dir, {
+          protocol: innerFolds
+            ? `nested cross-validation over writers: outer fold ${f} of ${folds.length}, ${job.innerFold !== undefined ? `inner fold ${job.innerFold} of ${innerFolds}` : 'all development persons'}`
+            : `cross-validation fold ${f} of ${folds.length} over writers`,
+          fold: f, ...(job.innerFold !== undefined ? { innerFold: job.innerFold, innerFolds } : {}),
+          testPersons, validationPersons: job.validationPersons, trainPersons: job.trainPersons,
+        });
+      }
     }
   }
 } else if (args.phase === 'final') {

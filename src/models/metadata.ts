@@ -4,7 +4,7 @@
  * negative distance, with which distance), and an optional decision threshold.
  */
 import type { PreprocessConfig } from '../data/preprocess.js';
-import type { WriterDependentSettings } from '../verification/writer_dependent.js';
+import { REFERENCE_DECISIONS, type ReferenceDecision, type WriterDependentSettings } from '../verification/writer_dependent.js';
 
 export const METADATA_FORMAT = 'fewshot-model/1';
 export const METADATA_FILE = 'fewshot.json';
@@ -22,6 +22,12 @@ export interface ModelMetadata {
   threshold?: { value: number; source: string; far?: number };
   /** Writer-dependent decision (signatures): its calibrated threshold on the log-odds and penalty. */
   writerDependent?: WriterDependentSettings;
+  /**
+   * How a questioned example is decided against a class's references when the caller names no
+   * decision (eval-signatures, the service's class verification): the one cross-validation chose
+   * for this model. Absent: 'distance'.
+   */
+  decision?: ReferenceDecision;
   training?: Record<string, unknown>;
   /** Pretrained networks the model runs that are not in its own files (e.g. the face encoder's). */
   pretrained?: { package: string; version: string; license: string; networks: string[]; note?: string };
@@ -74,6 +80,9 @@ export function validateMetadata(value: unknown, source: string): ModelMetadata 
         (t !== undefined && (typeof t !== 'object' || t === null || typeof t.value !== 'number' || !Number.isFinite(t.value) || typeof t.source !== 'string'))) {
       fail(`'writerDependent' must be { threshold?: { value: number, source: string }, l2?: positive number, kernel?: 'linear' | 'rbf' }`);
     }
+  }
+  if (m.decision !== undefined && !(REFERENCE_DECISIONS as readonly unknown[]).includes(m.decision)) {
+    fail(`'decision' must be one of ${REFERENCE_DECISIONS.join(', ')}, got ${JSON.stringify(m.decision)}`);
   }
   if (m.pretrained !== undefined) {
     const pt = m.pretrained as Record<string, unknown>;

@@ -28,9 +28,8 @@ export interface ClassVerification {
 }
 
 /**
- * The decision when neither the request nor the class (enrolled with ?decision=) names one:
- * 'distance'. On the signature cross-validation the writer-dependent classifiers were worse
- * against skilled forgeries (docs/signatures.md), so wd is asked for explicitly.
+ * The decision when neither the request, nor the class (enrolled with ?decision=), nor the model
+ * (fewshot.json `decision`) names one.
  */
 export const DEFAULT_CLASS_DECISION: ReferenceDecision = 'distance';
 

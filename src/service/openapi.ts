@@ -153,7 +153,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         post: {
           summary: "Is this image the class's? (e.g. a questioned signature against a writer's references)",
           description:
-            "decision=wd trains a classifier on the class's examples against the other classes' examples (writer-dependent, log-odds score); decision=distance uses the mean similarity to the class's examples. Without ?decision: the decision the class was enrolled with (?decision= on /examples), else distance (the better decision against skilled forgeries in the signature cross-validation). `decisionFrom` says which.",
+            "decision=wd trains a classifier on the class's examples against the other classes' examples (writer-dependent, log-odds score); decision=distance uses the mean similarity to the class's examples. Without ?decision: the decision the class was enrolled with (?decision= on /examples), else the model's (fewshot.json `decision`, the one its cross-validation chose), else distance. `decisionFrom` says which.",
           parameters: [className, { name: 'decision', in: 'query', schema: { type: 'string', enum: ['wd', 'distance'] } }],
           requestBody: imageBody,
           responses: {
@@ -162,7 +162,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
               properties: {
                 class: { type: 'string' }, decision: { type: 'string' }, score: { type: 'number' }, same: { type: ['boolean', 'null'] },
                 threshold: { type: ['number', 'null'] }, references: { type: 'integer' }, negatives: { type: 'integer' },
-                decisionFrom: { enum: ['request', 'class', 'default'] },
+                decisionFrom: { enum: ['request', 'class', 'model', 'default'] },
               },
             }),
             400: error, 404: error, 409: error, 422: error,

@@ -313,11 +313,12 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   });
   app.post<{ Params: { name: string }; Querystring: { decision?: string } }>('/api/classes/:name/verify', recognizeImages, async (req) => {
     const asked = req.query.decision === undefined ? undefined : requestDecision(req.query.decision);
-    // The request's decision, else the one the class was enrolled with, else the default.
+    // The request's decision, else the one the class was enrolled with, else the model's, else the default.
     const stored = await gallery.decisionOf(req.params.name);
     if (stored === undefined) throw new HttpError(404, `no class '${req.params.name}'`);
-    const decision = asked ?? stored ?? DEFAULT_CLASS_DECISION;
-    const decisionFrom = asked ? 'request' : stored ? 'class' : 'default';
+    const modelDecision = model.scorer.meta.decision;
+    const decision = asked ?? stored ?? modelDecision ?? DEFAULT_CLASS_DECISION;
+    const decisionFrom = asked ? 'request' : stored ? 'class' : modelDecision ? 'model' : 'default';
     const { embeddings: [query] } = await embedWithFaces([await oneImage(req)]);
     return { ...(await verifyAgainstClass(model.scorer, gallery, req.params.name, query!, decision, threshold)), decisionFrom };
   });

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../src/backend/select.js';
@@ -154,4 +154,32 @@ test('a class enrolled with ?decision=wd is verified with it by default, after a
   } finally {
     await s.close();
   }
+});
+
+test("a model's own decision (fewshot.json `decision`) applies when neither the request nor the class names one", async () => {
+  const withDecision = (dir: string, decision: string) => {
+    cpSync(calibratedDir, dir, { recursive: true });
+    const file = join(dir, 'fewshot.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), decision }));
+  };
+  const wdModel = join(root, 'model-wd');
+  withDecision(wdModel, 'wd');
+  const s = await startService({ modelDir: wdModel, home: join(root, 'h5'), port: 0, buildApp: false, log: () => {}, threshold: -0.5 });
+  try {
+    for (const shape of ['circle', 'cross', 'bars'] as const) await enrol(s, shape, [1, 2, 3]);
+    const r = await fetch(`${s.url}/api/classes/triangle/examples?decision=distance`, png(shapePng('triangle', 56, 1)));
+    assert.equal(r.status, 201);
+    const byModel = await (await fetch(`${s.url}/api/classes/circle/verify`, png(shapePng('circle', 56, 9)))).json();
+    assert.deepEqual([byModel.decision, byModel.decisionFrom, byModel.threshold], ['wd', 'model', 0]);
+    const byClass = await (await fetch(`${s.url}/api/classes/triangle/verify`, png(shapePng('circle', 56, 9)))).json();
+    assert.deepEqual([byClass.decision, byClass.decisionFrom], ['distance', 'class']);
+  } finally {
+    await s.close();
+  }
+  const badModel = join(root, 'model-bad-decision');
+  withDecision(badModel, 'svm');
+  await assert.rejects(
+    startService({ modelDir: badModel, home: join(root, 'h6'), port: 0, buildApp: false, log: () => {} }),
+    /'decision' must be one of distance, wd, got "svm"/,
+  );
 });

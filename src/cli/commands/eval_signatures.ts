@@ -20,7 +20,7 @@ export const SIGNATURE_MODEL_DIR = fileURLToPath(new URL('../../../models/signat
 interface EvalSignaturesOptions {
   data: string;
   references: number;
-  decision: SignatureDecision;
+  decision?: SignatureDecision;
   negatives?: string;
   l2?: number;
   kernel?: WriterDependentKernel;
@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .description('signature verification (genuine vs skilled forgeries) with K genuine references per person')
     .requiredOption('--data <path|url>', 'signatures in the layout real/XXXYYZZZ.png, forge/XXXYYZZZ.png (directory or .zip)')
     .option('--references <k>', 'genuine reference signatures per person (1..5)', parseInteger(1), 3)
-    .option('--decision <how>', "'wd': a classifier per claimed writer (references vs other writers' genuine signatures); 'distance': mean distance to the references", parseDecision, 'distance' as SignatureDecision)
+    .option('--decision <how>', "'wd': a classifier per claimed writer (references vs other writers' genuine signatures); 'distance': mean distance to the references (default: the model's, else distance)", parseDecision)
     .option('--negatives <path|url>', "with --decision wd: genuine signatures of further writers (same layout) to train against, besides the other writers in --data")
     .option('--l2 <penalty>', "with --decision wd: L2 penalty of the per-writer classifier (default: the model's)", parseNumber())
     .option('--kernel <linear|rbf>', "with --decision wd: the per-writer classifier's kernel (default: the model's)", parseKernel)
@@ -58,7 +58,9 @@ export function register(program: Command): void {
     const backend = await useBackend(opts.backend, opts.json);
     const modelDir = resolveModelDir(opts.model ?? SIGNATURE_MODEL_DIR);
     const scorer = await loadScorer(modelDir);
-    const wd = opts.decision === 'wd';
+    // The decision the model was chosen with (fewshot.json `decision`) unless one is asked for.
+    const decision: SignatureDecision = opts.decision ?? scorer.meta.decision ?? 'distance';
+    const wd = decision === 'wd';
     // The user sees the model's natural units: a distance (distance decision) or log-odds (wd).
     const kind: ScoreKind | 'log-odds' = wd ? 'log-odds' : scoreKindOf(scorer.meta);
     const toUser = (v: number) => (kind === 'log-odds' ? v : similarityToScore(v, kind));
@@ -80,7 +82,7 @@ export function register(program: Command): void {
       references: opts.references,
       seed: opts.seed,
       aggregate: opts.aggregate,
-      decision: opts.decision,
+      decision,
       skipShortWriters: Boolean(opts.skipShortWriters),
       ...(negatives ? { negatives } : {}),
       ...(l2 !== undefined ? { l2 } : {}),
