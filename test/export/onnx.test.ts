@@ -48,6 +48,10 @@ for (const name of ['omniglot', 'omniglot-siamese', 'faces-scratch', 'signatures
 
 test('the pretrained-backbone tracker (a TF.js graph model + head) is refused with a clear message', { skip: !existsSync('models/tracking/tracker.json') && 'models/tracking is not in this checkout' }, async () => {
   await assert.rejects(exportModelDirToOnnx('models/tracking'), /ONNX export covers the layers-model tracker/);
+  // the second refusal leaks nothing (the first may have loaded the shared backbone graph)
+  const before = tf.memory().numTensors;
+  await assert.rejects(exportModelDirToOnnx('models/tracking'), /ONNX export covers the layers-model tracker/);
+  assert.equal(tf.memory().numTensors, before);
 });
 
 test('a Siamese pair model (two inputs, shared encoder, AbsDifference head) exports exactly', { skip: skipOrt }, async () => {

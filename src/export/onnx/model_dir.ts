@@ -23,7 +23,10 @@ export async function exportModelDirToOnnx(dir: string): Promise<ExportedModel> 
     const { network } = await loadTrackingModel(dir);
     // A pretrained-backbone tracker is a TF.js graph model plus a trained head: only the
     // all-layers SiamFC (models/tracking-small) is one exportable network.
-    if (!(network instanceof EncoderSiamNetwork)) throw new Error(`${dir}: ONNX export covers the layers-model tracker (e.g. models/tracking-small), not a tracker on a pretrained graph-model backbone`);
+    if (!(network instanceof EncoderSiamNetwork)) {
+      network.dispose();
+      throw new Error(`${dir}: ONNX export covers the layers-model tracker (e.g. models/tracking-small), not a tracker on a pretrained graph-model backbone`);
+    }
     const model = network.model;
     // The tracker correlates one exemplar with a batch of search crops (the scale pyramid).
     const exemplar = model.inputs[0]!.name;
