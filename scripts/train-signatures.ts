@@ -10,7 +10,9 @@
  *     With --inner-folds 4 (nested cross-validation): per outer fold, one encoder per inner fold of
  *     its 20 development persons (15 train, 5 validation) under fold-<i>/inner-<j>/, and one on all
  *     20 under fold-<i>/dev/ (what the outer test persons measure). Choosing and evaluating:
- *     scripts/nested-cv-signatures.ts.
+ *     scripts/nested-cv-signatures.ts. With --writer-fraction 0.67 (learning curves, in another
+ *     --state): every job trains on a seeded two thirds of its training persons, the validation and
+ *     test persons unchanged (scripts/signature-learning-curve.ts compares the two sizes).
  *
  *   nice -n 19 npx tsx scripts/train-signatures.ts --phase final --from models/signatures/cv-results.json
  *     The shipped extractor: every writer trains, with the recipe and length the validation
@@ -26,6 +28,8 @@
  * with every training writer's mirrored copies as further writers (4x the writers); 'signet' = SigNet
  * (Hafemann et al. 2017): writer classification (softmax over the training writers' genuine
  * signatures, cosine head) with strong augmentation, the embedding scored by cosine distance;
+ * 'signet-mirrored' = 'signet' over every training writer and its three mirrored copies as further
+ * classes (writer classification gains most per added writer: scripts/signature-learning-curve.ts);
  * 'signet-f' = SigNet-F: the same plus a genuine-vs-skilled-forgery output trained on the training
  * writers' forgeries (src/applications/signatures/writer_classification.ts); 'pairs-forgery' =
  * 'pairs-strong-aug' plus SigNet-F's genuine-vs-forgery output on the same embeddings.
@@ -47,7 +51,7 @@ import { createOptimizer, setLearningRate } from '../src/training/optimizer.js';
 import { JsonlLog } from '../src/training/jsonl_log.js';
 import { Rng } from '../src/util/random.js';
 import { NORM_CONV4 } from '../src/applications/normalized_conv4.js';
-import { SIGNATURES_PREPROCESS, loadSignatures, signaturePersons, splitByPerson, subset, writerFolds, type SignatureSet } from '../src/applications/signatures/layout.js';
+import { SIGNATURES_PREPROCESS, loadSignatures, signaturePersons, splitByPerson, subsampleWriters, subset, writerFolds, type SignatureSet } from '../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification, type ReferenceTrial } from '../src/applications/signatures/reference_verification.js';
 import { WriterClassificationHeads, sampleWriterBatch } from '../src/applications/signatures/writer_classification.js';
 import { SIGNATURE_AFFINE, SIGNATURE_AFFINE_STRONG, withMirroredWriters, sampleSignatureBatch, signatureBatchLoss, signaturePairsLoss, signatureIndex, signatureTensor } from '../src/applications/signatures/train.js';
@@ -55,7 +59,7 @@ import { summarize } from '../src/verification/metrics.js';
 import { writeThreshold, writeWriterDependentSettings } from '../src/verification/calibration.js';
 import type { ReferenceDecision, WriterDependentSettings } from '../src/verification/writer_dependent.js';
 
-export const SIGNATURE_RECIPES = ['pairs', 'random-only', 'pairs-strong-aug', 'pairs-mirrored', 'signet', 'signet-f', 'pairs-forgery'] as const;
+export const SIGNATURE_RECIPES = ['pairs', 'random-only', 'pairs-strong-aug', 'pairs-mirrored', 'signet', 'signet-mirrored', 'signet-f', 'pairs-forgery'] as const;
 type Recipe = (typeof SIGNATURE_RECIPES)[number];
 
 const { values: args } = parseArgs({
@@ -83,6 +87,11 @@ const { values: args } = parseArgs({
     genuine: { type: 'string', default: '32' },
     forgeries: { type: 'string', default: '16' },
     'forgery-weight': { type: 'string', default: '1' },
+    // Learning curves: every cv job trains on this fraction of its training persons (seeded subsample;
+    // validation and test persons unchanged), e.g. 0.67 = 10 of an inner fold's 15, 13 of the dev 20.
+    'writer-fraction': { type: 'string', default: '1' },
+    // The subsample's seed (default --seed, which also draws the folds): repeats of a learning curve.
+    'writer-seed': { type: 'string' },
   },
 });
 /** What report-signatures.ts chose (cv-results.json): recipe, step, thresholds, classifier. */
@@ -105,6 +114,10 @@ const checkpoints = args.phase === 'final'
   : args.checkpoints!.split(',').map(Number);
 if (checkpoints.some((c) => !(Number.isInteger(c) && c >= 1 && c <= steps))) throw new Error(`checkpoints must be steps in 1..${steps}, got ${checkpoints.join(',')}`);
 const lastStep = Math.max(...checkpoints);
+const writerFraction = Number(args['writer-fraction']);
+const writerSeed = Number(args['writer-seed'] ?? seed);
+if (!(writerFraction > 0 && writerFraction <= 1)) throw new Error(`--writer-fraction must be in (0, 1], got '${args['writer-fraction']}'`);
+if (writerFraction < 1 && args.phase !== 'cv') throw new Error('--writer-fraction is for --phase cv (learning curves); the final model trains on every writer');
 const backend = await selectBackend(args.backend as 'auto');
 // Input size: the default canvas, or a larger one (--size HxW, e.g. 72x144) for the same recipe.
 const size = /^(\d+)x(\d+)$/.exec(args.size!);
@@ -119,7 +132,7 @@ function parseRecipe(r: string): Recipe {
   return r as Recipe;
 }
 
-const isSignet = (recipe: Recipe) => recipe === 'signet' || recipe === 'signet-f';
+const isSignet = (recipe: Recipe) => recipe === 'signet' || recipe === 'signet-mirrored' || recipe === 'signet-f';
 
 function metadata(recipe: Recipe, training: Record<string, unknown>): ModelMetadata {
   const signet = isSignet(recipe);
@@ -163,7 +176,7 @@ function validationEer(encoder: tfl.LayersModel, meta: ModelMetadata, set: Signa
 async function trainEncoder(train: SignatureSet, validation: SignatureSet | null, recipe: Recipe, outDir: string, training: Record<string, unknown>): Promise<void> {
   const encoder = createEncoder(NORM_CONV4, { inputShape: INPUT, embeddingDim: 64, seed });
   const distance = createDistance('euclidean');
-  if (recipe === 'pairs-mirrored') train = withMirroredWriters(train);
+  if (recipe === 'pairs-mirrored' || recipe === 'signet-mirrored') train = withMirroredWriters(train);
   const index = signatureIndex(train);
   const heads = isSignet(recipe) || recipe === 'pairs-forgery' ? new WriterClassificationHeads(encoder, index.persons.length, seed) : null;
   const optimizer = createOptimizer({ name: 'adam', lr: Number(args.lr) });
@@ -268,6 +281,13 @@ if (args.phase === 'cv') {
         });
         jobs.push({ dir: join(foldDir, 'dev'), train: rest, validation: null, validationPersons: [], trainPersons: signaturePersons(rest.files) });
       }
+      if (writerFraction < 1) {
+        for (const job of jobs) {
+          const sub = subsampleWriters(job.train, writerFraction, writerSeed * 1000 + 10 * f + (job.innerFold ?? 9));
+          job.train = sub.set;
+          job.trainPersons = sub.persons;
+        }
+      }
       for (const job of jobs) {
         const name = `${recipe} fold ${f}${job.innerFold !== undefined ? ` inner ${job.innerFold}` : innerFolds ? ' dev' : ''}`;
         if (existsSync(join(job.dir, `step-${lastStep}`, 'model.json'))) {
@@ -281,6 +301,7 @@ if (args.phase === 'cv') {
             : `cross-validation fold ${f} of ${folds.length} over writers`,
           fold: f, ...(job.innerFold !== undefined ? { innerFold: job.innerFold, innerFolds } : {}),
           testPersons, validationPersons: job.validationPersons, trainPersons: job.trainPersons,
+          ...(writerFraction < 1 ? { writerFraction, writerSeed } : {}),
         });
       }
     }

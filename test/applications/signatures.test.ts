@@ -13,7 +13,7 @@ import { Verifier } from '../../src/verification/verifier.js';
 import { SiameseScorer } from '../../src/inference/embedder.js';
 import { loadScorer } from '../../src/inference/load.js';
 import type { ModelMetadata } from '../../src/models/metadata.js';
-import { SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, signaturePersons, writerFolds, type SignatureSet } from '../../src/applications/signatures/layout.js';
+import { SIGNATURES_PREPROCESS, parseSignaturePath, listSignatureFiles, loadSignatures, splitByPerson, signaturePersons, subsampleWriters, writerFolds, type SignatureSet } from '../../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification } from '../../src/applications/signatures/reference_verification.js';
 import { sampleSignatureBatch, signatureIndex, signatureTensor, withMirroredWriters } from '../../src/applications/signatures/train.js';
 import { WriterClassificationHeads, sampleWriterBatch } from '../../src/applications/signatures/writer_classification.js';
@@ -89,6 +89,22 @@ test('writer-independent split: no claimed person on both sides, forgeries follo
   const fixed = splitByPerson(set, { testPersons: ['002', '005'] });
   assert.deepEqual(fixed.testPersons, ['002', '005']);
   assert.throws(() => splitByPerson(set, { testPersons: ['099'] }), /not in the data: 099/);
+});
+
+test('writer subsample for learning curves: seeded, whole persons with their forgeries, at least two', async () => {
+  const set = await loadSignatures(writeFiles(tempDir(), signatureFiles(9, 2, 1)), CFG);
+  const a = subsampleWriters(set, 0.67, 3);
+  assert.equal(a.persons.length, 6);
+  assert.deepEqual(signaturePersons(a.set.files), a.persons);
+  // Every signature of a kept person (genuine and forged) stays; nothing of the others.
+  assert.equal(a.set.files.length, set.files.filter((f) => a.persons.includes(f.claimed)).length);
+  assert.ok(a.set.files.some((f) => !f.genuine));
+  assert.equal(a.set.pixels.length, a.set.files.length * set.height * set.width * set.channels);
+  assert.deepEqual(subsampleWriters(set, 0.67, 3).persons, a.persons);
+  assert.notDeepEqual(subsampleWriters(set, 0.67, 4).persons, a.persons);
+  assert.equal(subsampleWriters(set, 0.01, 3).persons.length, 2);
+  assert.deepEqual(subsampleWriters(set, 1, 3).persons, signaturePersons(set.files));
+  assert.throws(() => subsampleWriters(set, 0, 3), /writer fraction must be in \(0, 1\], got 0/);
 });
 
 test('writer folds: every person tested exactly once, seeded, sizes within one', async () => {

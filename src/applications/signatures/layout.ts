@@ -151,6 +151,19 @@ export function splitByPerson(
 }
 
 /**
+ * Learning curves over writers: a seeded `fraction` of a set's claimed persons (at least 2) and
+ * their signatures, genuine and forged. Same seed, same persons; the others are dropped whole.
+ */
+export function subsampleWriters(set: SignatureSet, fraction: number, seed: number): { set: SignatureSet; persons: string[] } {
+  if (!(fraction > 0 && fraction <= 1)) throw new Error(`writer fraction must be in (0, 1], got ${fraction}`);
+  const all = signaturePersons(set.files);
+  const n = Math.min(all.length, Math.max(2, Math.round(all.length * fraction)));
+  const persons = new Rng(seed).shuffle([...all]).slice(0, n).sort();
+  const keep = new Set(persons);
+  return { set: subset(set, (f) => keep.has(f.claimed)), persons };
+}
+
+/**
  * Cross-validation over writers: the claimed persons shuffled (seeded) into `folds` groups of
  * near-equal size. Fold i tests on group i and trains on the others.
  */
