@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { selectBackend } from '../src/backend/select.js';
 import { writerFolds } from '../src/applications/signatures/layout.js';
 import type { SignatureDecision } from '../src/applications/signatures/reference_verification.js';
-import { KS, SignatureFolds, eerOf, eerThreshold, mean, parseWdGrid, pct, pooled, sd, tableLines, type TestRow, type WdConfig } from './lib/signature-cv.js';
+import { KS, SignatureFolds, candidateLabel, eerOf, eerThreshold, mean, parseWdGrid, pct, pooled, sd, tableLines, type TestRow, type WdConfig } from './lib/signature-cv.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -70,7 +70,6 @@ const candidates: Candidate[] = [];
 // Inner validation results by model weights and decision: a rerun with a wider grid computes only what is new.
 const cacheFile = join(state, 'inner-validation-cache.json');
 const cache = (existsSync(cacheFile) ? JSON.parse(readFileSync(cacheFile, 'utf8')) : {}) as Record<string, { eer: number; threshold: number }>;
-const label = (c: Pick<Candidate, 'recipe' | 'step' | 'decision' | 'wd'>) => `${c.recipe} @${c.step} ${c.decision}${c.wd ? ` ${c.wd.kernel}:${c.wd.l2}` : ''}`;
 for (const recipe of recipes) {
   const steps = readdirSync(join(state, recipe, 'fold-0', 'inner-0')).filter((d) => /^step-\d+$/.test(d)).map((d) => Number(d.slice(5)))
     .filter((st) => !stepFilter || stepFilter.includes(st)).sort((a, b) => a - b);
@@ -119,7 +118,7 @@ const SELECTIONS = { 'decision chosen': () => true, 'distance only': (c: Candida
 type Selection = keyof typeof SELECTIONS;
 const testRowsOf = new Map<string, TestRow[]>();
 async function outerTest(c: Candidate, f: number): Promise<TestRow[]> {
-  const key = `${label(c)} fold ${f}`;
+  const key = `${candidateLabel(c)} fold ${f}`;
   if (!testRowsOf.has(key)) {
     const m = await cvData.loadModel(modelDir(c.recipe, f, 'dev', c.step), folds[f]!, tta);
     testRowsOf.set(key, cvData.testRows(m, f, c.decision, c.wd ?? wdGrid[0]!, mean(c.threshold[f]!)));
@@ -132,7 +131,7 @@ for (const [name, keep] of Object.entries(SELECTIONS) as [Selection, (c: Candida
   const rows: TestRow[] = [];
   for (let f = 0; f < folds.length; f++) {
     const c = choose(candidates.filter(keep), innerMean(f));
-    chosen.push({ fold: f, candidate: label(c), innerEer: innerMean(f)(c), threshold: mean(c.threshold[f]!) });
+    chosen.push({ fold: f, candidate: candidateLabel(c), innerEer: innerMean(f)(c), threshold: mean(c.threshold[f]!) });
     rows.push(...(await outerTest(c, f)));
   }
   // With the decision chosen per fold, the folds' rows pool whatever decision each chose.
@@ -148,7 +147,7 @@ for (const recipe of recipes) {
     const own = candidates.filter((c) => c.recipe === recipe);
     if (own.length === 0) continue;
     const c = choose(own, innerMean(f));
-    chosen.push(label(c));
+    chosen.push(candidateLabel(c));
     rows.push(...(await outerTest(c, f)).map((r) => ({ ...r, decision: 'chosen' as const })));
   }
   if (rows.length) perRecipe[recipe] = { chosen, test: pooled(rows) };
@@ -164,7 +163,7 @@ const distanceAtBest = candidates.find((c) => c.recipe === best.recipe && c.step
 console.log(`inner-CV EER (genuine vs skilled, K = ${selectK.join(', ')} pooled; per outer fold the mean of its ${innerFolds} inner folds of 5 persons; all: mean of ${folds.length * innerFolds}):\n`);
 console.log(`| candidate | ${folds.map((_, f) => `outer ${f}`).join(' | ')} | all |`);
 console.log(`|---|${folds.map(() => '---|').join('')}---|`);
-for (const c of candidates) console.log(`| ${label(c)} | ${folds.map((_, f) => pct(innerMean(f)(c))).join(' | ')} | ${pct(overall(c))} ± ${pct(sd(c.eer.flat()))} |`);
+for (const c of candidates) console.log(`| ${candidateLabel(c)} | ${folds.map((_, f) => pct(innerMean(f)(c))).join(' | ')} | ${pct(overall(c))} ± ${pct(sd(c.eer.flat()))} |`);
 for (const [name, o] of Object.entries(outer)) {
   console.log(`\n### outer test, ${name}: ${o.chosen.map((c) => `fold ${c.fold} ${c.candidate} (inner ${pct(c.innerEer)})`).join('; ')}\n`);
   for (const line of tableLines(o.test)) console.log(line);
@@ -175,7 +174,7 @@ for (const [name, o] of Object.entries(outer)) {
 }
 console.log('\n### each recipe at its own inner-CV choice, outer test EER K = 1..4');
 for (const [recipe, r] of Object.entries(perRecipe)) console.log(`${recipe} (${r.chosen.join('; ')}): ${r.test.map((x) => pct(x.eer)).join(' ')} (AUC ${r.test.map((x) => x.auc.toFixed(3)).join(' ')})`);
-console.log(`\nshipped choice (lowest inner-CV EER over all ${folds.length * innerFolds} inner folds): ${label(best)} ${pct(overall(best))}; writer-dependent ${bestWd.wd!.kernel}:${bestWd.wd!.l2} ${pct(overall(bestWd))}`);
+console.log(`\nshipped choice (lowest inner-CV EER over all ${folds.length * innerFolds} inner folds): ${candidateLabel(best)} ${pct(overall(best))}; writer-dependent ${bestWd.wd!.kernel}:${bestWd.wd!.l2} ${pct(overall(bestWd))}`);
 
 /** The dev models of the shipped choice, reproducible: sha256 and the command that retrains them. */
 function devModelRecords(c: Candidate) {

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../src/backend/select.js';
 import type { SignatureDecision } from '../src/applications/signatures/reference_verification.js';
-import { SignatureFolds, mean, pct, pooled, sd, type TestRow, type WdConfig } from './lib/signature-cv.js';
+import { SignatureFolds, candidateLabel, mean, pct, pooled, sd, type TestRow, type WdConfig } from './lib/signature-cv.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,7 +36,7 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'auto' },
   },
 });
-if (!args.full || !args.reduced) throw new Error('--full and --reduced: the cv-results.json of nested-cv-signatures.ts on the full-size and the --writer-fraction state');
+if (!args.full || !args.reduced) throw new Error('--full and --reduced: the cv-results.json of nested-cv-signatures.ts on the full-size state and on the --writer-fraction states (comma-separated)');
 const target = Number(args.target);
 if (!(target >= 2)) throw new Error(`--target: writers of the model to choose for, got '${args.target}'`);
 
@@ -60,12 +60,11 @@ async function outerK4(res: CvResults, c: Selection): Promise<number> {
   const rows: TestRow[] = [];
   for (let f = 0; f < res.folds.length; f++) {
     const m = await cvData.loadModel(join(res.state, c.recipe, `fold-${f}`, 'dev', `step-${c.step}`), res.folds[f]!);
-    rows.push(...cvData.testRows(m, f, c.decision, c.wd ?? { kernel: 'rbf', l2: 1 }, mean(c.threshold[f]!)).filter((r) => r.references === 4));
+    rows.push(...cvData.testRows(m, f, c.decision, c.wd ?? { kernel: 'rbf', l2: 1 }, mean(c.threshold[f]!), [4]));
   }
   return pooled(rows)[0]!.eer;
 }
-const label = (c: Selection) => `${c.recipe} @${c.step} ${c.decision}${c.wd ? ` ${c.wd.kernel}:${c.wd.l2}` : ''}`;
-const same = (a: Selection, b: Selection) => label(a) === label(b);
+const same = (a: Selection, b: Selection) => candidateLabel(a) === candidateLabel(b);
 
 /** Least-squares slope of EER on ln(writers). */
 function slopeOf(points: readonly { n: number; eer: number }[]): number {
@@ -79,7 +78,7 @@ const rows = [];
 for (const recipe of [...new Set(full.selection.map((c) => c.recipe))].sort()) {
   const best = full.selection.filter((c) => c.recipe === recipe).sort((a, b) => a.innerEer - b.innerEer)[0]!;
   const smalls = reducedAll.map((r) => ({ r, c: r.selection.find((c) => same(c, best)) }));
-  if (smalls.some((x) => !x.c)) { console.error(`${label(best)}: not in every reduced report, left out`); continue; }
+  if (smalls.some((x) => !x.c)) { console.error(`${candidateLabel(best)}: not in every reduced report, left out`); continue; }
   const nFull = writers(full, recipe, 'inner-0', best.step);
   const nDev = writers(full, recipe, 'dev', best.step);
   // Reports of the same writer count (other --writer-seed subsamples) are averaged per inner fold.
@@ -101,7 +100,7 @@ for (const recipe of [...new Set(full.selection.map((c) => c.recipe))].sort()) {
   for (const x of sizes) outer.push({ devWriters: writers(x.group[0]!.r, recipe, 'dev', best.step), eerK4: mean(await Promise.all(x.group.map((g) => outerK4(g.r, g.c!)))) });
   outer.push({ devWriters: nDev, eerK4: await outerK4(full, best) });
   rows.push({
-    recipe, candidate: label(best), writers: { sizes: sizes.map((x) => x.n), full: nFull, dev: nDev, target },
+    recipe, candidate: candidateLabel(best), writers: { sizes: sizes.map((x) => x.n), full: nFull, dev: nDev, target },
     innerEer: [...sizes.map((x) => ({ writers: x.n, reports: x.reports, eer: x.eer })), { writers: nFull, reports: 1, eer: best.innerEer }],
     gainPerFold: { from: nearest.n, to: nFull, mean: mean(gains), sd: sd(gains), folds: gains },
     slopePerLnWriters: slope, extrapolated: { dev: at(nDev), target: at(target) },

@@ -23,6 +23,10 @@ export function parseWdGrid(spec: string): WdConfig[] {
   });
 }
 
+/** A candidate of the cross-validation as the reports name it: recipe, checkpoint, decision, wd classifier. */
+export const candidateLabel = (c: { recipe: string; step: number; decision: SignatureDecision; wd: WdConfig | null }) =>
+  `${c.recipe} @${c.step} ${c.decision}${c.wd ? ` ${c.wd.kernel}:${c.wd.l2}` : ''}`;
+
 export const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 export const sd = (v: readonly number[]) => Math.sqrt(mean(v.map((x) => (x - mean(v)) ** 2)));
 export const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
@@ -98,10 +102,10 @@ export class SignatureFolds {
     return out;
   }
 
-  /** The model's test persons, K = 1..4, at `threshold` (negatives: every development person). */
-  testRows(m: FoldModel, fold: number, decision: SignatureDecision, wd: WdConfig, threshold: number): TestRow[] {
+  /** The model's test persons, K = 1..4 (or `ks`), at `threshold` (negatives: every development person). */
+  testRows(m: FoldModel, fold: number, decision: SignatureDecision, wd: WdConfig, threshold: number, ks: readonly number[] = KS): TestRow[] {
     const { set, emb } = this.part(m, m.testPersons);
-    return KS.map((k) => {
+    return ks.map((k) => {
       const opts: ReferenceEvalOptions = {
         references: k, seed: k, decision, ...wd, threshold, skipShortWriters: true,
         negatives: this.genuineOf(m, [...m.trainPersons, ...m.validationPersons]),
