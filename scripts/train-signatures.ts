@@ -10,9 +10,9 @@
  *     With --inner-folds 4 (nested cross-validation): per outer fold, one encoder per inner fold of
  *     its 20 development persons (15 train, 5 validation) under fold-<i>/inner-<j>/, and one on all
  *     20 under fold-<i>/dev/ (what the outer test persons measure). Choosing and evaluating:
- *     scripts/nested-cv-signatures.ts. With --writer-fraction 0.67 (learning curves, in another
- *     --state): every job trains on a seeded two thirds of its training persons, the validation and
- *     test persons unchanged (scripts/signature-learning-curve.ts compares the two sizes).
+ *     scripts/nested-cv-signatures.ts. With --writer-fraction F (learning curves, in another
+ *     --state): every job trains on a seeded fraction of its training persons, the validation and
+ *     test persons unchanged (scripts/signature-learning-curve.ts compares the sizes).
  *
  *   nice -n 19 npx tsx scripts/train-signatures.ts --phase final --from models/signatures/cv-results.json
  *     The shipped extractor: every writer trains, with the recipe and length the validation
@@ -312,7 +312,7 @@ if (args.phase === 'cv') {
   const persons = [...new Set(all.files.map((f) => f.claimed))].sort();
   console.error(`final ${recipe}: ${persons.length} persons, ${lastStep} steps (schedule over ${steps}) -> ${outDir}`);
   await trainEncoder(all, null, recipe, outDir, {
-    protocol: `every writer of ${args.data} (recipe and steps chosen by cross-validation over writers, scripts/report-signatures.ts)`,
+    protocol: `every writer of ${args.data}${cv ? ` (recipe, steps, decision and thresholds from the cross-validation report ${args.from})` : ''}`,
     trainPersons: persons,
     ...(cv ? { chosenBy: args.from } : {}),
   });
