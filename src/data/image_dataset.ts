@@ -141,6 +141,8 @@ export interface LoadImageDatasetOptions {
   onProgress?(done: number, total: number): void;
   /** Keep only classes of these groups (e.g. some alphabets). */
   groups?: string[];
+  /** Keep only the classes this accepts (e.g. those a model never saw in training), after `groups`. */
+  classFilter?(name: string, group: string): boolean;
   /** Keep at most this many images per class (the first by path), e.g. for quick runs. */
   maxPerClass?: number;
   limits?: DecodeLimits;
@@ -180,6 +182,7 @@ export function selectFiles(source: FileSource, opts: LoadImageDatasetOptions): 
     const want = new Set(opts.groups);
     keepClass = layout.classGroups.map((g) => want.has(g));
   }
+  if (opts.classFilter) keepClass = keepClass.map((keep, i) => keep && opts.classFilter!(layout.classNames[i]!, layout.classGroups[i]!));
   // New, dense class indices for the kept classes.
   const newIndex = new Int32Array(layout.classNames.length).fill(-1);
   const classNames: string[] = [];

@@ -21,7 +21,7 @@ export interface EnsembleMemberInfo {
   distance?: string;
   embeddingDim: number;
   bestStep?: unknown;
-  /** The command that trained the member, from its validation.json when it has one. */
+  /** The command that trained the member (its validation.json, else its fewshot.json). */
   command?: unknown;
 }
 
@@ -41,7 +41,8 @@ export async function ensembleFromModelDirs(dirs: readonly string[]): Promise<{ 
     encoders.push(encoder);
     trainings.push(meta.training ?? {});
     const validationFile = join(dir, 'validation.json');
-    const command = existsSync(validationFile) ? (JSON.parse(readFileSync(validationFile, 'utf8')) as Record<string, unknown>)['command'] : undefined;
+    // The training command: the member's report has it, else the trainer recorded it in fewshot.json.
+    const command = (existsSync(validationFile) ? (JSON.parse(readFileSync(validationFile, 'utf8')) as Record<string, unknown>)['command'] : undefined) ?? meta.training?.['command'];
     members.push({
       model: dir,
       method: meta.method,

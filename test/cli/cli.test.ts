@@ -1,15 +1,18 @@
 /**
  * The CLI end to end on a tiny generated Omniglot-like dataset: train a few steps with the tiny
  * encoder, then eval --json, eval-runs --json on a generated runs fixture, predict --json on a
- * class-folder support set (and a corrupt query), and the error paths a user hits first.
+ * class-folder support set (and a corrupt query), demo on the classes the model never saw, and
+ * the error paths a user hits first.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selectFiles } from '../../src/data/image_dataset.js';
 import { openSource } from '../../src/data/source.js';
+import { trainClassDigests } from '../../src/models/training_classes.js';
 import { writeLakeRunsFixture } from '../../src/evaluation/runs_fixture.js';
 import { writeSyntheticOmniglot } from '../training/synthetic_omniglot.js';
 
@@ -80,6 +83,28 @@ test('train -> eval --json -> eval-runs --json -> predict --json', async () => {
   const bad = fewshot('predict', '--support', support, '--query', corrupt, '--model', model, '--backend', 'cpu');
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /corrupt\.png/);
+});
+
+test('demo scores only the classes the model never trained on, and refuses a model that saw them all', async () => {
+  const meta = JSON.parse(readFileSync(join(model, 'fewshot.json'), 'utf8')) as { training: Record<string, unknown> };
+  const heldOut = meta.training['validationGroups'] as string[];
+  assert.equal(heldOut.length, 1, 'the first test trained with one of the 3 alphabets held out');
+  // The trainer records how to make the model again (ensembles list it per member).
+  assert.match(String(meta.training['command']), /src\/cli\/main\.ts train --data \S+ --out \S+ --method protonet .*--json$/);
+  const demo = json(fewshot('demo', '--data', data.root, '--model', model, '--episodes', '3', '--backend', 'cpu', '--json'));
+  assert.equal(demo['classes'], 20);
+  assert.equal((demo['results'] as unknown[]).length, 4);
+
+  // The same network, its metadata now saying it trained on every class (a final model trained on all the data).
+  const sawAll = join(dir, 'saw-all');
+  mkdirSync(sawAll);
+  for (const f of ['model.json', 'weights.bin']) copyFileSync(join(model, f), join(sawAll, f));
+  const { classNames } = selectFiles(await openSource(data.root), { preprocess: { height: 28, width: 28, channels: 1, invert: false } });
+  writeFileSync(join(sawAll, 'fewshot.json'), JSON.stringify({ ...meta, training: { ...meta.training, validationGroups: [], trainClassDigests: trainClassDigests(classNames) } }));
+  const refused = fewshot('demo', '--data', data.root, '--model', sawAll, '--episodes', '3', '--backend', 'cpu');
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /trained on 60 of its 60 classes .*leaving 0 it never saw.*--data/);
+  assert.equal(refused.stdout, '', 'nothing printed as a result');
 });
 
 test('clear errors: missing model, missing data', () => {

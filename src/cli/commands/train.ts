@@ -16,7 +16,7 @@ import { OPTIMIZER_NAMES, type OptimizerName } from '../../training/optimizer.js
 import { SCHEDULE_NAMES, type ScheduleName } from '../../training/schedule.js';
 import { CHECKPOINT_FILE, trainModel, type TrainConfig } from '../../training/trainer.js';
 import { TRAINING_PRECISIONS, type TrainingPrecision } from '../../backend/native/precision.js';
-import { commandLineWith } from '../command_line.js';
+import { commandLineWith, invocation, shellQuote } from '../command_line.js';
 import { withClassRotations } from '../../training/rotations.js';
 import { addBackendOption, findOmniglotBackground, parseInteger, parseIntList, parseList, parseNumber, pct, printJson, useBackend } from '../options.js';
 
@@ -222,6 +222,8 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
       ...(opts.initFrom ? { initFrom: opts.initFrom } : {}),
       ...(opts.encoderFrom ? { encoderFrom: opts.encoderFrom } : {}),
       backend,
+      // How to make this model again (a final model trained with no validation has no report that would say it).
+      command: invocation().filter((w) => w !== '--resume').map(shellQuote).join(' '),
     },
   };
   if (opts.force) rmSync(join(`${opts.out.replace(/[\\/]+$/, '')}-train`, CHECKPOINT_FILE), { force: true });
