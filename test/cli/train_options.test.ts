@@ -99,3 +99,26 @@ test('--encoder-from: a pair head on a saved model\'s encoder, with its input an
   assert.equal(clash.status, 1);
   assert.match(clash.stderr, /--encoder-from .* fixes the input size, channels and embedding; drop --input-size/);
 });
+
+test('--exclude-groups leaves alphabets out of training (recorded), and refuses held-out or unknown names', () => {
+  const three = writeSyntheticOmniglot(join(dir, 'three'), { alphabets: 3, charactersPerAlphabet: 6, drawers: 3 });
+  const args = (out: string, exclude: string): string[] => [
+    'train', '--data', three.root, '--out', out, '--encoder', 'tiny', '--backend', 'cpu', '--val-groups', 'Alphabet_A',
+    '--exclude-groups', exclude, '--way', '3', '--shot', '1', '--query', '1', '--steps', '2', '--val-every', '0', '--val-episodes', '4', '--val-way', '3', '--val-also-ways', '2',
+  ];
+  const out = join(dir, 'excluded');
+  const r = fewshot(...args(out, 'Alphabet_B'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /training on 6 classes, validating on 6 classes \(Alphabet_A\)/);
+  const training = (JSON.parse(readFileSync(join(out, 'fewshot.json'), 'utf8')) as { training: Record<string, unknown> }).training;
+  assert.deepEqual(training['excludedGroups'], ['Alphabet_B']);
+  assert.equal(training['trainClasses'], 6);
+  assert.equal((training['trainClassDigests'] as string[]).length, 6);
+
+  const heldOut = fewshot(...args(join(dir, 'excluded-a'), 'Alphabet_A'));
+  assert.equal(heldOut.status, 1);
+  assert.match(heldOut.stderr, /--exclude-groups: Alphabet_A is not a training group \(held out for validation already\)/);
+  const unknown = fewshot(...args(join(dir, 'excluded-z'), 'Alphabet_Z'));
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /--exclude-groups: Alphabet_Z is not a training group; training groups: Alphabet_B, Alphabet_C/);
+});

@@ -52,6 +52,7 @@ export interface TrainCliOptions extends MethodOptions {
   force?: boolean;
   withinGroupEpisodes: number;
   valGroups?: string[];
+  excludeGroups?: string[];
   valFraction: number;
   valEvery: number;
   valEpisodes: number;
@@ -119,6 +120,7 @@ export function trainCommand(): Command {
     .addOption(new Option('--miner <name>', 'triplet miner').choices([...MINER_NAMES]).default('semi-hard'))
     .option('--within-group-episodes <f>', 'protonet / pair: fraction of training episodes (pair batches) drawn from one group (alphabet)', parseNumber(0), 0)
     .option('--val-groups <list>', 'comma-separated groups (alphabets) held out for validation', parseList)
+    .option('--exclude-groups <list>', 'groups (alphabets) left out of training altogether, e.g. for a learning curve over how many alphabets it sees', parseList)
     .option('--val-fraction <f>', 'otherwise hold out this fraction of the groups (or classes)', parseNumber(0), 0.2)
     .option('--val-every <steps>', 'validate every this many steps (0: only at the end)', parseInteger(0), 250)
     .option('--val-episodes <n>', 'validation episodes', parseInteger(1), 200)
@@ -160,7 +162,8 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
   const preprocess: PreprocessConfig = saved?.preprocess ?? { height: inputShape[0], width: inputShape[1], channels: inputShape[2] as 1 | 3, invert: decideInvert(source, opts) };
   const all = loadImageDatasetFromSource(source, { preprocess, layout: opts.layout, ...(opts.maxPerClass ? { maxPerClass: opts.maxPerClass } : {}) });
   const loadSeconds = (Date.now() - t0) / 1000;
-  const { train, validation, validationGroups } = splitForTraining(all, opts);
+  const { train: split, validation, validationGroups } = splitForTraining(all, opts);
+  const train = opts.excludeGroups ? withoutGroups(split, opts.excludeGroups, validationGroups) : split;
   const trainSet = opts.rotateClasses ? withClassRotations(train) : train;
   process.stderr.write(
     `fewshot: ${all.size} images of ${all.numClasses} classes loaded in ${loadSeconds.toFixed(1)} s; training on ${trainSet.numClasses} classes` +
@@ -218,6 +221,7 @@ export async function runTrainCommand(opts: TrainCliOptions, backend: string): P
     notes: {
       data,
       validationGroups,
+      ...(opts.excludeGroups ? { excludedGroups: opts.excludeGroups } : {}),
       rotateClasses: Boolean(opts.rotateClasses),
       ...(opts.initFrom ? { initFrom: opts.initFrom } : {}),
       ...(opts.encoderFrom ? { encoderFrom: opts.encoderFrom } : {}),
@@ -289,6 +293,20 @@ function decideInvert(source: FileSource, opts: TrainCliOptions): boolean {
       `(${d.sampled} images: border ${d.borderMean.toFixed(0)}/255, mean ${d.mean.toFixed(0)}/255; --invert ${d.invert ? 'no' : 'yes'} to override)\n`,
   );
   return d.invert;
+}
+
+/** --exclude-groups: the training set without those groups; every name must be a training group (not a held-out one). */
+function withoutGroups(train: ImageDataset, exclude: readonly string[], heldOut: readonly string[]): ImageDataset {
+  const known = new Set(train.groups());
+  const unknown = exclude.filter((g) => !known.has(g));
+  if (unknown.length) {
+    const why = unknown.some((g) => heldOut.includes(g)) ? ' (held out for validation already)' : '';
+    throw new Error(`--exclude-groups: ${unknown.join(', ')} ${unknown.length > 1 ? 'are not training groups' : 'is not a training group'}${why}; training groups: ${[...known].join(', ')}`);
+  }
+  const drop = new Set(exclude);
+  const keep = train.classGroups.flatMap((g, c) => (drop.has(g) ? [] : [c]));
+  if (keep.length < 2) throw new Error(`--exclude-groups leaves ${keep.length} training classes; at least 2 are needed`);
+  return train.subsetByClasses(keep);
 }
 
 function splitForTraining(all: ImageDataset, opts: TrainCliOptions): { train: ImageDataset; validation: ImageDataset | null; validationGroups: string[] } {
