@@ -60,8 +60,8 @@ export function addTtaOption(cmd: Command): Command {
  * on stderr which model the command uses (a handwriting model answering about faces should
  * never be a surprise).
  */
-export function resolveModelDir(dir: string | undefined, defaultDir: string = DEFAULT_MODEL_DIR): string {
-  const chosen = dir ? resolve(dir) : defaultDir;
+export function resolveModelDir(dir: string | undefined): string {
+  const chosen = dir ? resolve(dir) : DEFAULT_MODEL_DIR;
   // A pretrained face model may be fewshot.json alone (its networks come from node_modules).
   if ((!existsSync(join(chosen, 'model.json')) && !isFaceModelDir(chosen)) || !existsSync(join(chosen, 'fewshot.json'))) {
     throw new Error(

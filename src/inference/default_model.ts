@@ -6,11 +6,5 @@ import { fileURLToPath } from 'node:url';
 
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../models/omniglot/', import.meta.url));
-/**
- * The shipped Omniglot model's twin trained with the 6 validation alphabets held out
- * (`models/omniglot-heldout/`): what `demo` shows one-shot learning with on the background set,
- * all of whose classes `models/omniglot` has seen.
- */
-export const HELDOUT_MODEL_DIR = fileURLToPath(new URL('../../models/omniglot-heldout/', import.meta.url));
 /** The shipped Siamese pair network (Koch et al.'s head on the default model's ensemble encoder): `models/omniglot-siamese/`. */
 export const SIAMESE_MODEL_DIR = fileURLToPath(new URL('../../models/omniglot-siamese/', import.meta.url));
