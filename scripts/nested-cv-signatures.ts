@@ -19,6 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileAtomically } from '../src/util/atomic_file.js';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../src/backend/select.js';
@@ -99,7 +100,7 @@ for (const recipe of recipes) {
         }
       }
     }
-    writeFileSync(cacheFile, JSON.stringify(cache));
+    writeFileAtomically(cacheFile, JSON.stringify(cache)); // a crash mid-write must not leave a cache that fails to parse
     candidates.push(...rows);
     console.error(`${recipe} @${step}: inner-CV EER (mean of ${folds.length}x${innerFolds}) ${rows.map((r) => `${r.decision}${r.wd ? ` ${r.wd.kernel}:${r.wd.l2}` : ''} ${pct(mean(r.eer.flat()))}`).join(', ')}`);
   }

@@ -2,7 +2,8 @@
  * Storing a calibrated threshold in a model directory's fewshot.json (Node). Choosing it is in
  * threshold.ts, re-exported here.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomically } from '../util/atomic_file.js';
 import { join } from 'node:path';
 import type { StoredThreshold } from './score_kind.js';
 import type { WriterDependentSettings } from './writer_dependent.js';
@@ -34,7 +35,5 @@ function updateMetadataFile(modelDir: string, update: (meta: Record<string, unkn
     throw new Error(`${path}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   update(meta);
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(meta, null, 2) + '\n');
-  renameSync(tmp, path);
+  writeFileAtomically(path, JSON.stringify(meta, null, 2) + '\n');
 }
