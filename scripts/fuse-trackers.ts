@@ -1,0 +1,151 @@
+/**
+ * Late fusion of two trained SiamFC networks (issue 13): the stride-4 cut (centernet-s4x, 8
+ * exemplar cells) wins one cross-validation fold, the stride-8 cut (centernet-s8, 6 cells) the
+ * other. This tracks each fold's held-out sequences with the fold models of both, alone and fused
+ * (FusedScorer, weight w on s4x and 1 - w on s8; no retraining), and prints the success AUC and
+ * precision@20 per sequence, fold, weight and seed, and a cross-fold choice of w (chosen on one
+ * fold, reported on the other). Usage:
+ *   nice -n 10 npx tsx scripts/fuse-trackers.ts [--models DIR] [--sequences ZIP|DIR] [--out FILE]
+ *       [--seeds 1,2] [--weights 0.25,0.5,0.75] [--folds 0,1] [--max-frames N]
+ * --models holds the fold models scripts/train-tracking.ts --experiments saved
+ * (centernet-s4x_8_both[-seed2]-heldoutK, centernet-s8_6_both[-seed2]-heldoutK). --max-frames
+ * tracks only the first N frames of each sequence (timing runs; the scores are then not comparable).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../src/backend/select.js';
+import { FusedScorer } from '../src/tracking/fused_scorer.js';
+import { TRACKING_FOLDS } from '../src/tracking/folds.js';
+import { loadTrackingModel } from '../src/tracking/model_io.js';
+import { runTrackers, type TrackerSpec } from '../src/tracking/run.js';
+import { SiamFCScorer } from '../src/tracking/scorers.js';
+import { loadSequences, type TrackingSequence } from '../src/tracking/sequence.js';
+
+const { values: args } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'runs/tracking' },
+    sequences: { type: 'string', default: '../shared/data/tracking/sequences.zip' },
+    out: { type: 'string', default: 'runs/tracking-fusion/results.json' },
+    seeds: { type: 'string', default: '1,2' },
+    weights: { type: 'string', default: '0.25,0.5,0.75' },
+    folds: { type: 'string', default: '0,1' },
+    'max-frames': { type: 'string' },
+  },
+});
+
+const log = (...a: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
+const list = (s: string) => s.split(',').map((v) => Number(v.trim()));
+const seeds = list(args.seeds!);
+const folds = list(args.folds!);
+const fusedWeights = list(args.weights!);
+for (const w of fusedWeights) if (!(w > 0 && w < 1)) throw new Error(`--weights: each fused weight must be in (0, 1), got ${w}`);
+// w = 1 and w = 0 are the members alone (plain SiamFCScorer, exactly as train-tracking.ts ran them).
+const weights = [1, ...fusedWeights, 0];
+const maxFrames = args['max-frames'] ? Number(args['max-frames']) : Infinity;
+const MEMBERS = { s4x: 'centernet-s4x_8_both', s8: 'centernet-s8_6_both' } as const;
+const modelDir = (member: keyof typeof MEMBERS, seed: number, fold: number) => join(args.models!, `${MEMBERS[member]}${seed === 1 ? '' : `-seed${seed}`}-heldout${fold}`);
+const label = (w: number) => (w === 1 ? 'w=1 (s4x)' : w === 0 ? 'w=0 (s8)' : `w=${w}`);
+
+await selectBackend('auto');
+const all = await loadSequences(args.sequences!);
+const truncate = (s: TrackingSequence): TrackingSequence =>
+  s.length <= maxFrames ? s : { ...s, length: maxFrames, framePaths: s.framePaths.slice(0, maxFrames), groundTruth: s.groundTruth.slice(0, maxFrames) };
+
+type Row = { auc: number; precision20: number; failures: number; frames: number; trackSeconds: number; fps: number };
+/** results[seed][fold][sequence][w] */
+const results: Record<number, Record<number, Record<string, Record<string, Row>>>> = {};
+const started = new Date().toISOString();
+
+function save(extra: Record<string, unknown> = {}): void {
+  mkdirSync(dirname(args.out!), { recursive: true });
+  const body = { protocol: '2-fold cross-validation; fold K models trained on the other fold', folds: TRACKING_FOLDS, seeds, weights, maxFrames: Number.isFinite(maxFrames) ? maxFrames : null, started, results, ...extra };
+  writeFileSync(args.out!, JSON.stringify(body, null, 2) + '\n');
+}
+
+for (const seed of seeds) {
+  results[seed] = {};
+  for (const k of folds) {
+    results[seed][k] = {};
+    const s4x = await loadTrackingModel(modelDir('s4x', seed, k));
+    const s8 = await loadTrackingModel(modelDir('s8', seed, k));
+    const params = s4x.meta.params;
+    // The fused tracker crops once for both networks: their crop geometry and search must agree.
+    if (JSON.stringify(params) !== JSON.stringify(s8.meta.params)) throw new Error(`seed ${seed} fold ${k}: the s4x and s8 models have different tracker params`);
+    // SiamFCScorer keeps only the exemplar; the networks are stateless, so every spec gets its own
+    // scorers over the one loaded network (loading it per spec would only cost memory).
+    const scorerOf = (w: number) =>
+      w === 1 ? new SiamFCScorer(s4x.network) : w === 0 ? new SiamFCScorer(s8.network) : new FusedScorer([new SiamFCScorer(s4x.network), new SiamFCScorer(s8.network)], [w, 1 - w]);
+    for (const name of TRACKING_FOLDS[k]!) {
+      const seq = all.find((s) => s.name === name);
+      if (!seq) throw new Error(`${args.sequences}: no sequence ${name} (fold ${k})`);
+      const before = tf.memory().numTensors;
+      const specs: TrackerSpec[] = weights.map((w) => ({ name: label(w), scorer: scorerOf(w), params }));
+      const runs = runTrackers(truncate(seq), specs);
+      const leaked = tf.memory().numTensors - before;
+      results[seed][k][name] = Object.fromEntries(
+        runs.map((r) => [r.tracker, { auc: r.scores.auc, precision20: r.scores.precision20, failures: r.scores.failures, frames: r.boxes.length, trackSeconds: r.trackSeconds, fps: r.fps }]),
+      );
+      log(
+        `seed ${seed} fold ${k} ${name} (${runs[0]!.boxes.length} frames, tensors ${leaked >= 0 ? '+' : ''}${leaked}):`,
+        runs.map((r) => `${r.tracker} auc ${r.scores.auc.toFixed(3)} p20 ${r.scores.precision20.toFixed(3)} ${r.fps.toFixed(1)} fps`).join(' | '),
+      );
+      save();
+    }
+    s4x.network.dispose();
+    s8.network.dispose();
+  }
+}
+
+// ---- summary tables
+const f3 = (v: number | undefined) => (v === undefined ? '  -  ' : v.toFixed(3));
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+const foldMean = (seed: number, k: number, w: number, key: 'auc' | 'precision20') => {
+  const rows = Object.values(results[seed]?.[k] ?? {});
+  return rows.length === 0 ? undefined : mean(rows.map((r) => r[label(w)]![key]));
+};
+const summary: Record<string, unknown> = {};
+console.log('\nPer sequence (success AUC / precision@20):');
+for (const seed of seeds) {
+  for (const k of folds) {
+    for (const [name, row] of Object.entries(results[seed]![k]!)) {
+      console.log(`  seed ${seed} fold ${k} ${name.padEnd(10)} ${weights.map((w) => `${label(w)} ${f3(row[label(w)]!.auc)}/${f3(row[label(w)]!.precision20)}`).join('  ')}`);
+    }
+  }
+}
+console.log('\nPer fold and 2-fold mean (success AUC, precision@20 in brackets; mean fps over sequences):');
+for (const seed of seeds) {
+  const perW: Record<string, unknown> = {};
+  for (const w of weights) {
+    const byFold = folds.map((k) => ({ k, auc: foldMean(seed, k, w, 'auc'), p20: foldMean(seed, k, w, 'precision20') }));
+    const seqRows = folds.flatMap((k) => Object.values(results[seed]![k]!).map((r) => r[label(w)]!));
+    const meanAuc = mean(seqRows.map((r) => r.auc));
+    const meanP20 = mean(seqRows.map((r) => r.precision20));
+    const fps = mean(seqRows.map((r) => r.fps));
+    perW[label(w)] = { folds: Object.fromEntries(byFold.map((f) => [f.k, { auc: f.auc, precision20: f.p20 }])), meanAuc, meanPrecision20: meanP20, meanFps: fps };
+    console.log(
+      `  seed ${seed} ${label(w).padEnd(10)} ${byFold.map((f) => `fold ${f.k} ${f3(f.auc)} (${f3(f.p20)})`).join('  ')}  mean ${f3(meanAuc)} (${f3(meanP20)})  ${fps.toFixed(1)} fps`,
+    );
+  }
+  summary[seed] = perW;
+}
+// Cross-fold selection: the w with the best AUC on one fold, reported on the other, so the
+// choice of w is never scored on the sequences it was chosen on.
+const selection: Record<string, unknown> = {};
+if (folds.includes(0) && folds.includes(1)) {
+  console.log('\nCross-fold selection of w (chosen on one fold, scored on the other):');
+  for (const seed of seeds) {
+    const picks = [0, 1].map((chooseOn) => {
+      const reportOn = 1 - chooseOn;
+      const best = weights.reduce((b, w) => (foldMean(seed, chooseOn, w, 'auc')! > foldMean(seed, chooseOn, b, 'auc')! ? w : b));
+      return { chosenOn: chooseOn, w: best, aucChosenOn: foldMean(seed, chooseOn, best, 'auc')!, reportedOn: reportOn, auc: foldMean(seed, reportOn, best, 'auc')! };
+    });
+    const honest = mean(picks.map((p) => p.auc));
+    selection[seed] = { picks, meanAuc: honest };
+    for (const p of picks) console.log(`  seed ${seed}: best on fold ${p.chosenOn} is ${label(p.w)} (${f3(p.aucChosenOn)}); on fold ${p.reportedOn}: ${f3(p.auc)}`);
+    console.log(`  seed ${seed}: cross-fold estimate of choosing w: ${f3(honest)} (mean of the two)`);
+  }
+}
+save({ summary, selection, finished: new Date().toISOString() });
+log(`wrote ${args.out}`);
