@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { assertSame, randn, skipNative } from './compare.js';
 import { loadNativeAddon } from '../../src/backend/native/addon.js';
-import { convGeometry } from '../../src/backend/native/kernels.js';
+import { convGeometry, middleBroadcast, NATIVE_KERNELS } from '../../src/backend/native/kernels.js';
+import { selectBackend } from '../../src/backend/select.js';
 import { batchNormTraining } from '../../src/backend/native/batch_norm_layer.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -175,6 +176,41 @@ test('elementwise, broadcasting, reductions and tile match cpu', { skip: skipNat
   await assertSame('tile (real)', () => tf.tile(randn([2, 3], 1), [2, 2]));
   await assertSame('relu grad', () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), same())))(a()));
   await assertSame('mean grad', () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mean(t, [0, 1]), randn([5, 6], 7))))(a()));
+});
+
+test('squeeze-excite shapes: binary ops broadcast over middle axes and large middle-axis reductions run natively and match cpu', { skip: skipNative }, async () => {
+  assert.deepEqual(middleBroadcast([3, 1, 1, 6], [3, 4, 5, 6]), { outer: 3, mid: 20, inner: 6 });
+  assert.deepEqual(middleBroadcast([3, 4, 1, 6], [3, 4, 5, 6]), { outer: 12, mid: 5, inner: 6 });
+  assert.equal(middleBroadcast([1, 1, 5, 6], [3, 4, 5, 6]), null, 'a suffix, not a middle block');
+  assert.equal(middleBroadcast([3, 4, 1, 1], [3, 4, 5, 6]), null, 'a prefix');
+  assert.equal(middleBroadcast([3, 1, 5, 1], [3, 4, 5, 6]), null, 'two separate blocks');
+  const x = () => randn([3, 4, 5, 6], 1);
+  for (const op of [tf.add, tf.sub, tf.mul, tf.div, tf.maximum, tf.minimum, tf.squaredDifference]) {
+    for (const [i, s] of [[3, 1, 1, 6], [3, 4, 1, 6]].entries()) {
+      await assertSame(`${op.name} middle [${s}]`, () => op(x(), tf.add(randn(s, 3 + i), 2)));
+      await assertSame(`${op.name} middle swapped [${s}]`, () => op(tf.add(randn(s, 3 + i), 2), x()));
+    }
+  }
+  // The stride-8 tracker's squeeze-excite: [3 scales, 16, 16, c] maps; more than 65536 values.
+  const map = () => randn([3, 16, 16, 300], 4);
+  for (const op of [tf.sum, tf.mean, tf.max, tf.min]) {
+    await assertSame(`${op.name} large middle axes`, () => op(map(), [1, 2]));
+    await assertSame(`${op.name} large middle axes keepDims`, () => op(map(), [1, 2], true));
+  }
+  await assertSame('squeeze-excite', () => tf.mul(map(), tf.sigmoid(tf.mean(map(), [1, 2], true))));
+  // The native kernels take these shapes themselves (null would mean the cpu fallback).
+  await selectBackend('native', { quiet: true });
+  const backend = tf.backend() as unknown as Parameters<(typeof NATIVE_KERNELS)['Multiply']>[0]['backend'];
+  const addon = loadNativeAddon().addon!;
+  tf.tidy(() => {
+    const [a, b] = [randn([3, 16, 16, 300], 5), randn([3, 1, 1, 300], 6)];
+    const product = NATIVE_KERNELS['Multiply']!({ inputs: { a, b }, backend, attrs: {} } as never, addon);
+    assert.ok(product, 'Multiply [3,16,16,300] x [3,1,1,300] ran natively');
+    const mean = NATIVE_KERNELS['Mean']!({ inputs: { x: a }, backend, attrs: { axis: [1, 2], keepDims: true } } as never, addon);
+    assert.ok(mean, 'Mean over [1, 2] of [3,16,16,300] ran natively');
+    for (const info of [product, mean]) backend.disposeData((info as tf.TensorInfo).dataId);
+  });
+  await selectBackend('cpu', { quiet: true });
 });
 
 test('fused Adam matches tf.train.adam on cpu', { skip: skipNative }, async () => {

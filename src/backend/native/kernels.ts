@@ -305,6 +305,33 @@ function broadcastMode(small: number[], outShape: number[]): { kind: 'suffix' | 
   return null;
 }
 
+/**
+ * `small` repeated over one contiguous block of middle axes of the output ([outer, 1.., inner]
+ * against [outer, mid.., inner]; squeeze-excite's [n, 1, 1, c] scale of an [n, h, w, c] map), as
+ * the sizes of the three blocks; null for any other pattern. Leading or trailing 1s of `small`
+ * are the suffix / prefix modes instead.
+ */
+export function middleBroadcast(small: readonly number[], outShape: readonly number[]): { outer: number; mid: number; inner: number } | null {
+  const r = outShape.length;
+  const s = [...Array(r - small.length).fill(1), ...small];
+  const repeated = s.map((d, i) => d === 1 && outShape[i] !== 1);
+  const start = repeated.indexOf(true);
+  const end = repeated.lastIndexOf(true);
+  if (start <= 0 || end === r - 1) return null;
+  for (let i = 0; i < r; i++) {
+    const inBlock = i >= start && i <= end;
+    if (inBlock ? s[i] !== 1 : s[i] !== outShape[i]) return null;
+  }
+  return {
+    outer: tf.util.sizeFromShape(outShape.slice(0, start)),
+    mid: tf.util.sizeFromShape(outShape.slice(start, end + 1)),
+    inner: tf.util.sizeFromShape(outShape.slice(end + 1)),
+  };
+}
+
+/** One native call per outer block is cheap only for a few blocks (each crosses into the addon). */
+const MAX_NATIVE_BLOCKS = 1024;
+
 function binaryKernel(op: number): NativeKernel {
   return ({ inputs, backend }, addon) => {
     const { a, b } = inputs;
@@ -319,11 +346,11 @@ function binaryKernel(op: number): NativeKernel {
     else if (bv.length === size && av.length === 1) { mode = 4; m = size; }
     else if (av.length === size) {
       const bm = broadcastMode(b.shape, outShape);
-      if (!bm) return null;
+      if (!bm) return middleBinary(op, av, bv, b.shape, outShape, 'b', backend, addon);
       mode = bm.kind === 'suffix' ? 1 : 3; m = bm.m;
     } else if (bv.length === size) {
       const am = broadcastMode(a.shape, outShape);
-      if (!am) return null;
+      if (!am) return middleBinary(op, av, bv, a.shape, outShape, 'a', backend, addon);
       mode = am.kind === 'suffix' ? 2 : 4; m = am.m;
     } else return null;
     if (m === 0 && mode !== 0) return null;
@@ -331,6 +358,30 @@ function binaryKernel(op: number): NativeKernel {
     addon.binary(op, av, bv, out.values, mode, m);
     return out.info;
   };
+}
+
+/**
+ * A binary op whose `small` operand repeats over middle axes (middleBroadcast): per outer block,
+ * the suffix mode on subarray views (the addon reads a typed array from its offset). Without it
+ * squeeze-excite's multiply ran in the cpu kernel: 34 of the stride-8 tracker's 43 ms per frame.
+ */
+function middleBinary(
+  op: number, av: Float32Array, bv: Float32Array, smallShape: number[], outShape: number[], small: 'a' | 'b',
+  backend: Parameters<NativeKernel>[0]['backend'], addon: Parameters<NativeKernel>[1],
+): tf.TensorInfo | null {
+  const p = middleBroadcast(smallShape, outShape);
+  if (!p || p.outer > MAX_NATIVE_BLOCKS) return null;
+  const out = output(backend, outShape);
+  const big = p.mid * p.inner;
+  for (let o = 0; o < p.outer; o++) {
+    const y = out.values.subarray(o * big, (o + 1) * big);
+    const rep = (small === 'a' ? av : bv).subarray(o * p.inner, (o + 1) * p.inner);
+    const full = (small === 'a' ? bv : av).subarray(o * big, (o + 1) * big);
+    // mode 1: b repeats every m elements; mode 2: a does.
+    if (small === 'b') addon.binary(op, full, rep, y, 1, p.inner);
+    else addon.binary(op, rep, full, y, 2, p.inner);
+  }
+  return out.info;
 }
 
 const UNARY: Record<string, number> = {
@@ -414,10 +465,21 @@ function reduceKernel(name: string): NativeKernel {
       // a small block of middle axes ([outer, reduced, inner], e.g. prototypes: the mean over
       // shots of [way, shot, dim]) in plain JS (double accumulators, like the cpu backend), which
       // transposes first: ~3 ms for Conv-4's 19k values, 0.02 ms here
-      if (axes.some((ax, i) => ax !== axes[0] + i) || xv.length > 1 << 16) return null;
+      if (axes.some((ax, i) => ax !== axes[0] + i)) return null;
       const outerSize = tf.util.sizeFromShape(x.shape.slice(0, axes[0]));
       const innerSize = tf.util.sizeFromShape(x.shape.slice(axes[axes.length - 1] + 1));
+      const large = xv.length > 1 << 16;
+      if (large && outerSize > MAX_NATIVE_BLOCKS) return null;
       const out = output(backend, finalShape);
+      if (large) {
+        // Larger ones (squeeze-excite's spatial mean of [n, h, w, c]): each outer block is a
+        // [reduced, inner] reduction over its leading axis, in the addon.
+        const block = count * innerSize;
+        for (let o = 0; o < outerSize; o++) {
+          addon.reduce(REDUCE[name], xv.subarray(o * block, (o + 1) * block), count, innerSize, name === 'Mean' ? 1 / count : 1, out.values.subarray(o * innerSize, (o + 1) * innerSize), true);
+        }
+        return out.info;
+      }
       const acc = new Float64Array(innerSize);
       for (let o = 0; o < outerSize; o++) {
         const base = o * count * innerSize;
