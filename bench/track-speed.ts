@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { selectBackend, type BackendName } from '../src/backend/select.js';
 import type { Image } from '../src/tracking/data_access.js';
 import { loadTrackerModels } from '../src/tracking/default_model.js';
-import { NccScorer, SiamFCScorer } from '../src/tracking/scorers.js';
+import { NccScorer } from '../src/tracking/scorers.js';
 import { loadSequences } from '../src/tracking/sequence.js';
 import { isOnline } from '../src/tracking/online_template.js';
 import { SiamTracker, SIAMFC_PARAMS, type ResponseScorer, type TrackerParams } from '../src/tracking/tracker.js';
@@ -80,9 +80,9 @@ class TimedScorer implements ResponseScorer {
 const models = await loadTrackerModels();
 const trackers: { name: string; make: () => ResponseScorer; params: TrackerParams }[] = [
   ...models.flatMap((m) => [
-    { name: m.name, make: () => new SiamFCScorer(m.network), params: m.meta.params },
+    { name: m.name, make: () => m.scorer(), params: m.meta.params },
     // A model shipped with online options is also timed without them: what they cost.
-    ...(isOnline(m.meta.params) ? [{ name: `${m.name} first-frame`, make: () => new SiamFCScorer(m.network), params: { ...m.meta.params, templateRate: 0, distractorWeight: 0 } }] : []),
+    ...(isOnline(m.meta.params) ? [{ name: `${m.name} first-frame`, make: () => m.scorer(), params: { ...m.meta.params, templateRate: 0, distractorWeight: 0 } }] : []),
   ]),
   { name: 'ncc', make: () => new NccScorer(), params: SIAMFC_PARAMS },
 ];
@@ -121,4 +121,4 @@ else {
     console.log(`${name.padEnd(30)} fps min ${s.fpsMin} median ${s.fpsMedian} max ${s.fpsMax}  (network ${Math.round(s.networkShare * 100)}% of the time)`);
   }
 }
-for (const m of models) m.network.dispose();
+for (const m of models) m.dispose();

@@ -5,15 +5,15 @@
  *
  *   npx tsx examples/track.ts <sequence-dir>
  */
-import { loadSequence, loadTrackerModel, selectBackend, SiamFCScorer, SiamTracker, iou } from 'fewshot/node';
+import { loadSequence, loadTrackerModel, selectBackend, SiamTracker, iou } from 'fewshot/node';
 
 const [sequenceDir] = process.argv.slice(2);
 if (!sequenceDir) throw new Error('usage: track.ts <sequence-dir>');
 
 await selectBackend('auto');
 const seq = await loadSequence(sequenceDir);
-const { network, meta } = await loadTrackerModel(); // models/tracking/
-const tracker = new SiamTracker(new SiamFCScorer(network), meta.params);
+const model = await loadTrackerModel(); // models/tracking/
+const tracker = new SiamTracker(model.scorer(), model.meta.params);
 tracker.init(seq.readFrame(0), seq.groundTruth[0]!);
 let overlap = 0;
 for (let i = 1; i < seq.length; i++) {

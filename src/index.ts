@@ -139,6 +139,7 @@ export { crossCorrelate, CrossCorrelation } from './tracking/cross_correlation.j
 export { buildSiamFC, splitSiamFC, createTrackingEncoder, DEFAULT_SIAMFC, type SiamFCConfig } from './tracking/siamfc_model.js';
 export { SiamTracker, SIAMFC_PARAMS, type TrackerParams, type ResponseScorer } from './tracking/tracker.js';
 export { SiamFCScorer, NccScorer } from './tracking/scorers.js';
+export { FusedScorer } from './tracking/fused_scorer.js';
 export { apce, ConfidenceGate } from './tracking/confidence.js';
 export { TemplateMemory, type TemplateMemoryOptions } from './tracking/template_memory.js';
 export { OnlineTemplate } from './tracking/online_template.js';

@@ -69,7 +69,8 @@ export { PretrainedBackbone, BACKBONES, type BackboneSpec } from './tracking/bac
 // SiamFC training (its networks may hold a pretrained backbone read from disk)
 export { trainSiamFC, type TrainOptions as TrackerTrainOptions } from './tracking/train.js';
 export type { TrainResult as TrackerTrainResult } from './tracking/train.js';
-export { saveTrackingModel, loadTrackingModel, type TrackerMetadata } from './tracking/model_io.js';
+export { saveTrackingModel, loadTrackingModel, type TrackerMetadata, type FusedTrackerConfig } from './tracking/model_io.js';
+export { loadTracker, type LoadedTracker } from './tracking/loaded_tracker.js';
 export { loadTrackerModel, DEFAULT_TRACKING_MODEL_DIR } from './tracking/default_model.js';
 
 // types the Node API refers to

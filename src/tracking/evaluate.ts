@@ -9,10 +9,9 @@ import type { Image } from './data_access.js';
 import { annotatedFrame, hstack, stripIndices, TRACKER_COLORS, type Rgb } from './draw.js';
 import type { CurvePoint } from './metrics.js';
 import { runTrackers, type SequenceRun, type TrackerSpec } from './run.js';
-import { NccScorer, SiamFCScorer } from './scorers.js';
+import { NccScorer } from './scorers.js';
 import type { TrackingSequence } from './sequence.js';
-import type { SiamNetwork } from './siam_network.js';
-import type { TrackerParams } from './tracker.js';
+import type { ResponseScorer, TrackerParams } from './tracker.js';
 
 export interface SequenceSummary {
   auc: number;
@@ -43,7 +42,8 @@ export interface TrackingEvaluation extends TrackerSummary {
 export interface LearnedTracker {
   /** Label in results and the report, e.g. "siamfc-pretrained". */
   name: string;
-  network: SiamNetwork;
+  /** A fresh scorer per sequence (LoadedTracker.scorer). */
+  scorer: () => ResponseScorer;
   params: TrackerParams;
 }
 
@@ -95,7 +95,7 @@ export function evaluateTracking(
   const order = trackerOrder(trackers.map((t) => t.name)).names;
   for (const seq of sequences) {
     const byName = new Map<string, TrackerSpec>([
-      ...trackers.map((t) => [t.name, { name: t.name, scorer: new SiamFCScorer(t.network), params: t.params }] as const),
+      ...trackers.map((t) => [t.name, { name: t.name, scorer: t.scorer(), params: t.params }] as const),
       ['ncc', { name: 'ncc', scorer: new NccScorer(), params: trackers[0]!.params }],
     ]);
     const specs = order.map((n) => byName.get(n)!);

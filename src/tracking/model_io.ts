@@ -16,10 +16,19 @@ import { BACKBONES } from './backbone.js';
 import type { SiamFCConfig } from './siamfc_model.js';
 import type { TrackerParams } from './tracker.js';
 
+/**
+ * A tracker of several networks whose score maps are fused (fused_scorer.ts): each member is a
+ * tracking model folder inside this one, weighed by `weight`; loaded by loaded_tracker.ts.
+ */
+export interface FusedTrackerConfig {
+  kind: 'fused';
+  members: { dir: string; weight: number }[];
+}
+
 export interface TrackerMetadata {
   format: 'fewshot-tracker/1';
-  /** The small from-scratch encoder (no `kind`), or a pretrained backbone + trained head. */
-  network: SiamFCConfig | PretrainedSiamConfig;
+  /** The small from-scratch encoder (no `kind`), a pretrained backbone + trained head, or a fusion of such trackers. */
+  network: SiamFCConfig | PretrainedSiamConfig | FusedTrackerConfig;
   /** Pretrained networks: where the backbone weights come from (package@version, licence). */
   backbone?: string;
   params: TrackerParams;
@@ -56,7 +65,29 @@ export function isPretrained(network: TrackerMetadata['network']): network is Pr
   return (network as PretrainedSiamConfig).kind === 'pretrained';
 }
 
+export function isFused(network: TrackerMetadata['network']): network is FusedTrackerConfig {
+  return (network as FusedTrackerConfig).kind === 'fused';
+}
+
+/** tracker.json of a folder, checked for its format. */
+export function readTrackerMetadata(dir: string): TrackerMetadata {
+  const file = join(dir, 'tracker.json');
+  if (!existsSync(file)) throw new Error(`${file}: missing (a tracking model folder holds tracker.json)`);
+  let meta: TrackerMetadata;
+  try {
+    meta = JSON.parse(readFileSync(file, 'utf8')) as TrackerMetadata;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (meta.format !== 'fewshot-tracker/1') throw new Error(`${file}: unknown format ${String(meta.format)}`);
+  return meta;
+}
+
+/** One network's tracking model folder; a fused tracker's folder is loaded with loadTracker (loaded_tracker.ts). */
 export async function loadTrackingModel(dir: string): Promise<{ network: SiamNetwork; meta: TrackerMetadata }> {
+  if (existsSync(join(dir, 'tracker.json')) && isFused(readTrackerMetadata(dir).network)) {
+    throw new Error(`${dir}: a fused tracker (several networks): load it with loadTracker`);
+  }
   for (const f of ['model.json', 'weights.bin', 'tracker.json']) {
     if (!existsSync(join(dir, f))) throw new Error(`${join(dir, f)}: missing (a tracking model folder holds model.json, weights.bin, tracker.json)`);
   }

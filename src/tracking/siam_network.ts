@@ -81,7 +81,8 @@ export class EncoderSiamNetwork implements SiamNetwork {
   }
 
   dispose(): void {
-    this.model.dispose();
+    // The encoder is applied to both crops: a plain dispose would release one of its two uses.
+    disposeModel(this.model);
   }
 }
 

@@ -85,7 +85,7 @@ test('http-enrol-predict enrols class folders and predicts over HTTP', async () 
 });
 
 test('track follows a generated sequence with the shipped tracker', async (t) => {
-  if (!existsSync('models/tracking/model.json')) return t.skip('models/tracking is not in this checkout');
+  if (!existsSync('models/tracking/tracker.json')) return t.skip('models/tracking is not in this checkout');
   const { frames, boxes } = makeFrames({ frames: 12, seed: 3 });
   const seq = writeSequence(frames, boxes, { root: join(dir, 'sequences') });
   const out = await example('track.ts', seq);

@@ -10,8 +10,8 @@ import { runTrackers } from '../../src/tracking/run.js';
 import { NccScorer, SiamFCScorer } from '../../src/tracking/scorers.js';
 import { buildSiamFC, DEFAULT_SIAMFC } from '../../src/tracking/siamfc_model.js';
 import { DEFAULT_PRETRAINED, EncoderSiamNetwork, PretrainedSiamNetwork } from '../../src/tracking/siam_network.js';
-import { loadTrackingModel } from '../../src/tracking/model_io.js';
-import { SiamTracker, SIAMFC_PARAMS } from '../../src/tracking/tracker.js';
+import { loadTracker } from '../../src/tracking/loaded_tracker.js';
+import { SiamTracker, SIAMFC_PARAMS, type ResponseScorer, type TrackerParams } from '../../src/tracking/tracker.js';
 import { evaluateTracking } from '../../src/tracking/evaluate.js';
 import { writeTrackingReport } from '../../src/tracking/report.js';
 import { makeFrames, writeSequence } from './synthetic.js';
@@ -49,10 +49,14 @@ test('the SiamFC tracker follows the object from a generated sequence folder, wi
   // The shipped model when present; otherwise an untrained one (random conv features still
   // match a high-contrast pattern, which is what this test checks: crops, search and box update).
   for (const shipped of [join('models', 'tracking'), join('models', 'tracking-small')]) {
-    const { network, meta } = existsSync(join(shipped, 'model.json'))
-      ? await loadTrackingModel(shipped)
-      : { network: new EncoderSiamNetwork(buildSiamFC({ ...DEFAULT_SIAMFC, channels: [8, 12, 12, 8], seed: 3 })), meta: { params: SIAMFC_PARAMS } };
-    const scorer = new SiamFCScorer(network);
+    let model: { scorer(): ResponseScorer; meta: { params: TrackerParams }; dispose(): void };
+    if (existsSync(join(shipped, 'tracker.json'))) model = await loadTracker(shipped); // models/tracking: a fused tracker
+    else {
+      const network = new EncoderSiamNetwork(buildSiamFC({ ...DEFAULT_SIAMFC, channels: [8, 12, 12, 8], seed: 3 }));
+      model = { scorer: () => new SiamFCScorer(network), meta: { params: SIAMFC_PARAMS }, dispose: () => network.dispose() };
+    }
+    const { meta } = model;
+    const scorer = model.scorer();
     const before = tf.memory().numTensors;
     const [run] = runTrackers(seq, [{ name: 'siamfc', scorer, params: meta.params }]);
     assert.equal(tf.memory().numTensors, before, `${shipped}: tensors leaked while tracking`);
@@ -60,7 +64,7 @@ test('the SiamFC tracker follows the object from a generated sequence folder, wi
     assert.ok(run!.scores.precision20 === 1, `${shipped}: precision@20 ${run!.scores.precision20}`);
     assert.ok(run!.scores.auc > 0.5, `${shipped}: success AUC ${run!.scores.auc}`);
     assert.ok(run!.fps > 0);
-    network.dispose();
+    model.dispose();
   }
 });
 
@@ -75,8 +79,8 @@ test('evaluation reports both trackers and writes the HTML report with plots and
   const { summary, results } = evaluateTracking(
     [seq],
     [
-      { name: 'siamfc-pretrained', network: pretrained, params: { ...SIAMFC_PARAMS, exemplarSize: 64, searchSize: 128 } },
-      { name: 'siamfc-small', network: small, params: SIAMFC_PARAMS },
+      { name: 'siamfc-pretrained', scorer: () => new SiamFCScorer(pretrained), params: { ...SIAMFC_PARAMS, exemplarSize: 64, searchSize: 128 } },
+      { name: 'siamfc-small', scorer: () => new SiamFCScorer(small), params: SIAMFC_PARAMS },
     ],
     { stripFrames: 3 },
   );

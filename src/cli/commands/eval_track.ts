@@ -33,7 +33,7 @@ export function register(program: Command): void {
     const models = await loadTrackerModels(opts.model);
     process.stderr.write(`fewshot: ${describeTrackerModels(models)}\n`);
     const sequences = await loadSequences(opts.sequences);
-    const trackers = models.map((m) => ({ name: m.name, network: m.network, params: m.meta.params }));
+    const trackers = models.map((m) => ({ name: m.name, scorer: m.scorer, params: m.meta.params }));
     const order = trackerOrder(trackers.map((t) => t.name)).names;
     const line = (name: string, s: { auc: number; precision20: number; failures: number; fps: number }) =>
       `${name} AUC ${s.auc.toFixed(3)} P@20 ${s.precision20.toFixed(3)} fail ${s.failures} ${s.fps.toFixed(1)} fps`;
@@ -56,6 +56,6 @@ export function register(program: Command): void {
       console.log(`decoding frames: ${summary.decodeSeconds} s (not in any fps)`);
       if (reportPath) console.log(`report: ${reportPath}`);
     }
-    for (const m of models) m.network.dispose();
+    for (const m of models) m.dispose();
   });
 }

@@ -11,7 +11,7 @@ import { encodePng, type Image } from '../../tracking/data_access.js';
 import { describeTrackerModel, loadTrackerModel } from '../../tracking/default_model.js';
 import { annotatedFrame, hstack, stripIndices } from '../../tracking/draw.js';
 import { runTrackers } from '../../tracking/run.js';
-import { NccScorer, SiamFCScorer } from '../../tracking/scorers.js';
+import { NccScorer } from '../../tracking/scorers.js';
 import { loadSequence } from '../../tracking/sequence.js';
 import { SIAMFC_PARAMS } from '../../tracking/tracker.js';
 import { addBackendOption, printJson, useBackend } from '../options.js';
@@ -40,10 +40,10 @@ export function register(program: Command): void {
     let params = SIAMFC_PARAMS;
     let scorer;
     if (opts.tracker === 'siamfc') {
-      const { network, meta } = await loadTrackerModel(opts.model);
+      const tracker = await loadTrackerModel(opts.model);
       process.stderr.write(`fewshot: ${describeTrackerModel(opts.model)}\n`);
-      params = meta.params;
-      scorer = new SiamFCScorer(network);
+      params = tracker.meta.params;
+      scorer = tracker.scorer();
     } else {
       scorer = new NccScorer();
     }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { loadModel } from '../../models/io.js';
 import { METADATA_FILE } from '../../models/metadata.js';
-import { loadTrackingModel } from '../../tracking/model_io.js';
+import { isFused, loadTrackingModel, readTrackerMetadata } from '../../tracking/model_io.js';
 import { EncoderSiamNetwork } from '../../tracking/siam_network.js';
 import { exportOnnx } from './export.js';
 
@@ -20,6 +20,9 @@ export interface ExportedModel {
 
 export async function exportModelDirToOnnx(dir: string): Promise<ExportedModel> {
   if (existsSync(join(dir, 'tracker.json'))) {
+    if (isFused(readTrackerMetadata(dir).network)) {
+      throw new Error(`${dir}: ONNX export covers the layers-model tracker (e.g. models/tracking-small), not a fused tracker of pretrained graph-model backbones`);
+    }
     const { network } = await loadTrackingModel(dir);
     // A pretrained-backbone tracker is a TF.js graph model plus a trained head: only the
     // all-layers SiamFC (models/tracking-small) is one exportable network.

@@ -1,0 +1,65 @@
+/**
+ * A tracking model folder as what the tracker needs: its search parameters and a fresh score-map
+ * maker per run. One network (model_io.ts) makes a SiamFCScorer; a fused tracker
+ * (`network.kind: "fused"` in tracker.json) holds member folders, each one network, whose maps a
+ * FusedScorer combines with the stored weights. Commands and evaluations load trackers through
+ * here, so a fused tracker runs wherever a single one does.
+ */
+import { join, resolve, sep } from 'node:path';
+import { FusedScorer, validateWeights } from './fused_scorer.js';
+import { isFused, loadTrackingModel, readTrackerMetadata, type TrackerMetadata } from './model_io.js';
+import { SiamFCScorer } from './scorers.js';
+import type { SiamNetwork } from './siam_network.js';
+import type { ResponseScorer } from './tracker.js';
+
+export interface LoadedTracker {
+  /** The folder's tracker.json: the search parameters (`params`) the tracker runs with. */
+  meta: TrackerMetadata;
+  /** The networks: one, or a fused tracker's members in order. */
+  networks: SiamNetwork[];
+  /** A new scorer (its own exemplar state) over the loaded networks. */
+  scorer(): ResponseScorer;
+  /** Frees the networks. */
+  dispose(): void;
+}
+
+export async function loadTracker(dir: string): Promise<LoadedTracker> {
+  const meta = readTrackerMetadata(dir);
+  if (!isFused(meta.network)) {
+    const { network } = await loadTrackingModel(dir);
+    return { meta, networks: [network], scorer: () => new SiamFCScorer(network), dispose: () => network.dispose() };
+  }
+  const { members } = meta.network;
+  if (!Array.isArray(members) || members.length < 2) throw new Error(`${join(dir, 'tracker.json')}: a fused tracker needs at least 2 members`);
+  const weights = members.map((m) => m.weight);
+  try {
+    validateWeights(weights, members.length);
+  } catch (e) {
+    throw new Error(`${join(dir, 'tracker.json')}: ${(e as Error).message}`);
+  }
+  const networks: SiamNetwork[] = [];
+  try {
+    for (const m of members) {
+      const memberDir = resolve(dir, String(m.dir));
+      // Members live inside the folder: a tracker.json cannot point elsewhere on the disk.
+      if (!memberDir.startsWith(resolve(dir) + sep)) throw new Error(`${join(dir, 'tracker.json')}: member folder ${m.dir} is outside the tracker's folder`);
+      const { network, meta: memberMeta } = await loadTrackingModel(memberDir);
+      for (const k of ['exemplarSize', 'searchSize'] as const) {
+        if (memberMeta.params[k] !== meta.params[k]) {
+          network.dispose();
+          throw new Error(`${memberDir}: ${k} ${memberMeta.params[k]}, the fused tracker searches with ${meta.params[k]}: members must share the crop geometry`);
+        }
+      }
+      networks.push(network);
+    }
+  } catch (e) {
+    for (const n of networks) n.dispose();
+    throw e;
+  }
+  return {
+    meta,
+    networks,
+    scorer: () => new FusedScorer(networks.map((n) => new SiamFCScorer(n)), weights),
+    dispose: () => networks.forEach((n) => n.dispose()),
+  };
+}
