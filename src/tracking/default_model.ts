@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTracker, type LoadedTracker } from './loaded_tracker.js';
-import { isPretrained } from './model_io.js';
+import { isFused, isPretrained } from './model_io.js';
 
 /** SiamFC on the pretrained CenterNet backbone: the default tracker. */
 export const DEFAULT_TRACKING_MODEL_DIR = fileURLToPath(new URL('../../models/tracking/', import.meta.url));
@@ -27,7 +27,7 @@ export async function loadTrackerModels(dirs?: string[]): Promise<Array<LoadedTr
   if (chosen.length === 0) throw new Error(`no shipped tracking model in ${DEFAULT_TRACKING_MODEL_DIR}: train one with 'npm run train:tracking' or pass --model DIR`);
   const loaded = await Promise.all(chosen.map((d) => loadTracker(d)));
   // A fused tracker's members are pretrained-backbone networks: it is the pretrained tracker.
-  const kinds = loaded.map((l) => (isPretrained(l.meta.network) || l.networks.length > 1 ? 'siamfc-pretrained' : 'siamfc-small'));
+  const kinds = loaded.map((l) => (isPretrained(l.meta.network) || isFused(l.meta.network) ? 'siamfc-pretrained' : 'siamfc-small'));
   return loaded.map((l, i) => ({ ...l, name: kinds.filter((k) => k === kinds[i]).length > 1 ? `${kinds[i]}:${basename(chosen[i]!)}` : kinds[i]! }));
 }
 

@@ -8,6 +8,7 @@
 import { join, resolve, sep } from 'node:path';
 import { FusedScorer, validateWeights } from './fused_scorer.js';
 import { isFused, loadTrackingModel, readTrackerMetadata, type TrackerMetadata } from './model_io.js';
+import { isOnline } from './online_template.js';
 import { SiamFCScorer } from './scorers.js';
 import type { SiamNetwork } from './siam_network.js';
 import type { ResponseScorer } from './tracker.js';
@@ -31,6 +32,9 @@ export async function loadTracker(dir: string): Promise<LoadedTracker> {
   }
   const { members } = meta.network;
   if (!Array.isArray(members) || members.length < 2) throw new Error(`${join(dir, 'tracker.json')}: a fused tracker needs at least 2 members`);
+  if (isOnline(meta.params)) {
+    throw new Error(`${join(dir, 'tracker.json')}: the online template options (templateRate, distractorWeight) update one network's template; a fused tracker cannot use them`);
+  }
   const weights = members.map((m) => m.weight);
   try {
     validateWeights(weights, members.length);

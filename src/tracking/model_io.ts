@@ -85,21 +85,19 @@ export function readTrackerMetadata(dir: string): TrackerMetadata {
 
 /** One network's tracking model folder; a fused tracker's folder is loaded with loadTracker (loaded_tracker.ts). */
 export async function loadTrackingModel(dir: string): Promise<{ network: SiamNetwork; meta: TrackerMetadata }> {
-  if (existsSync(join(dir, 'tracker.json')) && isFused(readTrackerMetadata(dir).network)) {
-    throw new Error(`${dir}: a fused tracker (several networks): load it with loadTracker`);
-  }
+  // tracker.json first (when there is one): a fused folder has no model.json of its own.
+  const found = existsSync(join(dir, 'tracker.json')) ? readTrackerMetadata(dir) : null;
+  if (found && isFused(found.network)) throw new Error(`${dir}: a fused tracker (several networks): load it with loadTracker`);
   for (const f of ['model.json', 'weights.bin', 'tracker.json']) {
     if (!existsSync(join(dir, f))) throw new Error(`${join(dir, f)}: missing (a tracking model folder holds model.json, weights.bin, tracker.json)`);
   }
-  let meta: TrackerMetadata;
+  const meta = found!;
   let json: { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
   try {
-    meta = JSON.parse(readFileSync(join(dir, 'tracker.json'), 'utf8'));
     json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
   } catch (e) {
     throw new Error(`${dir}: unreadable model files (${(e as Error).message})`);
   }
-  if (meta.format !== 'fewshot-tracker/1') throw new Error(`${join(dir, 'tracker.json')}: unknown format ${String(meta.format)}`);
   const weights = readFileSync(join(dir, 'weights.bin'));
   const model = await tfl.loadLayersModel(
     tf.io.fromMemory({

@@ -73,6 +73,7 @@ test('bad fused folders: clear errors naming tracker.json or the member, no netw
     ['outside', [{ dir: 'a', weight: 1 }, { dir: '../bad/a', weight: 1 }], /member folder \.\.\/bad\/a is outside the tracker's folder/],
     ['missing', [{ dir: 'a', weight: 1 }, { dir: 'nope', weight: 1 }], /nope.model\.json: missing/],
     ['geometry', [{ dir: 'a', weight: 1 }, { dir: 'wide', weight: 1 }], /searchSize 159, the fused tracker searches with 127: members must share the crop geometry/],
+    ['online', [{ dir: 'a', weight: 1 }, { dir: 'a', weight: 1 }], /bad-online.tracker\.json: the online template options .* a fused tracker cannot use them/],
   ];
   for (const [name] of cases) {
     const d = join(root, `bad-${name}`);
@@ -81,6 +82,9 @@ test('bad fused folders: clear errors naming tracker.json or the member, no netw
   }
   // Counted after the folders are written: only the loads below must leave nothing behind.
   const tensors = tf.memory().numTensors;
-  for (const [name, members, error] of cases) await assert.rejects(loadTracker(fused(join(root, `bad-${name}`), members)), error, name);
+  for (const [name, members, error] of cases) {
+    const params = name === 'online' ? { ...SIAMFC_PARAMS, templateRate: 0.01 } : SIAMFC_PARAMS;
+    await assert.rejects(loadTracker(fused(join(root, `bad-${name}`), members, params)), error, name);
+  }
   assert.equal(tf.memory().numTensors, tensors, 'a failed load left networks in memory');
 });
