@@ -10,6 +10,7 @@ import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../src/backend/select.js';
+import { shellQuote } from '../src/cli/command_line.js';
 import { loadTracker } from '../src/tracking/loaded_tracker.js';
 import { readTrackerMetadata, type TrackerMetadata } from '../src/tracking/model_io.js';
 
@@ -33,7 +34,7 @@ const meta: TrackerMetadata = {
   network: { kind: 'fused', members: members.map((m) => ({ dir: m.name, weight: m.weight })) },
   params: first.params,
   ...(first.backbone ? { backbone: first.backbone } : {}),
-  training: { command: `npx tsx scripts/build-fused-tracker.ts ${process.argv.slice(2).join(' ')}`, members: Object.fromEntries(members.map((m) => [m.name, m.from])) },
+  training: { command: ['npx', 'tsx', 'scripts/build-fused-tracker.ts', ...process.argv.slice(2)].map(shellQuote).join(' '), members: Object.fromEntries(members.map((m) => [m.name, m.from])) },
   createdAt: new Date().toISOString(),
 };
 writeFileSync(join(out, 'tracker.json'), JSON.stringify(meta, null, 2) + '\n');

@@ -1,11 +1,12 @@
 /**
  * `npx tsx scripts/transfer-threshold.ts --model DIR --reference REF_DIR [--data ZIP] [--pairs 20000] [--seed 7] [--dry-run]`
  *
- * Gives a model trained on every class of its data (e.g. `models/omniglot`, all 30 background
- * alphabets) an open-set threshold it could not be calibrated for directly, carried over from a
- * reference that held classes out (`models/omniglot-heldout`) by the shift of both models' FAR
- * points on the classes they both trained on (src/verification/threshold_transfer.ts). Writes it to
- * the model's fewshot.json unless `--dry-run`.
+ * Gives a model trained on every class of its data (e.g. `checkpoints/omniglot/ensemble-all30`,
+ * all 30 background alphabets) an open-set threshold it could not be calibrated for directly,
+ * carried over from a reference that held classes out (`models/omniglot`, 6 alphabets held out) by
+ * the shift of both models' FAR points on the classes they both trained on, scored on the same
+ * pairs (src/verification/threshold_transfer.ts). Writes it to the model's fewshot.json unless
+ * `--dry-run`.
  */
 import { Command } from 'commander';
 import { loadOpenedImageDataset, selectFiles } from '../src/data/dataset.js';
