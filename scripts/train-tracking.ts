@@ -7,7 +7,7 @@
  *       [--experiments] [--ablation-steps N] [--candidates LIST] [--seeds LIST] [--final LABEL] [--no-final]
  * A candidate is `backbone[@exemplarPx]:exemplarCells:mix` for the pretrained network (e.g.
  * `centernet-s4:8:both`, `centernet-s4x@80:10:both` for 80 / 160 px crops; backbones in
- * src/tracking/backbone.ts) or `small:mix`, optionally followed by `:hn` (hard negatives: another
+ * src/models/pretrained_backbone.ts) or `small:mix`, optionally followed by `:hn` (hard negatives: another
  * sequence's target pasted beside the target in half the video pairs) and/or `:ftN` (pretrained:
  * fine-tune the backbone's last 1x1 convolutions at 1/N of the head's learning rate); mix is video,
  * stills or both (training pair sources). Without --experiments: one model of the --final

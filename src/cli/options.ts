@@ -4,7 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { selectBackend, type BackendName } from '../backend/select.js';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../inference/default_model.js';
-import { isFaceModelDir, readMetadata } from '../models/io.js';
+import { isPretrainedOnlyModelDir, readMetadata } from '../models/io.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { seenTrainingClasses } from '../models/training_classes.js';
 import { setInferenceEngine } from '../inference/native_runners.js';
@@ -62,8 +62,8 @@ export function addTtaOption(cmd: Command): Command {
  */
 export function resolveModelDir(dir: string | undefined): string {
   const chosen = dir ? resolve(dir) : DEFAULT_MODEL_DIR;
-  // A pretrained face model may be fewshot.json alone (its networks come from node_modules).
-  if ((!existsSync(join(chosen, 'model.json')) && !isFaceModelDir(chosen)) || !existsSync(join(chosen, 'fewshot.json'))) {
+  // A pretrained face or backbone model may be fewshot.json alone (its networks are not in the folder).
+  if ((!existsSync(join(chosen, 'model.json')) && !isPretrainedOnlyModelDir(chosen)) || !existsSync(join(chosen, 'fewshot.json'))) {
     throw new Error(
       dir
         ? `no fewshot model in ${chosen} (expected model.json and fewshot.json)`

