@@ -287,11 +287,12 @@ test('the real signature archive follows the layout (when ../shared/data is pres
   assert.equal(files.filter((f) => f.genuine && f.claimed === '022').length, 1);
 });
 
-test('the shipped signature model reads a large colour scan of a signature and accepts it against the original', async (t) => {
-  const modelDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'signatures');
-  if (!existsSync(join(modelDir, 'model.json'))) assert.fail(`models/signatures is missing: train it with 'npx tsx scripts/train-signatures.ts'`);
+for (const [name, makes] of [['signatures', 'scripts/train-signatures.ts'], ['signatures-pretrained', 'scripts/build-signature-backbone-model.ts']] as const) test(`the shipped models/${name} reads a large colour scan of a signature and accepts it against the original`, async (t) => {
+  const modelDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', name);
+  if (!existsSync(join(modelDir, 'fewshot.json'))) assert.fail(`models/${name} is missing: make it with 'npx tsx ${makes}'`);
   const scorer = await loadScorer(modelDir);
-  assert.deepEqual(scorer.meta.preprocess, SIGNATURES_PREPROCESS);
+  // The ink preprocessing of the signature literature, at the model's own size.
+  assert.deepEqual(scorer.meta.preprocess, { ...SIGNATURES_PREPROCESS, height: scorer.meta.inputShape[0], width: scorer.meta.inputShape[1] });
   assert.ok(scorer.meta.threshold && Number.isFinite(scorer.meta.threshold.value), 'calibrated threshold stored');
   const zip = sharedData('signatures', 'handwritten_signatures.zip');
   let bytes: Uint8Array;
