@@ -28,9 +28,13 @@ export async function loadScorer(dir: string): Promise<SiameseScorer> {
   }
   if (isBackboneModelDir(dir)) {
     // A frozen pretrained backbone: fewshot.json names it; the graph loads from models/backbones/.
-    const { backboneEncoder, validateBackboneConfig } = await import('../models/backbone_encoder.js');
+    const { backboneEncoder, backboneEmbeddingDim, validateBackboneConfig } = await import('../models/backbone_encoder.js');
     const meta = readMetadata(dir);
-    return SiameseScorer.fromPretrainedEncoder(backboneEncoder(validateBackboneConfig(meta.backbone, `${dir}/fewshot.json`)), meta);
+    const encoder = backboneEncoder(validateBackboneConfig(meta.backbone, `${dir}/fewshot.json`));
+    // A hand-edited grid or spec would silently change what stored gallery embeddings mean.
+    const dim = backboneEmbeddingDim(encoder, ...meta.inputShape);
+    if (dim !== meta.embeddingDim) throw new Error(`${dir}/fewshot.json: its backbone and ${meta.inputShape.join('x')} inputs give ${dim}-d embeddings, but embeddingDim says ${meta.embeddingDim}`);
+    return SiameseScorer.fromPretrainedEncoder(encoder, meta);
   }
   const { model, meta } = await loadModel(dir);
   return SiameseScorer.fromModel(model, meta, { frozen: true });

@@ -129,4 +129,7 @@ test('a backbone model folder is fewshot.json alone: loads, embeds like the enco
   assert.ok(dist2(viaScorer!, direct!) < 1e-8);
   const sims = scorer.similarity(viaScorer!, [viaScorer!, embed(CONFIG, [strokeImage('left', 3)])[0]!]);
   assert.ok(Math.abs(sims[0]!) < 1e-6 && sims[1]! < sims[0]!);
+
+  // fewshot.json whose embeddingDim disagrees with its backbone settings is refused at load.
+  await assert.rejects(loadScorer(other), /model-grid\/fewshot\.json: its backbone and 64x128x1 inputs give 64-d embeddings, but embeddingDim says 512/);
 });
