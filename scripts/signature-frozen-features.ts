@@ -25,7 +25,7 @@ import { selectBackend } from '../src/backend/select.js';
 import { writerFolds } from '../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification } from '../src/applications/signatures/reference_verification.js';
 import { KS, SignatureFolds, pct, pooled, tableLines, type FoldModel, type TestRow } from './lib/signature-cv.js';
-import { FIXED_CONFIG, FROZEN_CONFIGS, FrozenEmbeddings, chooseFrozenConfig, frozenLabel, sqEuclideanScorer } from './lib/signature-backbone.js';
+import { FIXED_CONFIG, FROZEN_CONFIGS, FrozenEmbeddings, chooseFrozenConfig, frozenLabel } from './lib/signature-backbone.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,8 +44,8 @@ const frozen = new FrozenEmbeddings(data);
 // 1. every configuration on all 30 writers (orientation only)
 const orientation: { config: string; eer: number[] }[] = [];
 for (const c of FROZEN_CONFIGS) {
-  const { set, embeddings } = await frozen.of(c);
-  const eer = KS.map((k) => evaluateReferenceVerification(sqEuclideanScorer, set, embeddings, { references: k, seed: k, threshold: 0, skipShortWriters: true }).eer);
+  const { scorer, set, embeddings } = await frozen.of(c);
+  const eer = KS.map((k) => evaluateReferenceVerification(scorer, set, embeddings, { references: k, seed: k, threshold: 0, skipShortWriters: true }).eer);
   orientation.push({ config: frozenLabel(c), eer });
   console.log(`all writers, ${frozenLabel(c)}: EER K=1..4 ${eer.map(pct).join(' / ')}`);
 }
@@ -72,14 +72,17 @@ for (let f = 0; f < folds.length; f++) {
   console.log(`fold ${f}: chosen on the development persons: ${frozenLabel(best.config)} (EER ${pct(best.eer)})`);
   const signet = await cv.loadModel(join(args.state!, 'signet', `fold-${f}`, 'dev', `step-${args.step}`), test);
   const signetEmb = signet.embeddings.map(normalised);
-  const fixedEmb = (await frozen.of(FIXED_CONFIG)).embeddings;
+  const fixed = await frozen.of(FIXED_CONFIG);
+  const fixedEmb = fixed.embeddings;
   const chosenEmb = (await frozen.of(best.config)).embeddings;
   const variants: [string, Float32Array[]][] = [
     ['signet', signetEmb], ['frozen, fixed', fixedEmb], ['frozen, chosen', chosenEmb],
     ['signet + frozen fixed', concat(signetEmb, fixedEmb)], ['signet + frozen chosen', concat(signetEmb, chosenEmb)],
   ];
   for (const [name, embeddings] of variants) {
-    const m: FoldModel = { dir: name, scorer: sqEuclideanScorer as never, embeddings, testPersons: test, validationPersons: [], trainPersons: dev };
+    // Every variant is L2-normalised and scored by minus the squared distance, which is what a
+    // frozen model's scorer computes for any embeddings (its encoder is not used here).
+    const m: FoldModel = { dir: name, scorer: fixed.scorer, embeddings, testPersons: test, validationPersons: [], trainPersons: dev };
     for (const decision of ['distance', 'wd'] as const) {
       for (const r of cv.testRows(m, f, decision, { kernel: 'rbf', l2: 1 }, 0)) rows.push({ ...r, decision: `${name}: ${decision}` as never });
     }

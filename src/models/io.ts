@@ -54,7 +54,8 @@ export function isBackboneModelDir(dir: string): boolean {
 
 /** A model whose networks are not in its folder (face or backbone): fewshot.json may be all it has. */
 export function isPretrainedOnlyModelDir(dir: string): boolean {
-  return isFaceModelDir(dir) || isBackboneModelDir(dir);
+  const encoder = encoderName(dir);
+  return encoder === 'face' || encoder === 'backbone';
 }
 
 /** Reads and validates fewshot.json of a model directory. */
