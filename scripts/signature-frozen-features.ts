@@ -19,27 +19,23 @@
  *    L2-normalised, equal weight).
  */
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { selectBackend } from '../src/backend/select.js';
-import { writerFolds } from '../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification } from '../src/applications/signatures/reference_verification.js';
-import { KS, SignatureFolds, pct, pooled, tableLines, type FoldModel, type TestRow } from './lib/signature-cv.js';
-import { FIXED_CONFIG, FROZEN_CONFIGS, FrozenEmbeddings, chooseFrozenConfig, frozenLabel } from './lib/signature-backbone.js';
+import { KS, pct, pooled, tableLines, type FoldModel, type TestRow } from './lib/signature-cv.js';
+import { DEFAULT_SIGNATURE_DATA, FIXED_CONFIG, FROZEN_CONFIGS, chooseFrozenConfig, frozenLabel, openFrozenOuterTest } from './lib/signature-backbone.js';
 
 const { values: args } = parseArgs({
   options: {
-    data: { type: 'string', default: resolve('..', 'shared', 'data', 'signatures', 'handwritten_signatures.zip') },
+    data: { type: 'string', default: DEFAULT_SIGNATURE_DATA },
     state: { type: 'string', default: '/tmp/sig15n' },
     step: { type: 'string', default: '160' },
     out: { type: 'string' },
   },
 });
-await selectBackend('native');
 const data = args.data!;
-const cv = await SignatureFolds.load(data);
+const { cv, frozen, folds } = await openFrozenOuterTest(data);
 const files = cv.all.files;
-const frozen = new FrozenEmbeddings(data);
 
 // 1. every configuration on all 30 writers (orientation only)
 const orientation: { config: string; eer: number[] }[] = [];
@@ -61,7 +57,6 @@ const concat = (a: Float32Array[], b: Float32Array[]) => a.map((x, i) => {
   o.set(b[i]!.map((v) => v / Math.SQRT2), x.length);
   return o;
 });
-const folds = writerFolds(files, 3, 1);
 const rows: TestRow[] = [];
 const chosen: string[] = [];
 for (let f = 0; f < folds.length; f++) {

@@ -19,26 +19,20 @@
  *   nice -n 15 npx tsx scripts/signature-frozen-probes.ts [--out FILE]     (about 25 min, one core)
  */
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { selectBackend } from '../src/backend/select.js';
-import { writerFolds } from '../src/applications/signatures/layout.js';
-import { SignatureFolds, pooled, tableLines, type FoldModel, type TestRow } from './lib/signature-cv.js';
-import { FROZEN_CONFIGS, FrozenEmbeddings, frozenLabel, type FrozenModel } from './lib/signature-backbone.js';
+import { pooled, tableLines, type FoldModel, type TestRow } from './lib/signature-cv.js';
+import { DEFAULT_SIGNATURE_DATA, FROZEN_CONFIGS, frozenLabel, openFrozenOuterTest, type FrozenModel } from './lib/signature-backbone.js';
 
 const { values: args } = parseArgs({
   options: {
-    data: { type: 'string', default: resolve('..', 'shared', 'data', 'signatures', 'handwritten_signatures.zip') },
+    data: { type: 'string', default: DEFAULT_SIGNATURE_DATA },
     out: { type: 'string' },
   },
 });
-await selectBackend('native');
 const data = args.data!;
-const cv = await SignatureFolds.load(data);
+const { cv, frozen, folds } = await openFrozenOuterTest(data);
 const files = cv.all.files;
-const frozen = new FrozenEmbeddings(data);
-const folds = writerFolds(files, 3, 1);
 const configNamed = async (label: string): Promise<FrozenModel> => {
   const config = FROZEN_CONFIGS.find((c) => frozenLabel(c) === label);
   if (!config) throw new Error(`no frozen configuration '${label}'`);

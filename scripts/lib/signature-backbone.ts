@@ -4,12 +4,14 @@
  * one, every signature embedded under it by the shipped code path (loadScorer's scorer for
  * encoder "backbone"), and the rule that chooses among them on a set of persons.
  */
-import { SIGNATURES_PREPROCESS, loadSignatures, subset, type SignatureSet } from '../../src/applications/signatures/layout.js';
+import { resolve } from 'node:path';
+import { selectBackend } from '../../src/backend/select.js';
+import { SIGNATURES_PREPROCESS, loadSignatures, subset, writerFolds, type SignatureSet } from '../../src/applications/signatures/layout.js';
 import { evaluateReferenceVerification } from '../../src/applications/signatures/reference_verification.js';
 import { BACKBONE_ENCODER, backboneEmbeddingDim, backboneEncoder, type BackboneEncoderConfig } from '../../src/models/backbone_encoder.js';
 import { createMetadata, type ModelMetadata } from '../../src/models/metadata.js';
 import { SiameseScorer } from '../../src/inference/embedder.js';
-import { KS, eerOf } from './signature-cv.js';
+import { KS, SignatureFolds, eerOf } from './signature-cv.js';
 
 export interface FrozenConfig extends BackboneEncoderConfig { height: number; width: number }
 
@@ -86,4 +88,18 @@ export async function chooseFrozenConfig(frozen: FrozenEmbeddings, persons: read
     if (eer < best.eer) best = { config, eer };
   }
   return best;
+}
+
+/** The provided signatures, where the frozen-feature scripts look by default. */
+export const DEFAULT_SIGNATURE_DATA = resolve('..', 'shared', 'data', 'signatures', 'handwritten_signatures.zip');
+
+/**
+ * What the frozen-feature scripts start from: the native backend, every signature of `data`, the
+ * embeddings cache, and the outer 3-fold test's persons (writerFolds seed 1, the same test
+ * persons as nested-cv-signatures.ts).
+ */
+export async function openFrozenOuterTest(data: string): Promise<{ cv: SignatureFolds; frozen: FrozenEmbeddings; folds: string[][] }> {
+  await selectBackend('native');
+  const cv = await SignatureFolds.load(data);
+  return { cv, frozen: new FrozenEmbeddings(data), folds: writerFolds(cv.all.files, 3, 1) };
 }
