@@ -68,7 +68,6 @@ const backgroundHubness = (id: number, s: Float32Array, k: number) => {
   return hubness.get(key)!;
 };
 
-type Variant = (q: Float32Array, j: number) => number;
 for (const groups of ['within', 'any'] as const) {
   const { episodes } = sampleEvaluationEpisodes(validation, { way: 20, shot: 1, query: 1, episodes: Number(args.episodes), seed: 12345, groups });
   const accuracies = new Map<string, number[]>();
@@ -81,19 +80,21 @@ for (const groups of ['within', 'any'] as const) {
     const fromSupport = support.map((s, j) => topMean(support.flatMap((t, l) => (l === j ? [] : [dot(s, t)])), 3));
     const centredBg = support.map((s) => minus(s, backgroundMean));
     const centredSupport = support.map((s) => minus(s, supportMean));
-    const variants: Record<string, Variant> = {
-      plain: (q, j) => dot(q, support[j]!),
-      'csls-bg10': (q, j) => 2 * dot(q, support[j]!) - bg10[j]!,
-      'csls-bg50': (q, j) => 2 * dot(q, support[j]!) - bg50[j]!,
-      'csls-support': (q, j) => 2 * dot(q, support[j]!) - fromSupport[j]!,
-      'centre-bg': (q, j) => dot(minus(q, backgroundMean), centredBg[j]!),
-      'centre-support': (q, j) => dot(minus(q, supportMean), centredSupport[j]!),
+    // Each variant scores a query against every support image; the query is prepared once per variant.
+    const variants: Record<string, (q: Float32Array) => number[]> = {
+      plain: (q) => support.map((s) => dot(q, s)),
+      'csls-bg10': (q) => support.map((s, j) => 2 * dot(q, s) - bg10[j]!),
+      'csls-bg50': (q) => support.map((s, j) => 2 * dot(q, s) - bg50[j]!),
+      'csls-support': (q) => support.map((s, j) => 2 * dot(q, s) - fromSupport[j]!),
+      'centre-bg': (q) => { const c = minus(q, backgroundMean); return centredBg.map((s) => dot(c, s)); },
+      'centre-support': (q) => { const c = minus(q, supportMean); return centredSupport.map((s) => dot(c, s)); },
     };
     for (const [name, score] of Object.entries(variants)) {
       let correct = 0;
       queries.forEach((q, qi) => {
-        let best = 0;
-        for (let j = 1; j < support.length; j++) if (score(q, j) > score(q, best)) best = j;
+        const scores = score(q);
+        // First maximum wins ties, as before.
+        const best = scores.reduce((b, v, j) => (v > scores[b]! ? j : b), 0);
         if (ep.supportLabels[best] === ep.queryLabels[qi]) correct++;
       });
       if (!accuracies.has(name)) accuracies.set(name, []);

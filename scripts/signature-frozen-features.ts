@@ -22,8 +22,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateReferenceVerification } from '../src/applications/signatures/reference_verification.js';
-import { KS, pct, pooled, tableLines, type FoldModel, type TestRow } from './lib/signature-cv.js';
-import { DEFAULT_SIGNATURE_DATA, FIXED_CONFIG, FROZEN_CONFIGS, chooseFrozenConfig, frozenLabel, openFrozenOuterTest } from './lib/signature-backbone.js';
+import { KS, pct, pooled, tableLines, type TestRow } from './lib/signature-cv.js';
+import { DEFAULT_SIGNATURE_DATA, FIXED_CONFIG, FROZEN_CONFIGS, chooseFrozenConfig, concatEqualWeight, frozenLabel, openFrozenOuterTest, outerTestRows } from './lib/signature-backbone.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,12 +51,6 @@ const normalised = (v: Float32Array) => {
   const norm = Math.hypot(...v) || 1;
   return v.map((x) => x / norm);
 };
-const concat = (a: Float32Array[], b: Float32Array[]) => a.map((x, i) => {
-  const o = new Float32Array(x.length + b[i]!.length);
-  o.set(x.map((v) => v / Math.SQRT2));
-  o.set(b[i]!.map((v) => v / Math.SQRT2), x.length);
-  return o;
-});
 const rows: TestRow[] = [];
 const chosen: string[] = [];
 for (let f = 0; f < folds.length; f++) {
@@ -72,16 +66,10 @@ for (let f = 0; f < folds.length; f++) {
   const chosenEmb = (await frozen.of(best.config)).embeddings;
   const variants: [string, Float32Array[]][] = [
     ['signet', signetEmb], ['frozen, fixed', fixedEmb], ['frozen, chosen', chosenEmb],
-    ['signet + frozen fixed', concat(signetEmb, fixedEmb)], ['signet + frozen chosen', concat(signetEmb, chosenEmb)],
+    ['signet + frozen fixed', concatEqualWeight(signetEmb, fixedEmb)], ['signet + frozen chosen', concatEqualWeight(signetEmb, chosenEmb)],
   ];
-  for (const [name, embeddings] of variants) {
-    // Every variant is L2-normalised and scored by minus the squared distance, which is what a
-    // frozen model's scorer computes for any embeddings (its encoder is not used here).
-    const m: FoldModel = { dir: name, scorer: fixed.scorer, embeddings, testPersons: test, validationPersons: [], trainPersons: dev };
-    for (const decision of ['distance', 'wd'] as const) {
-      for (const r of cv.testRows(m, f, decision, { kernel: 'rbf', l2: 1 }, 0)) rows.push({ ...r, decision: `${name}: ${decision}` as never });
-    }
-  }
+  // Every variant is L2-normalised and scored by minus the squared distance.
+  for (const [name, embeddings] of variants) rows.push(...outerTestRows(cv, folds, f, name, fixed.scorer, embeddings));
 }
 // FAR / FRR at threshold 0 mean nothing here: only AUC and EER are printed.
 console.log(tableLines(pooled(rows)).map((line) => line.split('|').slice(0, 5).join('|') + '|').join('\n'));

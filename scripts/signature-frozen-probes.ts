@@ -16,17 +16,19 @@
  *    each scatter shrunk towards its mean variance by a (0.1, 0.5). Embeddings are mapped by
  *    W (W^T W = M) and scored by minus the squared distance.
  *
- *   nice -n 15 npx tsx scripts/signature-frozen-probes.ts [--out FILE]     (about 25 min, one core)
+ *   nice -n 15 npx tsx scripts/signature-frozen-probes.ts [--out FILE]     (about 40 min, one core)
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { pooled, tableLines, type FoldModel, type TestRow } from './lib/signature-cv.js';
-import { DEFAULT_SIGNATURE_DATA, FROZEN_CONFIGS, frozenLabel, openFrozenOuterTest, type FrozenModel } from './lib/signature-backbone.js';
+import { pooled, tableLines, type TestRow } from './lib/signature-cv.js';
+import { DEFAULT_SIGNATURE_DATA, FROZEN_CONFIGS, concatEqualWeight, frozenLabel, openFrozenOuterTest, outerTestRows, type FrozenModel } from './lib/signature-backbone.js';
 
 const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: DEFAULT_SIGNATURE_DATA },
+    // Where signature-frozen-features.ts recorded the configuration each fold chose on its development persons.
+    'chosen-from': { type: 'string', default: 'bench/results-signatures-2026-12-01-frozen-features.json' },
     out: { type: 'string' },
   },
 });
@@ -38,30 +40,14 @@ const configNamed = async (label: string): Promise<FrozenModel> => {
   if (!config) throw new Error(`no frozen configuration '${label}'`);
   return frozen.of(config);
 };
-/** What signature-frozen-features.ts chose per fold on the development persons (bench/results-signatures-2026-12-01-frozen-features.json). */
-const CHOSEN_PER_FOLD = ['160x320 centernet-s16 grid 2x4', '160x320 centernet-s16 grid 2x4', '160x320 centernet-s8 grid 2x4'];
+const recorded = JSON.parse(readFileSync(args['chosen-from']!, 'utf8')) as { folds: string[][]; chosen: string[] };
+if (JSON.stringify(recorded.folds) !== JSON.stringify(folds)) throw new Error(`${args['chosen-from']}: recorded for other folds than this data gives`);
+const CHOSEN_PER_FOLD = recorded.chosen;
 
 const rows: TestRow[] = [];
-function score(name: string, fold: number, base: FrozenModel, embeddings: Float32Array[]): void {
-  const test = folds[fold]!;
-  const dev = folds.flatMap((p, g) => (g === fold ? [] : p));
-  // The frozen model's scorer computes minus the squared distance of whatever embeddings it is given.
-  const m: FoldModel = { dir: name, scorer: base.scorer, embeddings, testPersons: test, validationPersons: [], trainPersons: dev };
-  for (const decision of ['distance', 'wd'] as const) {
-    for (const r of cv.testRows(m, fold, decision, { kernel: 'rbf', l2: 1 }, 0)) rows.push({ ...r, decision: `${name}: ${decision}` as never });
-  }
-}
+const score = (name: string, fold: number, base: FrozenModel, embeddings: Float32Array[]) => rows.push(...outerTestRows(cv, folds, fold, name, base.scorer, embeddings));
 
 // 1. combinations
-const concat = (...parts: Float32Array[][]): Float32Array[] => parts[0]!.map((_, i) => {
-  const out = new Float32Array(parts.reduce((a, p) => a + p[i]!.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p[i]!.map((v) => v / Math.sqrt(parts.length)), offset);
-    offset += p[i]!.length;
-  }
-  return out;
-});
 const s16 = await configNamed('160x320 centernet-s16 grid 2x4');
 const s8 = await configNamed('160x320 centernet-s8 grid 2x4');
 const grid36 = await configNamed('160x320 centernet-s16 grid 3x6');
@@ -69,10 +55,10 @@ const small = await configNamed('128x256 centernet-s16 grid 2x4');
 const combinations: [string, Float32Array[]][] = [
   ['s16 2x4 (shipped configuration)', s16.embeddings],
   ['s8 2x4', s8.embeddings],
-  ['s16 + s8', concat(s16.embeddings, s8.embeddings)],
-  ['s16 2x4 + 3x6 grid', concat(s16.embeddings, grid36.embeddings)],
-  ['s16 160x320 + 128x256', concat(s16.embeddings, small.embeddings)],
-  ['all four', concat(s16.embeddings, s8.embeddings, grid36.embeddings, small.embeddings)],
+  ['s16 + s8', concatEqualWeight(s16.embeddings, s8.embeddings)],
+  ['s16 2x4 + 3x6 grid', concatEqualWeight(s16.embeddings, grid36.embeddings)],
+  ['s16 160x320 + 128x256', concatEqualWeight(s16.embeddings, small.embeddings)],
+  ['all four', concatEqualWeight(s16.embeddings, s8.embeddings, grid36.embeddings, small.embeddings)],
 ];
 for (let f = 0; f < folds.length; f++) for (const [name, emb] of combinations) score(name, f, s16, emb);
 
@@ -128,7 +114,10 @@ for (let f = 0; f < folds.length; f++) {
   }
   console.error(`fold ${f} done`);
 }
-for (let f = 0; f < folds.length; f++) score('chosen configuration, as in signature-frozen-features.ts', f, await configNamed(CHOSEN_PER_FOLD[f]!), (await configNamed(CHOSEN_PER_FOLD[f]!)).embeddings);
+for (let f = 0; f < folds.length; f++) {
+  const chosen = await configNamed(CHOSEN_PER_FOLD[f]!);
+  score('chosen configuration, as in signature-frozen-features.ts', f, chosen, chosen.embeddings);
+}
 
 // FAR / FRR at threshold 0 mean nothing here: only AUC and EER are printed.
 console.log(tableLines(pooled(rows)).map((line) => line.split('|').slice(0, 5).join('|') + '|').join('\n'));

@@ -11,7 +11,7 @@ import { evaluateReferenceVerification } from '../../src/applications/signatures
 import { BACKBONE_ENCODER, backboneEmbeddingDim, backboneEncoder, type BackboneEncoderConfig } from '../../src/models/backbone_encoder.js';
 import { createMetadata, type ModelMetadata } from '../../src/models/metadata.js';
 import { SiameseScorer } from '../../src/inference/embedder.js';
-import { KS, SignatureFolds, eerOf } from './signature-cv.js';
+import { KS, SignatureFolds, eerOf, type FoldModel, type TestRow } from './signature-cv.js';
 
 export interface FrozenConfig extends BackboneEncoderConfig { height: number; width: number }
 
@@ -102,4 +102,32 @@ export async function openFrozenOuterTest(data: string): Promise<{ cv: Signature
   await selectBackend('native');
   const cv = await SignatureFolds.load(data);
   return { cv, frozen: new FrozenEmbeddings(data), folds: writerFolds(cv.all.files, 3, 1) };
+}
+
+/** Each part's rows concatenated, every part divided by sqrt(parts): unit parts give a unit whole, weighted equally. */
+export function concatEqualWeight(...parts: readonly Float32Array[][]): Float32Array[] {
+  const root = Math.sqrt(parts.length); // Math.sqrt(2) === Math.SQRT2: same arithmetic as the two-part version it replaces
+  return parts[0]!.map((_, i) => {
+    const out = new Float32Array(parts.reduce((a, p) => a + p[i]!.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      out.set(p[i]!.map((v) => v / root), offset);
+      offset += p[i]!.length;
+    }
+    return out;
+  });
+}
+
+/**
+ * The outer test rows of fold `fold` for embeddings of every signature, both decisions (wd: rbf,
+ * l2 1, negatives the development persons' genuine signatures), labelled `${name}: ${decision}`.
+ * `scorer` is a frozen model's: it scores any embeddings by minus the squared distance (its
+ * encoder is not used here).
+ */
+export function outerTestRows(cv: SignatureFolds, folds: readonly string[][], fold: number, name: string, scorer: SiameseScorer, embeddings: Float32Array[]): TestRow[] {
+  const dev = folds.flatMap((p, g) => (g === fold ? [] : p));
+  const m: FoldModel = { dir: name, scorer, embeddings, testPersons: folds[fold]!, validationPersons: [], trainPersons: dev };
+  return (['distance', 'wd'] as const).flatMap((decision) =>
+    cv.testRows(m, fold, decision, { kernel: 'rbf', l2: 1 }, 0).map((r) => ({ ...r, decision: `${name}: ${decision}` as never })),
+  );
 }
