@@ -36,11 +36,12 @@ test('koch encoder follows Koch et al. 2015 (smaller embedding allowed)', () => 
   enc.dispose();
 });
 
-test('wider conv4 encoders: 96 or 128 filters per layer; at 56x56 a 3x3xfilters embedding', () => {
+test('wider conv4 encoders: 96, 128 or 160 filters per layer; at 56x56 a 3x3xfilters embedding', () => {
   const wide = createEncoder('conv4-128', { inputShape: [56, 56, 1] });
   assert.deepEqual(wide.outputs[0]!.shape, [null, 3 * 3 * 128]);
   assert.equal(wide.getLayer('conv4_conv2').getWeights()[0]!.shape.join('x'), '3x3x128x128');
   assert.deepEqual(createEncoder('conv4-96').outputs[0]!.shape, [null, 96]);
+  assert.deepEqual(createEncoder('conv4-160').outputs[0]!.shape, [null, 160]);
   assert.deepEqual(defaultInputShape('conv4-128'), [28, 28, 1]);
 });
 
@@ -83,7 +84,7 @@ test('registry: custom encoders and clear errors', () => {
   );
   assert.ok(encoderNames().includes('mlp-test'));
   assert.equal(embeddingDimOf(createEncoder('mlp-test', { embeddingDim: 3 })), 3);
-  assert.throws(() => createEncoder('resnet99'), /unknown encoder 'resnet99' \(available: koch, conv4, conv4-96, conv4-128, tiny/);
+  assert.throws(() => createEncoder('resnet99'), /unknown encoder 'resnet99' \(available: koch, conv4, conv4-96, conv4-128, conv4-160, tiny/);
   assert.throws(() => createEncoder('koch', { inputShape: [28, 28, 1] }), /encoder 'koch': input 28x28x1 is too small/);
   assert.throws(() => createEncoder('conv4', { embeddingDim: 0 }), /embeddingDim must be a positive integer/);
   assert.throws(() => createEncoder('conv4', { inputShape: [28, 28] as unknown as [number, number, number] }), /inputShape must be/);

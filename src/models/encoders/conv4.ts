@@ -2,7 +2,7 @@
  * The "Conv-4" backbone of matching / prototypical networks (Vinyals et al. 2016, Snell et al.
  * 2017), for 28x28x1 images: 4 x {conv3x3-64 same, batchnorm, relu, maxpool2}, flatten -> 64-d
  * at 28x28. With `embeddingDim` different from the flattened size, a linear dense layer maps to it.
- * Wider variants ('conv4-96', 'conv4-128': 96 or 128 filters per layer) trade speed for capacity;
+ * Wider variants ('conv4-96', 'conv4-128', 'conv4-160': 96, 128 or 160 filters per layer) trade speed for capacity;
  * at 56x56 they give a 3x3xfilters embedding.
  */
 import * as tfl from '@tensorflow/tfjs-layers';

@@ -1,7 +1,7 @@
 /**
  * Encoder registry: an encoder is a function of (inputShape, embeddingDim, seed) returning a
  * tfl.LayersModel named 'encoder' that maps [n, h, w, c] images in [0, 1] to [n, dim] embeddings.
- * Built-ins: 'koch' (105x105x1), 'conv4' (28x28x1; wider: 'conv4-96', 'conv4-128') and 'tiny' (tests);
+ * Built-ins: 'koch' (105x105x1), 'conv4' (28x28x1; wider: 'conv4-96', 'conv4-128', 'conv4-160') and 'tiny' (tests);
  * `registerEncoder` adds more.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -72,4 +72,5 @@ registerEncoder('koch', kochEncoder, { inputShape: KOCH_INPUT_SHAPE });
 registerEncoder('conv4', (o) => conv4Encoder(o), { inputShape: CONV4_INPUT_SHAPE });
 registerEncoder('conv4-96', (o) => conv4Encoder(o, 96), { inputShape: CONV4_INPUT_SHAPE });
 registerEncoder('conv4-128', (o) => conv4Encoder(o, 128), { inputShape: CONV4_INPUT_SHAPE });
+registerEncoder('conv4-160', (o) => conv4Encoder(o, 160), { inputShape: CONV4_INPUT_SHAPE });
 registerEncoder('tiny', tinyEncoder, { inputShape: TINY_INPUT_SHAPE });
