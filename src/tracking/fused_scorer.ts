@@ -56,7 +56,7 @@ export function resampleCentred(map: Float32Array, size: number, stride: number,
  * peak comparison between scales (the tracker's scale choice) meaningful. Taken on the member's
  * own grid, so the clamped edge of a resampled coarse map is not counted twice.
  */
-function moments(maps: readonly Float32Array[]): { mean: number; std: number } {
+export function moments(maps: readonly Float32Array[]): { mean: number; std: number } {
   let n = 0;
   let sum = 0;
   for (const m of maps) {
@@ -97,6 +97,10 @@ export class FusedScorer implements ResponseScorer {
 
   setExemplar(crop: Float32Array, size: number): void {
     for (const m of this.members) m.setExemplar(crop, size);
+  }
+
+  setContext(crop: Float32Array, size: number, target: { w: number; h: number }): void {
+    for (const m of this.members) m.setContext?.(crop, size, target);
   }
 
   score(crops: Float32Array[], cropSize: number): { maps: Float32Array[]; size: number } {

@@ -3,9 +3,11 @@
  * maker per run. One network (model_io.ts) makes a SiamFCScorer; a fused tracker
  * (`network.kind: "fused"` in tracker.json) holds member folders, each one network, whose maps a
  * FusedScorer combines with the stored weights. Commands and evaluations load trackers through
- * here, so a fused tracker runs wherever a single one does.
+ * here, so a fused tracker runs wherever a single one does. With `filterWeight` in the params,
+ * every network scores through a DiscriminativeScorer (a first-frame filter on its features).
  */
 import { join, resolve, sep } from 'node:path';
+import { DiscriminativeScorer, discriminativeOptions, type DiscriminativeOptions } from './discriminative_scorer.js';
 import { FusedScorer, validateWeights } from './fused_scorer.js';
 import { isFused, loadTrackingModel, readTrackerMetadata, type TrackerMetadata } from './model_io.js';
 import { isOnline } from './online_template.js';
@@ -26,9 +28,20 @@ export interface LoadedTracker {
 
 export async function loadTracker(dir: string): Promise<LoadedTracker> {
   const meta = readTrackerMetadata(dir);
+  let filter: DiscriminativeOptions | null;
+  try {
+    filter = discriminativeOptions(meta.params);
+  } catch (e) {
+    throw new Error(`${join(dir, 'tracker.json')}: ${(e as Error).message}`);
+  }
+  if (filter && isOnline(meta.params)) {
+    throw new Error(`${join(dir, 'tracker.json')}: the discriminative filter (filterWeight) and the online template options cannot be combined`);
+  }
+  // One network's scorer: with the filter when the params ask for it.
+  const scorerOf = (network: SiamNetwork): ResponseScorer => (filter ? new DiscriminativeScorer(network, filter) : new SiamFCScorer(network));
   if (!isFused(meta.network)) {
     const { network } = await loadTrackingModel(dir);
-    return { meta, networks: [network], scorer: () => new SiamFCScorer(network), dispose: () => network.dispose() };
+    return { meta, networks: [network], scorer: () => scorerOf(network), dispose: () => network.dispose() };
   }
   const { members } = meta.network;
   if (!Array.isArray(members) || members.length < 2) throw new Error(`${join(dir, 'tracker.json')}: a fused tracker needs at least 2 members`);
@@ -63,7 +76,7 @@ export async function loadTracker(dir: string): Promise<LoadedTracker> {
   return {
     meta,
     networks,
-    scorer: () => new FusedScorer(networks.map((n) => new SiamFCScorer(n)), weights),
+    scorer: () => new FusedScorer(networks.map(scorerOf), weights),
     dispose: () => networks.forEach((n) => n.dispose()),
   };
 }

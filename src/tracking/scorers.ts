@@ -8,13 +8,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { SiamNetwork } from './siam_network.js';
 import type { ResponseScorer } from './tracker.js';
 
-function stack(crops: Float32Array[], size: number): tf.Tensor4D {
+/** Crops (HWC, [0,1]) as one [n, size, size, 3] batch. */
+export function stack(crops: Float32Array[], size: number): tf.Tensor4D {
   const data = new Float32Array(crops.length * size * size * 3);
   crops.forEach((c, i) => data.set(c, i * size * size * 3));
   return tf.tensor4d(data, [crops.length, size, size, 3]);
 }
 
-function unstackMaps(t: tf.Tensor4D): { maps: Float32Array[]; size: number } {
+/** A [n, s, s, 1] score tensor as n square maps. */
+export function unstackMaps(t: tf.Tensor4D): { maps: Float32Array[]; size: number } {
   const [n, h, w] = t.shape;
   const all = t.dataSync() as Float32Array;
   const maps = Array.from({ length: n }, (_, i) => all.slice(i * h * w, (i + 1) * h * w));

@@ -19,6 +19,12 @@ export interface ResponseScorer {
   readonly stride: number;
   /** Exemplar crop [exemplarSize^2 * 3] in [0,1], HWC. */
   setExemplar(crop: Float32Array, size: number): void;
+  /**
+   * Optional: the first frame's search crop [size^2 * 3] around the target, whose box measures
+   * `target` crop pixels, for scorers that learn from the background too (discriminative_scorer.ts).
+   * Called once, after setExemplar.
+   */
+  setContext?(crop: Float32Array, size: number, target: { w: number; h: number }): void;
   /** One map per search crop; all maps are `size` x `size`, centre cell = crop centre. */
   score(crops: Float32Array[], cropSize: number): { maps: Float32Array[]; size: number };
   /**
@@ -58,6 +64,14 @@ export interface TrackerParams {
   distractorDecay?: number;
   /** Distractors taken per confident frame, highest first (default 2). */
   maxDistractors?: number;
+  /**
+   * A first-frame discriminative filter on every network's features (discriminative_scorer.ts):
+   * the weight of its map against the Siamese map (0 or absent: off), its ridge weight and label
+   * sigma factor (defaults DEFAULT_DISCRIMINATIVE). Applied by loadTracker.
+   */
+  filterWeight?: number;
+  filterLambda?: number;
+  filterSigma?: number;
 }
 
 /** SiamFC's published hyper-parameters, at our crop sizes. */
@@ -115,6 +129,11 @@ export class SiamTracker {
     const crop = cropResize(frame, this.cx, this.cy, this.zSide, p.exemplarSize, meanColor(frame));
     if (this.online) this.online.init(crop, p.exemplarSize);
     else this.scorer.setExemplar(crop, p.exemplarSize);
+    if (this.scorer.setContext) {
+      const toCrop = p.searchSize / this.xSide;
+      const search = cropResize(frame, this.cx, this.cy, this.xSide, p.searchSize, meanColor(frame));
+      this.scorer.setContext(search, p.searchSize, { w: box.w * toCrop, h: box.h * toCrop });
+    }
     this.window = null;
   }
 

@@ -1,0 +1,95 @@
+/**
+ * A discriminative correlation filter learned on one feature map, for the tracker's first frame.
+ *
+ * A Siamese template is the exemplar's features as they are: it never sees the background it must
+ * be told apart from, so a small target in clutter (a walker next to a kerb) loses the peak to a
+ * background patch that shares its context. Discriminative trackers (DCF/KCF, DiMP) instead
+ * learn a filter w that answers a Gaussian peak on the target and ~0 on every shifted window of
+ * the search region: ridge regression over all k x k windows of the first frame's feature map,
+ *   min_w ||A w - y||^2 + lambda ||w||^2,  A = the windows as rows, y = the Gaussian label.
+ * It is solved in the dual (w = A^T (A A^T + lambda I)^-1 y): P windows (625 at stride 4) against
+ * k*k*C weights (4096), so the P x P system is the small one. Spatial, not Fourier, so there are no
+ * circular boundary effects.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface FilterLearning {
+  /** Filter side in feature cells (the Siamese exemplar's, so both maps share one grid). */
+  cells: number;
+  /** Ridge weight relative to the mean window energy (trace(A A^T) / P). */
+  lambda: number;
+  /** Standard deviation of the Gaussian label, in feature cells. */
+  sigma: number;
+}
+
+/**
+ * Learns the filter on `features` ([1, S, S, C], the search crop centred on the target) and returns
+ * it as a conv2d kernel [cells, cells, C, 1]. The label peaks on the centre window.
+ */
+export function learnDiscriminativeFilter(features: tf.Tensor4D, opts: FilterLearning): tf.Tensor4D {
+  const [n, S, S2, C] = features.shape;
+  const k = opts.cells;
+  if (n !== 1 || S !== S2) throw new Error(`learnDiscriminativeFilter: expected one square feature map, got [${features.shape}]`);
+  if (!Number.isInteger(k) || k < 1 || k > S) throw new Error(`learnDiscriminativeFilter: filter side ${k} must be within 1..${S}`);
+  if (!(opts.lambda > 0) || !(opts.sigma > 0)) throw new Error(`learnDiscriminativeFilter: lambda and sigma must be > 0, got ${opts.lambda}, ${opts.sigma}`);
+  const out = S - k + 1;
+  const P = out * out;
+  const D = k * k * C;
+  const x = features.dataSync() as Float32Array;
+  for (const v of x) if (!Number.isFinite(v)) throw new Error('learnDiscriminativeFilter: the feature map holds NaN or infinite values');
+  // The windows as rows, in the same (row, column, channel) order as a conv2d kernel.
+  const rows = new Float32Array(P * D);
+  for (let py = 0; py < out; py++) {
+    for (let px = 0; px < out; px++) {
+      const r = (py * out + px) * D;
+      for (let dy = 0; dy < k; dy++) rows.set(x.subarray(((py + dy) * S + px) * C, ((py + dy) * S + px + k) * C), r + dy * k * C);
+    }
+  }
+  const gram = tf.tidy(() => {
+    const a = tf.tensor2d(rows, [P, D]);
+    return tf.matMul(a, a, false, true).dataSync() as Float32Array;
+  });
+  const K = Float64Array.from(gram);
+  let trace = 0;
+  for (let i = 0; i < P; i++) trace += K[i * P + i]!;
+  const ridge = opts.lambda * Math.max(trace / P, 1e-12);
+  for (let i = 0; i < P; i++) K[i * P + i]! += ridge;
+  const c = (out - 1) / 2;
+  const y = new Float64Array(P);
+  for (let py = 0; py < out; py++) {
+    for (let px = 0; px < out; px++) y[py * out + px] = Math.exp(-((py - c) ** 2 + (px - c) ** 2) / (2 * opts.sigma ** 2));
+  }
+  const alpha = solveSpd(K, y, P);
+  return tf.tidy(() => {
+    const w = tf.matMul(tf.tensor2d(Float32Array.from(alpha), [1, P]), tf.tensor2d(rows, [P, D]));
+    return tf.reshape(w, [k, k, C, 1]) as tf.Tensor4D;
+  });
+}
+
+/** Solves M z = b for a symmetric positive-definite n x n M (row-major; overwritten) by Cholesky. */
+export function solveSpd(M: Float64Array, b: Float64Array, n: number): Float64Array {
+  for (let j = 0; j < n; j++) {
+    let d = M[j * n + j]!;
+    for (let k = 0; k < j; k++) d -= M[j * n + k]! ** 2;
+    if (!(d > 0)) throw new Error('solveSpd: the matrix is not positive definite');
+    const l = Math.sqrt(d);
+    M[j * n + j] = l;
+    for (let i = j + 1; i < n; i++) {
+      let s = M[i * n + j]!;
+      for (let k = 0; k < j; k++) s -= M[i * n + k]! * M[j * n + k]!;
+      M[i * n + j] = s / l;
+    }
+  }
+  const z = Float64Array.from(b);
+  for (let i = 0; i < n; i++) {
+    let s = z[i]!;
+    for (let k = 0; k < i; k++) s -= M[i * n + k]! * z[k]!;
+    z[i] = s / M[i * n + i]!;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = z[i]!;
+    for (let k = i + 1; k < n; k++) s -= M[k * n + i]! * z[k]!;
+    z[i] = s / M[i * n + i]!;
+  }
+  return z;
+}

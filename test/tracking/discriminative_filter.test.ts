@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../../src/backend/select.js';
+import { learnDiscriminativeFilter, solveSpd } from '../../src/tracking/discriminative_filter.js';
+import { Rng } from '../../src/util/random.js';
+
+await selectBackend('auto', { quiet: true });
+
+test('solveSpd: a hand-checked 3x3 system', () => {
+  // M = [[4,2,0],[2,3,1],[0,1,2]], z = [1,2,3] -> b = M z = [8,11,8].
+  const z = solveSpd(Float64Array.from([4, 2, 0, 2, 3, 1, 0, 1, 2]), Float64Array.from([8, 11, 8]), 3);
+  [1, 2, 3].forEach((v, i) => assert.ok(Math.abs(z[i]! - v) < 1e-12, `z[${i}] = ${z[i]}`));
+  assert.throws(() => solveSpd(Float64Array.from([1, 2, 2, 1]), Float64Array.from([1, 1]), 2), /not positive definite/);
+});
+
+const S = 16, C = 4, K = 4;
+/** A [1, S, S, C] map with small noise and `patches` (rows x cols random patterns) added at (row, col). */
+function featureMap(rng: Rng, patches: { at: [number, number]; pattern: Float32Array; rows: number; cols: number }[]): tf.Tensor4D {
+  const x = new Float32Array(S * S * C).map(() => 0.05 * rng.normal());
+  for (const { at: [r, c], pattern, rows, cols } of patches) {
+    for (let dy = 0; dy < rows; dy++) for (let dx = 0; dx < cols; dx++) for (let ch = 0; ch < C; ch++) x[((r + dy) * S + c + dx) * C + ch]! += pattern[(dy * cols + dx) * C + ch]!;
+  }
+  return tf.tensor4d(x, [1, S, S, C]);
+}
+
+/** Peak (row, col) of a valid correlation of `map` with `filter`. */
+function peak(map: tf.Tensor4D, filter: tf.Tensor4D): [number, number] {
+  const out = tf.tidy(() => tf.conv2d(map, filter, 1, 'valid'));
+  const data = out.dataSync();
+  const size = out.shape[1]!;
+  out.dispose();
+  let best = 0;
+  for (let i = 1; i < data.length; i++) if (data[i]! > data[best]!) best = i;
+  return [Math.floor(best / size), best % size];
+}
+
+test('discriminative filter: finds the target where the raw template follows the background it was cut with', () => {
+  const rng = new Rng(3);
+  // As in Human3: a small target (K rows x 2 columns) beside a long straight kerb (a 2-column
+  // strip, the same down every row, twice the amplitude). The exemplar window holds both, and the
+  // kerb carries most of its energy; along the kerb, windows hold the kerb without the target.
+  const target = new Float32Array(K * 2 * C).map(() => rng.normal());
+  const edge = new Float32Array(2 * C).map(() => 2 * rng.normal());
+  const kerb = new Float32Array(S * 2 * C).map((_, i) => edge[i % (2 * C)]!);
+  // First frame: the target window is the centre one (row 6, col 6 of the 13 x 13 positions).
+  const first = featureMap(rng, [{ at: [6, 6], pattern: target, rows: K, cols: 2 }, { at: [0, 8], pattern: kerb, rows: S, cols: 2 }]);
+  const template = tf.reshape(tf.slice(first, [0, 6, 6, 0], [1, K, K, C]), [K, K, C, 1]) as tf.Tensor4D;
+  const filter = learnDiscriminativeFilter(first, { cells: K, lambda: 0.1, sigma: 0.7 });
+  assert.deepEqual(filter.shape, [K, K, C, 1]);
+  assert.deepEqual(peak(first, filter), [6, 6], 'the filter answers the target on the frame it learned from');
+  // Later frame: the walker has left the kerb. Target at window (2, 2), the kerb at column 12.
+  const later = featureMap(rng, [{ at: [2, 2], pattern: target, rows: K, cols: 2 }, { at: [0, 12], pattern: kerb, rows: S, cols: 2 }]);
+  assert.equal(peak(later, template)[1], 10, 'the raw template follows the kerb');
+  assert.deepEqual(peak(later, filter), [2, 2], 'the learned filter stays on the target');
+  tf.dispose([first, template, filter, later]);
+});
+
+test('discriminative filter: bad input is refused', () => {
+  const map = tf.zeros([1, 8, 8, 2]) as tf.Tensor4D;
+  assert.throws(() => learnDiscriminativeFilter(map, { cells: 9, lambda: 0.1, sigma: 1 }), /filter side 9 must be within 1..8/);
+  assert.throws(() => learnDiscriminativeFilter(map, { cells: 4, lambda: 0, sigma: 1 }), /lambda and sigma must be > 0/);
+  const nan = tf.fill([1, 8, 8, 2], NaN) as tf.Tensor4D;
+  assert.throws(() => learnDiscriminativeFilter(nan, { cells: 4, lambda: 0.1, sigma: 1 }), /NaN or infinite/);
+  tf.dispose([map, nan]);
+});
