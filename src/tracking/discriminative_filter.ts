@@ -22,11 +22,18 @@ export interface FilterLearning {
   sigma: number;
 }
 
+export interface LearnedFilter {
+  /** conv2d kernel [cells, cells, C, 1]. */
+  filter: tf.Tensor4D;
+  /** The absolute ridge weight used (lambda x mean window energy), for later refinement. */
+  ridge: number;
+}
+
 /**
  * Learns the filter on `features` ([1, S, S, C], the search crop centred on the target) and returns
  * it as a conv2d kernel [cells, cells, C, 1]. The label peaks on the centre window.
  */
-export function learnDiscriminativeFilter(features: tf.Tensor4D, opts: FilterLearning): tf.Tensor4D {
+export function learnDiscriminativeFilter(features: tf.Tensor4D, opts: FilterLearning): LearnedFilter {
   const [n, S, S2, C] = features.shape;
   const k = opts.cells;
   if (n !== 1 || S !== S2) throw new Error(`learnDiscriminativeFilter: expected one square feature map, got [${features.shape}]`);
@@ -55,14 +62,45 @@ export function learnDiscriminativeFilter(features: tf.Tensor4D, opts: FilterLea
   const ridge = opts.lambda * Math.max(trace / P, 1e-12);
   for (let i = 0; i < P; i++) K[i * P + i]! += ridge;
   const c = (out - 1) / 2;
-  const y = new Float64Array(P);
-  for (let py = 0; py < out; py++) {
-    for (let px = 0; px < out; px++) y[py * out + px] = Math.exp(-((py - c) ** 2 + (px - c) ** 2) / (2 * opts.sigma ** 2));
-  }
+  const y = Float64Array.from(gaussianLabel(out, c, c, opts.sigma));
   const alpha = solveSpd(K, y, P);
-  return tf.tidy(() => {
+  const filter = tf.tidy(() => {
     const w = tf.matMul(tf.tensor2d(Float32Array.from(alpha), [1, P]), tf.tensor2d(rows, [P, D]));
     return tf.reshape(w, [k, k, C, 1]) as tf.Tensor4D;
+  });
+  return { filter, ridge };
+}
+
+/** An out x out Gaussian of the given sigma centred on (row cy, column cx), in cells. */
+export function gaussianLabel(out: number, cy: number, cx: number, sigma: number): Float32Array {
+  const y = new Float32Array(out * out);
+  for (let py = 0; py < out; py++) {
+    for (let px = 0; px < out; px++) y[py * out + px] = Math.exp(-((py - cy) ** 2 + (px - cx) ** 2) / (2 * sigma ** 2));
+  }
+  return y;
+}
+
+/**
+ * Refines `filter` on weighted samples by steepest descent with exact line search (the objective
+ * is quadratic), as DiMP's optimiser does: sum_j weight_j ||conv(features_j, w) - label_j||^2 +
+ * ridge ||w||^2. `features` [M, S, S, C], `labels` [M, out, out, 1]. Returns a new filter.
+ */
+export function refineFilter(filter: tf.Tensor4D, features: tf.Tensor4D, labels: tf.Tensor4D, weights: Float32Array, ridge: number, iterations: number): tf.Tensor4D {
+  if (weights.length !== features.shape[0] || labels.shape[0] !== features.shape[0]) throw new Error(`refineFilter: ${features.shape[0]} samples, ${labels.shape[0]} labels, ${weights.length} weights`);
+  return tf.tidy(() => {
+    const gamma = tf.tensor4d(weights, [weights.length, 1, 1, 1]);
+    const response = (w: tf.Tensor4D) => tf.conv2d(features, w, 1, 'valid');
+    // Half the objective; its gradient is g below.
+    const half = tf.grad((w: tf.Tensor) => tf.add(tf.mul(0.5, tf.sum(tf.mul(gamma, tf.square(tf.sub(response(w as tf.Tensor4D), labels))))), tf.mul(0.5 * ridge, tf.sum(tf.square(w)))));
+    let w = filter;
+    for (let i = 0; i < iterations; i++) {
+      const g = half(w) as tf.Tensor4D;
+      const gg = tf.sum(tf.square(g));
+      const curvature = tf.add(tf.sum(tf.mul(gamma, tf.square(response(g)))), tf.mul(ridge, gg));
+      const step = tf.div(gg, tf.maximum(curvature, 1e-20));
+      w = tf.sub(w, tf.mul(step, g)) as tf.Tensor4D;
+    }
+    return w === filter ? tf.clone(filter) : w;
   });
 }
 

@@ -4,11 +4,12 @@
  * once on the first frame's search region, says "looks like the target and not like the
  * background around it". Both come out of one backbone pass per frame; each is standardised over
  * the maps of the call (so the scale choice stays fair, as in FusedScorer) and they are summed
- * with `weight` on the filter. Without a context (`setContext` never called) it scores exactly as
- * SiamFCScorer.
+ * with `weight` on the filter. With a `rate`, the filter also learns from the frames it tracks
+ * (`observe`, called by the tracker), as DCF trackers and DiMP update their models. Without a
+ * context (`setContext` never called) it scores exactly as SiamFCScorer.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { learnDiscriminativeFilter } from './discriminative_filter.js';
+import { gaussianLabel, learnDiscriminativeFilter, refineFilter } from './discriminative_filter.js';
 import { moments } from './fused_scorer.js';
 import { stack, unstackMaps } from './scorers.js';
 import type { SiamNetwork } from './siam_network.js';
@@ -21,16 +22,31 @@ export interface DiscriminativeOptions {
   lambda: number;
   /** Label sigma = sigmaFactor x sqrt(w h) of the target, as DCF trackers set it. */
   sigmaFactor: number;
+  /**
+   * Online update (0: the first frame only): every tracked frame becomes a training sample of
+   * weight `rate`, older ones decaying by (1 - rate); the first frame keeps weight 1. The filter is
+   * refined by REFINE_STEPS steepest-descent steps per frame on the MEMORY latest samples.
+   */
+  rate?: number;
 }
 
-export const DEFAULT_DISCRIMINATIVE: DiscriminativeOptions = { weight: 1, lambda: 0.1, sigmaFactor: 0.1 };
+export const DEFAULT_DISCRIMINATIVE: DiscriminativeOptions = { weight: 1, lambda: 0.1, sigmaFactor: 0.1, rate: 0 };
+/** Tracked frames kept for the online update (the first frame is kept apart). */
+const MEMORY = 8;
+/** Descent steps per tracked frame. */
+const REFINE_STEPS = 2;
 
 /** The filter options of a tracker's params, or null when the filter is off. */
 export function discriminativeOptions(p: TrackerParams): DiscriminativeOptions | null {
   if (p.filterWeight === undefined || p.filterWeight === 0) return null;
   // `undefined` takes the default; anything else present (a JSON null included) must be valid.
   const or = (v: number | undefined, d: number) => (v === undefined ? d : v);
-  const o = { weight: p.filterWeight, lambda: or(p.filterLambda, DEFAULT_DISCRIMINATIVE.lambda), sigmaFactor: or(p.filterSigma, DEFAULT_DISCRIMINATIVE.sigmaFactor) };
+  const o = {
+    weight: p.filterWeight,
+    lambda: or(p.filterLambda, DEFAULT_DISCRIMINATIVE.lambda),
+    sigmaFactor: or(p.filterSigma, DEFAULT_DISCRIMINATIVE.sigmaFactor),
+    rate: or(p.filterRate, 0),
+  };
   validateDiscriminative(o);
   return o;
 }
@@ -38,8 +54,15 @@ export function discriminativeOptions(p: TrackerParams): DiscriminativeOptions |
 /** Checks the options a tracker.json gives. */
 export function validateDiscriminative(o: DiscriminativeOptions): void {
   for (const [k, v] of Object.entries(o)) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (k !== 'weight' && v === 0)) throw new Error(`discriminative filter: ${k} must be a finite number > 0 (weight >= 0), got ${String(v)}`);
+    const zeroOk = k === 'weight' || k === 'rate';
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!zeroOk && v === 0)) throw new Error(`discriminative filter: ${k} must be a finite number > 0 (weight, rate >= 0), got ${String(v)}`);
   }
+  if ((o.rate ?? 0) >= 1) throw new Error(`discriminative filter: rate must be below 1, got ${o.rate}`);
+}
+
+interface Sample {
+  features: tf.Tensor4D;
+  label: tf.Tensor4D;
 }
 
 export class DiscriminativeScorer implements ResponseScorer {
@@ -47,6 +70,12 @@ export class DiscriminativeScorer implements ResponseScorer {
   readonly stride: number;
   private exemplar: tf.Tensor4D | null = null;
   private filter: tf.Tensor4D | null = null;
+  private ridge = 0;
+  private sigma = 0;
+  private first: Sample | null = null;
+  private recent: Sample[] = [];
+  /** The last score() call's search features, kept only for the online update. */
+  private lastFeatures: tf.Tensor4D | null = null;
 
   constructor(
     private readonly network: SiamNetwork,
@@ -57,9 +86,7 @@ export class DiscriminativeScorer implements ResponseScorer {
   }
 
   setExemplar(crop: Float32Array, size: number): void {
-    this.exemplar?.dispose();
-    this.filter?.dispose();
-    this.filter = null;
+    this.dispose();
     this.exemplar = tf.tidy(() => this.network.embedExemplar(stack([crop], size)));
   }
 
@@ -67,27 +94,90 @@ export class DiscriminativeScorer implements ResponseScorer {
     const z = this.exemplar;
     if (!z) throw new Error('DiscriminativeScorer: setExemplar before setContext');
     if (!(target.w > 0 && target.h > 0)) throw new Error(`DiscriminativeScorer: target size ${target.w}x${target.h} must be positive`);
-    const sigma = Math.max(0.5, (this.opts.sigmaFactor * Math.sqrt(target.w * target.h)) / this.stride);
+    this.forgetSamples();
+    this.sigma = Math.max(0.5, (this.opts.sigmaFactor * Math.sqrt(target.w * target.h)) / this.stride);
     const features = tf.tidy(() => this.network.embedSearch(stack([crop], size)));
+    let learned: ReturnType<typeof learnDiscriminativeFilter>;
     try {
-      this.filter?.dispose();
-      this.filter = learnDiscriminativeFilter(features, { cells: z.shape[1], lambda: this.opts.lambda, sigma });
-    } finally {
+      learned = learnDiscriminativeFilter(features, { cells: z.shape[1], lambda: this.opts.lambda, sigma: this.sigma });
+    } catch (e) {
+      features.dispose();
+      throw e;
+    }
+    this.filter?.dispose();
+    this.filter = learned.filter;
+    this.ridge = learned.ridge;
+    if ((this.opts.rate ?? 0) > 0) {
+      const out = features.shape[1] - z.shape[1] + 1;
+      this.first = { features, label: this.label(out, 0, 0) };
+    } else {
       features.dispose();
     }
+  }
+
+  /**
+   * The tracker moved by (dx, dy) search-crop pixels from the centre of crop `index` of the last
+   * score() call: with an online rate, that crop's features, labelled with a Gaussian at the new
+   * position, join the samples and the filter is refined.
+   */
+  observe(index: number, dx: number, dy: number): void {
+    const last = this.lastFeatures;
+    this.lastFeatures = null;
+    const rate = this.opts.rate ?? 0;
+    if (!last || rate === 0 || !this.filter || !this.first) {
+      last?.dispose();
+      return;
+    }
+    try {
+      if (!(index >= 0 && index < last.shape[0])) throw new Error(`DiscriminativeScorer.observe: crop ${index} of ${last.shape[0]}`);
+      const out = last.shape[1] - this.first.features.shape[1] + this.first.label.shape[1];
+      const features = tf.slice(last, [index, 0, 0, 0], [1, -1, -1, -1]);
+      this.recent.push({ features, label: this.label(out, dy / this.stride, dx / this.stride) });
+      if (this.recent.length > MEMORY) {
+        const old = this.recent.shift()!;
+        tf.dispose([old.features, old.label]);
+      }
+      const samples = [this.first, ...this.recent];
+      // The first frame weighs 1; the k-th latest tracked frame rate x (1 - rate)^k.
+      const weights = Float32Array.from(samples, (_, j) => (j === 0 ? 1 : rate * (1 - rate) ** (samples.length - 1 - j)));
+      const refined = tf.tidy(() =>
+        refineFilter(this.filter!, tf.concat(samples.map((q) => q.features)) as tf.Tensor4D, tf.concat(samples.map((q) => q.label)) as tf.Tensor4D, weights, this.ridge, REFINE_STEPS),
+      );
+      this.filter.dispose();
+      this.filter = refined;
+    } finally {
+      last.dispose();
+    }
+  }
+
+  /** A Gaussian label on the out x out filter-response grid, displaced by (dy, dx) cells from its centre. */
+  private label(out: number, dy: number, dx: number): tf.Tensor4D {
+    const c = (out - 1) / 2;
+    return tf.tensor4d(gaussianLabel(out, c + dy, c + dx, this.sigma), [1, out, out, 1]);
+  }
+
+  private forgetSamples(): void {
+    for (const q of [...(this.first ? [this.first] : []), ...this.recent]) tf.dispose([q.features, q.label]);
+    this.first = null;
+    this.recent = [];
+    this.lastFeatures?.dispose();
+    this.lastFeatures = null;
   }
 
   score(crops: Float32Array[], cropSize: number): { maps: Float32Array[]; size: number } {
     const z = this.exemplar;
     if (!z) throw new Error('DiscriminativeScorer: setExemplar before score');
     const filter = this.filter;
+    const online = (this.opts.rate ?? 0) > 0 && filter !== null;
     const out = tf.tidy(() => {
       const x = this.network.embedSearch(stack(crops, cropSize));
       const s = this.network.correlate(z, x);
-      return filter ? [s, tf.conv2d(x, filter, 1, 'valid') as tf.Tensor4D] : [s];
+      return filter ? [s, tf.conv2d(x, filter, 1, 'valid') as tf.Tensor4D, ...(online ? [x] : [])] : [s];
     });
     const siam = out[0]!;
     const learned = out[1] ?? null;
+    this.lastFeatures?.dispose();
+    this.lastFeatures = out[2] ?? null;
     let a: { maps: Float32Array[]; size: number };
     let b: { maps: Float32Array[]; size: number } | null;
     try {
@@ -113,6 +203,7 @@ export class DiscriminativeScorer implements ResponseScorer {
   }
 
   dispose(): void {
+    this.forgetSamples();
     this.exemplar?.dispose();
     this.filter?.dispose();
     this.exemplar = null;

@@ -103,6 +103,11 @@ export class FusedScorer implements ResponseScorer {
     for (const m of this.members) m.setContext?.(crop, size, target);
   }
 
+  observe(index: number, dx: number, dy: number): void {
+    // Displacements are in crop pixels, the same for every member whatever its grid.
+    for (const m of this.members) m.observe?.(index, dx, dy);
+  }
+
   score(crops: Float32Array[], cropSize: number): { maps: Float32Array[]; size: number } {
     // Zero-weight members add nothing: they are not run (a network pass saved).
     const active = this.members.map((m, i) => ({ m, w: this.weights[i]! })).filter((e) => e.w > 0);

@@ -25,6 +25,11 @@ export interface ResponseScorer {
    * Called once, after setExemplar.
    */
   setContext?(crop: Float32Array, size: number, target: { w: number; h: number }): void;
+  /**
+   * Optional: the tracker moved by (dx, dy) search-crop pixels from the centre of crop `index` of
+   * the last score() call (scorers that learn online, discriminative_scorer.ts).
+   */
+  observe?(index: number, dx: number, dy: number): void;
   /** One map per search crop; all maps are `size` x `size`, centre cell = crop centre. */
   score(crops: Float32Array[], cropSize: number): { maps: Float32Array[]; size: number };
   /**
@@ -72,6 +77,8 @@ export interface TrackerParams {
   filterWeight?: number;
   filterLambda?: number;
   filterSigma?: number;
+  /** The filter's online learning rate (0 or absent: it learns from the first frame only). */
+  filterRate?: number;
 }
 
 /** SiamFC's published hyper-parameters, at our crop sizes. */
@@ -175,8 +182,11 @@ export class SiamTracker {
     const cellPx = (this.scorer.stride * (size - 1)) / (upSize - 1);
     const toFrame = sides[best]! / p.searchSize;
     const [cx0, cy0] = [this.cx, this.cy];
-    this.cx += (px - (upSize - 1) / 2) * cellPx * toFrame;
-    this.cy += (py - (upSize - 1) / 2) * cellPx * toFrame;
+    const dx = (px - (upSize - 1) / 2) * cellPx;
+    const dy = (py - (upSize - 1) / 2) * cellPx;
+    this.scorer.observe?.(best, dx, dy);
+    this.cx += dx * toFrame;
+    this.cy += dy * toFrame;
     this.cx = Math.min(Math.max(this.cx, 0), this.frameW);
     this.cy = Math.min(Math.max(this.cy, 0), this.frameH);
     // Damped size update.

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
-import { learnDiscriminativeFilter, solveSpd } from '../../src/tracking/discriminative_filter.js';
+import { gaussianLabel, learnDiscriminativeFilter, refineFilter, solveSpd } from '../../src/tracking/discriminative_filter.js';
 import { Rng } from '../../src/util/random.js';
 
 await selectBackend('auto', { quiet: true });
@@ -46,7 +46,7 @@ test('discriminative filter: finds the target where the raw template follows the
   // First frame: the target window is the centre one (row 6, col 6 of the 13 x 13 positions).
   const first = featureMap(rng, [{ at: [6, 6], pattern: target, rows: K, cols: 2 }, { at: [0, 8], pattern: kerb, rows: S, cols: 2 }]);
   const template = tf.reshape(tf.slice(first, [0, 6, 6, 0], [1, K, K, C]), [K, K, C, 1]) as tf.Tensor4D;
-  const filter = learnDiscriminativeFilter(first, { cells: K, lambda: 0.1, sigma: 0.7 });
+  const { filter } = learnDiscriminativeFilter(first, { cells: K, lambda: 0.1, sigma: 0.7 });
   assert.deepEqual(filter.shape, [K, K, C, 1]);
   assert.deepEqual(peak(first, filter), [6, 6], 'the filter answers the target on the frame it learned from');
   // Later frame: the walker has left the kerb. Target at window (2, 2), the kerb at column 12.
@@ -54,6 +54,24 @@ test('discriminative filter: finds the target where the raw template follows the
   assert.equal(peak(later, template)[1], 10, 'the raw template follows the kerb');
   assert.deepEqual(peak(later, filter), [2, 2], 'the learned filter stays on the target');
   tf.dispose([first, template, filter, later]);
+});
+
+test('refineFilter: steepest descent from zero reaches the dual closed-form solution of the same ridge problem', () => {
+  const rng = new Rng(5);
+  const map = featureMap(rng, [{ at: [5, 5], pattern: new Float32Array(K * K * C).map(() => rng.normal()), rows: K, cols: K }]);
+  const { filter, ridge } = learnDiscriminativeFilter(map, { cells: K, lambda: 0.1, sigma: 1 });
+  const out = S - K + 1;
+  const label = tf.tensor4d(gaussianLabel(out, (out - 1) / 2, (out - 1) / 2, 1), [1, out, out, 1]);
+  const zero = tf.zerosLike(filter) as tf.Tensor4D;
+  const refined = refineFilter(zero, map, label, Float32Array.of(1), ridge, 300);
+  const gap = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.conv2d(map, refined, 1, 'valid'), tf.conv2d(map, filter, 1, 'valid')))).dataSync()[0]!);
+  assert.ok(gap < 0.02, `responses differ by up to ${gap}`);
+  // A sample of weight 0 changes nothing but the ridge's pull towards zero.
+  const twice = refineFilter(filter, tf.concat([map, map]) as tf.Tensor4D, tf.concat([label, tf.zerosLike(label)]) as tf.Tensor4D, Float32Array.of(1, 0), ridge, 5);
+  const drift = tf.tidy(() => tf.max(tf.abs(tf.sub(twice, filter))).dataSync()[0]!);
+  assert.ok(drift < 1e-3, `the optimum moved by ${drift}`);
+  assert.throws(() => refineFilter(filter, map, label, Float32Array.of(1, 1), ridge, 1), /1 samples, 1 labels, 2 weights/);
+  tf.dispose([map, filter, label, zero, refined, twice]);
 });
 
 test('discriminative filter: bad input is refused', () => {

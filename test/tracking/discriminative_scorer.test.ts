@@ -54,6 +54,29 @@ test('without a context it scores exactly as SiamFCScorer; with one, the filter 
   }
   assert.notDeepEqual(disc.score(xs, S).maps, plain.score(xs, S).maps);
   assert.equal(tf.memory().numTensors, tensors, 'tensors leaked by setContext / score');
+  // Online: a tracked frame refines the filter (the maps move away from the first-frame filter's),
+  // and the sample memory stays bounded.
+  const online = new DiscriminativeScorer(network, { weight: 1, lambda: 0.1, sigmaFactor: 0.1, rate: 0.3 });
+  const firstOnly = new DiscriminativeScorer(network, { weight: 1, lambda: 0.1, sigmaFactor: 0.1, rate: 0 });
+  for (const sc of [online, firstOnly]) {
+    sc.setExemplar(z, E);
+    sc.setContext(crop(S, 20), S, { w: 30, h: 40 });
+  }
+  assert.deepEqual(online.score(xs, S), firstOnly.score(xs, S));
+  online.observe(1, 8, -4);
+  assert.notDeepEqual(online.score(xs, S), firstOnly.score(xs, S));
+  const held = tf.memory().numTensors;
+  for (let i = 0; i < 12; i++) {
+    online.score(xs, S);
+    online.observe(0, i, 0);
+  }
+  assert.ok(tf.memory().numTensors - held <= 2 * 7, 'the online memory grows past its 8 samples');
+  assert.throws(() => {
+    online.score(xs, S);
+    online.observe(5, 0, 0);
+  }, /observe: crop 5 of 2/);
+  online.dispose();
+  firstOnly.dispose();
   // setExemplar forgets the old context: plain maps again.
   disc.setExemplar(z, E);
   assert.deepEqual(disc.score(xs, S), plain.score(xs, S));
@@ -98,12 +121,34 @@ test('tracker folders: filterWeight switches the filter on for every network; it
   assert.equal(fusedRun!.scores.precision20, 1, `fused precision@20 ${fusedRun!.scores.precision20}`);
   fusedTracker.dispose();
 
+  // Online: every tracked frame refines the filter; 14 frames overflow the sample memory (8).
+  const onlineDir = join(root, 'online');
+  const onlineParams: TrackerParams = { ...params, filterRate: 0.3 };
+  const net = buildSiamFC(CFG);
+  await saveTrackingModel(onlineDir, net, { format: 'fewshot-tracker/1', network: CFG, params: onlineParams, createdAt: 'now' });
+  net.dispose();
+  const onlineTracker = await loadTracker(onlineDir);
+  const long = makeFrames({ frames: 14, seed: 32 });
+  const longSeq = await loadSequence(writeSequence(long.frames, long.boxes, { name: 'Online' }));
+  const firstOnly = await loadTracker(root);
+  const beforeOnline = tf.memory().numTensors;
+  const [onlineRun, firstRun] = runTrackers(longSeq, [
+    { name: 'online', scorer: onlineTracker.scorer(), params: onlineParams },
+    { name: 'first frame', scorer: firstOnly.scorer(), params },
+  ]);
+  assert.equal(tf.memory().numTensors, beforeOnline, 'tensors leaked while tracking (online)');
+  assert.equal(onlineRun!.scores.precision20, 1, `online precision@20 ${onlineRun!.scores.precision20}`);
+  assert.equal(firstRun!.scores.precision20, 1);
+  onlineTracker.dispose();
+  firstOnly.dispose();
+
   assert.deepEqual(discriminativeOptions(SIAMFC_PARAMS), null);
   assert.deepEqual(discriminativeOptions({ ...SIAMFC_PARAMS, filterWeight: 0 }), null);
-  assert.deepEqual(discriminativeOptions({ ...SIAMFC_PARAMS, filterWeight: 3, filterLambda: 0.5 }), { weight: 3, lambda: 0.5, sigmaFactor: 0.1 });
+  assert.deepEqual(discriminativeOptions({ ...SIAMFC_PARAMS, filterWeight: 3, filterLambda: 0.5 }), { weight: 3, lambda: 0.5, sigmaFactor: 0.1, rate: 0 });
   for (const [bad, error] of [
     [{ filterWeight: -1 }, /tracker\.json: discriminative filter: weight must be a finite number/],
     [{ filterWeight: 1, filterSigma: Number.NaN }, /tracker\.json: discriminative filter: sigmaFactor must be a finite number > 0 .*got null/],
+    [{ filterWeight: 1, filterRate: 1 }, /tracker\.json: discriminative filter: rate must be below 1, got 1/],
     [{ filterWeight: 1, templateRate: 0.01 }, /tracker\.json: the discriminative filter \(filterWeight\) and the online template options cannot be combined/],
   ] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'fewshot-filter-bad-'));
