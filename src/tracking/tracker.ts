@@ -79,6 +79,8 @@ export interface TrackerParams {
   filterSigma?: number;
   /** The filter's online learning rate (0 or absent: it learns from the first frame only). */
   filterRate?: number;
+  /** Refine the online filter every this many frames (1 or absent: every frame). */
+  filterEvery?: number;
 }
 
 /** SiamFC's published hyper-parameters, at our crop sizes. */

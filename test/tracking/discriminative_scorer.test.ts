@@ -75,6 +75,18 @@ test('without a context it scores exactly as SiamFCScorer; with one, the filter 
     online.score(xs, S);
     online.observe(5, 0, 0);
   }, /observe: crop 5 of 2/);
+  // Sparse refinement (every: 3): samples join every frame, the filter moves on the third.
+  const sparse = new DiscriminativeScorer(network, { weight: 1, lambda: 0.1, sigmaFactor: 0.1, rate: 0.3, every: 3 });
+  sparse.setExemplar(z, E);
+  sparse.setContext(crop(S, 20), S, { w: 30, h: 40 });
+  for (let i = 0; i < 2; i++) {
+    sparse.score(xs, S);
+    sparse.observe(1, 8, -4);
+  }
+  assert.deepEqual(sparse.score(xs, S), firstOnly.score(xs, S), 'refined before its third frame');
+  sparse.observe(1, 8, -4);
+  assert.notDeepEqual(sparse.score(xs, S), firstOnly.score(xs, S), 'not refined on its third frame');
+  sparse.dispose();
   online.dispose();
   firstOnly.dispose();
   // setExemplar forgets the old context: plain maps again.
@@ -144,11 +156,12 @@ test('tracker folders: filterWeight switches the filter on for every network; it
 
   assert.deepEqual(discriminativeOptions(SIAMFC_PARAMS), null);
   assert.deepEqual(discriminativeOptions({ ...SIAMFC_PARAMS, filterWeight: 0 }), null);
-  assert.deepEqual(discriminativeOptions({ ...SIAMFC_PARAMS, filterWeight: 3, filterLambda: 0.5 }), { weight: 3, lambda: 0.5, sigmaFactor: 0.1, rate: 0 });
+  assert.deepEqual(discriminativeOptions({ ...SIAMFC_PARAMS, filterWeight: 3, filterLambda: 0.5 }), { weight: 3, lambda: 0.5, sigmaFactor: 0.1, rate: 0, every: 1 });
   for (const [bad, error] of [
     [{ filterWeight: -1 }, /tracker\.json: discriminative filter: weight must be a finite number/],
     [{ filterWeight: 1, filterSigma: Number.NaN }, /tracker\.json: discriminative filter: sigmaFactor must be a finite number > 0 .*got null/],
     [{ filterWeight: 1, filterRate: 1 }, /tracker\.json: discriminative filter: rate must be below 1, got 1/],
+    [{ filterWeight: 1, filterRate: 0.1, filterEvery: 2.5 }, /tracker\.json: discriminative filter: every must be a whole number of frames, got 2\.5/],
     [{ filterWeight: 1, templateRate: 0.01 }, /tracker\.json: the discriminative filter \(filterWeight\) and the online template options cannot be combined/],
   ] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'fewshot-filter-bad-'));
