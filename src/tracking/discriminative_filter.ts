@@ -52,11 +52,13 @@ export function learnDiscriminativeFilter(features: tf.Tensor4D, opts: FilterLea
       for (let dy = 0; dy < k; dy++) rows.set(x.subarray(((py + dy) * S + px) * C, ((py + dy) * S + px + k) * C), r + dy * k * C);
     }
   }
-  const gram = tf.tidy(() => {
+  // Read outside tidy: tidy walks the properties of what it returns, every index of a typed array.
+  const gramTensor = tf.tidy(() => {
     const a = tf.tensor2d(rows, [P, D]);
-    return tf.matMul(a, a, false, true).dataSync() as Float32Array;
+    return tf.matMul(a, a, false, true);
   });
-  const K = Float64Array.from(gram);
+  const K = new Float64Array(gramTensor.dataSync());
+  gramTensor.dispose();
   let trace = 0;
   for (let i = 0; i < P; i++) trace += K[i * P + i]!;
   const ridge = opts.lambda * Math.max(trace / P, 1e-12);
