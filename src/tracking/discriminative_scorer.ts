@@ -9,6 +9,7 @@
  * context (`setContext` never called) it scores exactly as SiamFCScorer.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfidenceGate } from './confidence.js';
 import { gaussianLabel, learnDiscriminativeFilter, refineFilter } from './discriminative_filter.js';
 import { moments } from './fused_scorer.js';
 import { stack, unstackMaps } from './scorers.js';
@@ -33,9 +34,15 @@ export interface DiscriminativeOptions {
    * (Danelljan et al. 2017), which costs 1/every of the optimisation and drifts less (1).
    */
   every?: number;
+  /**
+   * Learn only from frames whose map is confident: APCE at least `gate` x the mean APCE so far
+   * (confidence.ts, LMCF's rule; 0: every frame), so a frame the tracker got wrong does not teach
+   * the filter its mistake.
+   */
+  gate?: number;
 }
 
-export const DEFAULT_DISCRIMINATIVE: DiscriminativeOptions = { weight: 1, lambda: 0.1, sigmaFactor: 0.1, rate: 0, every: 1 };
+export const DEFAULT_DISCRIMINATIVE: DiscriminativeOptions = { weight: 1, lambda: 0.1, sigmaFactor: 0.1, rate: 0, every: 1, gate: 0 };
 /** Tracked frames kept for the online update (the first frame is kept apart). */
 const MEMORY = 8;
 /** Descent steps per refinement. */
@@ -52,6 +59,7 @@ export function discriminativeOptions(p: TrackerParams): DiscriminativeOptions |
     sigmaFactor: or(p.filterSigma, DEFAULT_DISCRIMINATIVE.sigmaFactor),
     rate: or(p.filterRate, 0),
     every: or(p.filterEvery, 1),
+    gate: or(p.filterGate, 0),
   };
   validateDiscriminative(o);
   return o;
@@ -60,8 +68,8 @@ export function discriminativeOptions(p: TrackerParams): DiscriminativeOptions |
 /** Checks the options a tracker.json gives. */
 export function validateDiscriminative(o: DiscriminativeOptions): void {
   for (const [k, v] of Object.entries(o)) {
-    const zeroOk = k === 'weight' || k === 'rate';
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!zeroOk && v === 0)) throw new Error(`discriminative filter: ${k} must be a finite number > 0 (weight, rate >= 0), got ${String(v)}`);
+    const zeroOk = k === 'weight' || k === 'rate' || k === 'gate';
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!zeroOk && v === 0)) throw new Error(`discriminative filter: ${k} must be a finite number > 0 (weight, rate, gate >= 0), got ${String(v)}`);
   }
   if (o.every !== undefined && !Number.isInteger(o.every)) throw new Error(`discriminative filter: every must be a whole number of frames, got ${o.every}`);
   if ((o.rate ?? 0) >= 1) throw new Error(`discriminative filter: rate must be below 1, got ${o.rate}`);
@@ -85,6 +93,9 @@ export class DiscriminativeScorer implements ResponseScorer {
   private pending = 0;
   /** The last score() call's search features, kept only for the online update. */
   private lastFeatures: tf.Tensor4D | null = null;
+  /** The maps the last score() call returned, for the confidence gate. */
+  private lastMaps: Float32Array[] = [];
+  private readonly gate: ConfidenceGate;
 
   constructor(
     private readonly network: SiamNetwork,
@@ -92,6 +103,7 @@ export class DiscriminativeScorer implements ResponseScorer {
   ) {
     validateDiscriminative(opts);
     this.stride = network.stride;
+    this.gate = new ConfidenceGate(opts.gate ?? 0);
   }
 
   setExemplar(crop: Float32Array, size: number): void {
@@ -139,6 +151,7 @@ export class DiscriminativeScorer implements ResponseScorer {
     }
     try {
       if (!(index >= 0 && index < last.shape[0])) throw new Error(`DiscriminativeScorer.observe: crop ${index} of ${last.shape[0]}`);
+      if ((this.opts.gate ?? 0) > 0 && !this.gate.accept(this.lastMaps[index]!)) return;
       const out = last.shape[1] - this.first.features.shape[1] + this.first.label.shape[1];
       const features = tf.slice(last, [index, 0, 0, 0], [1, -1, -1, -1]);
       this.recent.push({ features, label: this.label(out, dy / this.stride, dx / this.stride) });
@@ -172,6 +185,8 @@ export class DiscriminativeScorer implements ResponseScorer {
     this.first = null;
     this.recent = [];
     this.pending = 0;
+    this.gate.reset();
+    this.lastMaps = [];
     this.lastFeatures?.dispose();
     this.lastFeatures = null;
   }
@@ -199,7 +214,10 @@ export class DiscriminativeScorer implements ResponseScorer {
       siam.dispose();
       learned?.dispose();
     }
-    if (!b || this.opts.weight === 0) return a;
+    if (!b || this.opts.weight === 0) {
+      this.lastMaps = a.maps;
+      return a;
+    }
     if (b.size !== a.size) throw new Error(`DiscriminativeScorer: filter map ${b.size} against score map ${a.size}`);
     const sa = moments(a.maps);
     const sb = moments(b.maps);
@@ -211,6 +229,7 @@ export class DiscriminativeScorer implements ResponseScorer {
       for (let j = 0; j < m.length; j++) out[j] = (m[j]! - sa.mean) * ka + (f[j]! - sb.mean) * kb;
       return out;
     });
+    this.lastMaps = maps;
     return { maps, size: a.size };
   }
 

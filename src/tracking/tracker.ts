@@ -81,6 +81,8 @@ export interface TrackerParams {
   filterRate?: number;
   /** Refine the online filter every this many frames (1 or absent: every frame). */
   filterEvery?: number;
+  /** The online filter learns from frames whose APCE is at least this x the mean so far (0 or absent: every frame). */
+  filterGate?: number;
 }
 
 /** SiamFC's published hyper-parameters, at our crop sizes. */

@@ -87,6 +87,20 @@ test('without a context it scores exactly as SiamFCScorer; with one, the filter 
   sparse.observe(1, 8, -4);
   assert.notDeepEqual(sparse.score(xs, S), firstOnly.score(xs, S), 'not refined on its third frame');
   sparse.dispose();
+  // Gated: after the first frame, a frame far below the mean confidence teaches nothing.
+  const gated = new DiscriminativeScorer(network, { weight: 1, lambda: 0.1, sigmaFactor: 0.1, rate: 0.3, gate: 1e6 });
+  gated.setExemplar(z, E);
+  gated.setContext(crop(S, 20), S, { w: 30, h: 40 });
+  gated.score(xs, S);
+  gated.observe(1, 8, -4);
+  const afterFirst = gated.score(xs, S);
+  for (let i = 0; i < 3; i++) {
+    gated.observe(1, 8, -4);
+    gated.score(xs, S);
+  }
+  assert.deepEqual(gated.score(xs, S), afterFirst, 'a rejected frame changed the filter');
+  assert.notDeepEqual(afterFirst, firstOnly.score(xs, S), 'the first tracked frame was not learned');
+  gated.dispose();
   online.dispose();
   firstOnly.dispose();
   // setExemplar forgets the old context: plain maps again.
@@ -156,7 +170,7 @@ test('tracker folders: filterWeight switches the filter on for every network; it
 
   assert.deepEqual(discriminativeOptions(SIAMFC_PARAMS), null);
   assert.deepEqual(discriminativeOptions({ ...SIAMFC_PARAMS, filterWeight: 0 }), null);
-  assert.deepEqual(discriminativeOptions({ ...SIAMFC_PARAMS, filterWeight: 3, filterLambda: 0.5 }), { weight: 3, lambda: 0.5, sigmaFactor: 0.1, rate: 0, every: 1 });
+  assert.deepEqual(discriminativeOptions({ ...SIAMFC_PARAMS, filterWeight: 3, filterLambda: 0.5 }), { weight: 3, lambda: 0.5, sigmaFactor: 0.1, rate: 0, every: 1, gate: 0 });
   for (const [bad, error] of [
     [{ filterWeight: -1 }, /tracker\.json: discriminative filter: weight must be a finite number/],
     [{ filterWeight: 1, filterSigma: Number.NaN }, /tracker\.json: discriminative filter: sigmaFactor must be a finite number > 0 .*got null/],
