@@ -77,18 +77,41 @@ class TimedScorer implements ResponseScorer {
   }
 }
 
+/** A TimedScorer that also forwards (and times) the discriminative filter's hooks. */
+class TimedLearningScorer extends TimedScorer {
+  constructor(private readonly learner: ResponseScorer & Required<Pick<ResponseScorer, 'setContext' | 'observe'>>) {
+    super(learner);
+  }
+  setContext(crop: Float32Array, size: number, target: { w: number; h: number }): void {
+    const t = performance.now();
+    this.learner.setContext(crop, size, target);
+    this.seconds += (performance.now() - t) / 1000;
+  }
+  observe(index: number, dx: number, dy: number): void {
+    const t = performance.now();
+    this.learner.observe(index, dx, dy);
+    this.seconds += (performance.now() - t) / 1000;
+  }
+}
+
+/** The hooks must be forwarded only when present: the tracker does the extra work only then. */
+const timed = (s: ResponseScorer): TimedScorer =>
+  s.setContext && s.observe ? new TimedLearningScorer(s as ResponseScorer & Required<Pick<ResponseScorer, 'setContext' | 'observe'>>) : new TimedScorer(s);
+
 const models = await loadTrackerModels();
 const trackers: { name: string; make: () => ResponseScorer; params: TrackerParams }[] = [
   ...models.flatMap((m) => [
     { name: m.name, make: () => m.scorer(), params: m.meta.params },
-    // A model shipped with online options is also timed without them: what they cost.
+    // A model shipped with online options or the discriminative filter is also timed without
+    // them: what they cost.
     ...(isOnline(m.meta.params) ? [{ name: `${m.name} first-frame`, make: () => m.scorer(), params: { ...m.meta.params, templateRate: 0, distractorWeight: 0 } }] : []),
+    ...(m.meta.params.filterWeight ? [{ name: `${m.name} without filter`, make: () => m.scorer({ ...m.meta.params, filterWeight: 0 }), params: { ...m.meta.params, filterWeight: 0 } }] : []),
   ]),
   { name: 'ncc', make: () => new NccScorer(), params: SIAMFC_PARAMS },
 ];
 const first = seq.groundTruth[0]!;
 const runOnce = (t: (typeof trackers)[number]) => {
-  const scorer = new TimedScorer(t.make());
+  const scorer = timed(t.make());
   const tracker = new SiamTracker(scorer, t.params);
   const start = performance.now();
   tracker.init(frames[0]!, first);

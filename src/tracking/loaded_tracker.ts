@@ -13,35 +13,43 @@ import { isFused, loadTrackingModel, readTrackerMetadata, type TrackerMetadata }
 import { isOnline } from './online_template.js';
 import { SiamFCScorer } from './scorers.js';
 import type { SiamNetwork } from './siam_network.js';
-import type { ResponseScorer } from './tracker.js';
+import type { ResponseScorer, TrackerParams } from './tracker.js';
 
 export interface LoadedTracker {
   /** The folder's tracker.json: the search parameters (`params`) the tracker runs with. */
   meta: TrackerMetadata;
   /** The networks: one, or a fused tracker's members in order. */
   networks: SiamNetwork[];
-  /** A new scorer (its own exemplar state) over the loaded networks. */
-  scorer(): ResponseScorer;
+  /**
+   * A new scorer (its own exemplar state) over the loaded networks, with the discriminative filter
+   * the params ask for (default: the folder's own params; e.g. `{ ...meta.params, filterWeight: 0 }`
+   * for the same tracker without it).
+   */
+  scorer(params?: TrackerParams): ResponseScorer;
   /** Frees the networks. */
   dispose(): void;
 }
 
 export async function loadTracker(dir: string): Promise<LoadedTracker> {
   const meta = readTrackerMetadata(dir);
-  let filter: DiscriminativeOptions | null;
+  const filterOf = (params: TrackerParams): DiscriminativeOptions | null => {
+    const filter = discriminativeOptions(params);
+    if (filter && isOnline(params)) throw new Error('the discriminative filter (filterWeight) and the online template options cannot be combined');
+    return filter;
+  };
   try {
-    filter = discriminativeOptions(meta.params);
+    filterOf(meta.params);
   } catch (e) {
     throw new Error(`${join(dir, 'tracker.json')}: ${(e as Error).message}`);
   }
-  if (filter && isOnline(meta.params)) {
-    throw new Error(`${join(dir, 'tracker.json')}: the discriminative filter (filterWeight) and the online template options cannot be combined`);
-  }
   // One network's scorer: with the filter when the params ask for it.
-  const scorerOf = (network: SiamNetwork): ResponseScorer => (filter ? new DiscriminativeScorer(network, filter) : new SiamFCScorer(network));
+  const scorerOf = (params: TrackerParams) => {
+    const filter = filterOf(params);
+    return (network: SiamNetwork): ResponseScorer => (filter ? new DiscriminativeScorer(network, filter) : new SiamFCScorer(network));
+  };
   if (!isFused(meta.network)) {
     const { network } = await loadTrackingModel(dir);
-    return { meta, networks: [network], scorer: () => scorerOf(network), dispose: () => network.dispose() };
+    return { meta, networks: [network], scorer: (params = meta.params) => scorerOf(params)(network), dispose: () => network.dispose() };
   }
   const { members } = meta.network;
   if (!Array.isArray(members) || members.length < 2) throw new Error(`${join(dir, 'tracker.json')}: a fused tracker needs at least 2 members`);
@@ -76,7 +84,7 @@ export async function loadTracker(dir: string): Promise<LoadedTracker> {
   return {
     meta,
     networks,
-    scorer: () => new FusedScorer(networks.map(scorerOf), weights),
+    scorer: (params = meta.params) => new FusedScorer(networks.map(scorerOf(params)), weights),
     dispose: () => networks.forEach((n) => n.dispose()),
   };
 }

@@ -122,6 +122,10 @@ test('tracker folders: filterWeight switches the filter on for every network; it
   const tracker = await loadTracker(root);
   const scorer = tracker.scorer();
   assert.ok(scorer instanceof DiscriminativeScorer);
+  // The same folder without the filter, for comparisons and timing.
+  const without = tracker.scorer({ ...params, filterWeight: 0 });
+  assert.ok(without instanceof SiamFCScorer);
+  without.dispose();
   const { frames, boxes } = makeFrames({ frames: 10, seed: 31 });
   const seq = await loadSequence(writeSequence(frames, boxes, { name: 'Filtered' }));
   const tensors = tf.memory().numTensors;
