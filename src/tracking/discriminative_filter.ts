@@ -12,6 +12,7 @@
  * circular boundary effects.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { choleskySolve } from '../util/cholesky.js';
 
 export interface FilterLearning {
   /** Filter side in feature cells (the Siamese exemplar's, so both maps share one grid). */
@@ -65,7 +66,7 @@ export function learnDiscriminativeFilter(features: tf.Tensor4D, opts: FilterLea
   for (let i = 0; i < P; i++) K[i * P + i]! += ridge;
   const c = (out - 1) / 2;
   const y = Float64Array.from(gaussianLabel(out, c, c, opts.sigma));
-  const alpha = solveSpd(K, y, P);
+  const alpha = choleskySolve(K, y, P, 'learnDiscriminativeFilter: the window kernel matrix is not positive definite');
   const filter = tf.tidy(() => {
     const w = tf.matMul(tf.tensor2d(Float32Array.from(alpha), [1, P]), tf.tensor2d(rows, [P, D]));
     return tf.reshape(w, [k, k, C, 1]) as tf.Tensor4D;
@@ -110,32 +111,4 @@ export function refineFilter(filter: tf.Tensor4D, features: tf.Tensor4D, labels:
     }
     return w === filter ? tf.clone(filter) : w;
   });
-}
-
-/** Solves M z = b for a symmetric positive-definite n x n M (row-major; overwritten) by Cholesky. */
-export function solveSpd(M: Float64Array, b: Float64Array, n: number): Float64Array {
-  for (let j = 0; j < n; j++) {
-    let d = M[j * n + j]!;
-    for (let k = 0; k < j; k++) d -= M[j * n + k]! ** 2;
-    if (!(d > 0)) throw new Error('solveSpd: the matrix is not positive definite');
-    const l = Math.sqrt(d);
-    M[j * n + j] = l;
-    for (let i = j + 1; i < n; i++) {
-      let s = M[i * n + j]!;
-      for (let k = 0; k < j; k++) s -= M[i * n + k]! * M[j * n + k]!;
-      M[i * n + j] = s / l;
-    }
-  }
-  const z = Float64Array.from(b);
-  for (let i = 0; i < n; i++) {
-    let s = z[i]!;
-    for (let k = 0; k < i; k++) s -= M[i * n + k]! * z[k]!;
-    z[i] = s / M[i * n + i]!;
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let s = z[i]!;
-    for (let k = i + 1; k < n; k++) s -= M[k * n + i]! * z[k]!;
-    z[i] = s / M[i * n + i]!;
-  }
-  return z;
 }

@@ -11,6 +11,7 @@
  * Newton's method reaches its unique minimum in a few iterations of a (d+1)x(d+1) Cholesky solve:
  * deterministic, no step size, and testable against the optimality condition (zero gradient).
  */
+import { choleskySolve } from '../util/cholesky.js';
 
 export interface LogisticRegressionOptions {
   /** L2 penalty on the weights (not the bias), relative to the total sample weight (default 1e-2). */
@@ -92,7 +93,7 @@ export class LogisticRegression {
         hess[j * p + j]! += lambda;
       }
       hess[d * p + d]! += 1e-9 * total; // keeps the bias row positive definite
-      const step = choleskySolve(hess, grad, p);
+      const step = choleskySolve(hess, grad, p, 'logistic regression: the Hessian is not positive definite (degenerate features)');
       let change = 0;
       for (let j = 0; j < p; j++) {
         beta[j]! -= step[j]!;
@@ -119,34 +120,4 @@ export class LogisticRegression {
 
 function sigmoid(t: number): number {
   return t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t));
-}
-
-/** Solves A x = b for symmetric positive definite A (lower triangle filled, row-major p x p). */
-function choleskySolve(a: Float64Array, b: Float64Array, p: number): Float64Array {
-  const l = new Float64Array(p * p);
-  for (let j = 0; j < p; j++) {
-    let s = a[j * p + j]!;
-    for (let k = 0; k < j; k++) s -= l[j * p + k]! ** 2;
-    if (!(s > 0)) throw new Error('logistic regression: the Hessian is not positive definite (degenerate features)');
-    const ljj = Math.sqrt(s);
-    l[j * p + j] = ljj;
-    for (let i = j + 1; i < p; i++) {
-      let t = a[i * p + j]!;
-      for (let k = 0; k < j; k++) t -= l[i * p + k]! * l[j * p + k]!;
-      l[i * p + j] = t / ljj;
-    }
-  }
-  const yv = new Float64Array(p);
-  for (let i = 0; i < p; i++) {
-    let t = b[i]!;
-    for (let k = 0; k < i; k++) t -= l[i * p + k]! * yv[k]!;
-    yv[i] = t / l[i * p + i]!;
-  }
-  const xv = new Float64Array(p);
-  for (let i = p - 1; i >= 0; i--) {
-    let t = yv[i]!;
-    for (let k = i + 1; k < p; k++) t -= l[k * p + i]! * xv[k]!;
-    xv[i] = t / l[i * p + i]!;
-  }
-  return xv;
 }

@@ -2,17 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
-import { gaussianLabel, learnDiscriminativeFilter, refineFilter, solveSpd } from '../../src/tracking/discriminative_filter.js';
+import { gaussianLabel, learnDiscriminativeFilter, refineFilter } from '../../src/tracking/discriminative_filter.js';
 import { Rng } from '../../src/util/random.js';
 
 await selectBackend('auto', { quiet: true });
-
-test('solveSpd: a hand-checked 3x3 system', () => {
-  // M = [[4,2,0],[2,3,1],[0,1,2]], z = [1,2,3] -> b = M z = [8,11,8].
-  const z = solveSpd(Float64Array.from([4, 2, 0, 2, 3, 1, 0, 1, 2]), Float64Array.from([8, 11, 8]), 3);
-  [1, 2, 3].forEach((v, i) => assert.ok(Math.abs(z[i]! - v) < 1e-12, `z[${i}] = ${z[i]}`));
-  assert.throws(() => solveSpd(Float64Array.from([1, 2, 2, 1]), Float64Array.from([1, 1]), 2), /not positive definite/);
-});
 
 const S = 16, C = 4, K = 4;
 /** A [1, S, S, C] map with small noise and `patches` (rows x cols random patterns) added at (row, col). */
