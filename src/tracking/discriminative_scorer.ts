@@ -1,8 +1,8 @@
 /**
  * A Siamese network's score map plus a discriminative filter's (discriminative_filter.ts) on the
  * same search features: the Siamese template says "looks like the exemplar", the filter, learned
- * once on the first frame's search region, says "looks like the target and not like the
- * background around it". Both come out of one backbone pass per frame; each is standardised over
+ * on the first frame's search region, says "looks like the target and not like the background
+ * around it". Both come out of one backbone pass per frame; each is standardised over
  * the maps of the call (so the scale choice stays fair, as in FusedScorer) and they are summed
  * with `weight` on the filter. With a `rate`, the filter also learns from the frames it tracks
  * (`observe`, called by the tracker), as DCF trackers and DiMP update their models. Without a
@@ -31,7 +31,8 @@ export interface DiscriminativeOptions {
   rate?: number;
   /**
    * Refine every `every`-th tracked frame (samples still join every frame): ECO's sparse update
-   * (Danelljan et al. 2017), which costs 1/every of the optimisation and drifts less (1).
+   * (Danelljan et al. 2017), 1/every of the optimisation's cost (default 1: every frame; on the
+   * provided sequences every 5th frame lost most of the filter's gain, docs/tracking.md).
    */
   every?: number;
   /**
