@@ -76,10 +76,9 @@ export function validateDiscriminative(o: DiscriminativeOptions): void {
   if ((o.rate ?? 0) >= 1) throw new Error(`discriminative filter: rate must be below 1, got ${o.rate}`);
 }
 
-/** One training sample, kept as plain arrays: a batch is one copy into one tensor (tf.concat of tensors costs ~15x more). */
 interface Sample {
-  features: Float32Array;
-  label: Float32Array;
+  features: tf.Tensor4D;
+  label: tf.Tensor4D;
 }
 
 export class DiscriminativeScorer implements ResponseScorer {
@@ -91,9 +90,6 @@ export class DiscriminativeScorer implements ResponseScorer {
   private sigma = 0;
   private first: Sample | null = null;
   private recent: Sample[] = [];
-  /** [side, side, channels] of a sample's features and the side of its label. */
-  private sampleShape: [number, number, number] = [0, 0, 0];
-  private labelSide = 0;
   /** Tracked frames since the last refinement. */
   private pending = 0;
   /** The last score() call's search features, kept only for the online update. */
@@ -134,17 +130,11 @@ export class DiscriminativeScorer implements ResponseScorer {
     this.filter = learned.filter;
     this.ridge = learned.ridge;
     if ((this.opts.rate ?? 0) > 0) {
-      const [, side, , channels] = features.shape;
-      this.sampleShape = [side, side, channels];
-      this.labelSide = side - z.shape[1] + 1;
-      this.first = { features: (features.dataSync() as Float32Array).slice(), label: this.label(0, 0) };
+      const out = features.shape[1] - z.shape[1] + 1;
+      this.first = { features, label: this.label(out, 0, 0) };
+    } else {
+      features.dispose();
     }
-    features.dispose();
-  }
-
-  /** Training samples held for the online update (the first frame's included). */
-  get samples(): number {
-    return (this.first ? 1 : 0) + this.recent.length;
   }
 
   /**
@@ -163,23 +153,21 @@ export class DiscriminativeScorer implements ResponseScorer {
     try {
       if (!(index >= 0 && index < last.shape[0])) throw new Error(`DiscriminativeScorer.observe: crop ${index} of ${last.shape[0]}`);
       if ((this.opts.gate ?? 0) > 0 && !this.gate.accept(this.lastMaps[index]!)) return;
-      const size = this.first.features.length;
-      const features = (last.dataSync() as Float32Array).slice(index * size, (index + 1) * size);
-      this.recent.push({ features, label: this.label(dy / this.stride, dx / this.stride) });
-      if (this.recent.length > MEMORY) this.recent.shift();
+      const out = last.shape[1] - this.first.features.shape[1] + this.first.label.shape[1];
+      const features = tf.slice(last, [index, 0, 0, 0], [1, -1, -1, -1]);
+      this.recent.push({ features, label: this.label(out, dy / this.stride, dx / this.stride) });
+      if (this.recent.length > MEMORY) {
+        const old = this.recent.shift()!;
+        tf.dispose([old.features, old.label]);
+      }
       if (++this.pending < (this.opts.every ?? 1)) return;
       this.pending = 0;
       const samples = [this.first, ...this.recent];
       // The first frame weighs 1; the k-th latest tracked frame rate x (1 - rate)^k.
       const weights = Float32Array.from(samples, (_, j) => (j === 0 ? 1 : rate * (1 - rate) ** (samples.length - 1 - j)));
-      const batch = (part: (q: Sample) => Float32Array, shape: [number, number, number]) => {
-        const n = part(samples[0]!).length;
-        const data = new Float32Array(n * samples.length);
-        samples.forEach((q, j) => data.set(part(q), j * n));
-        return tf.tensor4d(data, [samples.length, ...shape]);
-      };
-      const L = this.labelSide;
-      const refined = tf.tidy(() => refineFilter(this.filter!, batch((q) => q.features, this.sampleShape), batch((q) => q.label, [L, L, 1]), weights, this.ridge, REFINE_STEPS));
+      const refined = tf.tidy(() =>
+        refineFilter(this.filter!, tf.concat(samples.map((q) => q.features)) as tf.Tensor4D, tf.concat(samples.map((q) => q.label)) as tf.Tensor4D, weights, this.ridge, REFINE_STEPS),
+      );
       this.filter.dispose();
       this.filter = refined;
     } finally {
@@ -187,13 +175,14 @@ export class DiscriminativeScorer implements ResponseScorer {
     }
   }
 
-  /** A Gaussian label on the filter-response grid, displaced by (dy, dx) cells from its centre. */
-  private label(dy: number, dx: number): Float32Array {
-    const c = (this.labelSide - 1) / 2;
-    return gaussianLabel(this.labelSide, c + dy, c + dx, this.sigma);
+  /** A Gaussian label on the out x out filter-response grid, displaced by (dy, dx) cells from its centre. */
+  private label(out: number, dy: number, dx: number): tf.Tensor4D {
+    const c = (out - 1) / 2;
+    return tf.tensor4d(gaussianLabel(out, c + dy, c + dx, this.sigma), [1, out, out, 1]);
   }
 
   private forgetSamples(): void {
+    for (const q of [...(this.first ? [this.first] : []), ...this.recent]) tf.dispose([q.features, q.label]);
     this.first = null;
     this.recent = [];
     this.pending = 0;
