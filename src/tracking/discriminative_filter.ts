@@ -107,7 +107,7 @@ export function refineFilter(filter: tf.Tensor4D, features: tf.Tensor4D, labels:
       const curvature = tf.add(tf.sum(tf.mul(gamma, tf.square(rg))), tf.mul(ridge, gg));
       const step = tf.div(gg, tf.maximum(curvature, 1e-20));
       w = tf.sub(w, tf.mul(step, g)) as tf.Tensor4D;
-      residual = tf.sub(residual, tf.mul(step, rg));
+      if (i + 1 < iterations) residual = tf.sub(residual, tf.mul(step, rg));
     }
     return w === filter ? tf.clone(filter) : w;
   });

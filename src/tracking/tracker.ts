@@ -137,12 +137,13 @@ export class SiamTracker {
     this.xSide = (this.zSide * p.searchSize) / p.exemplarSize;
     this.minSide = 0.2 * this.xSide;
     this.maxSide = 5 * this.xSide;
-    const crop = cropResize(frame, this.cx, this.cy, this.zSide, p.exemplarSize, meanColor(frame));
+    const fill = meanColor(frame);
+    const crop = cropResize(frame, this.cx, this.cy, this.zSide, p.exemplarSize, fill);
     if (this.online) this.online.init(crop, p.exemplarSize);
     else this.scorer.setExemplar(crop, p.exemplarSize);
     if (this.scorer.setContext) {
       const toCrop = p.searchSize / this.xSide;
-      const search = cropResize(frame, this.cx, this.cy, this.xSide, p.searchSize, meanColor(frame));
+      const search = cropResize(frame, this.cx, this.cy, this.xSide, p.searchSize, fill);
       this.scorer.setContext(search, p.searchSize, { w: box.w * toCrop, h: box.h * toCrop });
     }
     this.window = null;
