@@ -7,7 +7,7 @@
  * fold, reported on the other). Usage:
  *   nice -n 10 npx tsx scripts/fuse-trackers.ts [--models DIR] [--sequences ZIP|DIR] [--out FILE]
  *       [--seeds 1,2] [--weights 0.25,0.5,0.75] [--folds 0,1] [--max-frames N]
- *       [--filter-weights 1,3] [--filter-lambda 0.1] [--filter-sigma 0.1] [--filter-rate 0] [--filter-every 1] [--filter-gate 0] [--no-members]
+ *       [--filter-weights 1,3] [--filter-lambda 0.1] [--filter-sigma 0.1] [--filter-rate 0] [--filter-every 1] [--filter-steps 2] [--filter-gate 0] [--no-members]
  * --filter-weights adds, for every weight, the same tracker with a first-frame discriminative
  * filter on each member (DiscriminativeScorer, at each filter weight); --no-members drops the
  * members-alone rows (w = 1, w = 0).
@@ -46,6 +46,7 @@ const { values: args } = parseArgs({
     'filter-rate': { type: 'string', default: '0' },
     'filter-every': { type: 'string', default: '1' },
     'filter-gate': { type: 'string', default: '0' },
+    'filter-steps': { type: 'string', default: String(DEFAULT_DISCRIMINATIVE.steps) },
   },
 });
 
@@ -66,6 +67,7 @@ const filterSigma = Number(args['filter-sigma']);
 const filterRate = Number(args['filter-rate']);
 const filterEvery = Number(args['filter-every']);
 const filterGate = Number(args['filter-gate']);
+const filterSteps = Number(args['filter-steps']);
 interface Variant { w: number; f: number; label: string }
 const variants: Variant[] = weights.flatMap((w) => filterWeights.map((f) => ({ w, f, label: f === 0 ? label(w) : `${label(w)} +filter ${f}` })));
 const maxFrames = args['max-frames'] ? Number(args['max-frames']) : Infinity;
@@ -87,7 +89,7 @@ const started = new Date().toISOString();
 
 function save(extra: Record<string, unknown> = {}): void {
   mkdirSync(dirname(args.out!), { recursive: true });
-  const filter = filterWeights.length > 1 ? { weights: filterWeights, lambda: filterLambda, sigmaFactor: filterSigma, rate: filterRate, every: filterEvery, gate: filterGate } : undefined;
+  const filter = filterWeights.length > 1 ? { weights: filterWeights, lambda: filterLambda, sigmaFactor: filterSigma, rate: filterRate, every: filterEvery, steps: filterSteps, gate: filterGate } : undefined;
   const body = { protocol: '2-fold cross-validation; fold K models trained on the other fold', folds: TRACKING_FOLDS, seeds, weights, filter, maxFrames: Number.isFinite(maxFrames) ? maxFrames : null, started, results, ...extra };
   writeFileSync(args.out!, JSON.stringify(body, null, 2) + '\n');
 }
@@ -104,7 +106,7 @@ for (const seed of seeds) {
     // SiamFCScorer keeps only the exemplar; the networks are stateless, so every spec gets its own
     // scorers over the one loaded network (loading it per spec would only cost memory).
     const memberOf = (network: SiamNetwork, f: number): ResponseScorer =>
-      f === 0 ? new SiamFCScorer(network) : new DiscriminativeScorer(network, { weight: f, lambda: filterLambda, sigmaFactor: filterSigma, rate: filterRate, every: filterEvery, gate: filterGate });
+      f === 0 ? new SiamFCScorer(network) : new DiscriminativeScorer(network, { weight: f, lambda: filterLambda, sigmaFactor: filterSigma, rate: filterRate, every: filterEvery, steps: filterSteps, gate: filterGate });
     const scorerOf = ({ w, f }: Variant) =>
       w === 1 ? memberOf(s4x.network, f) : w === 0 ? memberOf(s8.network, f) : new FusedScorer([memberOf(s4x.network, f), memberOf(s8.network, f)], [w, 1 - w]);
     for (const name of TRACKING_FOLDS[k]!) {

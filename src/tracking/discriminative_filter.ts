@@ -83,13 +83,33 @@ export function gaussianLabel(out: number, cy: number, cx: number, sigma: number
   return y;
 }
 
+export interface Refinement {
+  /** The refined conv2d kernel. */
+  filter: tf.Tensor4D;
+  /** conv(features_j, filter) - label_j for every sample [M, out, out, 1], for the next call. */
+  residual: tf.Tensor4D;
+}
+
 /**
  * Refines `filter` on weighted samples by steepest descent with exact line search (the objective
  * is quadratic), as DiMP's optimiser does: sum_j weight_j ||conv(features_j, w) - label_j||^2 +
- * ridge ||w||^2. `features` [M, S, S, C], `labels` [M, out, out, 1]. Returns a new filter.
+ * ridge ||w||^2. `features` [M, S, S, C], `labels` [M, out, out, 1]. Returns new tensors.
+ *
+ * `residual`, when the caller has it, is conv(features, filter) - labels: it saves a convolution
+ * over every sample. A tracker has it: the returned residual stays exact for the samples it keeps
+ * as long as the filter does not change, and a new frame's response is the map it just scored.
  */
-export function refineFilter(filter: tf.Tensor4D, features: tf.Tensor4D, labels: tf.Tensor4D, weights: Float32Array, ridge: number, iterations: number): tf.Tensor4D {
+export function refineFilter(
+  filter: tf.Tensor4D,
+  features: tf.Tensor4D,
+  labels: tf.Tensor4D,
+  weights: Float32Array,
+  ridge: number,
+  iterations: number,
+  residual?: tf.Tensor4D,
+): Refinement {
   if (weights.length !== features.shape[0] || labels.shape[0] !== features.shape[0]) throw new Error(`refineFilter: ${features.shape[0]} samples, ${labels.shape[0]} labels, ${weights.length} weights`);
+  if (residual && !tf.util.arraysEqual(residual.shape, labels.shape)) throw new Error(`refineFilter: residual [${residual.shape}] against labels [${labels.shape}]`);
   return tf.tidy(() => {
     const gamma = tf.tensor4d(weights, [weights.length, 1, 1, 1]);
     const response = (w: tf.Tensor4D) => tf.conv2d(features, w, 1, 'valid') as tf.Tensor4D;
@@ -99,16 +119,16 @@ export function refineFilter(filter: tf.Tensor4D, features: tf.Tensor4D, labels:
     let w = filter;
     // The residual is kept up to date through linearity (response(w - a g) = response(w) - a
     // response(g)), so each step costs two convolutions, not four.
-    let residual = tf.sub(response(w), labels);
+    let r = residual ?? (tf.sub(response(w), labels) as tf.Tensor4D);
     for (let i = 0; i < iterations; i++) {
-      const g = tf.add(correlate(tf.mul(gamma, residual) as tf.Tensor4D), tf.mul(ridge, w)) as tf.Tensor4D;
+      const g = tf.add(correlate(tf.mul(gamma, r) as tf.Tensor4D), tf.mul(ridge, w)) as tf.Tensor4D;
       const rg = response(g);
       const gg = tf.sum(tf.square(g));
       const curvature = tf.add(tf.sum(tf.mul(gamma, tf.square(rg))), tf.mul(ridge, gg));
       const step = tf.div(gg, tf.maximum(curvature, 1e-20));
       w = tf.sub(w, tf.mul(step, g)) as tf.Tensor4D;
-      if (i + 1 < iterations) residual = tf.sub(residual, tf.mul(step, rg));
+      r = tf.sub(r, tf.mul(step, rg)) as tf.Tensor4D;
     }
-    return w === filter ? tf.clone(filter) : w;
+    return { filter: w === filter ? tf.clone(filter) : w, residual: r === residual ? tf.clone(r) : r };
   });
 }

@@ -26,7 +26,7 @@ export interface DiscriminativeOptions {
   /**
    * Online update (0: the first frame only): every tracked frame becomes a training sample of
    * weight `rate`, older ones decaying by (1 - rate); the first frame keeps weight 1. The filter is
-   * refined by REFINE_STEPS steepest-descent steps on the MEMORY latest samples.
+   * refined by `steps` steepest-descent steps on the first frame and the MEMORY latest samples.
    */
   rate?: number;
   /**
@@ -35,6 +35,8 @@ export interface DiscriminativeOptions {
    * provided sequences every 5th frame lost most of the filter's gain, docs/tracking.md).
    */
   every?: number;
+  /** Steepest-descent steps per refinement (default 2, DiMP's count per frame). */
+  steps?: number;
   /**
    * Learn only from frames whose map is confident: APCE at least `gate` x the mean APCE so far
    * (confidence.ts, LMCF's rule; 0: every frame), so a frame the tracker got wrong does not teach
@@ -43,11 +45,9 @@ export interface DiscriminativeOptions {
   gate?: number;
 }
 
-export const DEFAULT_DISCRIMINATIVE: DiscriminativeOptions = { weight: 1, lambda: 0.1, sigmaFactor: 0.1, rate: 0, every: 1, gate: 0 };
+export const DEFAULT_DISCRIMINATIVE: DiscriminativeOptions = { weight: 1, lambda: 0.1, sigmaFactor: 0.1, rate: 0, every: 1, steps: 2, gate: 0 };
 /** Tracked frames kept for the online update (the first frame is kept apart). */
 const MEMORY = 8;
-/** Descent steps per refinement. */
-const REFINE_STEPS = 2;
 
 /** The filter options of a tracker's params, or null when the filter is off. */
 export function discriminativeOptions(p: TrackerParams): DiscriminativeOptions | null {
@@ -60,6 +60,7 @@ export function discriminativeOptions(p: TrackerParams): DiscriminativeOptions |
     sigmaFactor: or(p.filterSigma, DEFAULT_DISCRIMINATIVE.sigmaFactor),
     rate: or(p.filterRate, 0),
     every: or(p.filterEvery, 1),
+    steps: or(p.filterSteps, DEFAULT_DISCRIMINATIVE.steps!),
     gate: or(p.filterGate, 0),
   };
   validateDiscriminative(o);
@@ -73,12 +74,15 @@ export function validateDiscriminative(o: DiscriminativeOptions): void {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!zeroOk && v === 0)) throw new Error(`discriminative filter: ${k} must be a finite number > 0 (weight, rate, gate >= 0), got ${String(v)}`);
   }
   if (o.every !== undefined && !Number.isInteger(o.every)) throw new Error(`discriminative filter: every must be a whole number of frames, got ${o.every}`);
+  if (o.steps !== undefined && !Number.isInteger(o.steps)) throw new Error(`discriminative filter: steps must be a whole number, got ${o.steps}`);
   if ((o.rate ?? 0) >= 1) throw new Error(`discriminative filter: rate must be below 1, got ${o.rate}`);
 }
 
 interface Sample {
   features: tf.Tensor4D;
   label: tf.Tensor4D;
+  /** conv(features, current filter) - label, kept exact by refineFilter (it saves a convolution a frame). */
+  residual: tf.Tensor4D;
 }
 
 export class DiscriminativeScorer implements ResponseScorer {
@@ -92,8 +96,9 @@ export class DiscriminativeScorer implements ResponseScorer {
   private recent: Sample[] = [];
   /** Tracked frames since the last refinement. */
   private pending = 0;
-  /** The last score() call's search features, kept only for the online update. */
+  /** The last score() call's search features and filter responses, kept only for the online update. */
   private lastFeatures: tf.Tensor4D | null = null;
+  private lastResponses: tf.Tensor4D | null = null;
   /** The maps the last score() call returned, for the confidence gate. */
   private lastMaps: Float32Array[] = [];
   private readonly gate: ConfidenceGate;
@@ -131,7 +136,9 @@ export class DiscriminativeScorer implements ResponseScorer {
     this.ridge = learned.ridge;
     if ((this.opts.rate ?? 0) > 0) {
       const out = features.shape[1] - z.shape[1] + 1;
-      this.first = { features, label: this.label(out, 0, 0) };
+      const label = this.label(out, 0, 0);
+      const residual = tf.tidy(() => tf.sub(tf.conv2d(features, learned.filter, 1, 'valid'), label) as tf.Tensor4D);
+      this.first = { features, label, residual };
     } else {
       features.dispose();
     }
@@ -144,35 +151,48 @@ export class DiscriminativeScorer implements ResponseScorer {
    */
   observe(index: number, dx: number, dy: number): void {
     const last = this.lastFeatures;
+    const responses = this.lastResponses;
     this.lastFeatures = null;
+    this.lastResponses = null;
     const rate = this.opts.rate ?? 0;
-    if (!last || rate === 0 || !this.filter || !this.first) {
-      last?.dispose();
+    if (!last || !responses || rate === 0 || !this.filter || !this.first) {
+      tf.dispose([...(last ? [last] : []), ...(responses ? [responses] : [])]);
       return;
     }
     try {
       if (!(index >= 0 && index < last.shape[0])) throw new Error(`DiscriminativeScorer.observe: crop ${index} of ${last.shape[0]}`);
       if ((this.opts.gate ?? 0) > 0 && !this.gate.accept(this.lastMaps[index]!)) return;
-      const out = last.shape[1] - this.first.features.shape[1] + this.first.label.shape[1];
-      const features = tf.slice(last, [index, 0, 0, 0], [1, -1, -1, -1]);
-      this.recent.push({ features, label: this.label(out, dy / this.stride, dx / this.stride) });
-      if (this.recent.length > MEMORY) {
-        const old = this.recent.shift()!;
-        tf.dispose([old.features, old.label]);
-      }
+      const out = responses.shape[1];
+      const label = this.label(out, dy / this.stride, dx / this.stride);
+      // The filter has not changed since score(): its map of this crop is the new sample's response.
+      const [features, residual] = tf.tidy(() => [tf.slice(last, [index, 0, 0, 0], [1, -1, -1, -1]), tf.sub(tf.slice(responses, [index, 0, 0, 0], [1, -1, -1, -1]), label)] as tf.Tensor4D[]);
+      this.recent.push({ features: features!, label, residual: residual! });
+      if (this.recent.length > MEMORY) disposeSample(this.recent.shift()!);
       if (++this.pending < (this.opts.every ?? 1)) return;
       this.pending = 0;
-      const samples = [this.first, ...this.recent];
-      // The first frame weighs 1; the k-th latest tracked frame rate x (1 - rate)^k.
-      const weights = Float32Array.from(samples, (_, j) => (j === 0 ? 1 : rate * (1 - rate) ** (samples.length - 1 - j)));
-      const refined = tf.tidy(() =>
-        refineFilter(this.filter!, tf.concat(samples.map((q) => q.features)) as tf.Tensor4D, tf.concat(samples.map((q) => q.label)) as tf.Tensor4D, weights, this.ridge, REFINE_STEPS),
-      );
-      this.filter.dispose();
-      this.filter = refined;
+      this.refine(rate);
     } finally {
-      last.dispose();
+      tf.dispose([last, responses]);
     }
+  }
+
+  /** Steepest descent on the first frame and the recent samples; every sample's residual follows the new filter. */
+  private refine(rate: number): void {
+    const samples = [this.first!, ...this.recent];
+    // The first frame weighs 1; the k-th latest tracked frame rate x (1 - rate)^k.
+    const weights = Float32Array.from(samples, (_, j) => (j === 0 ? 1 : rate * (1 - rate) ** (samples.length - 1 - j)));
+    const steps = this.opts.steps ?? DEFAULT_DISCRIMINATIVE.steps!;
+    const { filter, residuals } = tf.tidy(() => {
+      const cat = (pick: (q: Sample) => tf.Tensor4D) => tf.concat(samples.map(pick)) as tf.Tensor4D;
+      const r = refineFilter(this.filter!, cat((q) => q.features), cat((q) => q.label), weights, this.ridge, steps, cat((q) => q.residual));
+      return { filter: r.filter, residuals: tf.split(r.residual, samples.length) as tf.Tensor4D[] };
+    });
+    this.filter!.dispose();
+    this.filter = filter;
+    samples.forEach((q, j) => {
+      q.residual.dispose();
+      q.residual = residuals[j]!;
+    });
   }
 
   /** A Gaussian label on the out x out filter-response grid, displaced by (dy, dx) cells from its centre. */
@@ -182,14 +202,16 @@ export class DiscriminativeScorer implements ResponseScorer {
   }
 
   private forgetSamples(): void {
-    for (const q of [...(this.first ? [this.first] : []), ...this.recent]) tf.dispose([q.features, q.label]);
+    for (const q of [...(this.first ? [this.first] : []), ...this.recent]) disposeSample(q);
     this.first = null;
     this.recent = [];
     this.pending = 0;
     this.gate.reset();
     this.lastMaps = [];
     this.lastFeatures?.dispose();
+    this.lastResponses?.dispose();
     this.lastFeatures = null;
+    this.lastResponses = null;
   }
 
   score(crops: Float32Array[], cropSize: number): { maps: Float32Array[]; size: number } {
@@ -205,7 +227,9 @@ export class DiscriminativeScorer implements ResponseScorer {
     const siam = out[0]!;
     const learned = out[1] ?? null;
     this.lastFeatures?.dispose();
+    this.lastResponses?.dispose();
     this.lastFeatures = out[2] ?? null;
+    this.lastResponses = online ? learned : null;
     let a: { maps: Float32Array[]; size: number };
     let b: { maps: Float32Array[]; size: number } | null;
     try {
@@ -213,7 +237,7 @@ export class DiscriminativeScorer implements ResponseScorer {
       b = learned ? unstackMaps(learned) : null;
     } finally {
       siam.dispose();
-      learned?.dispose();
+      if (!online) learned?.dispose();
     }
     if (!b || this.opts.weight === 0) {
       this.lastMaps = a.maps;
@@ -241,4 +265,8 @@ export class DiscriminativeScorer implements ResponseScorer {
     this.exemplar = null;
     this.filter = null;
   }
+}
+
+function disposeSample(q: Sample): void {
+  tf.dispose([q.features, q.label, q.residual]);
 }

@@ -81,6 +81,8 @@ export interface TrackerParams {
   filterRate?: number;
   /** Refine the online filter every this many frames (1 or absent: every frame). */
   filterEvery?: number;
+  /** Steepest-descent steps per refinement of the online filter (absent: 2). */
+  filterSteps?: number;
   /** The online filter learns from frames whose APCE is at least this x the mean so far (0 or absent: every frame). */
   filterGate?: number;
 }

@@ -56,15 +56,37 @@ test('refineFilter: steepest descent from zero reaches the dual closed-form solu
   const out = S - K + 1;
   const label = tf.tensor4d(gaussianLabel(out, (out - 1) / 2, (out - 1) / 2, 1), [1, out, out, 1]);
   const zero = tf.zerosLike(filter) as tf.Tensor4D;
-  const refined = refineFilter(zero, map, label, Float32Array.of(1), ridge, 300);
+  const { filter: refined, residual } = refineFilter(zero, map, label, Float32Array.of(1), ridge, 300);
   const gap = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.conv2d(map, refined, 1, 'valid'), tf.conv2d(map, filter, 1, 'valid')))).dataSync()[0]!);
   assert.ok(gap < 0.02, `responses differ by up to ${gap}`);
   // A sample of weight 0 changes nothing but the ridge's pull towards zero.
-  const twice = refineFilter(filter, tf.concat([map, map]) as tf.Tensor4D, tf.concat([label, tf.zerosLike(label)]) as tf.Tensor4D, Float32Array.of(1, 0), ridge, 5);
+  // The residual it returns, carried through 300 steps by linearity, is still the recomputed one.
+  const carried = tf.tidy(() => tf.max(tf.abs(tf.sub(residual, tf.sub(tf.conv2d(map, refined, 1, 'valid'), label)))).dataSync()[0]!);
+  assert.ok(carried < 1e-4, `carried residual off by ${carried}`);
+  const { filter: twice, residual: r2 } = refineFilter(filter, tf.concat([map, map]) as tf.Tensor4D, tf.concat([label, tf.zerosLike(label)]) as tf.Tensor4D, Float32Array.of(1, 0), ridge, 5);
   const drift = tf.tidy(() => tf.max(tf.abs(tf.sub(twice, filter))).dataSync()[0]!);
   assert.ok(drift < 1e-3, `the optimum moved by ${drift}`);
   assert.throws(() => refineFilter(filter, map, label, Float32Array.of(1, 1), ridge, 1), /1 samples, 1 labels, 2 weights/);
-  tf.dispose([map, filter, label, zero, refined, twice]);
+  assert.throws(() => refineFilter(filter, map, label, Float32Array.of(1), ridge, 1, r2), /residual \[2,13,13,1\] against labels \[1,13,13,1\]/);
+  tf.dispose([map, filter, label, zero, refined, residual, twice, r2]);
+});
+
+test('refineFilter: a residual handed in gives the same refinement as one it computes', () => {
+  const rng = new Rng(8);
+  const maps = tf.concat([0, 1, 2].map(() => featureMap(rng, [{ at: [rng.int(8), rng.int(8)], pattern: new Float32Array(K * K * C).map(() => rng.normal()), rows: K, cols: K }]))) as tf.Tensor4D;
+  const out = S - K + 1;
+  const labels = tf.concat([0, 1, 2].map((j) => tf.tensor4d(gaussianLabel(out, 4 + j, 6, 1), [1, out, out, 1]))) as tf.Tensor4D;
+  const start = tf.randomNormal([K, K, C, 1], 0, 0.1, 'float32', 3) as tf.Tensor4D;
+  const weights = Float32Array.of(1, 0.1, 0.09);
+  const own = refineFilter(start, maps, labels, weights, 0.5, 2);
+  const given = tf.tidy(() => tf.sub(tf.conv2d(maps, start, 1, 'valid'), labels) as tf.Tensor4D);
+  const handed = refineFilter(start, maps, labels, weights, 0.5, 2, given);
+  const gap = tf.tidy(() => Math.max(tf.max(tf.abs(tf.sub(own.filter, handed.filter))).dataSync()[0]!, tf.max(tf.abs(tf.sub(own.residual, handed.residual))).dataSync()[0]!));
+  assert.ok(gap < 1e-6, `differ by ${gap}`);
+  // And it moved: the refinement did something to compare.
+  const moved = tf.tidy(() => tf.max(tf.abs(tf.sub(own.filter, start))).dataSync()[0]!);
+  assert.ok(moved > 1e-3, `moved ${moved}`);
+  tf.dispose([maps, labels, start, own.filter, own.residual, given, handed.filter, handed.residual]);
 });
 
 test('discriminative filter: bad input is refused', () => {

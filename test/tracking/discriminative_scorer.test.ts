@@ -32,6 +32,8 @@ const crop = (size: number, seed: number) => {
   return new Float32Array(size * size * 3).map(() => rng.next());
 };
 
+type Sample = { features: tf.Tensor4D; label: tf.Tensor4D; residual: tf.Tensor4D };
+
 test('without a context it scores exactly as SiamFCScorer; with one, the filter moves the maps; nothing leaks', () => {
   const network = new EncoderSiamNetwork(buildSiamFC(CFG));
   const { exemplarSize: E, searchSize: S } = SIAMFC_PARAMS;
@@ -70,7 +72,14 @@ test('without a context it scores exactly as SiamFCScorer; with one, the filter 
     online.score(xs, S);
     online.observe(0, i, 0);
   }
-  assert.ok(tf.memory().numTensors - held <= 2 * 7, 'the online memory grows past its 8 samples');
+  assert.ok(tf.memory().numTensors - held <= 3 * 7, 'the online memory grows past its 8 samples');
+  // Each sample's residual was carried through 12 refinements by linearity (never recomputed):
+  // it must still be conv(features, filter) - label.
+  const inner = online as unknown as { filter: tf.Tensor4D; first: Sample; recent: Sample[] };
+  for (const q of [inner.first, ...inner.recent]) {
+    const off = tf.tidy(() => tf.max(tf.abs(tf.sub(q.residual, tf.sub(tf.conv2d(q.features, inner.filter, 1, 'valid'), q.label)))).dataSync()[0]!);
+    assert.ok(off < 1e-4, `a carried residual is off by ${off}`);
+  }
   assert.throws(() => {
     online.score(xs, S);
     online.observe(5, 0, 0);
@@ -174,12 +183,14 @@ test('tracker folders: filterWeight switches the filter on for every network; it
 
   assert.deepEqual(discriminativeOptions(SIAMFC_PARAMS), null);
   assert.deepEqual(discriminativeOptions({ ...SIAMFC_PARAMS, filterWeight: 0 }), null);
-  assert.deepEqual(discriminativeOptions({ ...SIAMFC_PARAMS, filterWeight: 3, filterLambda: 0.5 }), { weight: 3, lambda: 0.5, sigmaFactor: 0.1, rate: 0, every: 1, gate: 0 });
+  assert.deepEqual(discriminativeOptions({ ...SIAMFC_PARAMS, filterWeight: 3, filterLambda: 0.5 }), { weight: 3, lambda: 0.5, sigmaFactor: 0.1, rate: 0, every: 1, steps: 2, gate: 0 });
   for (const [bad, error] of [
     [{ filterWeight: -1 }, /tracker\.json: discriminative filter: weight must be a finite number/],
     [{ filterWeight: 1, filterSigma: Number.NaN }, /tracker\.json: discriminative filter: sigmaFactor must be a finite number > 0 .*got null/],
     [{ filterWeight: 1, filterRate: 1 }, /tracker\.json: discriminative filter: rate must be below 1, got 1/],
     [{ filterWeight: 1, filterRate: 0.1, filterEvery: 2.5 }, /tracker\.json: discriminative filter: every must be a whole number of frames, got 2\.5/],
+    [{ filterWeight: 1, filterRate: 0.1, filterSteps: 0 }, /tracker\.json: discriminative filter: steps must be a finite number > 0/],
+    [{ filterWeight: 1, filterRate: 0.1, filterSteps: 1.5 }, /tracker\.json: discriminative filter: steps must be a whole number, got 1\.5/],
     [{ filterWeight: 1, templateRate: 0.01 }, /tracker\.json: the discriminative filter \(filterWeight\) and the online template options cannot be combined/],
   ] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'fewshot-filter-bad-'));
