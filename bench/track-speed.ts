@@ -10,6 +10,7 @@
  * frames / time; min / median / max over rounds.
  */
 import { parseArgs } from 'node:util';
+import '../src/data/jpeg_turbo.js'; // decode as the CLI does (libjpeg-turbo), so the decode line is the user's
 import { selectBackend, type BackendName } from '../src/backend/select.js';
 import type { Image } from '../src/tracking/data_access.js';
 import { loadTrackerModels } from '../src/tracking/default_model.js';
