@@ -75,7 +75,7 @@ Napi::Value Bf16Supported(const Napi::CallbackInfo& i) { return Napi::Boolean::N
 Napi::Value ConvAlgorithm(const Napi::CallbackInfo& i) {
   const ConvGeometry g = geometry<ConvGeometry>(i[0], 17);
   const int64_t groups = i.Length() > 1 && i[1].IsNumber() ? i64(i[1]) : 1;
-  return Napi::String::New(i.Env(), fftPays(g, groups) ? "fft" : winogradPays(g, groups) ? "winograd" : "direct");
+  return Napi::String::New(i.Env(), singleOutputPays(g, groups) ? "single-output" : fftPays(g, groups) ? "fft" : winogradPays(g, groups) ? "winograd" : "direct");
 }
 // (a, b, c, batch, aBatched, bBatched, m, n, k, transA, transB)
 Napi::Value BatchMatMul(const Napi::CallbackInfo& i) {

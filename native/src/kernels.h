@@ -36,6 +36,12 @@ bool fftPays(const ConvGeometry& g, int64_t groups);
 void fftConvForward(const ConvGeometry& g, const float* x, const float* w, float* y);
 void fftConvBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx);
 void fftConvBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw);
+// One output channel (single_output_conv.cc): loops vectorised over the input channels, where
+// oneDNN's direct kernels have no output channels to block over (FEWSHOT_CONV_SINGLE_OUTPUT=0: never).
+bool singleOutputPays(const ConvGeometry& g, int64_t groups);
+void singleOutputConvForward(const ConvGeometry& g, const float* x, const float* w, float* y);
+// db (optional, [1]): the bias gradient.
+void singleOutputConvBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw, float* db);
 // Images per pass through the FFT workspace; 0: automatic (~64 MB per buffer). Tests set 1 to
 // cover the chunked accumulation on small inputs.
 void setFftChunkImages(int64_t images);

@@ -21,6 +21,11 @@ const convCases: Array<{ n: number; h: number; w: number; ci: number; co: number
   // Winograd kernels (conv.cc's winogradPays: 3x3, stride 1, >= 32 channels, large maps): same and valid padding
   { n: 2, h: 14, w: 14, ci: 64, co: 64, k: [3, 3], s: 1, pad: 'same', d: 1 },
   { n: 2, h: 24, w: 22, ci: 32, co: 40, k: [3, 3], s: 1, pad: 'valid', d: 1 },
+  // One output channel (single_output_conv.cc): the tracker's filter shapes, strides with same
+  // padding, dilation with asymmetric explicit padding, a channel count that is not a multiple of its 16 lanes
+  { n: 9, h: 16, w: 16, ci: 64, co: 1, k: [6, 6], s: 1, pad: 'valid', d: 1 },
+  { n: 3, h: 13, w: 10, ci: 24, co: 1, k: [3, 5], s: 2, pad: 'same', d: 1 },
+  { n: 2, h: 12, w: 11, ci: 19, co: 1, k: [3, 3], s: 1, pad: [[0, 0], [2, 1], [0, 3], [0, 0]], d: 2 },
   // FFT convolutions (fft_conv.cc's fftPays: >= 5x5-sized filters, stride 1, >= 16 channels, large maps):
   // valid, same and asymmetric explicit padding, non-square filters, channel counts over one 64-channel block
   { n: 4, h: 24, w: 24, ci: 70, co: 24, k: [7, 7], s: 1, pad: 'valid', d: 1 },
@@ -28,6 +33,7 @@ const convCases: Array<{ n: number; h: number; w: number; ci: number; co: number
   { n: 4, h: 26, w: 21, ci: 16, co: 17, k: [5, 7], s: 1, pad: [[0, 0], [1, 3], [2, 0], [0, 0]], d: 1 },
 ];
 const fftCases = convCases.slice(-3);
+const singleOutputCases = convCases.filter((c) => c.co === 1);
 
 test('the FFT cases run as FFT convolutions, and so does Koch\'s 7x7 layer; 3x3 and strided ones do not', { skip: skipNative }, () => {
   const algorithm = (x: number[], f: number[], s: number, pad: Pad) =>
@@ -38,6 +44,10 @@ test('the FFT cases run as FFT convolutions, and so does Koch\'s 7x7 layer; 3x3 
   assert.equal(algorithm([64, 48, 48, 64], [7, 7, 64, 128], 2, 'valid'), 'direct');
   assert.equal(algorithm([1, 48, 48, 64], [7, 7, 64, 128], 1, 'valid'), 'direct'); // one image: the filter's transform would not pay
   assert.equal(algorithm([600, 14, 14, 64], [3, 3, 64, 64], 1, 'same'), 'winograd');
+  assert.equal(singleOutputCases.length, 3);
+  for (const c of singleOutputCases) assert.equal(algorithm([c.n, c.h, c.w, c.ci], [...c.k, c.ci, c.co], c.s, c.pad), 'single-output');
+  assert.equal(algorithm([9, 32, 32, 64], [8, 8, 64, 1], 1, 'valid'), 'single-output'); // the tracker's stride-4 filter
+  assert.equal(algorithm([9, 32, 32, 4], [8, 8, 4, 1], 1, 'valid'), 'direct'); // few channels: oneDNN
 });
 
 test('FFT convolutions in one-image chunks (the accumulation over chunks of large batches) match cpu', { skip: skipNative }, async () => {

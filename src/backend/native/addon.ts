@@ -21,7 +21,7 @@ export interface NativeAddon {
   /** Whether oneDNN runs bf16 kernels natively here (AVX512-BF16 or AMX). */
   bf16Supported(): boolean;
   /** The float32 algorithm a convolution of this geometry runs: FFT (large filters), Winograd (3x3) or direct. */
-  convAlgorithm(geometry: number[], groups?: number): 'fft' | 'winograd' | 'direct';
+  convAlgorithm(geometry: number[], groups?: number): 'single-output' | 'fft' | 'winograd' | 'direct';
   /** Images per pass of the FFT convolutions' workspace (0: automatic); tests use 1 to cover the chunked path. */
   setFftChunkImages(images: number): void;
   batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, aBatched: boolean, bBatched: boolean, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
