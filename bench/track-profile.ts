@@ -6,6 +6,7 @@
  * did: 34 of its 43 ms per frame before the native backend took those shapes). DIR is any tracker
  * folder, a fused one included.
  */
+import '../src/tracking/native_crop.js'; // the tracker's crops in native code where the addon is built (bitwise the same)
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendName } from '../src/backend/select.js';

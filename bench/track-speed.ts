@@ -9,6 +9,7 @@
  * crops, network (or NCC) and search; `network` is the part spent inside the scorer. fps =
  * frames / time; min / median / max over rounds.
  */
+import '../src/tracking/native_crop.js'; // the tracker's crops in native code where the addon is built (bitwise the same)
 import { parseArgs } from 'node:util';
 import '../src/data/jpeg_turbo.js'; // decode as the CLI does (libjpeg-turbo), so the decode line is the user's
 import { selectBackend, type BackendName } from '../src/backend/select.js';

@@ -15,6 +15,7 @@
  * (centernet-s4x_8_both[-seed2]-heldoutK, centernet-s8_6_both[-seed2]-heldoutK). --max-frames
  * tracks only the first N frames of each sequence (timing runs; the scores are then not comparable).
  */
+import '../src/tracking/native_crop.js'; // the tracker's crops in native code where the addon is built (bitwise the same)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -18,6 +18,7 @@
  * and the best mean success AUC (averaged over seeds) is trained on all sequences and shipped
  * (unless --final names one; --no-final ships nothing and writes <runs-dir>/experiments-<time>.json).
  */
+import '../src/tracking/native_crop.js'; // the tracker's crops in native code where the addon is built (bitwise the same)
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

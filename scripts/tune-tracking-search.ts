@@ -11,6 +11,7 @@
  * Prints, per variant, the per-sequence success AUC / P@20 / failures and the mean, and the
  * cross-fold choice: the variant chosen on one fold's sequences, scored on the other fold's.
  */
+import '../src/tracking/native_crop.js'; // the tracker's crops in native code where the addon is built (bitwise the same)
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -9,6 +9,8 @@
 export * from './index.js';
 // JPEG decoding through libjpeg-turbo (wasm) wherever fewshot/node is loaded
 import './data/jpeg_turbo.js';
+// the tracker's crops in native code where the addon is built (bitwise the same crops)
+import './tracking/native_crop.js';
 
 // data sources and datasets on disk or at a URL
 export { openSource, DirectorySource, type OpenSourceOptions } from './data/source.js';

@@ -178,6 +178,16 @@ Napi::Value ResizeBilinear(const Napi::CallbackInfo& i) {
     resizeBilinear(in(i[0]), g[0], g[1], g[2], g[3], g[4], g[5], align, half, out(i[4]));
   return i.Env().Undefined();
 }
+// (data u8, width, channels, xIndex i32, xWeight f64, xOutside f64, yIndex i32, yWeight f64, yOutside f64,
+//  yFirst, rows, taps, out, fill f64[3], dst f32)
+Napi::Value CropPasses(const Napi::CallbackInfo& i) {
+  return guarded(i, [&] {
+    auto f64 = [&](int k) { return i[k].As<Napi::Float64Array>().Data(); };
+    auto i32 = [&](int k) { return i[k].As<Napi::Int32Array>().Data(); };
+    cropPasses(i[0].As<Napi::Uint8Array>().Data(), i64(i[1]), i64(i[2]), i32(3), f64(4), f64(5), i32(6), f64(7), f64(8),
+               i64(i[9]), i64(i[10]), i64(i[11]), i64(i[12]), f64(13), out(i[14]));
+  });
+}
 Napi::Value SetNumThreads(const Napi::CallbackInfo& i) {
   omp_set_num_threads(int(i64(i[0])));
   return i.Env().Undefined();
@@ -226,6 +236,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("adam", Napi::Function::New(env, Adam));
   exports.Set("resizeBilinear", Napi::Function::New(env, ResizeBilinear));
+  exports.Set("cropPasses", Napi::Function::New(env, CropPasses));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("version", Napi::Function::New(env, Version));

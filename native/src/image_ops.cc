@@ -58,3 +58,60 @@ void resizeBilinearInt32(const int32_t* x, int64_t n, int64_t ih, int64_t iw, in
 }
 
 }  // namespace fewshot
+
+namespace fewshot {
+
+// The tracker's crop (src/tracking/crop.ts): its two separable passes over taps the caller has
+// tabulated, in the same double-precision operations in the same order, so the result is bitwise
+// the JavaScript one (no fused multiply-adds: this function is compiled with fp-contract off).
+// Rows of the horizontal pass, then output rows of the vertical one, are split over the threads.
+__attribute__((optimize("fp-contract=off"))) void cropPasses(
+    const uint8_t* data, int64_t width, int64_t channels, const int32_t* xIndex, const double* xWeight,
+    const double* xOutside, const int32_t* yIndex, const double* yWeight, const double* yOutside, int64_t yFirst,
+    int64_t rows, int64_t taps, int64_t out, const double* fill, float* dst) {
+  const int64_t rowLen = out * 3, g = channels == 3 ? 1 : 0;
+  std::vector<double> horizontal(size_t(std::max<int64_t>(rows, 0) * rowLen));
+  std::vector<uint8_t> needed(size_t(std::max<int64_t>(rows, 0)), 0);
+  for (int64_t t = 0; t < out * taps; t++)
+    if (yWeight[t] != 0) needed[yIndex[t] - yFirst] = 1;
+#pragma omp parallel for schedule(dynamic, 16)
+  for (int64_t r = 0; r < rows; r++) {
+    if (!needed[r]) continue;
+    const int64_t start = (yFirst + r) * width * channels;
+    double* o = horizontal.data() + r * rowLen;
+    for (int64_t ox = 0, j = 0; ox < out; ox++, o += 3) {
+      const double share = xOutside[ox];
+      double red = share * fill[0], green = share * fill[1], blue = share * fill[2];
+      for (const int64_t end = j + taps; j < end; j++) {
+        const double w = xWeight[j];
+        const int64_t p = start + xIndex[j];
+        red += w * data[p];
+        green += w * data[p + g];
+        blue += w * data[p + 2 * g];
+      }
+      o[0] = red;
+      o[1] = green;
+      o[2] = blue;
+    }
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t oy = 0; oy < out; oy++) {
+    std::vector<double> acc(static_cast<size_t>(rowLen));
+    const double share = yOutside[oy];
+    for (int64_t i = 0; i < rowLen; i += 3) {
+      acc[i] = share * fill[0];
+      acc[i + 1] = share * fill[1];
+      acc[i + 2] = share * fill[2];
+    }
+    for (int64_t j = oy * taps, end = j + taps; j < end; j++) {
+      const double w = yWeight[j];
+      if (w == 0) continue;
+      const double* h = horizontal.data() + (yIndex[j] - yFirst) * rowLen;
+      for (int64_t i = 0; i < rowLen; i++) acc[i] += w * h[i];
+    }
+    float* o = dst + oy * rowLen;
+    for (int64_t i = 0; i < rowLen; i++) o[i] = float(acc[i] / 255);
+  }
+}
+
+}  // namespace fewshot

@@ -115,6 +115,11 @@ void adam(const float* var, const float* grad, const float* m, const float* v, i
           float lr, float beta1, float beta2, float eps, float beta1Power, float beta2Power,
           float* varOut, float* mOut, float* vOut);
 
+// The tracker's square crop (src/tracking/crop.ts): its horizontal and vertical passes over the taps
+// it tabulated (x offsets into a row, y source rows from yFirst), bitwise the JavaScript result.
+void cropPasses(const uint8_t* data, int64_t width, int64_t channels, const int32_t* xIndex, const double* xWeight,
+                const double* xOutside, const int32_t* yIndex, const double* yWeight, const double* yOutside,
+                int64_t yFirst, int64_t rows, int64_t taps, int64_t out, const double* fill, float* dst);
 // Bilinear resize of NHWC images [n, ih, iw, c] -> [n, oh, ow, c], as tf.image.resizeBilinear.
 void resizeBilinear(const float* x, int64_t n, int64_t ih, int64_t iw, int64_t c, int64_t oh, int64_t ow,
                     bool alignCorners, bool halfPixelCenters, float* y);

@@ -4,6 +4,7 @@
  * errors are printed as one line (no stack) with exit status 1.
  */
 import '../data/jpeg_turbo.js'; // JPEG decoding through libjpeg-turbo (wasm)
+import '../tracking/native_crop.js'; // the tracker's crops in native code where the addon is built
 import { Command } from 'commander';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerEval } from './commands/eval.js';

@@ -57,11 +57,15 @@ export function cropResize(
   const xs = axisTaps(cx - side / 2, scale, out, k, W, C);
   const ys = axisTaps(cy - side / 2, scale, out, k, H, 1);
   const taps = 2 * k;
+  const rows = ys.last - ys.first + 1;
+  if (nativePasses) {
+    nativePasses(data, W, C, xs, ys, Math.max(0, rows), taps, out, fill, res);
+    return res;
+  }
   const g = C === 3 ? 1 : 0; // channel step: grey frames repeat their one channel
   const [f0, f1, f2] = fill;
 
   // Horizontal pass: each frame row some output row reads, resampled to `out` columns (RGB).
-  const rows = ys.last - ys.first + 1;
   const rowLen = out * 3;
   const horizontal = scratch(Math.max(0, rows) * rowLen);
   const done = new Uint8Array(Math.max(0, rows));
@@ -130,7 +134,7 @@ function axisTaps(origin: number, scale: number, out: number, k: number, n: numb
   return { index, weight, outside, first, last };
 }
 
-interface AxisTaps {
+export interface AxisTaps {
   index: Int32Array;
   weight: Float64Array;
   outside: Float64Array;
@@ -168,6 +172,29 @@ function resampleRow(
     dst[o + 1] = green;
     dst[o + 2] = blue;
   }
+}
+
+/**
+ * The two passes of cropResize over its taps, done elsewhere (native code: native_crop.ts), with
+ * the same operations in the same order so the crops stay bitwise the same.
+ */
+export type CropPasses = (
+  data: Uint8Array,
+  width: number,
+  channels: number,
+  xs: AxisTaps,
+  ys: AxisTaps,
+  rows: number,
+  taps: number,
+  out: number,
+  fill: readonly [number, number, number],
+  dst: Float32Array,
+) => void;
+
+let nativePasses: CropPasses | null = null;
+/** Installs (or, with null, removes) the passes cropResize runs instead of its own loops. */
+export function registerCropPasses(passes: CropPasses | null): void {
+  nativePasses = passes;
 }
 
 let scratchBuffer = new Float64Array(0);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Image } from '../../src/data/image.js';
-import { cropResize } from '../../src/tracking/crop.js';
+import { cropResize, registerCropPasses } from '../../src/tracking/crop.js';
+import { skipNative } from '../backend/compare.js';
 import { Rng } from '../../src/util/random.js';
 
 /**
@@ -90,4 +91,28 @@ test('cropResize writes into a given buffer and reuses its scratch safely across
   const again = cropResize(small, 10, 10, 12, 6, fill, target);
   assert.equal(again, target);
   assert.deepEqual(Array.from(again), Array.from(first));
+});
+
+test('native crop passes (when the addon is built) give bitwise the JavaScript crops', { skip: skipNative }, async () => {
+  await import('../../src/tracking/native_crop.js'); // registers the native passes
+  const rng = new Rng(11);
+  const cases: [Image, number, number, number, number][] = [];
+  for (const [channels, seed] of [[3, 6], [1, 7]] as const) {
+    const img = randomImage(97, 71, channels, seed);
+    for (let trial = 0; trial < 30; trial++) {
+      const out = [7, 16, 33][trial % 3]!;
+      cases.push([img, rng.uniform(-30, 130), rng.uniform(-30, 100), out * rng.uniform(0.3, 9), out]);
+    }
+  }
+  const fill: [number, number, number] = [3, 140, 251];
+  const native = cases.map(([img, cx, cy, side, out]) => cropResize(img, cx, cy, side, out, fill));
+  registerCropPasses(null);
+  try {
+    cases.forEach(([img, cx, cy, side, out], i) => {
+      assert.deepEqual(Array.from(native[i]!), Array.from(cropResize(img, cx, cy, side, out, fill)), `case ${i}`);
+    });
+  } finally {
+    // Later tests in this process keep the native passes, as the CLI would.
+    (await import('../../src/tracking/native_crop.js')).registerNativeCrop();
+  }
 });

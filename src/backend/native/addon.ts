@@ -45,6 +45,12 @@ export interface NativeAddon {
   adam(v: Float32Array, g: Float32Array, m: Float32Array, s: Float32Array, lr: number, beta1: number, beta2: number, eps: number, beta1Power: number, beta2Power: number, vOut: Float32Array, mOut: Float32Array, sOut: Float32Array): void;
   /** NHWC bilinear resize; geometry [n, ih, iw, c, oh, ow]. */
   resizeBilinear(x: Float32Array | Int32Array, geometry: number[], alignCorners: boolean, halfPixelCenters: boolean, y: Float32Array): void;
+  /** The tracker's crop passes over tabulated taps (src/tracking/native_crop.ts): bitwise the JavaScript result. */
+  cropPasses(
+    data: Uint8Array, width: number, channels: number, xIndex: Int32Array, xWeight: Float64Array, xOutside: Float64Array,
+    yIndex: Int32Array, yWeight: Float64Array, yOutside: Float64Array, yFirst: number, rows: number, taps: number, out: number,
+    fill: Float64Array, dst: Float32Array,
+  ): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   version(): string;
