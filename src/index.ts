@@ -141,7 +141,7 @@ export { SiamTracker, SIAMFC_PARAMS, type TrackerParams, type ResponseScorer } f
 export { SiamFCScorer, NccScorer } from './tracking/scorers.js';
 export { FusedScorer } from './tracking/fused_scorer.js';
 export { DiscriminativeScorer, DEFAULT_DISCRIMINATIVE, type DiscriminativeOptions } from './tracking/discriminative_scorer.js';
-export { learnDiscriminativeFilter, refineFilter, gaussianLabel, type FilterLearning, type LearnedFilter } from './tracking/discriminative_filter.js';
+export { learnDiscriminativeFilter, refineFilter, gaussianLabel, type FilterLearning, type LearnedFilter, type Refinement } from './tracking/discriminative_filter.js';
 export { apce, ConfidenceGate } from './tracking/confidence.js';
 export { TemplateMemory, type TemplateMemoryOptions } from './tracking/template_memory.js';
 export { OnlineTemplate } from './tracking/online_template.js';

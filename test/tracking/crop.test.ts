@@ -79,6 +79,7 @@ test('cropResize: a crop wholly outside the frame is the fill colour; a bad cent
   }
   assert.throws(() => cropResize(img, Number.NaN, 5, 4, 4), /bad crop centre/);
   assert.throws(() => cropResize(img, 5, 5, 0, 4), /bad crop centre/);
+  assert.throws(() => cropResize({ ...img, data: img.data.subarray(0, 299) }, 5, 5, 4, 4), /the image holds 299 values, 10x10x3 needs 300/);
 });
 
 test('cropResize writes into a given buffer and reuses its scratch safely across sizes', () => {
