@@ -156,7 +156,8 @@ export class DiscriminativeScorer implements ResponseScorer {
     this.lastResponses = null;
     const rate = this.opts.rate ?? 0;
     if (!last || !responses || rate === 0 || !this.filter || !this.first) {
-      tf.dispose([...(last ? [last] : []), ...(responses ? [responses] : [])]);
+      last?.dispose();
+      responses?.dispose();
       return;
     }
     try {
