@@ -56,17 +56,18 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& i) {
                   float(f64(i[6])), i.Length() > 7 && i[7].IsNumber() ? i64(i[7]) : 1, i.Length() > 8 && i[8].ToBoolean());
   });
 }
-// (geometry, dy, w, dx, bf16?)
+// (geometry, dy, w, dx, bf16?, groups?)
 Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& i) {
   return guarded(i, [&] {
-    conv2dBackwardData(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), out(i[3]), i.Length() > 4 && i[4].ToBoolean());
+    conv2dBackwardData(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), out(i[3]), i.Length() > 4 && i[4].ToBoolean(),
+                       i.Length() > 5 && i[5].IsNumber() ? i64(i[5]) : 1);
   });
 }
-// (geometry, x, dy, dw, bf16?, db?: the bias gradient, written in the same pass)
+// (geometry, x, dy, dw, bf16?, db?: the bias gradient, written in the same pass, groups?)
 Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& i) {
   return guarded(i, [&] {
     conv2dBackwardWeights(geometry<ConvGeometry>(i[0], 17), in(i[1]), in(i[2]), out(i[3]), i.Length() > 4 && i[4].ToBoolean(),
-                          i.Length() > 5 && i[5].IsTypedArray() ? out(i[5]) : nullptr);
+                          i.Length() > 5 && i[5].IsTypedArray() ? out(i[5]) : nullptr, i.Length() > 6 && i[6].IsNumber() ? i64(i[6]) : 1);
   });
 }
 Napi::Value Bf16Supported(const Napi::CallbackInfo& i) { return Napi::Boolean::New(i.Env(), bf16Supported()); }

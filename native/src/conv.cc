@@ -308,10 +308,10 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
   s.wait();
 }
 
-void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, bool bf16) {
-  bf16 = bf16 && g.ic >= kMinBf16Channels && bf16Supported();
-  if (fftPays(g, 1)) return fftConvBackwardData(g, dy, w, dx);
-  const std::string key = keyOf("bwd_data", g, bf16);
+void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, bool bf16, int64_t groups) {
+  bf16 = bf16 && groups == 1 && g.ic >= kMinBf16Channels && bf16Supported();
+  if (fftPays(g, groups)) return fftConvBackwardData(g, dy, w, dx);
+  const std::string key = keyOf("bwd_data", g, bf16) + ",g" + std::to_string(groups);
   auto p = cache().get(key);
   if (!p) {
     p = std::make_shared<ConvPrimitive>();
@@ -321,12 +321,12 @@ void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, 
                                                   d.strides, d.dilates, d.padL, d.padR);
       return convolution_backward_data::primitive_desc(desc, cpuEngine(), hint);
     };
-    Descs d = descsOf(g);
+    Descs d = descsOf(g, groups);
     auto pd = make(d, d);
     if (bf16) {  // bf16 dy and weights, f32 dx
       Descs db = descsOf(g, 1, dt::f32, dt::bf16, dt::bf16);
       pd = preferBf16(pd, [&] { return make(db, descsOf(g, 1, dt::bf16, dt::bf16, dt::bf16)); }, p->bf16);
-    } else if (winogradPays(g, 1)) {
+    } else if (winogradPays(g, groups)) {
       pd = preferWinograd(pd, [&] { return make(anyLayout(d), anyLayout(d), algorithm::convolution_winograd); }, p->winograd);
     }
     p->prim = convolution_backward_data(pd);
@@ -392,11 +392,12 @@ void smallFilterGradient(const ConvGeometry& g, const float* x, const float* dy,
 
 }  // namespace
 
-void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw, bool bf16, float* db) {
-  if (singleOutputPays(g, 1)) return singleOutputConvBackwardWeights(g, x, dy, dw, db);
-  bf16 = bf16 && g.ic >= kMinBf16Channels && bf16Supported();
-  if (!bf16 && g.kh * g.kw * g.ic <= 32) return smallFilterGradient(g, x, dy, dw, db);
-  if (fftPays(g, 1)) {
+void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw, bool bf16, float* db,
+                           int64_t groups) {
+  if (singleOutputPays(g, groups)) return singleOutputConvBackwardWeights(g, x, dy, dw, db);
+  bf16 = bf16 && groups == 1 && g.ic >= kMinBf16Channels && bf16Supported();
+  if (!bf16 && groups == 1 && g.kh * g.kw * g.ic <= 32) return smallFilterGradient(g, x, dy, dw, db);
+  if (fftPays(g, groups)) {
     fftConvBackwardWeights(g, x, dy, dw);
     if (db) reduceRows(kSum, dy, g.n * g.oh * g.ow, g.oc, 1.0, db);
     return;
@@ -406,7 +407,7 @@ void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* d
   float* const fusedDb = g.ic >= 16 ? db : nullptr;
   if (db && !fusedDb) reduceRows(kSum, dy, g.n * g.oh * g.ow, g.oc, 1.0, db);
   db = fusedDb;
-  const std::string key = keyOf("bwd_weights", g, bf16, 0, 0, db != nullptr);
+  const std::string key = keyOf("bwd_weights", g, bf16, 0, 0, db != nullptr) + ",g" + std::to_string(groups);
   auto p = cache().get(key);
   if (!p) {
     p = std::make_shared<ConvPrimitive>();
@@ -418,12 +419,12 @@ void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* d
                                                           d.strides, d.dilates, d.padL, d.padR);
       return convolution_backward_weights::primitive_desc(desc, cpuEngine(), hint);
     };
-    Descs d = descsOf(g);
+    Descs d = descsOf(g, groups);
     auto pd = make(d, d);
     if (bf16) {  // bf16 x and dy, f32 filter gradient (accumulated in f32 by the kernel)
       Descs db = descsOf(g, 1, dt::bf16, dt::bf16, dt::f32);
       pd = preferBf16(pd, [&] { return make(db, descsOf(g, 1, dt::bf16, dt::bf16, dt::bf16)); }, p->bf16);
-    } else if (winogradPays(g, 1)) {
+    } else if (winogradPays(g, groups)) {
       pd = preferWinograd(pd, [&] { return make(anyLayout(d), anyLayout(d), algorithm::convolution_winograd); }, p->winograd);
     }
     p->prim = convolution_backward_weights(pd);

@@ -22,10 +22,12 @@ enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, 
 // the FFT convolutions (fftPays), whose float32 is faster than bf16's direct kernels.
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
                    float* y, int activation, float alpha, int64_t groups = 1, bool bf16 = false);
-void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, bool bf16 = false);
+// groups as in conv2dForward (depthwise: the gradients of DepthwiseConv2dNative; bf16 ignored there).
+void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, bool bf16 = false,
+                        int64_t groups = 1);
 // db (optional, [oc]): the bias gradient (dy summed over images and pixels), in the same pass.
 void conv2dBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw, bool bf16 = false,
-                           float* db = nullptr);
+                           float* db = nullptr, int64_t groups = 1);
 // True when the CPU runs oneDNN's bf16 kernels natively (AVX512-BF16 or AMX).
 bool bf16Supported();
 // Whether a convolution runs as Winograd F(4x4, 3x3) (training and inference plans; conv.cc).

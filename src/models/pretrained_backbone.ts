@@ -30,8 +30,9 @@ export interface BackboneSpec {
   source: string;
   /**
    * Name prefixes of the weights that fine-tuning unfreezes: the 1x1 convolutions of the last
-   * block before the cut. Not the depthwise ones: their gradients have no native kernel and run in
-   * JavaScript at ~30x the cost of the rest of a training step.
+   * block before the cut. Not the depthwise ones: chosen when their gradients ran in JavaScript at
+   * ~30x the cost of the rest of a training step (they are native now, kernels.ts); the trained
+   * trackers keep the choice.
    */
   tunable?: readonly string[];
 }

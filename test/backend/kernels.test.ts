@@ -296,6 +296,24 @@ test('DepthwiseConv2dNative and FusedDepthwiseConv2D match cpu (multipliers 1-2,
   }
 });
 
+test('DepthwiseConv2dNativeBackpropInput and -Filter match cpu (multipliers 1-2, strides, same/valid, plain and fused)', { skip: skipNative }, async () => {
+  const cases: Array<{ n: number; h: number; w: number; c: number; m: number; k: number; s: number; pad: 'same' | 'valid' }> = [
+    { n: 2, h: 10, w: 20, c: 144, m: 1, k: 3, s: 1, pad: 'same' }, // a MobileNetV3 block at stride 16
+    { n: 3, h: 11, w: 9, c: 8, m: 1, k: 5, s: 2, pad: 'same' },
+    { n: 2, h: 9, w: 11, c: 3, m: 2, k: 3, s: 1, pad: 'valid' },
+    { n: 1, h: 12, w: 13, c: 5, m: 2, k: 3, s: 2, pad: 'valid' },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const x = () => randn([c.n, c.h, c.w, c.c], i) as tf.Tensor4D;
+    const f = () => randn([c.k, c.k, c.c, c.m], 100 + i) as tf.Tensor4D;
+    const dy = () => randn(tf.depthwiseConv2d(x(), f(), c.s, c.pad).shape, 300 + i);
+    await assertSame(`depthwise gradients case ${i}`, () =>
+      tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), dy())))([x(), f()]));
+    await assertSame(`fused depthwise gradients case ${i}`, () =>
+      tf.grads((a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) => tf.sum(tf.mul(tf.fused.depthwiseConv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: c.s, pad: c.pad, bias, activation: 'relu' }), dy())))([x(), f(), randn([c.c * c.m], 200 + i)]));
+  }
+});
+
 test('ClipByValue(0, 6) and Slice match cpu (float and int32, 1-4 dims, whole and partial rows)', { skip: skipNative }, async () => {
   await assertSame('clip relu6', () => tf.clipByValue(tf.mul(randn([3, 7, 5], 1), 5), 0, 6));
   await assertSame('clip other range', () => tf.clipByValue(randn([3, 7, 5], 2), -0.5, 0.5));

@@ -16,8 +16,9 @@ export interface NativeAddon {
    * bfloat16 copies of the inputs, f32 out (precision.ts); ignored where the CPU or geometry has no bf16 kernel.
    */
   conv2dForward(geometry: number[], x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, activation: number, alpha: number, groups?: number, bf16?: boolean): void;
-  conv2dBackwardData(geometry: number[], dy: Float32Array, w: Float32Array, dx: Float32Array, bf16?: boolean): void;
-  conv2dBackwardWeights(geometry: number[], x: Float32Array, dy: Float32Array, dw: Float32Array, bf16?: boolean, db?: Float32Array): void;
+  /** groups: as conv2dForward's (the channel count: the gradients of a depthwise convolution). */
+  conv2dBackwardData(geometry: number[], dy: Float32Array, w: Float32Array, dx: Float32Array, bf16?: boolean, groups?: number): void;
+  conv2dBackwardWeights(geometry: number[], x: Float32Array, dy: Float32Array, dw: Float32Array, bf16?: boolean, db?: Float32Array | null, groups?: number): void;
   /** Whether oneDNN runs bf16 kernels natively here (AVX512-BF16 or AMX). */
   bf16Supported(): boolean;
   /** The float32 algorithm a convolution of this geometry runs: FFT (large filters), Winograd (3x3) or direct. */
