@@ -68,7 +68,7 @@ export {
   type FineTunedWeights,
 } from './tracking/siam_network.js';
 export { PretrainedBackbone, BACKBONES, type BackboneSpec } from './models/pretrained_backbone.js';
-export { backboneEncoder, validateBackboneConfig, BACKBONE_ENCODER, type BackboneEncoderConfig } from './models/backbone_encoder.js';
+export { backboneEncoder, poolFeatureMap, validateBackboneConfig, BACKBONE_ENCODER, type BackboneEncoderConfig } from './models/backbone_encoder.js';
 // SiamFC training (its networks may hold a pretrained backbone read from disk)
 export { trainSiamFC, type TrainOptions as TrackerTrainOptions } from './tracking/train.js';
 export type { TrainResult as TrackerTrainResult } from './tracking/train.js';

@@ -54,7 +54,6 @@ export function backboneEncoder(config: BackboneEncoderConfig): Encoder {
   const spec = BACKBONES[config.spec];
   if (!spec) throw new Error(`unknown backbone '${config.spec}' (known: ${Object.keys(BACKBONES).join(', ')})`);
   const backbone = new PretrainedBackbone(spec);
-  const [rows, cols] = config.grid;
   return {
     predict: (x) => tf.tidy(() => {
       if (x.rank !== 4) throw new Error(`backbone encoder: expected [n, height, width, channels] inputs, got shape [${x.shape.join(', ')}]`);
@@ -62,14 +61,28 @@ export function backboneEncoder(config: BackboneEncoderConfig): Encoder {
       if (config.darkOnWhite) rgb = tf.sub(1, rgb);
       if (rgb.shape[3] === 1) rgb = tf.tile(rgb, [1, 1, 1, 3]);
       const map = backbone.features(rgb);
-      const [n, fh, fw, ch] = map.shape;
-      const ph = Math.floor(fh / rows);
-      const pw = Math.floor(fw / cols);
-      if (ph < 1 || pw < 1) throw new Error(`backbone encoder: a ${x.shape[1]}x${x.shape[2]} input gives a ${fh}x${fw} feature map, fewer cells than the ${rows}x${cols} grid`);
-      const cells = tf.avgPool(tf.slice(map, [0, 0, 0, 0], [n, ph * rows, pw * cols, ch]), [ph, pw], [ph, pw], 'valid');
-      const flat = tf.reshape(cells, [n, rows * cols * ch]);
-      const powered = tf.mul(tf.sign(flat), tf.sqrt(tf.abs(flat)));
-      return tf.div(powered, tf.maximum(tf.norm(powered, 'euclidean', 1, true), 1e-12));
+      const [rows, cols] = config.grid;
+      if (map.shape[1] < rows || map.shape[2] < cols) throw new Error(`backbone encoder: a ${x.shape[1]}x${x.shape[2]} input gives a ${map.shape[1]}x${map.shape[2]} feature map, fewer cells than the ${rows}x${cols} grid`);
+      return poolFeatureMap(map, config.grid);
     }),
   };
+}
+
+/**
+ * A feature map [n, h, w, c] -> embeddings [n, rows * columns * c]: average pooling over the grid,
+ * signed square root, L2 normalisation. `epsilon` > 0 keeps the square root differentiable at 0
+ * (fine-tuning); the shipped encoder uses 0.
+ */
+export function poolFeatureMap(map: tf.Tensor4D, [rows, cols]: [number, number], epsilon = 0): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [n, fh, fw, ch] = map.shape;
+    const ph = Math.floor(fh / rows);
+    const pw = Math.floor(fw / cols);
+    if (ph < 1 || pw < 1) throw new Error(`poolFeatureMap: a ${fh}x${fw} feature map has fewer cells than the ${rows}x${cols} grid`);
+    const cells = tf.avgPool(tf.slice(map, [0, 0, 0, 0], [n, ph * rows, pw * cols, ch]), [ph, pw], [ph, pw], 'valid');
+    const flat = tf.reshape(cells, [n, rows * cols * ch]);
+    const magnitude = epsilon > 0 ? tf.add(tf.abs(flat), epsilon) : tf.abs(flat);
+    const powered = tf.mul(tf.sign(flat), tf.sqrt(magnitude));
+    return tf.div(powered, tf.maximum(tf.norm(powered, 'euclidean', 1, true), 1e-12));
+  });
 }

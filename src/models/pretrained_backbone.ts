@@ -130,6 +130,23 @@ export class PretrainedBackbone {
   }
 
   /**
+   * The output of graph node `node` for crops as features() takes them: a frozen prefix of the
+   * graph that a fine-tuning computes once and feeds to featuresFrom() at every step.
+   */
+  intermediate(crops: tf.Tensor4D, node: string): tf.Tensor4D {
+    return tf.tidy(() => this.graph.execute({ [INPUT_NODE]: tf.mul(crops, this.spec.inputScale) }, node) as tf.Tensor4D);
+  }
+
+  /** The feature map computed from an intermediate node's values (`{ node: tensor }`), with the tuned weights. */
+  featuresFrom(fed: tf.NamedTensorMap): tf.Tensor4D {
+    return tf.tidy(() => {
+      const inputs = { ...fed, ...this.tuned };
+      if (this.nodes.length === 1) return this.graph.execute(inputs, this.nodes[0]) as tf.Tensor4D;
+      return tf.concat(this.graph.execute(inputs, this.nodes) as tf.Tensor4D[], 3);
+    });
+  }
+
+  /**
    * Makes the graph weights whose names start with one of `prefixes` (default: the spec's
    * `tunable`) trainable: copies of the pretrained values, or `values` when given (a saved
    * model's). Returns the variables.

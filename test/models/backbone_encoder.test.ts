@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
-import { BACKBONE_ENCODER, backboneEncoder, validateBackboneConfig, type BackboneEncoderConfig } from '../../src/models/backbone_encoder.js';
+import { BACKBONE_ENCODER, backboneEncoder, poolFeatureMap, validateBackboneConfig, type BackboneEncoderConfig } from '../../src/models/backbone_encoder.js';
+import { BACKBONES, PretrainedBackbone } from '../../src/models/pretrained_backbone.js';
 import { createMetadata, validateMetadata, type ModelMetadata } from '../../src/models/metadata.js';
 import { isBackboneModelDir, isPretrainedOnlyModelDir } from '../../src/models/io.js';
 import { loadScorer } from '../../src/inference/load.js';
@@ -132,4 +133,32 @@ test('a backbone model folder is fewshot.json alone: loads, embeds like the enco
 
   // fewshot.json whose embeddingDim disagrees with its backbone settings is refused at load.
   await assert.rejects(loadScorer(other), /model-grid\/fewshot\.json: its backbone and 64x128x1 inputs give 64-d embeddings, but embeddingDim says 512/);
+});
+
+test('a cached intermediate node fed back gives the same features; fine-tuned weights move them; poolFeatureMap with epsilon has finite gradients at 0', () => {
+  const backbone = new PretrainedBackbone(BACKBONES['centernet-s16']!);
+  const crops = tf.tidy(() => tf.tile(tf.sub(1, tf.tensor4d(strokeImage('left', 3), [1, H, W, 1])), [1, 1, 1, 3])) as tf.Tensor4D;
+  const node = 'tower_0/MobilenetV3/expanded_conv_7/add';
+  const direct = backbone.features(crops);
+  const prefix = backbone.intermediate(crops, node);
+  const fed = backbone.featuresFrom({ [node]: prefix });
+  assert.deepEqual(fed.shape, direct.shape);
+  assert.deepEqual(Array.from(fed.dataSync()), Array.from(direct.dataSync()));
+  const [w] = backbone.fineTune(['tower_0/MobilenetV3/expanded_conv_9/project/']);
+  assert.ok(w);
+  const before = tf.memory().numTensors;
+  const grads = tf.variableGrads(() => tf.sum(poolFeatureMap(backbone.featuresFrom({ [node]: prefix }), [2, 4], 1e-8)) as tf.Scalar, Object.values(backbone.tunedWeights));
+  assert.ok(Object.values(grads.grads).every((g) => g.dataSync().every(Number.isFinite)), 'gradients are finite');
+  tf.dispose([grads.value, ...Object.values(grads.grads)]);
+  assert.equal(tf.memory().numTensors, before);
+  w.assign(tf.mul(w, 1.5));
+  const moved = backbone.featuresFrom({ [node]: prefix });
+  assert.notDeepEqual(Array.from(moved.dataSync()), Array.from(direct.dataSync()));
+  // epsilon 0 is the shipped encoder's pooling, bit for bit
+  const encoder = backboneEncoder(CONFIG);
+  const shipped = encoder.predict(tf.tensor4d(strokeImage('left', 3), [1, H, W, 1])) as tf.Tensor;
+  assert.deepEqual(Array.from(shipped.dataSync()), Array.from(poolFeatureMap(direct, [2, 4]).dataSync()));
+  assert.throws(() => poolFeatureMap(tf.zeros([1, 1, 3, 2]), [2, 4]), /1x3 feature map has fewer cells than the 2x4 grid/);
+  backbone.dispose();
+  tf.dispose([crops, direct, prefix, fed, moved, shipped]);
 });
