@@ -121,12 +121,7 @@ export class PretrainedBackbone {
 
   /** Crops [B, S, S, 3] in [0, 1] -> features [B, S/stride, S/stride, C]. No gradient flows into the graph's weights. */
   features(crops: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => {
-      const inputs = { [INPUT_NODE]: tf.mul(crops, this.spec.inputScale), ...this.tuned };
-      // execute returns the tensor itself for one output name, an array for several.
-      if (this.nodes.length === 1) return this.graph.execute(inputs, this.nodes[0]) as tf.Tensor4D;
-      return tf.concat(this.graph.execute(inputs, this.nodes) as tf.Tensor4D[], 3);
-    });
+    return tf.tidy(() => this.featuresFrom({ [INPUT_NODE]: tf.mul(crops, this.spec.inputScale) }));
   }
 
   /**
@@ -141,6 +136,7 @@ export class PretrainedBackbone {
   featuresFrom(fed: tf.NamedTensorMap): tf.Tensor4D {
     return tf.tidy(() => {
       const inputs = { ...fed, ...this.tuned };
+      // execute returns the tensor itself for one output name, an array for several.
       if (this.nodes.length === 1) return this.graph.execute(inputs, this.nodes[0]) as tf.Tensor4D;
       return tf.concat(this.graph.execute(inputs, this.nodes) as tf.Tensor4D[], 3);
     });
