@@ -72,7 +72,7 @@ export class FrozenEmbeddings {
 }
 
 /** Genuine-vs-skilled EER of the distance rule on `persons`, K = 1..4 pooled (seeds 100 + K, as the inner folds). */
-export function distanceEer(m: FrozenModel, persons: readonly string[]): number {
+export function distanceEer(m: Pick<FrozenModel, 'scorer' | 'set' | 'embeddings'>, persons: readonly string[]): number {
   const idx = m.set.files.map((f, i) => (persons.includes(f.claimed) ? i : -1)).filter((i) => i >= 0);
   const part = subset(m.set, (f) => persons.includes(f.claimed));
   return eerOf(KS.flatMap((k) => evaluateReferenceVerification(m.scorer, part, idx.map((i) => m.embeddings[i]!), {
