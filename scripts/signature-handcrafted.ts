@@ -58,8 +58,8 @@ const unit = (v: Float32Array) => {
   return v.map((t) => t / n);
 };
 const signedSqrt = (v: Float32Array) => v.map((t) => Math.sign(t) * Math.sqrt(Math.abs(t)));
-/** Every signature's features under one configuration; `perFold` when they depend on the fold's development persons. */
-interface Candidate { name: string; embeddings: (fold: number) => Float32Array[] }
+/** Every signature's features under one configuration, for a fold (or 'all' 30 writers) when they depend on the persons fitted on. */
+interface Candidate { name: string; embeddings: (fold: number | 'all') => Float32Array[] }
 const fixed = (name: string, embeddings: Float32Array[]): Candidate => ({ name, embeddings: () => embeddings });
 
 // The shipped scorer scores any embeddings by minus the squared distance (its encoder is not used).
@@ -91,7 +91,7 @@ if (args.family === 'hog' || args.family === 'lbp') {
     }
   }
   groups[args.family] = alone;
-  groups[`cnn + ${args.family}`] = alone.map((c) => fixed(`cnn + ${c.name}`, concatEqualWeight(cnn.embeddings, c.embeddings(0))));
+  groups[`cnn + ${args.family}`] = alone.map((c) => fixed(`cnn + ${c.name}`, concatEqualWeight(cnn.embeddings, c.embeddings('all'))));
 } else if (args.family === 'geometry') {
   const { set, pixels } = await canvas(160, 320);
   const geometry = set.files.map((_, i) => inkGeometry(pixels(i), 160, 320));
@@ -112,7 +112,7 @@ if (args.family === 'hog' || args.family === 'lbp') {
   const sdAll = withinSd([...new Set(set.files.map((f) => f.claimed))]);
   console.log(`within-writer SD on all 30: ${INK_GEOMETRY_NAMES.map((n, j) => `${n} ${sdAll[j]!.toPrecision(3)}`).join(', ')}`);
   console.log(`geometry alone, all 30, K=1..4: ${all30(geometry.map((g) => Float32Array.from(g, (v, j) => v / sdAll[j]!))).map(pct).join(' / ')}`);
-  groups['cnn + geometry'] = [0, 0.0003, 0.001, 0.002, 0.003, 0.005].map((w) => ({ name: `cnn + geometry w ${w}`, embeddings: (f: number) => appended(sdOf[f]!, w) }));
+  groups['cnn + geometry'] = [0, 0.0003, 0.001, 0.002, 0.003, 0.005].map((w) => ({ name: `cnn + geometry w ${w}`, embeddings: (f: number | 'all') => appended(f === 'all' ? sdAll : sdOf[f]!, w) }));
 } else {
   const { model } = await loadModel(args.omniglot!);
   const candidates: Candidate[] = [];
@@ -140,7 +140,7 @@ if (args.family === 'hog' || args.family === 'lbp') {
 const out: Record<string, unknown> = { data: args.data, family: args.family, folds };
 for (const [group, candidates] of Object.entries(groups)) {
   const table = candidates.map((c) => {
-    const row = { config: c.name, all: all30(c.embeddings(0)), dev: folds.map((_, f) => score(c.embeddings(f), devOf(f))), test: folds.map((p, f) => score(c.embeddings(f), p)) };
+    const row = { config: c.name, all: all30(c.embeddings('all')), dev: folds.map((_, f) => score(c.embeddings(f), devOf(f))), test: folds.map((p, f) => score(c.embeddings(f), p)) };
     console.log(`${c.name}: all 30 K=1..4 ${row.all.map(pct).join(' / ')} | development ${row.dev.map(pct).join(' ')} | test ${row.test.map(pct).join(' ')}`);
     return row;
   });
@@ -152,8 +152,9 @@ for (const [group, candidates] of Object.entries(groups)) {
     console.log(`${group}, fold ${f}: chosen on the development persons: ${best.config} (${pct(best.dev[f]!)}; test ${pct(best.test[f]!)})`);
     rows.push(...outerTestRows(cv, folds, f, group, cnn.scorer, candidates.find((c) => c.name === best.config)!.embeddings(f)));
   }
+  // FAR / FRR are left out: the rows are scored at threshold 0, which no decision uses.
   const summary = pooled(rows);
   console.log(tableLines(summary).join('\n'));
-  out[group] = { table, chosen, test: summary.map(({ decision, references, auc, aucSd, eer, eerSd, far, frr, farRandom }) => ({ decision, references, auc, aucSd, eer, eerSd, far, frr, farRandom })) };
+  out[group] = { table, chosen, test: summary.map(({ decision, references, auc, aucSd, eer, eerSd }) => ({ decision, references, auc, aucSd, eer, eerSd })) };
 }
 if (args.out) writeFileSync(args.out, JSON.stringify(out, null, 2) + '\n');
