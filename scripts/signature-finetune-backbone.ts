@@ -29,7 +29,7 @@ import { BACKBONES, PretrainedBackbone } from '../src/models/pretrained_backbone
 import { poolFeatureMap } from '../src/models/backbone_encoder.js';
 import { writerFolds } from '../src/applications/signatures/layout.js';
 import { Rng } from '../src/util/random.js';
-import { pct, pooled, tableLines, type TestRow } from './lib/signature-cv.js';
+import { aucEerSummary, aucEerTable, pct, type TestRow } from './lib/signature-cv.js';
 import { DEFAULT_SIGNATURE_DATA, distanceEer, openFrozenOuterTest, outerTestRows, type FrozenConfig, type FrozenModel } from './lib/signature-backbone.js';
 
 const { values: args } = parseArgs({
@@ -138,8 +138,8 @@ for (const f of args.folds!.split(',').map(Number)) {
   rows.push(...outerTestRows(cv, folds, f, 'fine-tuned, steps chosen', base.scorer, byStep.get(chosen)!));
   rows.push(...outerTestRows(cv, folds, f, 'frozen (step 0)', base.scorer, byStep.get(0)!));
 }
-console.log(tableLines(pooled(rows)).map((line) => line.split('|').slice(0, 5).join('|') + '|').join('\n'));
+console.log(aucEerTable(rows));
 if (args.out) {
-  const test = pooled(rows).map(({ decision, references, auc, aucSd, eer, eerSd }) => ({ decision, references, auc, aucSd, eer, eerSd }));
+  const test = aucEerSummary(rows);
   writeFileSync(args.out, JSON.stringify({ args, config: CONFIG, prefixNode: PREFIX_NODE, folds, perFold, test }, null, 2) + '\n');
 }

@@ -22,7 +22,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateReferenceVerification } from '../src/applications/signatures/reference_verification.js';
-import { KS, pct, pooled, tableLines, type TestRow } from './lib/signature-cv.js';
+import { aucEerSummary, aucEerTable, KS, pct, type TestRow } from './lib/signature-cv.js';
 import { DEFAULT_SIGNATURE_DATA, FIXED_CONFIG, FROZEN_CONFIGS, chooseFrozenConfig, concatEqualWeight, frozenLabel, openFrozenOuterTest, outerTestRows } from './lib/signature-backbone.js';
 
 const { values: args } = parseArgs({
@@ -72,5 +72,5 @@ for (let f = 0; f < folds.length; f++) {
   for (const [name, embeddings] of variants) rows.push(...outerTestRows(cv, folds, f, name, fixed.scorer, embeddings));
 }
 // FAR / FRR at threshold 0 mean nothing here: only AUC and EER are printed.
-console.log(tableLines(pooled(rows)).map((line) => line.split('|').slice(0, 5).join('|') + '|').join('\n'));
-if (args.out) writeFileSync(args.out, JSON.stringify({ data, folds, chosen, fixed: frozenLabel(FIXED_CONFIG), orientation, test: pooled(rows).map(({ decision, references, auc, aucSd, eer, eerSd }) => ({ decision, references, auc, aucSd, eer, eerSd })) }, null, 2) + '\n');
+console.log(aucEerTable(rows));
+if (args.out) writeFileSync(args.out, JSON.stringify({ data, folds, chosen, fixed: frozenLabel(FIXED_CONFIG), orientation, test: aucEerSummary(rows) }, null, 2) + '\n');

@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BACKBONES } from '../src/models/pretrained_backbone.js';
 import { evaluateReferenceVerification } from '../src/applications/signatures/reference_verification.js';
-import { KS, pct, pooled, tableLines, type TestRow } from './lib/signature-cv.js';
+import { aucEerSummary, aucEerTable, KS, pct, type TestRow } from './lib/signature-cv.js';
 import { DEFAULT_SIGNATURE_DATA, FROZEN_CONFIGS, distanceEer, frozenLabel, openFrozenOuterTest, outerTestRows, type FrozenConfig } from './lib/signature-backbone.js';
 
 const { values: args } = parseArgs({ options: { data: { type: 'string', default: DEFAULT_SIGNATURE_DATA }, out: { type: 'string' } } });
@@ -69,8 +69,8 @@ for (let f = 0; f < folds.length; f++) {
   const m = await frozen.of([...FROZEN_CONFIGS, ...configs].find((c) => frozenLabel(c) === best.config)!);
   rows.push(...outerTestRows(cv, folds, f, 'chosen among all', m.scorer, m.embeddings));
 }
-console.log(tableLines(pooled(rows)).map((line) => line.split('|').slice(0, 5).join('|') + '|').join('\n'));
+console.log(aucEerTable(rows));
 if (args.out) {
-  const test = pooled(rows).map(({ decision, references, auc, aucSd, eer, eerSd }) => ({ decision, references, auc, aucSd, eer, eerSd }));
+  const test = aucEerSummary(rows);
   writeFileSync(args.out, JSON.stringify({ data: args.data, folds, probes: PROBES, table, chosen, test }, null, 2) + '\n');
 }

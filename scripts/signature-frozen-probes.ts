@@ -21,7 +21,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { pooled, tableLines, type TestRow } from './lib/signature-cv.js';
+import { aucEerSummary, aucEerTable, type TestRow } from './lib/signature-cv.js';
 import { DEFAULT_SIGNATURE_DATA, FROZEN_CONFIGS, concatEqualWeight, frozenLabel, openFrozenOuterTest, outerTestRows, type FrozenModel } from './lib/signature-backbone.js';
 
 const { values: args } = parseArgs({
@@ -120,7 +120,7 @@ for (let f = 0; f < folds.length; f++) {
 }
 
 // FAR / FRR at threshold 0 mean nothing here: only AUC and EER are printed.
-console.log(tableLines(pooled(rows)).map((line) => line.split('|').slice(0, 5).join('|') + '|').join('\n'));
+console.log(aucEerTable(rows));
 if (args.out) {
-  writeFileSync(args.out, JSON.stringify({ data, folds, chosenPerFold: CHOSEN_PER_FOLD, test: pooled(rows).map(({ decision, references, auc, aucSd, eer, eerSd }) => ({ decision, references, auc, aucSd, eer, eerSd })) }, null, 2) + '\n');
+  writeFileSync(args.out, JSON.stringify({ data, folds, chosenPerFold: CHOSEN_PER_FOLD, test: aucEerSummary(rows) }, null, 2) + '\n');
 }

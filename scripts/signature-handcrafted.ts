@@ -29,7 +29,7 @@ import { evaluateReferenceVerification } from '../src/applications/signatures/re
 import { poolFeatureMap } from '../src/models/backbone_encoder.js';
 import { loadModel } from '../src/models/io.js';
 import { INK_GEOMETRY_NAMES, hog, inkGeometry, lbp } from './lib/handcrafted-features.js';
-import { KS, pct, pooled, tableLines, type TestRow } from './lib/signature-cv.js';
+import { aucEerSummary, aucEerTable, KS, pct, type TestRow } from './lib/signature-cv.js';
 import { DEFAULT_SIGNATURE_DATA, concatEqualWeight, distanceEer, openFrozenOuterTest, outerTestRows } from './lib/signature-backbone.js';
 
 const { values: args } = parseArgs({
@@ -152,9 +152,7 @@ for (const [group, candidates] of Object.entries(groups)) {
     console.log(`${group}, fold ${f}: chosen on the development persons: ${best.config} (${pct(best.dev[f]!)}; test ${pct(best.test[f]!)})`);
     rows.push(...outerTestRows(cv, folds, f, group, cnn.scorer, candidates.find((c) => c.name === best.config)!.embeddings(f)));
   }
-  // AUC and EER only: the rows are scored at threshold 0, so their FAR / FRR mean nothing.
-  const summary = pooled(rows);
-  console.log(tableLines(summary).map((line) => line.split('|').slice(0, 5).join('|') + '|').join('\n'));
-  out[group] = { table, chosen, test: summary.map(({ decision, references, auc, aucSd, eer, eerSd }) => ({ decision, references, auc, aucSd, eer, eerSd })) };
+  console.log(aucEerTable(rows));
+  out[group] = { table, chosen, test: aucEerSummary(rows) };
 }
 if (args.out) writeFileSync(args.out, JSON.stringify(out, null, 2) + '\n');

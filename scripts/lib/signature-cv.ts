@@ -150,3 +150,14 @@ export function tableLines(summary: ReturnType<typeof pooled>): string[] {
     ...summary.map((s) => `| ${s.decision} | ${s.references} | ${s.auc.toFixed(3)} ± ${s.aucSd.toFixed(3)} | ${pct(s.eer)} ± ${pct(s.eerSd)} | ${pct(s.far)} | ${pct(s.frr)} | ${pct(s.farRandom)} |`),
   ];
 }
+
+/**
+ * The pooled table's AUC and EER columns only, as printed and stored by the scripts that score
+ * at threshold 0 (no decision uses that threshold, so their FAR / FRR mean nothing).
+ */
+export function aucEerSummary(rows: readonly TestRow[]) {
+  return pooled(rows).map(({ decision, references, auc, aucSd, eer, eerSd }) => ({ decision, references, auc, aucSd, eer, eerSd }));
+}
+export function aucEerTable(rows: readonly TestRow[]): string {
+  return tableLines(pooled(rows)).map((line) => line.split('|').slice(0, 5).join('|') + '|').join('\n');
+}
