@@ -9,6 +9,7 @@ import { loadOnnxRuntime, OrtSession } from '../../src/backend/onnx/runtime.js';
 import { exportModelDirToOnnx } from '../../src/export/onnx/model_dir.js';
 import { exportOnnx } from '../../src/export/onnx/export.js';
 import { buildPairModel } from '../../src/models/siamese.js';
+import { createEncoder } from '../../src/models/encoders/registry.js';
 
 const skipOrt: false | string = loadOnnxRuntime().ort ? false : loadOnnxRuntime().error!;
 
@@ -66,6 +67,19 @@ test('a Siamese pair model (two inputs, shared encoder, AbsDifference head) expo
   const pair = buildPairModel(encoder, { hidden: [5], seed: 3 });
   const { diff } = compare(pair, exportOnnx(pair), [[4, 12, 10, 2], [4, 12, 10, 2]]);
   assert.ok(diff <= 1e-5, `max |ONNX - TF.js| = ${diff}`);
+});
+
+test('the residual encoder (Add of a projection shortcut, global average pooling) exports exactly', { skip: skipOrt }, async () => {
+  await selectBackend('cpu', { quiet: true });
+  const encoder = createEncoder('resnet7', { inputShape: [12, 12, 1], embeddingDim: 7, seed: 4 });
+  // Batch-norm statistics away from 0 / 1, so that a converter that dropped them would show.
+  encoder.weights.forEach((w, i) => {
+    const positive = w.originalName.endsWith('moving_variance');
+    w.write(tf.randomUniform(w.shape as number[], positive ? 0.5 : -0.5, positive ? 1.5 : 0.5, 'float32', 100 + i));
+  });
+  const { diff, scale } = compare(encoder, exportOnnx(encoder), [[3, 12, 12, 1]]);
+  assert.ok(scale > 1e-3, 'outputs are not all zero');
+  assert.ok(diff <= 1e-4 * Math.max(1, scale), `max |ONNX - TF.js| = ${diff} (scale ${scale})`);
 });
 
 test('a layer without an ONNX converter is a clear error', async () => {

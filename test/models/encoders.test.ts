@@ -45,6 +45,29 @@ test('wider conv4 encoders: 96, 128 or 160 filters per layer; at 56x56 a 3x3xfil
   assert.deepEqual(defaultInputShape('conv4-128'), [28, 28, 1]);
 });
 
+test('resnet7: stem and three residual blocks (64, 128, 256) with pooling between, global average pooling -> 256-d', () => {
+  assert.deepEqual(defaultInputShape('resnet7'), [28, 28, 1]);
+  const enc = createEncoder('resnet7');
+  const adds = enc.layers.filter((l) => l.getClassName() === 'Add');
+  assert.equal(adds.length, 3);
+  // block 1 keeps 64 channels (identity shortcut); blocks 2 and 3 widen (1x1 projection + batch norm)
+  assert.deepEqual(enc.layers.filter((l) => l.name.endsWith('_shortcut_conv')).map((l) => l.getWeights()[0]!.shape.join('x')), ['1x1x64x128', '1x1x128x256']);
+  assert.deepEqual(enc.getLayer('resnet_block3_add').outputShape, [null, 3, 3, 256]);
+  assert.equal(embeddingDimOf(enc), 256);
+  assert.equal(embeddingDimOf(createEncoder('resnet7', { embeddingDim: 64 })), 64);
+  // the same multiply-adds as Conv-4-128 to within 15% (34.6M against 38.3M per 28x28 image)
+  const macs = (model: tfl.LayersModel) => model.layers.filter((l) => l.getClassName() === 'Conv2D').reduce((sum, l) => {
+    const [, h, w] = l.outputShape as number[];
+    return sum + h! * w! * l.getWeights()[0]!.size;
+  }, 0);
+  const ratio = macs(enc) / macs(createEncoder('conv4-128'));
+  assert.ok(ratio > 0.85 && ratio < 1, `multiply-adds ratio ${ratio}`);
+  const y = tf.tidy(() => enc.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor);
+  assert.deepEqual(y.shape, [2, 256]);
+  y.dispose();
+  enc.dispose();
+});
+
 test('conv4 encoder: 4 x {conv3x3-64 same, batchnorm, relu, maxpool2} -> 64-d at 28x28', () => {
   assert.deepEqual(defaultInputShape('conv4'), [28, 28, 1]);
   const enc = createEncoder('conv4');
@@ -84,7 +107,7 @@ test('registry: custom encoders and clear errors', () => {
   );
   assert.ok(encoderNames().includes('mlp-test'));
   assert.equal(embeddingDimOf(createEncoder('mlp-test', { embeddingDim: 3 })), 3);
-  assert.throws(() => createEncoder('resnet99'), /unknown encoder 'resnet99' \(available: koch, conv4, conv4-96, conv4-128, conv4-160, tiny/);
+  assert.throws(() => createEncoder('resnet99'), /unknown encoder 'resnet99' \(available: koch, conv4, conv4-96, conv4-128, conv4-160, resnet7, tiny/);
   assert.throws(() => createEncoder('koch', { inputShape: [28, 28, 1] }), /encoder 'koch': input 28x28x1 is too small/);
   assert.throws(() => createEncoder('conv4', { embeddingDim: 0 }), /embeddingDim must be a positive integer/);
   assert.throws(() => createEncoder('conv4', { inputShape: [28, 28] as unknown as [number, number, number] }), /inputShape must be/);

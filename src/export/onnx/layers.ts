@@ -184,6 +184,25 @@ const l2Normalization: Converter = (g, layer, [input]) => {
   return { ...x, name: g.node('Div', [x.name, g.node('Sqrt', [padded], `${layer.name}_norm`)], layer.name) };
 };
 
+/** Element-wise sum of same-shaped inputs (a residual block's join), in the first image input's layout. */
+const add: Converter = (g, layer, inputs) => {
+  const layout = inputs.find((v) => v.layout !== 'plain')?.layout as 'nhwc' | 'nchw' | undefined;
+  const xs = inputs.map((v) => (layout && v.shape.length === 4 ? g.as(v, layout) : v));
+  if (xs.some((v) => v.shape.length !== xs[0]!.shape.length)) throw new Error(`ONNX export: '${layer.name}' adds inputs of different ranks`);
+  let sum = xs[0]!.name;
+  for (let i = 1; i < xs.length; i++) sum = g.node('Add', [sum, xs[i]!.name], i === xs.length - 1 ? layer.name : `${layer.name}_${i}`);
+  return { ...xs[0]!, name: sum };
+};
+
+/** Mean over height and width: NCHW GlobalAveragePool, then [n, c] rows. */
+const globalAveragePooling2d: Converter = (g, layer, [input], c) => {
+  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') throw new Error(`ONNX export: '${layer.name}' is not channels-last`);
+  if (c.keepDims === true) throw new Error(`ONNX export: '${layer.name}' keeps its spatial dimensions; only [n, c] output is supported`);
+  const x = g.as(input!, 'nchw');
+  const pooled = g.node('GlobalAveragePool', [x.name], `${layer.name}_nc11`);
+  return { name: g.node('Flatten', [pooled], layer.name, { axis: 1 }), layout: 'plain', shape: [x.shape[0]!, x.shape[3]!] };
+};
+
 /** Concatenation of embeddings ([n, d_i] rows), as an ensemble's output layer does. */
 const concatenate: Converter = (g, layer, inputs, c) => {
   if (inputs.some((v) => v.shape.length !== 2) || (c.axis !== -1 && c.axis !== 1)) {
@@ -210,6 +229,8 @@ export const CONVERTERS: Record<string, Converter> = {
   CrossCorrelation: crossCorrelation,
   L2Normalization: l2Normalization,
   Concatenate: concatenate,
+  Add: add,
+  GlobalAveragePooling2D: globalAveragePooling2d,
 };
 
 /** Runs the converter of `layer` (its config read once, weights from the live layer). */

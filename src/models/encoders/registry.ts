@@ -1,7 +1,8 @@
 /**
  * Encoder registry: an encoder is a function of (inputShape, embeddingDim, seed) returning a
  * tfl.LayersModel named 'encoder' that maps [n, h, w, c] images in [0, 1] to [n, dim] embeddings.
- * Built-ins: 'koch' (105x105x1), 'conv4' (28x28x1; wider: 'conv4-96', 'conv4-128', 'conv4-160') and 'tiny' (tests);
+ * Built-ins: 'koch' (105x105x1), 'conv4' (28x28x1; wider: 'conv4-96', 'conv4-128', 'conv4-160'), 'resnet7'
+ * (28x28x1, residual, about Conv-4-128's compute) and 'tiny' (tests);
  * `registerEncoder` adds more.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -9,6 +10,7 @@ import { ENCODER_MODEL_NAME, type EncoderOptions, type ResolvedEncoderOptions } 
 import { KOCH_INPUT_SHAPE, kochEncoder } from './koch.js';
 import { CONV4_INPUT_SHAPE, conv4Encoder } from './conv4.js';
 import { TINY_INPUT_SHAPE, tinyEncoder } from './tiny.js';
+import { RESNET_INPUT_SHAPE, resnetEncoder } from './resnet.js';
 
 export type EncoderFactory = (opts: ResolvedEncoderOptions) => tfl.LayersModel;
 
@@ -73,4 +75,5 @@ registerEncoder('conv4', (o) => conv4Encoder(o), { inputShape: CONV4_INPUT_SHAPE
 registerEncoder('conv4-96', (o) => conv4Encoder(o, 96), { inputShape: CONV4_INPUT_SHAPE });
 registerEncoder('conv4-128', (o) => conv4Encoder(o, 128), { inputShape: CONV4_INPUT_SHAPE });
 registerEncoder('conv4-160', (o) => conv4Encoder(o, 160), { inputShape: CONV4_INPUT_SHAPE });
+registerEncoder('resnet7', (o) => resnetEncoder(o), { inputShape: RESNET_INPUT_SHAPE });
 registerEncoder('tiny', tinyEncoder, { inputShape: TINY_INPUT_SHAPE });
