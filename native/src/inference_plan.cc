@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cctype>
 #include <cstdlib>
@@ -69,8 +70,28 @@ InferencePlan::InferencePlan(std::vector<InferenceOp> ops, int64_t h, int64_t w,
   // Shape pass: validates geometry and sizes the output.
   int64_t H = h, W = w, C = c;
   bool flat = false;
+  std::vector<std::array<int64_t, 3>> saved;  // (H, W, C) of each open kSave
   for (const auto& op : ops_) {
     switch (op.kind) {
+      case InferenceOp::kSave:
+        if (flat) throw std::invalid_argument("inference plan: residual branch after dense");
+        saved.push_back({H, W, C});
+        break;
+      case InferenceOp::kResidualAdd: {
+        if (saved.empty()) throw std::invalid_argument("inference plan: residual add without a saved input");
+        auto [SH, SW, SC] = saved.back();
+        saved.pop_back();
+        if (flat) throw std::invalid_argument("inference plan: residual add after dense");
+        if (!op.weights.empty()) {
+          if (int64_t(op.weights.size()) != op.kh * op.kw * SC * op.outChannels || op.bias.size() != size_t(op.outChannels))
+            throw std::invalid_argument("inference plan: projection weights size");
+          SH = windowOut(SH, op.kh, op.sh, 1, op.pt, op.pb), SW = windowOut(SW, op.kw, op.sw, 1, op.pl, op.pr);
+          flopsPerImage_ += 2.0 * SH * SW * op.outChannels * op.kh * op.kw * SC;
+          SC = op.outChannels;
+        }
+        if (SH != H || SW != W || SC != C) throw std::invalid_argument("inference plan: residual shapes differ");
+        break;
+      }
       case InferenceOp::kConv:
       case InferenceOp::kMaxPool:
       case InferenceOp::kAvgPool:
@@ -97,6 +118,7 @@ InferencePlan::InferencePlan(std::vector<InferenceOp> ops, int64_t h, int64_t w,
       default: throw std::invalid_argument("inference plan: unknown op");
     }
   }
+  if (!saved.empty()) throw std::invalid_argument("inference plan: a saved input is never added");
   outSize_ = H * W * C;
 }
 
@@ -132,17 +154,21 @@ InferencePlan::Compiled& InferencePlan::compiled(int64_t n, int slot) {
   memory cur = p->input;
   bool flat = false;  // after a dense layer: cur is a plain [n, C] buffer
 
-  const auto reorderTo = [&](const memory::desc& want) {
+  // `from` in layout `want`: itself when it already is, else a copy made by a reorder step.
+  const auto converted = [&](const memory& from, const memory::desc& want) {
+    if (from.get_desc() == want) return from;
     memory to(want, eng);
     p->keep.push_back(to);
-    reorder::primitive_desc rpd(cur, to, userScratch);
+    reorder::primitive_desc rpd(from, to, userScratch);
     reorder r(rpd);
-    memory from = cur, scratch = scratchFor(rpd.scratchpad_desc());
+    memory scratch = scratchFor(rpd.scratchpad_desc());
     steps.push_back([r, from, to, scratch, &s]() mutable {
       r.execute(s, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, scratch}});
     });
-    cur = to;
+    return to;
   };
+  const auto reorderTo = [&](const memory::desc& want) { cur = converted(cur, want); };
+  std::vector<std::pair<memory, std::array<int64_t, 3>>> saved;  // kSave's activations and their H, W, C
   const auto ensureNhwc = [&]() {
     if (!flat && cur.get_desc() != nhwc(C, H, W)) reorderTo(nhwc(C, H, W));
   };
@@ -161,7 +187,53 @@ InferencePlan::Compiled& InferencePlan::compiled(int64_t n, int slot) {
   };
 
   for (const auto& op : ops_) {
-    if (op.kind == InferenceOp::kConv) {
+    if (op.kind == InferenceOp::kSave) {
+      // Every op writes a buffer of its own, so the saved one stays intact until it is added.
+      saved.push_back({cur, {H, W, C}});
+    } else if (op.kind == InferenceOp::kResidualAdd) {
+      auto [shortcut, dims] = saved.back();
+      saved.pop_back();
+      primitive_attr attr;
+      attr.set_scratchpad_mode(scratchpad_mode::user);
+      post_ops po;
+      memory target = cur;  // the main branch's output, which nothing else reads: added to in place
+      if (!op.weights.empty()) {
+        // Projection shortcut: one convolution of the saved input that accumulates into the main
+        // branch's output (sum post-op), then the activation: oneDNN's own residual fusion.
+        po.append_sum(1.f);
+        appendActivation(po, op.activation, op.alpha);
+        attr.set_post_ops(po);
+        const auto [SH, SW, SC] = dims;
+        const int64_t OC = op.outChannels;
+        memory::desc src({n, SC, SH, SW}, dt::f32, tag::any), wts({OC, SC, op.kh, op.kw}, dt::f32, tag::any), bias({OC}, dt::f32, tag::x);
+        auto desc = convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct, src, wts, bias, target.get_desc(),
+                                              {op.sh, op.sw}, {0, 0}, {op.pt, op.pl}, {op.pb, op.pr});
+        convolution_forward::primitive_desc pd(desc, attr, eng);
+        memory in = converted(shortcut, pd.src_desc());
+        memory wUser(memory::desc({OC, SC, op.kh, op.kw}, dt::f32, tag::hwio), eng, const_cast<float*>(op.weights.data()));
+        memory wMem(pd.weights_desc(), eng);
+        reorder(wUser, wMem).execute(s, wUser, wMem);
+        s.wait();
+        memory bMem(bias, eng, const_cast<float*>(op.bias.data()));
+        p->keep.insert(p->keep.end(), {wMem, bMem});
+        convolution_forward prim(pd);
+        memory scratch = scratchFor(pd.scratchpad_desc());
+        steps.push_back([prim, in, wMem, bMem, target, scratch, &s]() {
+          prim.execute(s, {{DNNL_ARG_SRC, in}, {DNNL_ARG_WEIGHTS, wMem}, {DNNL_ARG_BIAS, bMem}, {DNNL_ARG_DST, target}, {DNNL_ARG_SCRATCHPAD, scratch}});
+        });
+      } else {
+        // Identity shortcut: a binary add into the main branch's output, then the activation.
+        appendActivation(po, op.activation, op.alpha);
+        attr.set_post_ops(po);
+        memory in = converted(shortcut, target.get_desc());
+        dnnl::binary::primitive_desc pd(dnnl::binary::desc(algorithm::binary_add, target.get_desc(), in.get_desc(), target.get_desc()), attr, eng);
+        dnnl::binary prim(pd);
+        memory scratch = scratchFor(pd.scratchpad_desc());
+        steps.push_back([prim, in, target, scratch, &s]() {
+          prim.execute(s, {{DNNL_ARG_SRC_0, target}, {DNNL_ARG_SRC_1, in}, {DNNL_ARG_DST, target}, {DNNL_ARG_SCRATCHPAD, scratch}});
+        });
+      }
+    } else if (op.kind == InferenceOp::kConv) {
       const int64_t OH = windowOut(H, op.kh, op.sh, op.dh, op.pt, op.pb), OW = windowOut(W, op.kw, op.sw, op.dw, op.pl, op.pr);
       const int64_t OC = op.outChannels;
       memory::desc src({n, C, H, W}, dt::f32, tag::any), wts({OC, C, op.kh, op.kw}, dt::f32, tag::any),

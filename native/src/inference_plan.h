@@ -13,13 +13,16 @@
 namespace fewshot {
 
 struct InferenceOp {
-  enum Kind { kConv = 0, kMaxPool = 1, kAvgPool = 2, kLayerNorm = 3, kAffine = 4, kDense = 5 };
+  // kSave remembers the current activations for a later kResidualAdd, which adds them (through a
+  // projection convolution when `weights` is not empty: kh x kw window, batch norm folded in) to
+  // the current activations in place, then applies `activation`. Saves nest like brackets.
+  enum Kind { kConv = 0, kMaxPool = 1, kAvgPool = 2, kLayerNorm = 3, kAffine = 4, kDense = 5, kSave = 6, kResidualAdd = 7 };
   int kind = kConv;
   // Window ops (conv, pooling): kernel, strides, dilations (1 = none), paddings top/bottom/left/right.
   int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pb = 0, pl = 0, pr = 0;
   int64_t outChannels = 0;   // conv filters / dense units
-  std::vector<float> weights;  // conv HWIO, dense [in, units], layer-norm gamma (h*w*c)
-  std::vector<float> bias;     // conv / dense bias, layer-norm beta
+  std::vector<float> weights;  // conv / projection HWIO, dense [in, units], layer-norm gamma (h*w*c)
+  std::vector<float> bias;     // conv / projection / dense bias, layer-norm beta
   int activation = 0;          // kernels.h Activation, fused as a post-op
   float alpha = 0;
   float scale = 1, offset = 0, epsilon = 0;  // affine (x*scale+offset) and layer-norm epsilon

@@ -12,6 +12,7 @@ import { compileInferencePlan, planSpecOf } from '../../src/backend/native/infer
 import { loadModel } from '../../src/models/io.js';
 import { ensembleMembers } from '../../src/models/ensemble.js';
 import { splitPairModel } from '../../src/models/siamese.js';
+import { createEncoder } from '../../src/models/encoders/registry.js';
 import { skipNative } from './compare.js';
 import { conv4PlanModel, planMatchesCpu, randomiseBatchNorm } from './plan_check.js';
 
@@ -38,6 +39,31 @@ test('strides, valid/same padding, dilation, avg-pool, rescaling, layer norm, de
   ] });
   randomiseBatchNorm(model, 10);
   await planMatchesCpu(model, [1, 5, 37]);
+});
+
+test('the residual encoder (identity and projection shortcuts, global average pooling): plan equals TF.js cpu', { skip: skipNative }, async () => {
+  await selectBackend('cpu', { quiet: true });
+  const model = createEncoder('resnet7', { seed: 3, embeddingDim: 10 });
+  randomiseBatchNorm(model, 20);
+  const r = planSpecOf(model);
+  assert.ok('spec' in r, 'reason' in r ? r.reason : '');
+  // stem, 3 blocks (each: save, 2 convs, add, and a pool after the first two), global pool, dense
+  assert.deepEqual(r.spec.ops.map((op) => op.kind), [0, 1, 6, 0, 0, 7, 1, 6, 0, 0, 7, 1, 6, 0, 0, 7, 2, 5]);
+  assert.equal(r.spec.ops.filter((op) => op.kind === 7 && op.weights).length, 2, 'two projection shortcuts (64 -> 128 -> 256)');
+  await planMatchesCpu(model, [1, 6, 40]);
+});
+
+test('a functional model whose fork is not a residual block is reported, not compiled', async () => {
+  await selectBackend('cpu', { quiet: true });
+  const input = tfl.input({ shape: [6, 6, 2] });
+  const a = tfl.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }).apply(input) as tfl.SymbolicTensor;
+  const b = tfl.layers.conv2d({ filters: 2, kernelSize: 1 }).apply(input) as tfl.SymbolicTensor;
+  const joined = tfl.layers.concatenate().apply([a, b]) as tfl.SymbolicTensor;
+  const r = planSpecOf(tfl.model({ inputs: input, outputs: joined }));
+  assert.ok('reason' in r && /not a residual block/.test(r.reason), JSON.stringify(r));
+  const sameLength = tfl.layers.add().apply([a, b]) as tfl.SymbolicTensor;
+  const r2 = planSpecOf(tfl.model({ inputs: input, outputs: sameLength }));
+  assert.ok('reason' in r2 && /not a residual block/.test(r2.reason), JSON.stringify(r2));
 });
 
 for (const name of ['omniglot', 'omniglot-siamese', 'faces-scratch', 'signatures']) {
