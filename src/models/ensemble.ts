@@ -19,23 +19,48 @@ export const ENSEMBLE_MODEL_NAME = 'ensemble';
 type LayerClass = { fromConfig(cls: unknown, config: tf.serialization.ConfigDict): tfl.layers.Layer };
 
 /** The layers of a Sequential encoder with nested Sequential models inlined (input layers left out). */
-function sequentialLayers(model: tfl.LayersModel, what: string): tfl.layers.Layer[] {
-  if (!(model instanceof tfl.Sequential)) throw new Error(`${what}: only Sequential encoders can be ensemble members, '${model.name}' is not one`);
+function sequentialLayers(model: tfl.Sequential): tfl.layers.Layer[] {
   return model.layers.flatMap((layer) =>
-    layer instanceof tfl.LayersModel ? sequentialLayers(layer, what) : layer.getClassName() === 'InputLayer' ? [] : [layer],
+    layer instanceof tfl.Sequential ? sequentialLayers(layer) : layer.getClassName() === 'InputLayer' ? [] : [layer],
   );
 }
 
+/** A functional model's config (tfjs-layers Container.getConfig) as far as renaming needs it. */
+interface FunctionalConfig {
+  name: string;
+  layers: Array<{ name: string; config: { name: string }; inboundNodes: Array<Array<[string, ...unknown[]]>> }>;
+  inputLayers: Array<[string, ...unknown[]]>;
+  outputLayers: Array<[string, ...unknown[]]>;
+}
+
 /** A copy of `encoder` named `name` whose layers are named `${name}_${layer}`, with the same weights. */
-function renamedCopy(encoder: tfl.LayersModel, name: string): tfl.Sequential {
-  const shape = encoder.inputs[0]!.shape.slice(1) as number[];
-  const originals = sequentialLayers(encoder, name);
-  const copies = originals.map((layer) => {
-    const cls = layer.constructor as unknown as LayerClass;
-    return cls.fromConfig(cls, { ...layer.getConfig(), name: `${name}_${layer.name}` });
-  });
-  const copy = tfl.sequential({ name, layers: [tfl.layers.inputLayer({ inputShape: shape, name: `${name}_input` }), ...copies] });
-  copies.forEach((c, i) => c.setWeights(originals[i]!.getWeights()));
+function renamedCopy(encoder: tfl.LayersModel, name: string): tfl.LayersModel {
+  const rename = (layer: string) => `${name}_${layer}`;
+  if (encoder instanceof tfl.Sequential) {
+    const shape = encoder.inputs[0]!.shape.slice(1) as number[];
+    const originals = sequentialLayers(encoder);
+    if (originals.some((layer) => layer instanceof tfl.LayersModel)) throw new Error(`${name}: a member with a nested functional model cannot be copied`);
+    const copies = originals.map((layer) => {
+      const cls = layer.constructor as unknown as LayerClass;
+      return cls.fromConfig(cls, { ...layer.getConfig(), name: rename(layer.name) });
+    });
+    const copy = tfl.sequential({ name, layers: [tfl.layers.inputLayer({ inputShape: shape, name: rename('input') }), ...copies] });
+    copies.forEach((c, i) => c.setWeights(originals[i]!.getWeights()));
+    return copy;
+  }
+  // Functional (e.g. a residual encoder): the same graph rebuilt from its config with every
+  // layer name, and every reference to one, prefixed.
+  if (encoder.layers.some((layer) => layer instanceof tfl.LayersModel)) throw new Error(`${name}: a functional member with nested models cannot be copied`);
+  const config = JSON.parse(JSON.stringify(encoder.getConfig())) as FunctionalConfig;
+  config.name = name;
+  for (const layer of config.layers) {
+    layer.name = layer.config.name = rename(layer.name);
+    for (const node of layer.inboundNodes) for (const inbound of node) inbound[0] = rename(inbound[0]);
+  }
+  for (const ref of [...config.inputLayers, ...config.outputLayers]) ref[0] = rename(ref[0]);
+  const cls = tfl.LayersModel as unknown as { fromConfig(cls: unknown, config: tf.serialization.ConfigDict): tfl.LayersModel };
+  const copy = cls.fromConfig(tfl.LayersModel, config as unknown as tf.serialization.ConfigDict);
+  encoder.layers.forEach((layer, i) => copy.layers[i]!.setWeights(layer.getWeights()));
   return copy;
 }
 

@@ -43,7 +43,8 @@ function randomizeBatchNorm(model: tfl.LayersModel, seed: number): void {
 
 function members(): tfl.LayersModel[] {
   const a = createEncoder('conv4', { seed: 1 });
-  const b = createEncoder('conv4', { seed: 2, embeddingDim: 16 });
+  // A residual (functional) member beside a Sequential one: both are copied, saved and compiled.
+  const b = createEncoder('resnet7', { seed: 2, embeddingDim: 16 });
   randomizeBatchNorm(a, 10);
   randomizeBatchNorm(b, 20);
   return [a, b];
