@@ -152,7 +152,8 @@ function emitChain(layers: readonly Step[], at: Cursor, ops: PlanOp[]): void {
     };
     if (isResidual(step)) {
       if (at.flat) throw new Error('residual block after flatten');
-      const saved = { ...at };
+      // The shortcut's shape: the block's input, then the projection's output.
+      const across = { ...at };
       ops.push({ kind: KIND.save });
       const before = ops.length;
       emitChain(step.main, at, ops);
@@ -160,14 +161,14 @@ function emitChain(layers: readonly Step[], at: Cursor, ops: PlanOp[]): void {
       let add: PlanOp = { kind: KIND.residualAdd };
       if (step.shortcut.length > 0) {
         const projection: PlanOp[] = [];
-        emitChain(step.shortcut, saved, projection);
+        emitChain(step.shortcut, across, projection);
         const conv = projection[0];
         if (projection.length !== 1 || conv?.kind !== KIND.conv || conv.activation !== ACTIVATIONS['linear'] || conv.dh !== 1 || conv.dw !== 1) {
           throw new Error('a residual shortcut that is not one linear Conv2D [BatchNormalization]');
         }
         add = { ...conv, kind: KIND.residualAdd };
       }
-      if (saved.H !== at.H || saved.W !== at.W || saved.C !== at.C) throw new Error(`residual branches of shapes ${saved.H}x${saved.W}x${saved.C} and ${at.H}x${at.W}x${at.C}`);
+      if (across.H !== at.H || across.W !== at.W || across.C !== at.C) throw new Error(`residual branches of shapes ${across.H}x${across.W}x${across.C} and ${at.H}x${at.W}x${at.C}`);
       const act = next('Activation');
       const activation = act ? String((act.getConfig() as Config).activation) : 'linear';
       if (!(activation in ACTIVATIONS)) throw new Error(`${act!.name}: activation ${activation}`);

@@ -31,9 +31,12 @@ export function resnetEncoder(opts: ResolvedEncoderOptions, widths: readonly num
   const relu = (x: tfl.SymbolicTensor, name: string) => tfl.layers.activation({ activation: 'relu', name }).apply(x) as tfl.SymbolicTensor;
   const pool = (x: tfl.SymbolicTensor, name: string) => tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name }).apply(x) as tfl.SymbolicTensor;
 
+  // One 2x2 max-pool after the stem and after every block but the last: a clear error if the map vanishes.
+  for (let i = 0, h = inputShape[0], w = inputShape[1]; i < widths.length; i++) {
+    h = shrink(h, 2, 2, 'resnet', inputShape);
+    w = shrink(w, 2, 2, 'resnet', inputShape);
+  }
   const input = tfl.input({ shape: inputShape, name: 'resnet_input' });
-  let h = shrink(inputShape[0], 2, 2, 'resnet', inputShape);
-  let w = shrink(inputShape[1], 2, 2, 'resnet', inputShape);
   let x = pool(relu(bn(conv(input, stemFilters, 3, 'resnet_stem_conv'), 'resnet_stem_bn'), 'resnet_stem_relu'), 'resnet_stem_pool');
   let channels = stemFilters;
   widths.forEach((filters, b) => {
@@ -43,11 +46,7 @@ export function resnetEncoder(opts: ResolvedEncoderOptions, widths: readonly num
     const shortcut = channels === filters ? x : bn(conv(x, filters, 1, `${p}_shortcut_conv`), `${p}_shortcut_bn`);
     x = relu(tfl.layers.add({ name: `${p}_add` }).apply([y, shortcut]) as tfl.SymbolicTensor, `${p}_relu2`);
     channels = filters;
-    if (b < widths.length - 1) {
-      x = pool(x, `${p}_pool`);
-      h = shrink(h, 2, 2, 'resnet', inputShape);
-      w = shrink(w, 2, 2, 'resnet', inputShape);
-    }
+    if (b < widths.length - 1) x = pool(x, `${p}_pool`);
   });
   x = tfl.layers.globalAveragePooling2d({ name: 'resnet_pool' }).apply(x) as tfl.SymbolicTensor;
   if (opts.embeddingDim !== undefined && opts.embeddingDim !== channels) {
