@@ -2,8 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../../src/backend/select.js';
 import { createEncoder } from '../../src/models/encoders/registry.js';
+import { MPerClassSampler, type LabelledBatch } from '../../src/samplers/m_per_class_sampler.js';
+import { ClassifierMethod } from '../../src/training/methods/classifier.js';
+import { ContrastiveMethod } from '../../src/training/methods/contrastive.js';
 import { PairMethod } from '../../src/training/methods/pair.js';
 import { ProtonetMethod } from '../../src/training/methods/protonet.js';
+import { TripletMethod } from '../../src/training/methods/triplet.js';
 import { fitLogisticOnDistance } from '../../src/training/pair_head_init.js';
 import { rotate90, withClassRotations } from '../../src/training/rotations.js';
 import { Rng } from '../../src/util/random.js';
@@ -40,6 +44,43 @@ test('pair within-group batches draw both images of every pair from one group', 
   const mixed = new PairMethod(createEncoder('tiny'), { ...opts, batchSize: 64, withinGroupEpisodes: 0 });
   const b = mixed.sample(ds.indicesByClass(), new Rng(5), ds.classGroups);
   assert.ok(new Set([...b.left, ...b.right].map(groupOf)).size > 1);
+});
+
+test('mined triplet and contrastive within-group batches take every class from one group', () => {
+  const ds = syntheticDataset({ alphabets: 3, charactersPerAlphabet: 5, drawers: 3 });
+  const groupOf = (idx: number) => ds.classGroups[ds.labels[idx]!];
+  const mined = { ...opts, miner: 'semi-hard' as const, classesPerBatch: 8, m: 2 };
+  const triplet = new TripletMethod(createEncoder('tiny'), { ...mined, withinGroupEpisodes: 1 });
+  const contrastive = new ContrastiveMethod(createEncoder('tiny'), { ...mined, withinGroupEpisodes: 1 });
+  const samplers: Array<[string, (rng: Rng) => LabelledBatch]> = [
+    ['triplet', (rng) => {
+      const b = triplet.sample(ds.indicesByClass(), rng, ds.classGroups);
+      assert.ok(b.kind === 'mined');
+      return b.batch;
+    }],
+    ['contrastive', (rng) => contrastive.sample(ds.indicesByClass(), rng, ds.classGroups)],
+  ];
+  for (const [name, sample] of samplers) {
+    const rng = new Rng(6);
+    for (let i = 0; i < 10; i++) {
+      const batch = sample(rng);
+      assert.equal(new Set([...batch.indices].map(groupOf)).size, 1, name);
+      // An alphabet of 5 characters gives a 5-class batch, every class m times.
+      assert.equal(batch.indices.length, 5 * 2, name);
+      assert.equal(new Set(batch.labels).size, 5, name);
+    }
+  }
+  // At fraction 0 the batches are exactly those drawn before the option existed.
+  const plain = new TripletMethod(createEncoder('tiny'), { ...mined, withinGroupEpisodes: 0 }).sample(ds.indicesByClass(), new Rng(7), ds.classGroups);
+  const before = new MPerClassSampler(ds.indicesByClass(), { classesPerBatch: 8, m: 2 }, new Rng(7)).sample();
+  assert.ok(plain.kind === 'mined');
+  assert.deepEqual([...plain.batch.indices], [...before.indices]);
+  assert.ok(new Set([...plain.batch.indices].map(groupOf)).size > 1);
+});
+
+test('within-group batches are refused where they mean nothing', () => {
+  assert.throws(() => new TripletMethod(createEncoder('tiny'), { ...opts, miner: 'none', withinGroupEpisodes: 0.5 }), /needs a miner/);
+  assert.throws(() => new ClassifierMethod(createEncoder('tiny'), { ...opts, numClasses: 4, withinGroupEpisodes: 0.5 }), /does not apply/);
 });
 
 test('the L1 pair-head initialisation recovers a known logistic relation', () => {

@@ -118,7 +118,7 @@ export function trainCommand(): Command {
     .option('--margin <x>', 'contrastive / triplet margin', parseNumber(0))
     .addOption(new Option('--distance <name>', 'distance of the loss and of inference').choices(['euclidean', 'sqeuclidean', 'cosine']))
     .addOption(new Option('--miner <name>', 'triplet miner').choices([...MINER_NAMES]).default('semi-hard'))
-    .option('--within-group-episodes <f>', 'protonet / pair: fraction of training episodes (pair batches) drawn from one group (alphabet)', parseNumber(0), 0)
+    .option('--within-group-episodes <f>', 'protonet / pair / triplet / contrastive: fraction of training episodes (batches) whose classes all come from one group (alphabet)', parseNumber(0), 0)
     .option('--val-groups <list>', 'comma-separated groups (alphabets) held out for validation', parseList)
     .option('--exclude-groups <list>', 'groups (alphabets) left out of training altogether, e.g. for a learning curve over how many alphabets it sees', parseList)
     .option('--val-fraction <f>', 'otherwise hold out this fraction of the groups (or classes)', parseNumber(0), 0.2)

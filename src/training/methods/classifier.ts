@@ -33,6 +33,7 @@ export class ClassifierMethod implements TrainingMethod<LabelledBatch> {
     if (classes === undefined || !Number.isInteger(classes) || classes < 2) {
       throw new Error(`--method classifier needs the number of training classes (>= 2), got ${classes}`);
     }
+    if ((opts.withinGroupEpisodes ?? 0) > 0) throw new Error('classifier: --within-group-episodes does not apply (its batches are drawn uniformly over all images)');
     this.head = new CosineClassifier({ units: classes, name: 'cosine_classifier', ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
     const features = model.outputs[0]!;
     const flat = features.shape.length === 2 ? features : (tfl.layers.flatten().apply(features) as tfl.SymbolicTensor);

@@ -7,8 +7,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { createDistance } from '../../distances/create_distance.js';
 import type { DistanceName } from '../../distances/distance.js';
 import { ContrastiveLoss } from '../../losses/contrastive_loss.js';
-import { MPerClassSampler, type LabelledBatch } from '../../samplers/m_per_class_sampler.js';
+import type { LabelledBatch } from '../../samplers/m_per_class_sampler.js';
 import type { Rng } from '../../util/random.js';
+import { mPerClassBatch } from './within_group.js';
 import { embedTraining, type ImageBatchFn, type MethodOptions, type TrainingMethod } from './method.js';
 
 export class ContrastiveMethod implements TrainingMethod<LabelledBatch> {
@@ -25,12 +26,12 @@ export class ContrastiveMethod implements TrainingMethod<LabelledBatch> {
     this.distance = opts.distance ?? 'euclidean';
     const margin = opts.margin ?? 1.0;
     this.lossFn = new ContrastiveLoss({ distance: createDistance(this.distance), margin });
-    this.settings = { classesPerBatch: opts.classesPerBatch, m: opts.m, margin, distance: this.distance };
+    this.settings = { classesPerBatch: opts.classesPerBatch, m: opts.m, margin, distance: this.distance, withinGroupEpisodes: opts.withinGroupEpisodes ?? 0 };
   }
 
-  sample(classIndices: number[][], rng: Rng): LabelledBatch {
-    const classesPerBatch = Math.min(this.opts.classesPerBatch, classIndices.length);
-    return new MPerClassSampler(classIndices, { classesPerBatch, m: this.opts.m }, rng).sample();
+  sample(classIndices: number[][], rng: Rng, classGroups?: readonly string[]): LabelledBatch {
+    const { classesPerBatch, m, withinGroupEpisodes } = this.opts;
+    return mPerClassBatch(classIndices, rng, { classesPerBatch, m, fraction: withinGroupEpisodes ?? 0 }, classGroups);
   }
 
   loss(batch: LabelledBatch, images: ImageBatchFn): tf.Scalar {

@@ -29,8 +29,9 @@ export interface MethodOptions {
   distance?: DistanceName;
   miner: MinerName;
   /**
-   * protonet / pair: fraction of episodes (pair batches) whose classes all come from one group
-   * (alphabet). Such batches hold the hard negatives of Lake's within-alphabet test (default 0).
+   * protonet / pair / mined triplet / contrastive: fraction of episodes (batches) whose classes
+   * all come from one group (alphabet). Such batches hold the hard negatives of Lake's
+   * within-alphabet test (default 0).
    */
   withinGroupEpisodes?: number;
   /** classifier: the number of training classes (the head's outputs); the trainer sets it from the data. */

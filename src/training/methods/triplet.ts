@@ -12,9 +12,10 @@ import { BatchAllMiner } from '../../miners/batch_all_miner.js';
 import { BatchHardMiner } from '../../miners/batch_hard_miner.js';
 import { SemiHardMiner } from '../../miners/semi_hard_miner.js';
 import type { TripletMiner } from '../../miners/triplet_miner.js';
-import { MPerClassSampler, type LabelledBatch } from '../../samplers/m_per_class_sampler.js';
+import type { LabelledBatch } from '../../samplers/m_per_class_sampler.js';
 import { TripletSampler, type TripletBatch } from '../../samplers/triplet_sampler.js';
 import type { Rng } from '../../util/random.js';
+import { mPerClassBatch } from './within_group.js';
 import { concatIndices, embedTraining, type ImageBatchFn, type MethodOptions, type MinerName, type TrainingMethod } from './method.js';
 
 type Batch = { kind: 'mined'; batch: LabelledBatch } | { kind: 'triplets'; batch: TripletBatch };
@@ -56,15 +57,18 @@ export class TripletMethod implements TrainingMethod<Batch> {
       ...(miner ? { miner } : {}),
       normalizeEmbeddings: true,
     });
+    if (!this.mined && (opts.withinGroupEpisodes ?? 0) > 0) {
+      throw new Error('triplet: --within-group-episodes needs a miner (it shapes m-per-class batches; --miner none draws random triplets)');
+    }
     this.settings = this.mined
-      ? { miner: opts.miner, classesPerBatch: opts.classesPerBatch, m: opts.m, margin, trainDistance: this.lossFn.distance.name }
+      ? { miner: opts.miner, classesPerBatch: opts.classesPerBatch, m: opts.m, margin, trainDistance: this.lossFn.distance.name, withinGroupEpisodes: opts.withinGroupEpisodes ?? 0 }
       : { miner: 'none', batchSize: opts.batchSize, margin, trainDistance: this.lossFn.distance.name };
   }
 
-  sample(classIndices: number[][], rng: Rng): Batch {
+  sample(classIndices: number[][], rng: Rng, classGroups?: readonly string[]): Batch {
     if (this.mined) {
-      const classesPerBatch = Math.min(this.opts.classesPerBatch, classIndices.length);
-      return { kind: 'mined', batch: new MPerClassSampler(classIndices, { classesPerBatch, m: this.opts.m }, rng).sample() };
+      const { classesPerBatch, m, withinGroupEpisodes } = this.opts;
+      return { kind: 'mined', batch: mPerClassBatch(classIndices, rng, { classesPerBatch, m, fraction: withinGroupEpisodes ?? 0 }, classGroups) };
     }
     return { kind: 'triplets', batch: new TripletSampler(classIndices, {}, rng).sample(this.opts.batchSize) };
   }

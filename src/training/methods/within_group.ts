@@ -1,8 +1,10 @@
 /**
  * Within-group batches: with probability `fraction`, a training batch draws all its classes from
  * one group (an Omniglot alphabet). Such batches hold the hard negatives of Lake et al.'s
- * within-alphabet one-shot runs. Shared by the protonet (episodes) and pair (pairs) methods.
+ * within-alphabet one-shot runs. Shared by the protonet (episodes), pair (pairs), triplet and
+ * contrastive (m-per-class batches) methods.
  */
+import { MPerClassSampler, type LabelledBatch } from '../../samplers/m_per_class_sampler.js';
 import type { Rng } from '../../util/random.js';
 
 /**
@@ -33,4 +35,21 @@ export function classesForBatch(
   let r = rng.next() * total;
   const chosen = groups.find((g) => (r -= byGroup.get(g)!.length) < 0) ?? groups[groups.length - 1];
   return chosen !== undefined ? byGroup.get(chosen)! : usable;
+}
+
+/**
+ * An m-per-class batch (triplet mining, contrastive), from one group with probability
+ * `fraction`; a group smaller than `classesPerBatch` gives a smaller batch. At fraction 0 no
+ * extra random number is drawn, so runs from before triplet and contrastive had the option
+ * sample exactly the batches they did.
+ */
+export function mPerClassBatch(
+  classIndices: number[][],
+  rng: Rng,
+  opts: { classesPerBatch: number; m: number; fraction: number },
+  classGroups?: readonly string[],
+): LabelledBatch {
+  const classes = opts.fraction > 0 ? classesForBatch(classIndices, rng, opts.fraction, 2, classGroups) : classIndices;
+  const classesPerBatch = Math.min(opts.classesPerBatch, classes.length);
+  return new MPerClassSampler(classes, { classesPerBatch, m: opts.m }, rng).sample();
 }
