@@ -68,6 +68,7 @@ test('mined triplet and contrastive within-group batches take every class from o
       // An alphabet of 5 characters gives a 5-class batch, every class m times.
       assert.equal(batch.indices.length, 5 * 2, name);
       assert.equal(new Set(batch.labels).size, 5, name);
+      batch.indices.forEach((idx, i) => assert.equal(batch.labels[i], ds.labels[idx], `${name}: labels are dataset class ids`));
     }
   }
   // At fraction 0 the batches are exactly those drawn before the option existed.

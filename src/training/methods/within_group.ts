@@ -51,5 +51,9 @@ export function mPerClassBatch(
 ): LabelledBatch {
   const classes = opts.fraction > 0 ? classesForBatch(classIndices, rng, opts.fraction, 2, classGroups) : classIndices;
   const classesPerBatch = Math.min(opts.classesPerBatch, classes.length);
-  return new MPerClassSampler(classes, { classesPerBatch, m: opts.m }, rng).sample();
+  const batch = new MPerClassSampler(classes, { classesPerBatch, m: opts.m }, rng).sample();
+  if (classes === classIndices) return batch;
+  // The sampler labels by position in `classes`; a batch's labels are dataset class ids.
+  const classId = new Map(classIndices.map((c, i) => [c, i]));
+  return { indices: batch.indices, labels: batch.labels.map((l) => classId.get(classes[l]!)!) };
 }
