@@ -45,7 +45,7 @@ test('wider conv4 encoders: 96, 128 or 160 filters per layer; at 56x56 a 3x3xfil
   assert.deepEqual(defaultInputShape('conv4-128'), [28, 28, 1]);
 });
 
-test('resnet7: stem and three residual blocks (64, 128, 256) with pooling between, global average pooling -> 256-d', () => {
+test('resnet7: stem and three residual blocks (64, 128, 256) with pooling between, global average pooling -> 256-d; resnet7-96 1.5x as wide', () => {
   assert.deepEqual(defaultInputShape('resnet7'), [28, 28, 1]);
   const enc = createEncoder('resnet7');
   const adds = enc.layers.filter((l) => l.getClassName() === 'Add');
@@ -65,6 +65,14 @@ test('resnet7: stem and three residual blocks (64, 128, 256) with pooling betwee
   const y = tf.tidy(() => enc.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor);
   assert.deepEqual(y.shape, [2, 256]);
   y.dispose();
+  // the wider variant: 1.5x the filters everywhere, so 2.25x the multiply-adds (a little less: the
+  // stem's single input channel does not widen) and a 384-d embedding
+  const wide = createEncoder('resnet7-96');
+  assert.deepEqual(wide.layers.filter((l) => l.name.endsWith('_shortcut_conv')).map((l) => l.getWeights()[0]!.shape.join('x')), ['1x1x96x192', '1x1x192x384']);
+  assert.equal(embeddingDimOf(wide), 384);
+  const wideRatio = macs(wide) / macs(enc);
+  assert.ok(wideRatio > 2.2 && wideRatio < 2.25, `multiply-adds ratio ${wideRatio}`);
+  wide.dispose();
   enc.dispose();
 });
 
@@ -107,7 +115,7 @@ test('registry: custom encoders and clear errors', () => {
   );
   assert.ok(encoderNames().includes('mlp-test'));
   assert.equal(embeddingDimOf(createEncoder('mlp-test', { embeddingDim: 3 })), 3);
-  assert.throws(() => createEncoder('resnet99'), /unknown encoder 'resnet99' \(available: koch, conv4, conv4-96, conv4-128, conv4-160, resnet7, tiny/);
+  assert.throws(() => createEncoder('resnet99'), /unknown encoder 'resnet99' \(available: koch, conv4, conv4-96, conv4-128, conv4-160, resnet7, resnet7-96, tiny/);
   assert.throws(() => createEncoder('koch', { inputShape: [28, 28, 1] }), /encoder 'koch': input 28x28x1 is too small/);
   assert.throws(() => createEncoder('conv4', { embeddingDim: 0 }), /embeddingDim must be a positive integer/);
   assert.throws(() => createEncoder('conv4', { inputShape: [28, 28] as unknown as [number, number, number] }), /inputShape must be/);

@@ -2,7 +2,8 @@
  * Encoder registry: an encoder is a function of (inputShape, embeddingDim, seed) returning a
  * tfl.LayersModel named 'encoder' that maps [n, h, w, c] images in [0, 1] to [n, dim] embeddings.
  * Built-ins: 'koch' (105x105x1), 'conv4' (28x28x1; wider: 'conv4-96', 'conv4-128', 'conv4-160'), 'resnet7'
- * (28x28x1, residual, about Conv-4-128's compute) and 'tiny' (tests);
+ * (28x28x1, residual, about Conv-4-128's compute; 'resnet7-96' is 1.5x as wide, 2.25x the compute) and
+ * 'tiny' (tests);
  * `registerEncoder` adds more.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -76,4 +77,5 @@ registerEncoder('conv4-96', (o) => conv4Encoder(o, 96), { inputShape: CONV4_INPU
 registerEncoder('conv4-128', (o) => conv4Encoder(o, 128), { inputShape: CONV4_INPUT_SHAPE });
 registerEncoder('conv4-160', (o) => conv4Encoder(o, 160), { inputShape: CONV4_INPUT_SHAPE });
 registerEncoder('resnet7', (o) => resnetEncoder(o), { inputShape: RESNET_INPUT_SHAPE });
+registerEncoder('resnet7-96', (o) => resnetEncoder(o, [96, 192, 384], 96), { inputShape: RESNET_INPUT_SHAPE });
 registerEncoder('tiny', tinyEncoder, { inputShape: TINY_INPUT_SHAPE });
