@@ -2,7 +2,7 @@
  * Encoder registry: an encoder is a function of (inputShape, embeddingDim, seed) returning a
  * tfl.LayersModel named 'encoder' that maps [n, h, w, c] images in [0, 1] to [n, dim] embeddings.
  * Built-ins: 'koch' (105x105x1), 'conv4' (28x28x1; wider: 'conv4-96', 'conv4-128', 'conv4-160'), 'resnet7'
- * (28x28x1, residual, about Conv-4-128's compute; 'resnet7-96' is 1.5x as wide, 2.25x the compute) and
+ * (28x28x1, residual, about Conv-4-128's compute; 'resnet7-96' is 1.5x as wide, 2.24x the compute) and
  * 'tiny' (tests);
  * `registerEncoder` adds more.
  */
